@@ -1,0 +1,149 @@
+//! `mailferry validate FILE.csv [--json]`: read an upload exactly as the pipeline will and print every problem
+//! with its line and column, then one summary line. Exit status: 0 valid, 1 not valid, 2 cannot be read.
+
+use mailferry::csv::{self, Limits, Options, Purpose, SourceDefaults};
+use mailferry::model::{Host, Provider, Security};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The CSV file to check.
+    file: PathBuf,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+    /// What the file must be (by default, whatever it looks like).
+    #[arg(long, value_enum)]
+    kind: Option<KindArg>,
+    /// Source server for rows (or formats) that name none, e.g. Microsoft 365 batch files.
+    #[arg(long, value_parser = parse_host)]
+    source_host: Option<Host>,
+    /// Source port for rows that name none.
+    #[arg(long)]
+    source_port: Option<u16>,
+    /// Source security for rows that name none.
+    #[arg(long, value_enum)]
+    source_security: Option<SecurityArg>,
+    /// Provider preset for rows that name none.
+    #[arg(long, value_enum)]
+    provider: Option<ProviderArg>,
+    /// A domain that already exists on the destination (import files may then use it without a domain row).
+    #[arg(long = "existing-domain", value_name = "DOMAIN")]
+    existing_domains: Vec<String>,
+    /// Refuse files larger than this many bytes.
+    #[arg(long, default_value_t = Limits::default().max_bytes)]
+    max_bytes: usize,
+    /// Refuse files with more data rows than this.
+    #[arg(long, default_value_t = Limits::default().max_rows)]
+    max_rows: usize,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum KindArg {
+    Import,
+    Migration,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SecurityArg {
+    Tls,
+    Starttls,
+    Plain,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ProviderArg {
+    Imap,
+    Gmail,
+    Office365,
+    Exchange,
+}
+
+fn parse_host(s: &str) -> Result<Host, String> {
+    Host::parse(s).map_err(|why| format!("the host {why}"))
+}
+
+impl Args {
+    fn options(&self) -> Options {
+        Options {
+            limits: Limits {
+                max_bytes: self.max_bytes,
+                max_rows: self.max_rows,
+            },
+            expect: self.kind.map(|k| match k {
+                KindArg::Import => Purpose::Import,
+                KindArg::Migration => Purpose::Migration,
+            }),
+            source_defaults: SourceDefaults {
+                host: self.source_host.clone(),
+                port: self.source_port,
+                security: self.source_security.map(|s| match s {
+                    SecurityArg::Tls => Security::Tls,
+                    SecurityArg::Starttls => Security::Starttls,
+                    SecurityArg::Plain => Security::Plain,
+                }),
+                provider: self.provider.map(|p| match p {
+                    ProviderArg::Imap => Provider::Imap,
+                    ProviderArg::Gmail => Provider::Gmail,
+                    ProviderArg::Office365 => Provider::Office365,
+                    ProviderArg::Exchange => Provider::Exchange,
+                }),
+            },
+            known_domains: self
+                .existing_domains
+                .iter()
+                .filter_map(|d| mailferry::model::Domain::parse(d).ok())
+                .map(|d| d.ascii().to_string())
+                .collect(),
+        }
+    }
+}
+
+/// Run the command; the exit code is the contract scripts rely on.
+pub fn run(args: &Args) -> ExitCode {
+    let name = args.file.display().to_string();
+    let unreadable = |message: String| {
+        if args.json {
+            println!(
+                "{}",
+                json!({ "file": name, "readable": false, "valid": false, "error": message })
+            );
+        } else {
+            eprintln!("{name}: {message}");
+        }
+        ExitCode::from(2)
+    };
+    let bytes = match std::fs::read(&args.file) {
+        Ok(b) => b,
+        Err(e) => return unreadable(format!("cannot read the file: {e}")),
+    };
+    let validation = match csv::validate(&bytes, &args.options()) {
+        Ok(v) => v,
+        Err(e) => return unreadable(e.to_string()),
+    };
+    if args.json {
+        let doc = json!({
+            "file": name,
+            "readable": true,
+            "kind": validation.kind,
+            "valid": validation.is_valid(),
+            "errors": validation.error_count(),
+            "warnings": validation.problems.len() - validation.error_count(),
+            "problems": validation.problems,
+            "summary": validation.summary(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        for p in &validation.problems {
+            println!("{name}: {p}");
+        }
+        println!("{}", validation.summary());
+    }
+    if validation.is_valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

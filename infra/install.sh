@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install everything mailferry's tests and demo need on a fresh Debian machine. Idempotent: a second run is quick.
+#   - Dovecot (dovecot-imapd) and openssl from Debian, for real IMAP servers on loopback;
+#   - a Python venv in infra/.venv with moto[server] (the local AWS APIs) and cfn-lint pinned to 1.53.3
+#     (later versions stop expanding SAM templates and pass broken ones).
+# Never starts a system service: our scripts start their own instances.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+venv="$here/.venv"
+MOTO_VERSION="5.2.1"
+CFN_LINT_VERSION="1.53.3"
+
+log() { printf 'install: %s\n' "$*" >&2; }
+
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v dovecot >/dev/null || ! command -v openssl >/dev/null || ! dpkg -s dovecot-imapd >/dev/null 2>&1; then
+  log "installing dovecot-imapd and openssl from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  sudo_ apt-get update -qq
+  # policy-rc.d keeps the package from starting the system Dovecot on port 143.
+  sudo_ apt-get install -y -qq --no-install-recommends dovecot-core dovecot-imapd openssl >/dev/null
+fi
+# A system Dovecot, if the package started one, is not ours to keep; ours never use port 143/993 or /run/dovecot.
+
+want="moto==$MOTO_VERSION cfn-lint==$CFN_LINT_VERSION"
+have=""
+if [ -x "$venv/bin/python" ]; then
+  have="$("$venv/bin/python" -m pip freeze 2>/dev/null | grep -iE '^(moto|cfn-lint)==' | tr 'A-Z' 'a-z' | sort | tr '\n' ' ')"
+fi
+if [ "$have" != "cfn-lint==$CFN_LINT_VERSION moto==$MOTO_VERSION " ]; then
+  log "creating $venv with $want"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null
+  "$venv/bin/python" -m pip install -q "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+fi
+
+command -v cargo >/dev/null || { log "cargo is missing: this machine needs a Rust toolchain"; exit 1; }
+log "ready: dovecot $(dovecot --version | cut -d' ' -f1), moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION"

@@ -1,0 +1,69 @@
+//! Per-folder copy checkpoints and the leases that fence them.
+//!
+//! A folder is copied by one worker at a time. A worker first *acquires* the folder, which bumps a fencing
+//! token; every later write carries that token and succeeds only if it is still the current one. A worker whose
+//! lease ran out and was taken over by another therefore cannot advance the checkpoint any more, even if it
+//! keeps running (Kleppmann's fencing tokens).
+
+use super::{JobId, Uid, UidValidity};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Identifies one folder of one mailbox of one job.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FolderKey {
+    pub job: JobId,
+    /// The destination address of the mailbox.
+    pub mailbox: String,
+    /// The source folder name, decoded (UTF-8).
+    pub folder: String,
+}
+
+impl fmt::Display for FolderKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}/{}", self.job, self.mailbox, self.folder)
+    }
+}
+
+/// A batch that was being appended when the checkpoint was written: on resume, destination messages from
+/// `dest_uid_next` on may already hold some of these source UIDs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenBatch {
+    /// The destination folder's UIDNEXT before the batch was sent.
+    pub dest_uid_next: u32,
+    /// First and last source UIDs of the batch.
+    pub first: Uid,
+    pub last: Uid,
+}
+
+/// How far a folder has been copied.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The source folder's UIDVALIDITY the UIDs below refer to.
+    pub uid_validity: Option<UidValidity>,
+    /// Every source UID up to and including this one is on the destination.
+    pub last_uid: Option<Uid>,
+    /// A batch in flight when this was written.
+    pub open_batch: Option<OpenBatch>,
+    /// Messages copied and skipped so far.
+    pub copied: u64,
+    pub skipped: u64,
+    /// The folder is fully copied for the current pass.
+    pub done: bool,
+}
+
+/// A worker's hold on a folder: the fencing token that every write must carry, and until when it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    pub fence: u64,
+    pub owner: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What acquiring a folder gives: the lease and the checkpoint as last saved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    pub lease: Lease,
+    pub checkpoint: Checkpoint,
+}

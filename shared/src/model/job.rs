@@ -1,0 +1,101 @@
+//! Jobs and their mailboxes as they are stored: what the job/mailbox store holds and the stages read.
+
+use super::{JobId, TenantId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What a job does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// Create domains, mailboxes and aliases on the destination.
+    Import,
+    /// Copy mail from source accounts into destination mailboxes.
+    Migration,
+}
+
+/// Which copy pass: the first full copy, or the final one after the MX change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pass {
+    Initial,
+    Final,
+}
+
+impl fmt::Display for Pass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Pass::Initial => "initial",
+            Pass::Final => "final",
+        })
+    }
+}
+
+/// Where a job stands. Transitions are compare-and-set in the store, so two workers never both move a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// The file was read and every check passed; nothing copied yet.
+    Validated,
+    /// A pass is scheduled.
+    Scheduled,
+    /// A pass is running.
+    Running,
+    /// The initial pass finished; waiting for the MX change and the final pass.
+    InitialDone,
+    /// The final pass finished; credentials purged.
+    Complete,
+    /// Stopped by a permanent error.
+    Failed,
+}
+
+impl JobStatus {
+    /// The stored text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Validated => "validated",
+            JobStatus::Scheduled => "scheduled",
+            JobStatus::Running => "running",
+            JobStatus::InitialDone => "initial_done",
+            JobStatus::Complete => "complete",
+            JobStatus::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A job as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: JobId,
+    pub tenant: TenantId,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    /// Who receives the notifications.
+    pub operator_email: Option<String>,
+    /// The uploaded file's name (for reports), never its content.
+    pub source_file: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One mailbox of a migration job as stored. Credentials are only ever here sealed (see `SecretBox`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxRecord {
+    pub job: JobId,
+    /// The destination address: the mailbox's key within the job.
+    pub address: String,
+    /// `host:port` of the source, for reports.
+    pub source: String,
+    /// The source login name.
+    pub source_user: String,
+    /// The CSV line the mailbox came from, for reports.
+    pub line: u64,
+    /// Sealed credentials; `None` once purged.
+    pub sealed_credentials: Option<String>,
+}

@@ -1,0 +1,19 @@
+//! The nouns of mailferry: jobs, mailboxes, accounts, checkpoints, typed ids and UIDs. No I/O here.
+
+mod account;
+mod address;
+mod checkpoint;
+mod ids;
+mod job;
+mod provision;
+mod secret;
+mod uid;
+
+pub use account::{AuthKind, Credentials, Host, Provider, Security, SourceAccount};
+pub use address::{AddressError, Domain, EmailAddress};
+pub use checkpoint::{Checkpoint, Claim, FolderKey, Lease, OpenBatch};
+pub use ids::{InvalidId, JobId, TenantId};
+pub use job::{Job, JobKind, JobStatus, MailboxRecord, Pass};
+pub use provision::{AliasSpec, DomainSpec, MailboxSpec, PasswordSpec, ProvisionPlan};
+pub use secret::{REDACTED, Secret};
+pub use uid::{Uid, UidValidity};
