@@ -2,12 +2,12 @@
 //! secrets) and their two homes, AWS and embedded. Arrows point one way: entry points → stages → (csv, model,
 //! ports) ← (aws, embedded). Nothing outside `aws` names an AWS type.
 
-// pub mod crypto;
+pub mod crypto;
 pub mod csv;
 pub mod model;
-// pub mod ports;
+pub mod ports;
 
-// #[cfg(feature = "aws")]
-// pub mod aws;
-// #[cfg(feature = "embedded")]
-// pub mod embedded;
+#[cfg(feature = "aws")]
+pub mod aws;
+#[cfg(feature = "embedded")]
+pub mod embedded;

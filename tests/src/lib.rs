@@ -1,1 +1,39 @@
-//! test support
+//! Test support for mailferry's integration tests: real Dovecot servers and a moto server started by the tests
+//! themselves (each on free loopback ports, in its own directory), and the port contract suite that both homes
+//! must pass.
+
+pub mod contract;
+pub mod dovecot;
+pub mod moto;
+pub mod process;
+
+use std::path::PathBuf;
+
+/// The workspace root (where `infra/` lives).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released; a server started right after gets it in practice, and
+/// fixtures retry with another port when it was taken in between).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Wait until something accepts connections on 127.0.0.1:`port`.
+pub fn wait_for_port(port: u16, timeout: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
+}

@@ -1,0 +1,22 @@
+//! The AWS home: each port on its AWS service (DynamoDB, SQS, S3, SES v2, KMS). Every implementation receives
+//! its SDK client from outside (built by the entry point from the environment); nothing else in the crate names
+//! an AWS type.
+
+mod checkpoints;
+mod config;
+mod counters;
+mod error;
+mod kms;
+mod s3;
+mod ses;
+mod sqs;
+mod store;
+
+pub use checkpoints::DynamoCheckpoints;
+pub use config::{load_config, s3_client};
+pub use counters::DynamoCounters;
+pub use kms::KmsSecretBox;
+pub use s3::S3Blobs;
+pub use ses::SesMailer;
+pub use sqs::SqsQueue;
+pub use store::DynamoStore;

@@ -1,0 +1,21 @@
+//! The embedded home: every port implemented on one machine with no cloud account. SQLite (one file, WAL) holds
+//! the store, counters, checkpoints and queue; a directory holds blobs; an outbox directory receives email as
+//! `.eml` files; a local key file seals secrets.
+
+mod blobs;
+mod checkpoints;
+mod counters;
+mod db;
+mod mailer;
+mod queue;
+mod secret_box;
+mod store;
+
+pub use blobs::DirBlobs;
+pub use checkpoints::SqliteCheckpoints;
+pub use counters::SqliteCounters;
+pub use db::Database;
+pub use mailer::OutboxMailer;
+pub use queue::SqliteQueue;
+pub use secret_box::KeyFileSecretBox;
+pub use store::SqliteStore;

@@ -1,0 +1,151 @@
+//! The job/mailbox store on SQLite: the status is a column (so transitions are one conditional UPDATE), the rest
+//! of each record is JSON.
+
+use super::db::{Database, sql_error};
+use crate::model::{Job, JobId, JobStatus, MailboxRecord};
+use crate::ports::{JobStore, PortError};
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+
+/// [`JobStore`] on the embedded database.
+#[derive(Clone)]
+pub struct SqliteStore {
+    db: Database,
+}
+
+impl SqliteStore {
+    pub fn new(db: Database) -> Self {
+        SqliteStore { db }
+    }
+}
+
+fn status_text(s: JobStatus) -> String {
+    s.as_str().to_string()
+}
+
+#[async_trait]
+impl JobStore for SqliteStore {
+    async fn create_job(&self, job: &Job) -> Result<(), PortError> {
+        let data = serde_json::to_string(job).map_err(|e| PortError::corrupt("job", e))?;
+        let (id, status) = (job.id.to_string(), status_text(job.status));
+        self.db
+            .call(move |c| {
+                let n = c
+                    .execute(
+                        "INSERT OR IGNORE INTO jobs (id, status, data) VALUES (?1, ?2, ?3)",
+                        params![id, status, data],
+                    )
+                    .map_err(sql_error("create job"))?;
+                if n == 0 {
+                    Err(PortError::AlreadyExists {
+                        what: format!("job {id}"),
+                    })
+                } else {
+                    Ok(())
+                }
+            })
+            .await
+    }
+
+    async fn job(&self, id: &JobId) -> Result<Option<Job>, PortError> {
+        let id = id.to_string();
+        let row: Option<(String, String)> = self
+            .db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT status, data FROM jobs WHERE id = ?1",
+                    params![id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(sql_error("read job"))
+            })
+            .await?;
+        row.map(|(status, data)| {
+            let mut job: Job =
+                serde_json::from_str(&data).map_err(|e| PortError::corrupt("job", e))?;
+            job.status = serde_json::from_value(serde_json::Value::String(status))
+                .map_err(|e| PortError::corrupt("job status", e))?;
+            Ok(job)
+        })
+        .transpose()
+    }
+
+    async fn transition_job(
+        &self,
+        id: &JobId,
+        from: JobStatus,
+        to: JobStatus,
+    ) -> Result<bool, PortError> {
+        let (id, from, to) = (id.to_string(), status_text(from), status_text(to));
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "UPDATE jobs SET status = ?3 WHERE id = ?1 AND status = ?2",
+                    params![id, from, to],
+                )
+                .map(|n| n == 1)
+                .map_err(sql_error("update job status"))
+            })
+            .await
+    }
+
+    async fn put_mailboxes(&self, mailboxes: &[MailboxRecord]) -> Result<(), PortError> {
+        let rows = mailboxes
+            .iter()
+            .map(|m| {
+                Ok((
+                    m.job.to_string(),
+                    m.address.clone(),
+                    serde_json::to_string(m).map_err(|e| PortError::corrupt("mailbox", e))?,
+                ))
+            })
+            .collect::<Result<Vec<_>, PortError>>()?;
+        self.db
+            .call(move |c| {
+                let tx = c.transaction().map_err(sql_error("store mailboxes"))?;
+                for (job, address, data) in rows {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO mailboxes (job, address, data) VALUES (?1, ?2, ?3)",
+                        params![job, address, data],
+                    )
+                    .map_err(sql_error("store mailboxes"))?;
+                }
+                tx.commit().map_err(sql_error("store mailboxes"))
+            })
+            .await
+    }
+
+    async fn mailboxes(&self, job: &JobId) -> Result<Vec<MailboxRecord>, PortError> {
+        let job = job.to_string();
+        let rows: Vec<String> = self
+            .db
+            .call(move |c| {
+                let mut st = c
+                    .prepare("SELECT data FROM mailboxes WHERE job = ?1 ORDER BY address")
+                    .map_err(sql_error("list mailboxes"))?;
+                let rows = st
+                    .query_map(params![job], |r| r.get(0))
+                    .map_err(sql_error("list mailboxes"))?;
+                rows.collect::<Result<Vec<String>, _>>()
+                    .map_err(sql_error("list mailboxes"))
+            })
+            .await?;
+        rows.iter()
+            .map(|d| serde_json::from_str(d).map_err(|e| PortError::corrupt("mailbox", e)))
+            .collect()
+    }
+
+    async fn purge_credentials(&self, job: &JobId) -> Result<usize, PortError> {
+        let mut purged = 0;
+        let mut changed = Vec::new();
+        for mut m in self.mailboxes(job).await? {
+            if m.sealed_credentials.take().is_some() {
+                purged += 1;
+                changed.push(m);
+            }
+        }
+        self.put_mailboxes(&changed).await?;
+        Ok(purged)
+    }
+}

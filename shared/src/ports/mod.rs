@@ -1,0 +1,23 @@
+//! The ports: small traits, one per job, whose methods match the IAM actions a function needs. Stages are
+//! written against these; `aws` and `embedded` implement each one, receiving their clients from outside.
+//! Every method reports a [`PortError`], which knows whether retrying can help.
+
+mod blobs;
+mod checkpoints;
+mod clock;
+mod counters;
+mod error;
+mod mailer;
+mod queue;
+mod secret_box;
+mod store;
+
+pub use blobs::Blobs;
+pub use checkpoints::Checkpoints;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use counters::Counters;
+pub use error::{BoxError, PortError};
+pub use mailer::{Email, Mailer};
+pub use queue::{Delivery, TaskQueue};
+pub use secret_box::{Sealed, SecretBox};
+pub use store::JobStore;

@@ -1,0 +1,29 @@
+//! The secret box port: seal credentials before they are stored, open them only where they are used. A sealed
+//! value is bound to a context (the job id): opened with another context, or altered, it fails.
+
+use super::PortError;
+use crate::model::Secret;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A sealed secret as stored: opaque text, safe to keep in DynamoDB, SQLite or a report (it says nothing).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Sealed(pub String);
+
+impl fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sealed({} bytes)", self.0.len())
+    }
+}
+
+/// Seals and opens secrets (KMS envelope encryption on AWS, a local key file embedded).
+#[async_trait]
+pub trait SecretBox: Send + Sync {
+    /// Encrypt and authenticate `secret`, bound to `context`.
+    async fn seal(&self, secret: &Secret<String>, context: &str) -> Result<Sealed, PortError>;
+
+    /// Decrypt; [`PortError::Tampered`] when the value was altered or sealed with another context or key.
+    async fn open(&self, sealed: &Sealed, context: &str) -> Result<Secret<String>, PortError>;
+}

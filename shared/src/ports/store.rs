@@ -1,0 +1,34 @@
+//! The job/mailbox store port: jobs with a compare-and-set status, and their mailboxes.
+
+use super::PortError;
+use crate::model::{Job, JobId, JobStatus, MailboxRecord};
+use async_trait::async_trait;
+
+/// Holds jobs and their mailboxes (DynamoDB items on AWS, SQLite rows embedded).
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Store a new job; [`PortError::AlreadyExists`] if its id is taken, so a re-delivered upload event
+    /// cannot create it twice.
+    async fn create_job(&self, job: &Job) -> Result<(), PortError>;
+
+    /// The job, or `None`.
+    async fn job(&self, id: &JobId) -> Result<Option<Job>, PortError>;
+
+    /// Move the job from `from` to `to` if, and only if, it is in `from`; `false` when it was not. Two workers
+    /// racing on one transition: exactly one gets `true`.
+    async fn transition_job(
+        &self,
+        id: &JobId,
+        from: JobStatus,
+        to: JobStatus,
+    ) -> Result<bool, PortError>;
+
+    /// Store (or replace) mailboxes of a job.
+    async fn put_mailboxes(&self, mailboxes: &[MailboxRecord]) -> Result<(), PortError>;
+
+    /// A job's mailboxes, ordered by address.
+    async fn mailboxes(&self, job: &JobId) -> Result<Vec<MailboxRecord>, PortError>;
+
+    /// Remove the sealed credentials of every mailbox of a job; returns how many held some.
+    async fn purge_credentials(&self, job: &JobId) -> Result<usize, PortError>;
+}

@@ -1,0 +1,112 @@
+//! The port contract suite against the AWS home, on moto (one server for this test binary, unique resource
+//! names per test).
+
+use chrono::Utc;
+use mailferry::aws::{
+    DynamoCheckpoints, DynamoCounters, DynamoStore, KmsSecretBox, S3Blobs, SesMailer, SqsQueue,
+    s3_client,
+};
+use mailferry::ports::{Email, Mailer, ManualClock, SystemClock};
+use mailferry_tests::{contract, moto};
+use std::sync::Arc;
+
+async fn dynamo() -> (aws_sdk_dynamodb::Client, String) {
+    let client = aws_sdk_dynamodb::Client::new(&moto::sdk_config().await);
+    let table = moto::create_table(&client).await;
+    (client, table)
+}
+
+async fn queue(max_receives: u32) -> SqsQueue {
+    let client = aws_sdk_sqs::Client::new(&moto::sdk_config().await);
+    let (url, dlq) = moto::create_queues(&client, max_receives).await;
+    SqsQueue::new(client, url, dlq)
+}
+
+#[tokio::test]
+async fn checkpoint_conflict() {
+    let (c, t) = dynamo().await;
+    contract::checkpoint_conflict(&DynamoCheckpoints::new(c, t, Arc::new(SystemClock))).await;
+}
+
+#[tokio::test]
+async fn lost_lease_takeover() {
+    let (c, t) = dynamo().await;
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    contract::lost_lease_takeover(&DynamoCheckpoints::new(c, t, clock.clone()), &clock).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_winner_among_racing_workers() {
+    let (c, t) = dynamo().await;
+    contract::one_winner_among_racing_workers(Arc::new(DynamoCheckpoints::new(
+        c,
+        t,
+        Arc::new(SystemClock),
+    )))
+    .await;
+}
+
+#[tokio::test]
+async fn redelivery_after_visibility_timeout() {
+    contract::redelivery_after_visibility_timeout(&queue(5).await).await;
+}
+
+#[tokio::test]
+async fn dead_lettering_after_max_receives() {
+    contract::dead_lettering_after_max_receives(&queue(2).await).await;
+}
+
+#[tokio::test]
+async fn delay_and_back_off() {
+    contract::delay_and_back_off(&queue(5).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn counters_under_concurrency() {
+    let (c, t) = dynamo().await;
+    contract::counters_under_concurrency(Arc::new(DynamoCounters::new(c, t))).await;
+}
+
+#[tokio::test]
+async fn seal_open_and_tamper_detection() {
+    let client = aws_sdk_kms::Client::new(&moto::sdk_config().await);
+    let key = moto::create_key(&client).await;
+    contract::seal_open_and_tamper_detection(&KmsSecretBox::new(client, key)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn job_store() {
+    let (c, t) = dynamo().await;
+    contract::job_store(Arc::new(DynamoStore::new(c, t))).await;
+}
+
+#[tokio::test]
+async fn blobs() {
+    let client = s3_client(&moto::sdk_config().await);
+    let bucket = moto::create_bucket(&client).await;
+    contract::blobs(&S3Blobs::new(client, bucket)).await;
+}
+
+#[tokio::test]
+async fn ses_email_is_visible_in_moto() {
+    let client = aws_sdk_sesv2::Client::new(&moto::sdk_config().await);
+    let domain = format!("{}.example.com", moto::unique("notify"));
+    moto::verify_domain(&client, &domain).await;
+    let subject = moto::unique("First pass complete");
+    let email = Email {
+        from: format!("mailferry@{domain}"),
+        to: vec!["ops@example.com".into()],
+        subject: subject.clone(),
+        text: "2 mailboxes copied".into(),
+        html: Some("<p>2 mailboxes copied</p>".into()),
+    };
+    SesMailer::new(client).send(&email).await.unwrap();
+    let sent = moto::sent_emails().await;
+    // moto keeps only the HTML body when both are sent.
+    let found = sent["Message"].as_array().into_iter().flatten().any(|m| {
+        m["subject"] == subject.as_str()
+            && m["destinations"]["ToAddresses"][0] == "ops@example.com"
+            && m["body"] == "<p>2 mailboxes copied</p>"
+    });
+    assert!(found, "the email must be in moto's sent mail: {sent}");
+}
