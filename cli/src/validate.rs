@@ -68,10 +68,7 @@ fn parse_host(s: &str) -> Result<Host, String> {
 impl Args {
     fn options(&self) -> Options {
         Options {
-            limits: Limits {
-                max_bytes: self.max_bytes,
-                max_rows: self.max_rows,
-            },
+            limits: Limits { max_bytes: self.max_bytes, max_rows: self.max_rows },
             expect: self.kind.map(|k| match k {
                 KindArg::Import => Purpose::Import,
                 KindArg::Migration => Purpose::Migration,
@@ -106,10 +103,7 @@ pub fn run(args: &Args) -> ExitCode {
     let name = args.file.display().to_string();
     let unreadable = |message: String| {
         if args.json {
-            println!(
-                "{}",
-                json!({ "file": name, "readable": false, "valid": false, "error": message })
-            );
+            println!("{}", json!({ "file": name, "readable": false, "valid": false, "error": message }));
         } else {
             eprintln!("{name}: {message}");
         }
@@ -141,9 +135,5 @@ pub fn run(args: &Args) -> ExitCode {
         }
         println!("{}", validation.summary());
     }
-    if validation.is_valid() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    if validation.is_valid() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }

@@ -34,30 +34,19 @@ impl Envelope {
 
     /// Parse the stored text form; any damage to the framing is reported as tampering.
     pub fn from_sealed(sealed: &Sealed, context: &str) -> Result<Self, PortError> {
-        let tampered = || PortError::Tampered {
-            context: context.to_string(),
-        };
+        let tampered = || PortError::Tampered { context: context.to_string() };
         let mut parts = sealed.0.split('.');
         if parts.next() != Some(VERSION) {
             return Err(tampered());
         }
-        let mut next = || {
-            parts
-                .next()
-                .and_then(|p| B64.decode(p).ok())
-                .ok_or_else(tampered)
-        };
+        let mut next = || parts.next().and_then(|p| B64.decode(p).ok()).ok_or_else(tampered);
         let wrapped_key = next()?;
         let nonce: [u8; 12] = next()?.try_into().map_err(|_| tampered())?;
         let ciphertext = next()?;
         if parts.next().is_some() {
             return Err(tampered());
         }
-        Ok(Envelope {
-            wrapped_key,
-            nonce,
-            ciphertext,
-        })
+        Ok(Envelope { wrapped_key, nonce, ciphertext })
     }
 }
 
@@ -79,49 +68,24 @@ pub fn seal_with(
     let mut nonce = [0u8; 12];
     OsRng.fill_bytes(&mut nonce);
     let ciphertext = cipher
-        .encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: secret.expose().as_bytes(),
-                aad: context.as_bytes(),
-            },
-        )
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: secret.expose().as_bytes(), aad: context.as_bytes() })
         .map_err(|_| PortError::Backend {
             op: "seal",
             retryable: false,
             detail: "encryption failed".into(),
             source: None,
         })?;
-    Ok(Envelope {
-        wrapped_key,
-        nonce,
-        ciphertext,
-    }
-    .to_sealed())
+    Ok(Envelope { wrapped_key, nonce, ciphertext }.to_sealed())
 }
 
 /// Decrypt an envelope under `key`; any authentication failure is [`PortError::Tampered`].
-pub fn open_with(
-    key: &[u8; 32],
-    envelope: &Envelope,
-    context: &str,
-) -> Result<Secret<String>, PortError> {
-    let tampered = || PortError::Tampered {
-        context: context.to_string(),
-    };
+pub fn open_with(key: &[u8; 32], envelope: &Envelope, context: &str) -> Result<Secret<String>, PortError> {
+    let tampered = || PortError::Tampered { context: context.to_string() };
     let cipher = Aes256Gcm::new(key.into());
     let plain = cipher
-        .decrypt(
-            Nonce::from_slice(&envelope.nonce),
-            Payload {
-                msg: &envelope.ciphertext,
-                aad: context.as_bytes(),
-            },
-        )
+        .decrypt(Nonce::from_slice(&envelope.nonce), Payload { msg: &envelope.ciphertext, aad: context.as_bytes() })
         .map_err(|_| tampered())?;
-    String::from_utf8(plain)
-        .map(Secret::new)
-        .map_err(|_| tampered())
+    String::from_utf8(plain).map(Secret::new).map_err(|_| tampered())
 }
 
 #[cfg(test)]
@@ -135,13 +99,7 @@ mod tests {
         assert!(!s.0.contains("pw"));
         let e = Envelope::from_sealed(&s, "job-1").unwrap();
         assert_eq!(open_with(&key, &e, "job-1").unwrap().expose(), "pw");
-        assert!(matches!(
-            open_with(&key, &e, "job-2"),
-            Err(PortError::Tampered { .. })
-        ));
-        assert!(matches!(
-            Envelope::from_sealed(&Sealed("mf2.a.b.c".into()), "j"),
-            Err(PortError::Tampered { .. })
-        ));
+        assert!(matches!(open_with(&key, &e, "job-2"), Err(PortError::Tampered { .. })));
+        assert!(matches!(Envelope::from_sealed(&Sealed("mf2.a.b.c".into()), "j"), Err(PortError::Tampered { .. })));
     }
 }

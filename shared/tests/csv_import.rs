@@ -6,8 +6,7 @@ use csv_support::{assert_error, assert_warning, check, check_with};
 use mailferry::csv::{FileKind, Options, Plan, Purpose};
 use mailferry::model::PasswordSpec;
 
-const H: &str =
-    "type,domain,address,password,quota_mb,display_name,targets,max_mailboxes,max_aliases\n";
+const H: &str = "type,domain,address,password,quota_mb,display_name,targets,max_mailboxes,max_aliases\n";
 const DOMAIN: &str = "domain,example.com,,,,,,,\n";
 
 /// A combined file with the header, a domain row (line 2) and the given rows (from line 3).
@@ -43,13 +42,7 @@ bad!(
     Some("domain"),
     "\"intranet\" is not a valid domain name: it has a domain without a dot (intranet)"
 );
-bad!(
-    domain_empty,
-    format!("{H}domain,,,,,,,,\n"),
-    2,
-    Some("domain"),
-    "the domain name is empty"
-);
+bad!(domain_empty, format!("{H}domain,,,,,,,,\n"), 2, Some("domain"), "the domain name is empty");
 bad!(
     domain_declared_twice,
     format!("{H}{DOMAIN}domain,EXAMPLE.com,,,,,,,\n"),
@@ -143,27 +136,21 @@ bad!(
 );
 bad!(
     mailbox_twice_ignoring_case,
-    with_domain(
-        "mailbox,,ann@example.com,Pass-1234,100,,,,\nmailbox,,Ann@EXAMPLE.com,Pass-1234,100,,,,\n"
-    ),
+    with_domain("mailbox,,ann@example.com,Pass-1234,100,,,,\nmailbox,,Ann@EXAMPLE.com,Pass-1234,100,,,,\n"),
     4,
     Some("address"),
     "the mailbox Ann@example.com is already on line 3"
 );
 bad!(
     alias_equal_to_mailbox,
-    with_domain(
-        "mailbox,,ann@example.com,Pass-1234,100,,,,\nalias,,ann@example.com,,,,bob@example.net,,\n"
-    ),
+    with_domain("mailbox,,ann@example.com,Pass-1234,100,,,,\nalias,,ann@example.com,,,,bob@example.net,,\n"),
     4,
     Some("address"),
     "the alias ann@example.com has the same address as the mailbox on line 3; an address is either a mailbox or an alias"
 );
 bad!(
     alias_twice,
-    with_domain(
-        "alias,,sales@example.com,,,,a@example.net,,\nalias,,sales@example.com,,,,b@example.net,,\n"
-    ),
+    with_domain("alias,,sales@example.com,,,,a@example.net,,\nalias,,sales@example.com,,,,b@example.net,,\n"),
     4,
     Some("address"),
     "the alias sales@example.com is already on line 3"
@@ -229,29 +216,15 @@ bad!(
 
 #[test]
 fn uploaded_as_a_migration() {
-    let options = Options {
-        expect: Some(Purpose::Migration),
-        ..Default::default()
-    };
+    let options = Options { expect: Some(Purpose::Migration), ..Default::default() };
     let v = check_with(&with_domain(""), &options);
-    assert_error(
-        &v,
-        1,
-        None,
-        "this is an import file (import file) but it was uploaded as a migration",
-    );
+    assert_error(&v, 1, None, "this is an import file (import file) but it was uploaded as a migration");
 }
 
 #[test]
 fn domains_existing_on_the_destination_need_no_row() {
-    let options = Options {
-        known_domains: ["example.org".to_string()].into(),
-        ..Default::default()
-    };
-    let v = check_with(
-        "address,password,quota_mb\nann@example.org,Pass-1234,100\n",
-        &options,
-    );
+    let options = Options { known_domains: ["example.org".to_string()].into(), ..Default::default() };
+    let v = check_with("address,password,quota_mb\nann@example.org,Pass-1234,100\n", &options);
     assert!(v.is_valid(), "{:?}", v.problems);
     assert_eq!(v.kind, Some(FileKind::ImportMailboxes));
 }
@@ -262,12 +235,7 @@ fn warnings_for_weak_or_unprefixed_passwords() {
         "mailbox,,ann@example.com,short,100,,,,\nmailbox,,bob@example.com,$6$saltsalt$hashhashhash,100,,,,\n",
     ));
     assert!(v.is_valid(), "{:?}", v.problems);
-    assert_warning(
-        &v,
-        3,
-        Some("password"),
-        "the password is shorter than 8 characters",
-    );
+    assert_warning(&v, 3, Some("password"), "the password is shorter than 8 characters");
     assert_warning(
         &v,
         4,
@@ -278,54 +246,24 @@ fn warnings_for_weak_or_unprefixed_passwords() {
 
 #[test]
 fn combined_sample_parses_into_a_plan() {
-    let v = check(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../events/csv/import.csv"
-        ))
-        .unwrap(),
-    );
-    assert_eq!(
-        v.summary(),
-        "import file: valid; would create 1 domain, 2 mailboxes (3072 MB of quota) and 1 alias"
-    );
-    let Some(Plan::Import(plan)) = v.plan else {
-        panic!("{:?}", v.problems)
-    };
+    let v = check(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../events/csv/import.csv")).unwrap());
+    assert_eq!(v.summary(), "import file: valid; would create 1 domain, 2 mailboxes (3072 MB of quota) and 1 alias");
+    let Some(Plan::Import(plan)) = v.plan else { panic!("{:?}", v.problems) };
     assert_eq!(plan.domains[0].max_mailboxes, Some(100));
     assert_eq!(plan.domains[0].quota_mb, Some(51200));
     assert_eq!(plan.mailboxes[1].display_name, "Lee, Bob");
-    assert!(
-        matches!(&plan.mailboxes[0].password, PasswordSpec::Plain(p) if p.expose() == "Ann-Initial-Pass")
-    );
-    assert!(
-        matches!(&plan.mailboxes[1].password, PasswordSpec::Hashed { scheme, .. } if scheme == "SHA512-CRYPT")
-    );
-    let targets: Vec<String> = plan.aliases[0]
-        .targets
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    assert!(matches!(&plan.mailboxes[0].password, PasswordSpec::Plain(p) if p.expose() == "Ann-Initial-Pass"));
+    assert!(matches!(&plan.mailboxes[1].password, PasswordSpec::Hashed { scheme, .. } if scheme == "SHA512-CRYPT"));
+    let targets: Vec<String> = plan.aliases[0].targets.iter().map(ToString::to_string).collect();
     assert_eq!(targets, ["ann@example.com", "bob@example.com"]);
 }
 
 #[test]
 fn per_type_files_are_recognised_by_header() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/csv/");
-    let kinds: Vec<_> = [
-        "import-domains.csv",
-        "import-mailboxes.csv",
-        "import-aliases.csv",
-    ]
-    .iter()
-    .map(|f| check(&std::fs::read_to_string(format!("{dir}{f}")).unwrap()).kind)
-    .collect();
-    assert_eq!(
-        kinds,
-        [
-            Some(FileKind::ImportDomains),
-            Some(FileKind::ImportMailboxes),
-            Some(FileKind::ImportAliases)
-        ]
-    );
+    let kinds: Vec<_> = ["import-domains.csv", "import-mailboxes.csv", "import-aliases.csv"]
+        .iter()
+        .map(|f| check(&std::fs::read_to_string(format!("{dir}{f}")).unwrap()).kind)
+        .collect();
+    assert_eq!(kinds, [Some(FileKind::ImportDomains), Some(FileKind::ImportMailboxes), Some(FileKind::ImportAliases)]);
 }

@@ -3,9 +3,7 @@
 mod csv_support;
 
 use csv_support::{assert_error, assert_warning, check, check_with};
-use mailferry::csv::{
-    FileError, FileKind, Limits, Options, Plan, Purpose, SourceDefaults, validate,
-};
+use mailferry::csv::{FileError, FileKind, Limits, Options, Plan, Purpose, SourceDefaults, validate};
 use mailferry::model::{Credentials, Host, Provider, Security};
 
 const H: &str = "destination,source_host,source_port,security,source_user,auth,password,master_user,master_password,provider,oauth_token,include,exclude\n";
@@ -240,88 +238,38 @@ bad!(
 #[test]
 fn m365_with_host_from_job_default_is_valid() {
     let options = Options {
-        source_defaults: SourceDefaults {
-            host: Some(Host::parse("mail.old.test").unwrap()),
-            ..Default::default()
-        },
+        source_defaults: SourceDefaults { host: Some(Host::parse("mail.old.test").unwrap()), ..Default::default() },
         ..Default::default()
     };
-    let v = check_with(
-        "EmailAddress,UserName,Password\nbad-address,ann,pw-123456\n",
-        &options,
-    );
-    assert_error(
-        &v,
-        2,
-        Some("EmailAddress"),
-        "\"bad-address\" is not a valid email address: it has no '@'",
-    );
-    let v = check_with(
-        "EmailAddress,UserName,Password\r\nann@example.com,ann,pw-123456\r\n",
-        &options,
-    );
+    let v = check_with("EmailAddress,UserName,Password\nbad-address,ann,pw-123456\n", &options);
+    assert_error(&v, 2, Some("EmailAddress"), "\"bad-address\" is not a valid email address: it has no '@'");
+    let v = check_with("EmailAddress,UserName,Password\r\nann@example.com,ann,pw-123456\r\n", &options);
     assert_eq!(v.kind, Some(FileKind::Microsoft365));
-    let Some(Plan::Migration(entries)) = v.plan else {
-        panic!("valid: {:?}", v.problems)
-    };
+    let Some(Plan::Migration(entries)) = v.plan else { panic!("valid: {:?}", v.problems) };
     let a = &entries[0].account;
-    assert_eq!(
-        (a.host.as_str(), a.port, a.security, a.user.as_str()),
-        ("mail.old.test", 993, Security::Tls, "ann")
-    );
+    assert_eq!((a.host.as_str(), a.port, a.security, a.user.as_str()), ("mail.old.test", 993, Security::Tls, "ann"));
 }
 
 #[test]
 fn uploaded_to_the_wrong_place() {
-    let options = Options {
-        expect: Some(Purpose::Import),
-        ..Default::default()
-    };
-    let v = check_with(
-        &row("ann@example.com,mail.old.test,993,tls,ann,password,pw-123456,,,,,,"),
-        &options,
-    );
-    assert_error(
-        &v,
-        1,
-        None,
-        "this is a migration file (migration file) but it was uploaded as an import",
-    );
+    let options = Options { expect: Some(Purpose::Import), ..Default::default() };
+    let v = check_with(&row("ann@example.com,mail.old.test,993,tls,ann,password,pw-123456,,,,,,"), &options);
+    assert_error(&v, 1, None, "this is a migration file (migration file) but it was uploaded as an import");
 }
 
 #[test]
 fn too_many_rows() {
-    let options = Options {
-        limits: Limits {
-            max_rows: 2,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let body: String = (1..=3)
-        .map(|i| format!("u{i}@example.com,mail.old.test,,,,,pw-123456,,,,,,\n"))
-        .collect();
+    let options = Options { limits: Limits { max_rows: 2, ..Default::default() }, ..Default::default() };
+    let body: String = (1..=3).map(|i| format!("u{i}@example.com,mail.old.test,,,,,pw-123456,,,,,,\n")).collect();
     let v = check_with(&format!("{H}{body}"), &options);
-    assert_error(
-        &v,
-        4,
-        None,
-        "the file has 3 rows, more than the limit of 2; split it into several files",
-    );
+    assert_error(&v, 4, None, "the file has 3 rows, more than the limit of 2; split it into several files");
 }
 
 #[test]
 fn latin1_bytes_are_refused_with_their_place() {
     let bytes = b"destination,source_host,password\nren\xe9@example.com,mail.old.test,pw\n";
     let err = validate(bytes, &Options::default()).unwrap_err();
-    assert_eq!(
-        err,
-        FileError::NotUtf8 {
-            line: 2,
-            column: 4,
-            byte: 0xE9
-        }
-    );
+    assert_eq!(err, FileError::NotUtf8 { line: 2, column: 4, byte: 0xE9 });
     assert_eq!(
         err.to_string(),
         "line 2, column 4: byte 0xE9 is not valid UTF-8; the file seems to be saved as Windows-1252 or Latin-1: save it as \"CSV UTF-8\" and upload it again"
@@ -330,25 +278,10 @@ fn latin1_bytes_are_refused_with_their_place() {
 
 #[test]
 fn utf16_and_oversized_files_are_refused() {
-    assert_eq!(
-        validate(b"\xff\xfed\x00e\x00", &Options::default()).unwrap_err(),
-        FileError::Utf16
-    );
-    let options = Options {
-        limits: Limits {
-            max_bytes: 10,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    assert_eq!(validate(b"\xff\xfed\x00e\x00", &Options::default()).unwrap_err(), FileError::Utf16);
+    let options = Options { limits: Limits { max_bytes: 10, ..Default::default() }, ..Default::default() };
     let err = validate(H.as_bytes(), &options).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        format!(
-            "the file is {} bytes, more than the limit of 10 bytes",
-            H.len()
-        )
-    );
+    assert_eq!(err.to_string(), format!("the file is {} bytes, more than the limit of 10 bytes", H.len()));
 }
 
 #[test]
@@ -357,24 +290,12 @@ fn every_problem_is_reported_at_once() {
         "{H}ann@example.com,mail.old.test,0,tls,ann,password,,,,,,,\nbad,mail.old.test,993,xyz,bob,password,pw-123456,,,,,,\n"
     );
     let v = check(&text);
-    let places: Vec<(u64, Option<&str>)> = v
-        .problems
-        .iter()
-        .map(|p| (p.line, p.column.as_deref()))
-        .collect();
+    let places: Vec<(u64, Option<&str>)> = v.problems.iter().map(|p| (p.line, p.column.as_deref())).collect();
     assert_eq!(
         places,
-        [
-            (2, Some("source_port")),
-            (2, Some("password")),
-            (3, Some("destination")),
-            (3, Some("security"))
-        ]
+        [(2, Some("source_port")), (2, Some("password")), (3, Some("destination")), (3, Some("security"))]
     );
-    assert_eq!(
-        v.summary(),
-        "migration file: 4 errors; nothing will be created or migrated"
-    );
+    assert_eq!(v.summary(), "migration file: 4 errors; nothing will be created or migrated");
 }
 
 #[test]
@@ -383,64 +304,25 @@ fn warnings_do_not_block() {
         .replace("exclude", "exclude,colour");
     let v = check(&text);
     assert!(v.is_valid(), "{:?}", v.problems);
-    assert_warning(
-        &v,
-        1,
-        Some("colour"),
-        "this column is not one mailferry knows; it will be ignored",
-    );
-    assert_warning(
-        &v,
-        2,
-        Some("security"),
-        "security=plain sends the password unencrypted over the network",
-    );
-    assert_warning(
-        &v,
-        2,
-        Some("source_port"),
-        "port 993 usually goes with security=tls; check the security column",
-    );
+    assert_warning(&v, 1, Some("colour"), "this column is not one mailferry knows; it will be ignored");
+    assert_warning(&v, 2, Some("security"), "security=plain sends the password unencrypted over the network");
+    assert_warning(&v, 2, Some("source_port"), "port 993 usually goes with security=tls; check the security column");
 }
 
 #[test]
 fn canonical_sample_parses_into_accounts() {
-    let v = check(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../events/csv/migration.csv"
-        ))
-        .unwrap(),
-    );
-    let Some(Plan::Migration(entries)) = v.plan else {
-        panic!("{:?}", v.problems)
-    };
+    let v =
+        check(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../events/csv/migration.csv")).unwrap());
+    let Some(Plan::Migration(entries)) = v.plan else { panic!("{:?}", v.problems) };
     assert_eq!(entries.len(), 3);
-    assert_eq!(
-        entries.iter().map(|e| e.line).collect::<Vec<_>>(),
-        [3, 4, 5]
-    );
+    assert_eq!(entries.iter().map(|e| e.line).collect::<Vec<_>>(), [3, 4, 5]);
     let bob = &entries[1].account;
-    assert_eq!(
-        (bob.port, bob.security, bob.user.as_str()),
-        (143, Security::Starttls, "bob")
-    );
-    assert!(
-        matches!(&bob.credentials, Credentials::Master { master_user, .. } if master_user == "admin")
-    );
+    assert_eq!((bob.port, bob.security, bob.user.as_str()), (143, Security::Starttls, "bob"));
+    assert!(matches!(&bob.credentials, Credentials::Master { master_user, .. } if master_user == "admin"));
     assert_eq!(bob.include, ["INBOX", "Projects/*"]);
     let carla = &entries[2].account;
-    assert_eq!(
-        (carla.host.as_str(), carla.port, carla.provider),
-        ("imap.gmail.com", 993, Provider::Gmail)
-    );
-    assert!(matches!(
-        &carla.credentials,
-        Credentials::Oauth2 {
-            provider: Provider::Gmail,
-            ..
-        }
-    ));
+    assert_eq!((carla.host.as_str(), carla.port, carla.provider), ("imap.gmail.com", 993, Provider::Gmail));
+    assert!(matches!(&carla.credentials, Credentials::Oauth2 { provider: Provider::Gmail, .. }));
     assert_eq!(entries[0].account.exclude, ["Trash", "Junk"]);
 }
 
@@ -448,24 +330,14 @@ fn canonical_sample_parses_into_accounts() {
 fn semicolon_and_imapsync_samples_parse() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/csv/");
     let v = check(&std::fs::read_to_string(format!("{dir}migration-semicolon.csv")).unwrap());
-    let Some(Plan::Migration(e)) = v.plan else {
-        panic!("{:?}", v.problems)
-    };
+    let Some(Plan::Migration(e)) = v.plan else { panic!("{:?}", v.problems) };
     assert_eq!(e[0].account.destination.to_string(), "dörte@example.com");
-    assert!(
-        matches!(&e[0].account.credentials, Credentials::Password { password } if password.expose() == "pa;ss")
-    );
+    assert!(matches!(&e[0].account.credentials, Credentials::Password { password } if password.expose() == "pa;ss"));
     let v = check(&std::fs::read_to_string(format!("{dir}migration-imapsync.txt")).unwrap());
     assert_eq!(v.kind, Some(FileKind::Imapsync));
-    let Some(Plan::Migration(e)) = v.plan else {
-        panic!("{:?}", v.problems)
-    };
+    let Some(Plan::Migration(e)) = v.plan else { panic!("{:?}", v.problems) };
     assert_eq!(
-        (
-            e[1].line,
-            e[1].account.user.as_str(),
-            e[1].account.destination.to_string()
-        ),
+        (e[1].line, e[1].account.user.as_str(), e[1].account.destination.to_string()),
         (3, "bob", "bob@example.com".to_string())
     );
 }

@@ -2,12 +2,7 @@
 
 use mailferry::csv::{Options, validate};
 
-const SECRETS: &[&str] = &[
-    "Hunter2-Secret!",
-    "Master-Secret-77",
-    "ya29.OAUTH-SECRET",
-    "$6$NotShownSalt$NotShownHash",
-];
+const SECRETS: &[&str] = &["Hunter2-Secret!", "Master-Secret-77", "ya29.OAUTH-SECRET", "$6$NotShownSalt$NotShownHash"];
 
 #[test]
 fn no_secret_in_any_output_of_validation() {
@@ -26,11 +21,7 @@ fn no_secret_in_any_output_of_validation() {
         let outputs = [
             format!("{:?}", v),
             v.summary(),
-            v.problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"),
+            v.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
             serde_json::to_string(&v.problems).unwrap(),
         ];
         for out in &outputs {
@@ -44,8 +35,5 @@ fn no_secret_in_any_output_of_validation() {
     let v = validate(ok.as_bytes(), &Options::default()).unwrap();
     assert!(v.is_valid());
     let debug = format!("{:?}", v.plan);
-    assert!(
-        !debug.contains("Hunter2-Secret!") && debug.contains("****"),
-        "{debug}"
-    );
+    assert!(!debug.contains("Hunter2-Secret!") && debug.contains("****"), "{debug}");
 }

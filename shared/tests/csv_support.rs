@@ -16,26 +16,20 @@ pub fn check_with(text: &str, options: &Options) -> Validation {
 /// Assert the file is rejected and has exactly this error (line, column as named in the file, message).
 pub fn assert_error(v: &Validation, line: u64, column: Option<&str>, message: &str) {
     assert!(v.plan.is_none(), "a file with errors must yield no plan");
-    let hit = v.problems.iter().any(|p| {
-        p.is_error() && p.line == line && p.column.as_deref() == column && p.message == message
-    });
-    assert!(
-        hit,
-        "expected error at line {line}, column {column:?}: {message}\nbut got:\n{:#?}",
-        v.problems
-    );
+    let hit = v
+        .problems
+        .iter()
+        .any(|p| p.is_error() && p.line == line && p.column.as_deref() == column && p.message == message);
+    assert!(hit, "expected error at line {line}, column {column:?}: {message}\nbut got:\n{:#?}", v.problems);
 }
 
 /// Assert the file is accepted with this warning.
 pub fn assert_warning(v: &Validation, line: u64, column: Option<&str>, message: &str) {
-    let hit = v.problems.iter().any(|p| {
-        !p.is_error() && p.line == line && p.column.as_deref() == column && p.message == message
-    });
-    assert!(
-        hit,
-        "expected warning at line {line}, column {column:?}: {message}\nbut got:\n{:#?}",
-        v.problems
-    );
+    let hit = v
+        .problems
+        .iter()
+        .any(|p| !p.is_error() && p.line == line && p.column.as_deref() == column && p.message == message);
+    assert!(hit, "expected warning at line {line}, column {column:?}: {message}\nbut got:\n{:#?}", v.problems);
 }
 
 /// Declare a test that validates `$input` and expects one exact error.

@@ -3,82 +3,41 @@
 
 use chrono::Utc;
 use mailferry::model::{
-    Checkpoint, FolderKey, Job, JobId, JobKind, JobStatus, MailboxRecord, Secret, TenantId, Uid,
-    UidValidity,
+    Checkpoint, FolderKey, Job, JobId, JobKind, JobStatus, MailboxRecord, Secret, TenantId, Uid, UidValidity,
 };
-use mailferry::ports::{
-    Blobs, Checkpoints, Counters, JobStore, ManualClock, PortError, Sealed, SecretBox, TaskQueue,
-};
+use mailferry::ports::{Blobs, Checkpoints, Counters, JobStore, ManualClock, PortError, Sealed, SecretBox, TaskQueue};
 use std::sync::Arc;
 use std::time::Duration;
 
 fn folder(name: &str) -> FolderKey {
-    FolderKey {
-        job: JobId::generate(),
-        mailbox: "ann@example.com".into(),
-        folder: name.into(),
-    }
+    FolderKey { job: JobId::generate(), mailbox: "ann@example.com".into(), folder: name.into() }
 }
 
 fn progress(last: u32, copied: u64) -> Checkpoint {
-    Checkpoint {
-        uid_validity: UidValidity::new(1_700_000_000),
-        last_uid: Uid::new(last),
-        copied,
-        ..Default::default()
-    }
+    Checkpoint { uid_validity: UidValidity::new(1_700_000_000), last_uid: Uid::new(last), copied, ..Default::default() }
 }
 
 /// Two workers on one folder: the second is refused while the first holds the lease; a stale fencing token
 /// cannot write; re-acquiring by the holder issues a new token.
 pub async fn checkpoint_conflict(cp: &dyn Checkpoints) {
     let key = folder("Archive/2024");
-    assert_eq!(
-        cp.load(&key).await.unwrap(),
-        None,
-        "a new folder has no checkpoint"
-    );
-    let a = cp
-        .acquire(&key, "worker-a", Duration::from_secs(60))
-        .await
-        .unwrap();
+    assert_eq!(cp.load(&key).await.unwrap(), None, "a new folder has no checkpoint");
+    let a = cp.acquire(&key, "worker-a", Duration::from_secs(60)).await.unwrap();
     assert_eq!(a.checkpoint, Checkpoint::default());
     match cp.acquire(&key, "worker-b", Duration::from_secs(60)).await {
         Err(PortError::LeaseHeld { owner, .. }) => assert_eq!(owner, "worker-a"),
         other => panic!("second worker must be refused while the lease is held, got {other:?}"),
     }
-    cp.save(&key, a.lease.fence, &progress(10, 10))
-        .await
-        .unwrap();
+    cp.save(&key, a.lease.fence, &progress(10, 10)).await.unwrap();
     assert_eq!(cp.load(&key).await.unwrap(), Some(progress(10, 10)));
-    let again = cp
-        .acquire(&key, "worker-a", Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert!(
-        again.lease.fence > a.lease.fence,
-        "every acquire issues a higher token"
-    );
-    assert_eq!(
-        again.checkpoint,
-        progress(10, 10),
-        "acquire returns the saved checkpoint"
-    );
+    let again = cp.acquire(&key, "worker-a", Duration::from_secs(60)).await.unwrap();
+    assert!(again.lease.fence > a.lease.fence, "every acquire issues a higher token");
+    assert_eq!(again.checkpoint, progress(10, 10), "acquire returns the saved checkpoint");
     let stale = cp.save(&key, a.lease.fence, &progress(99, 99)).await;
-    assert!(
-        matches!(stale, Err(PortError::Fenced { .. })),
-        "stale token must not write, got {stale:?}"
-    );
-    assert_eq!(
-        cp.load(&key).await.unwrap(),
-        Some(progress(10, 10)),
-        "nothing written by a stale token"
-    );
+    assert!(matches!(stale, Err(PortError::Fenced { .. })), "stale token must not write, got {stale:?}");
+    assert_eq!(cp.load(&key).await.unwrap(), Some(progress(10, 10)), "nothing written by a stale token");
     cp.release(&key, again.lease.fence).await.unwrap();
-    let b = cp
-        .acquire(&key, "worker-b", Duration::from_secs(60))
-        .await
-        .unwrap();
+    let b = cp.acquire(&key, "worker-b", Duration::from_secs(60)).await.unwrap();
     assert!(b.lease.fence > again.lease.fence);
 }
 
@@ -86,39 +45,17 @@ pub async fn checkpoint_conflict(cp: &dyn Checkpoints) {
 /// renew nor release.
 pub async fn lost_lease_takeover(cp: &dyn Checkpoints, clock: &ManualClock) {
     let key = folder("INBOX");
-    let a = cp
-        .acquire(&key, "worker-a", Duration::from_secs(30))
-        .await
-        .unwrap();
+    let a = cp.acquire(&key, "worker-a", Duration::from_secs(30)).await.unwrap();
     cp.save(&key, a.lease.fence, &progress(5, 5)).await.unwrap();
-    let renewed = cp
-        .renew(&key, a.lease.fence, Duration::from_secs(30))
-        .await
-        .unwrap();
+    let renewed = cp.renew(&key, a.lease.fence, Duration::from_secs(30)).await.unwrap();
     assert_eq!(renewed.fence, a.lease.fence);
     clock.advance(Duration::from_secs(31));
-    let b = cp
-        .acquire(&key, "worker-b", Duration::from_secs(30))
-        .await
-        .unwrap();
+    let b = cp.acquire(&key, "worker-b", Duration::from_secs(30)).await.unwrap();
     assert!(b.lease.fence > a.lease.fence);
-    assert_eq!(
-        b.checkpoint,
-        progress(5, 5),
-        "the new holder resumes from the last checkpoint"
-    );
-    assert!(matches!(
-        cp.save(&key, a.lease.fence, &progress(8, 8)).await,
-        Err(PortError::Fenced { .. })
-    ));
-    assert!(matches!(
-        cp.renew(&key, a.lease.fence, Duration::from_secs(30)).await,
-        Err(PortError::Fenced { .. })
-    ));
-    assert!(matches!(
-        cp.release(&key, a.lease.fence).await,
-        Err(PortError::Fenced { .. })
-    ));
+    assert_eq!(b.checkpoint, progress(5, 5), "the new holder resumes from the last checkpoint");
+    assert!(matches!(cp.save(&key, a.lease.fence, &progress(8, 8)).await, Err(PortError::Fenced { .. })));
+    assert!(matches!(cp.renew(&key, a.lease.fence, Duration::from_secs(30)).await, Err(PortError::Fenced { .. })));
+    assert!(matches!(cp.release(&key, a.lease.fence).await, Err(PortError::Fenced { .. })));
     cp.save(&key, b.lease.fence, &progress(7, 7)).await.unwrap();
     assert_eq!(cp.load(&key).await.unwrap(), Some(progress(7, 7)));
 }
@@ -129,10 +66,7 @@ pub async fn one_winner_among_racing_workers(cp: Arc<dyn Checkpoints>) {
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let (cp, key) = (Arc::clone(&cp), key.clone());
-            tokio::spawn(async move {
-                cp.acquire(&key, &format!("worker-{i}"), Duration::from_secs(60))
-                    .await
-            })
+            tokio::spawn(async move { cp.acquire(&key, &format!("worker-{i}"), Duration::from_secs(60)).await })
         })
         .collect();
     let mut won = 0;
@@ -149,78 +83,34 @@ pub async fn one_winner_among_racing_workers(cp: Arc<dyn Checkpoints>) {
 /// An unacknowledged message comes back after its visibility timeout, with a higher receive count; an
 /// acknowledged one never does.
 pub async fn redelivery_after_visibility_timeout(q: &dyn TaskQueue) {
-    q.send(&["task-1".to_string()], Duration::ZERO)
-        .await
-        .unwrap();
-    let first = q
-        .receive(10, Duration::from_secs(1), Duration::from_secs(2))
-        .await
-        .unwrap();
+    q.send(&["task-1".to_string()], Duration::ZERO).await.unwrap();
+    let first = q.receive(10, Duration::from_secs(1), Duration::from_secs(2)).await.unwrap();
     assert_eq!(first.len(), 1);
-    assert_eq!(
-        (first[0].body.as_str(), first[0].receive_count),
-        ("task-1", 1)
-    );
-    let hidden = q
-        .receive(10, Duration::from_secs(1), Duration::ZERO)
-        .await
-        .unwrap();
-    assert!(
-        hidden.is_empty(),
-        "a received message is hidden during its visibility timeout"
-    );
+    assert_eq!((first[0].body.as_str(), first[0].receive_count), ("task-1", 1));
+    let hidden = q.receive(10, Duration::from_secs(1), Duration::ZERO).await.unwrap();
+    assert!(hidden.is_empty(), "a received message is hidden during its visibility timeout");
     tokio::time::sleep(Duration::from_millis(1300)).await;
-    let second = q
-        .receive(10, Duration::from_secs(5), Duration::from_secs(2))
-        .await
-        .unwrap();
-    assert_eq!(
-        second.len(),
-        1,
-        "the message must come back after the visibility timeout"
-    );
-    assert_eq!(
-        (second[0].id.as_str(), second[0].receive_count),
-        (first[0].id.as_str(), 2)
-    );
+    let second = q.receive(10, Duration::from_secs(5), Duration::from_secs(2)).await.unwrap();
+    assert_eq!(second.len(), 1, "the message must come back after the visibility timeout");
+    assert_eq!((second[0].id.as_str(), second[0].receive_count), (first[0].id.as_str(), 2));
     q.ack(&second[0].receipt).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        q.receive(10, Duration::from_secs(1), Duration::ZERO)
-            .await
-            .unwrap()
-            .is_empty(),
-        "acknowledged means gone"
-    );
+    assert!(q.receive(10, Duration::from_secs(1), Duration::ZERO).await.unwrap().is_empty(), "acknowledged means gone");
 }
 
 /// A message received `max_receives` (= 2) times without acknowledgement lands in the dead-letter queue.
 pub async fn dead_lettering_after_max_receives(q: &dyn TaskQueue) {
-    q.send(&["poison".to_string()], Duration::ZERO)
-        .await
-        .unwrap();
+    q.send(&["poison".to_string()], Duration::ZERO).await.unwrap();
     for n in 1..=2 {
-        let got = q
-            .receive(1, Duration::from_secs(1), Duration::from_secs(3))
-            .await
-            .unwrap();
+        let got = q.receive(1, Duration::from_secs(1), Duration::from_secs(3)).await.unwrap();
         assert_eq!(got.len(), 1, "receive number {n}");
         assert_eq!(got[0].receive_count, n);
         tokio::time::sleep(Duration::from_millis(1300)).await;
     }
-    let third = q
-        .receive(1, Duration::from_secs(1), Duration::from_secs(1))
-        .await
-        .unwrap();
-    assert!(
-        third.is_empty(),
-        "a message past its receive limit is not delivered again: {third:?}"
-    );
+    let third = q.receive(1, Duration::from_secs(1), Duration::from_secs(1)).await.unwrap();
+    assert!(third.is_empty(), "a message past its receive limit is not delivered again: {third:?}");
     let dead = q.dead_letters(10).await.unwrap();
-    assert_eq!(
-        dead.iter().map(|d| d.body.as_str()).collect::<Vec<_>>(),
-        ["poison"]
-    );
+    assert_eq!(dead.iter().map(|d| d.body.as_str()).collect::<Vec<_>>(), ["poison"]);
 }
 
 /// Delays and explicit back-off keep a message invisible until they pass; batches larger than 10 are sent.
@@ -228,19 +118,13 @@ pub async fn delay_and_back_off(q: &dyn TaskQueue) {
     let bodies: Vec<String> = (0..12).map(|i| format!("m{i}")).collect();
     q.send(&bodies, Duration::from_secs(1)).await.unwrap();
     assert!(
-        q.receive(10, Duration::from_secs(5), Duration::ZERO)
-            .await
-            .unwrap()
-            .is_empty(),
+        q.receive(10, Duration::from_secs(5), Duration::ZERO).await.unwrap().is_empty(),
         "delayed messages are invisible"
     );
     tokio::time::sleep(Duration::from_millis(1300)).await;
     let mut got = Vec::new();
     while got.len() < 12 {
-        let batch = q
-            .receive(10, Duration::from_secs(30), Duration::from_secs(2))
-            .await
-            .unwrap();
+        let batch = q.receive(10, Duration::from_secs(30), Duration::from_secs(2)).await.unwrap();
         assert!(!batch.is_empty(), "all 12 must arrive, got {}", got.len());
         got.extend(batch);
     }
@@ -249,21 +133,13 @@ pub async fn delay_and_back_off(q: &dyn TaskQueue) {
     let mut want: Vec<&str> = bodies.iter().map(String::as_str).collect();
     want.sort();
     assert_eq!(seen, want);
-    q.retry_after(&got[0].receipt, Duration::from_secs(1))
-        .await
-        .unwrap();
+    q.retry_after(&got[0].receipt, Duration::from_secs(1)).await.unwrap();
     for d in &got[1..] {
         q.ack(&d.receipt).await.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(1300)).await;
-    let back = q
-        .receive(10, Duration::from_secs(30), Duration::from_secs(2))
-        .await
-        .unwrap();
-    assert_eq!(
-        back.iter().map(|d| d.body.as_str()).collect::<Vec<_>>(),
-        [got[0].body.as_str()]
-    );
+    let back = q.receive(10, Duration::from_secs(30), Duration::from_secs(2)).await.unwrap();
+    assert_eq!(back.iter().map(|d| d.body.as_str()).collect::<Vec<_>>(), [got[0].body.as_str()]);
     q.ack(&back[0].receipt).await.unwrap();
 }
 
@@ -276,9 +152,7 @@ pub async fn counters_under_concurrency(c: Arc<dyn Counters>) {
             let (c, scope) = (Arc::clone(&c), scope.clone());
             tokio::spawn(async move {
                 for _ in 0..10 {
-                    c.add(&scope, &[("messages", 1), ("bytes", 1000), ("pending", -1)])
-                        .await
-                        .unwrap();
+                    c.add(&scope, &[("messages", 1), ("bytes", 1000), ("pending", -1)]).await.unwrap();
                 }
             })
         })
@@ -297,25 +171,13 @@ pub async fn counters_under_concurrency(c: Arc<dyn Counters>) {
 pub async fn seal_open_and_tamper_detection(sb: &dyn SecretBox) {
     let secret = Secret::new("pässwörd 🔑 with spaces".to_string());
     let sealed = sb.seal(&secret, "job-1").await.unwrap();
-    assert!(
-        !sealed.0.contains("pässwörd") && !sealed.0.contains("spaces"),
-        "sealed text must not contain the secret"
-    );
-    assert!(
-        !format!("{sealed:?}").contains(&sealed.0),
-        "Debug of a sealed value shows only its length"
-    );
+    assert!(!sealed.0.contains("pässwörd") && !sealed.0.contains("spaces"), "sealed text must not contain the secret");
+    assert!(!format!("{sealed:?}").contains(&sealed.0), "Debug of a sealed value shows only its length");
     assert_eq!(sb.open(&sealed, "job-1").await.unwrap(), secret);
     let twice = sb.seal(&secret, "job-1").await.unwrap();
-    assert_ne!(
-        twice, sealed,
-        "sealing twice gives different ciphertexts (fresh nonce)"
-    );
+    assert_ne!(twice, sealed, "sealing twice gives different ciphertexts (fresh nonce)");
     assert!(
-        matches!(
-            sb.open(&sealed, "job-2").await,
-            Err(PortError::Tampered { .. })
-        ),
+        matches!(sb.open(&sealed, "job-2").await, Err(PortError::Tampered { .. })),
         "another job's context must fail"
     );
     let mut parts: Vec<String> = sealed.0.split('.').map(str::to_string).collect();
@@ -324,21 +186,12 @@ pub async fn seal_open_and_tamper_detection(sb: &dyn SecretBox) {
     last.replace_range(0..1, &flipped.to_string());
     let tampered = Sealed(parts.join("."));
     assert!(
-        matches!(
-            sb.open(&tampered, "job-1").await,
-            Err(PortError::Tampered { .. })
-        ),
+        matches!(sb.open(&tampered, "job-1").await, Err(PortError::Tampered { .. })),
         "a flipped ciphertext byte must fail"
     );
     let truncated = Sealed(sealed.0[..sealed.0.len() - 4].to_string());
-    assert!(matches!(
-        sb.open(&truncated, "job-1").await,
-        Err(PortError::Tampered { .. })
-    ));
-    assert!(matches!(
-        sb.open(&Sealed("garbage".into()), "job-1").await,
-        Err(PortError::Tampered { .. })
-    ));
+    assert!(matches!(sb.open(&truncated, "job-1").await, Err(PortError::Tampered { .. })));
+    assert!(matches!(sb.open(&Sealed("garbage".into()), "job-1").await, Err(PortError::Tampered { .. })));
 }
 
 fn job(id: &JobId) -> Job {
@@ -359,34 +212,14 @@ pub async fn job_store(store: Arc<dyn JobStore>) {
     let id = JobId::generate();
     assert_eq!(store.job(&id).await.unwrap(), None);
     store.create_job(&job(&id)).await.unwrap();
-    assert!(matches!(
-        store.create_job(&job(&id)).await,
-        Err(PortError::AlreadyExists { .. })
-    ));
-    assert_eq!(
-        store.job(&id).await.unwrap().unwrap().status,
-        JobStatus::Validated
-    );
-    assert!(
-        store
-            .transition_job(&id, JobStatus::Validated, JobStatus::Scheduled)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .transition_job(&id, JobStatus::Validated, JobStatus::Scheduled)
-            .await
-            .unwrap()
-    );
+    assert!(matches!(store.create_job(&job(&id)).await, Err(PortError::AlreadyExists { .. })));
+    assert_eq!(store.job(&id).await.unwrap().unwrap().status, JobStatus::Validated);
+    assert!(store.transition_job(&id, JobStatus::Validated, JobStatus::Scheduled).await.unwrap());
+    assert!(!store.transition_job(&id, JobStatus::Validated, JobStatus::Scheduled).await.unwrap());
     let racers: Vec<_> = (0..8)
         .map(|_| {
             let (s, id) = (Arc::clone(&store), id.clone());
-            tokio::spawn(async move {
-                s.transition_job(&id, JobStatus::Scheduled, JobStatus::Running)
-                    .await
-                    .unwrap()
-            })
+            tokio::spawn(async move { s.transition_job(&id, JobStatus::Scheduled, JobStatus::Running).await.unwrap() })
         })
         .collect();
     let mut winners = 0;
@@ -394,10 +227,7 @@ pub async fn job_store(store: Arc<dyn JobStore>) {
         winners += usize::from(r.await.unwrap());
     }
     assert_eq!(winners, 1, "exactly one racer may move the job");
-    assert_eq!(
-        store.job(&id).await.unwrap().unwrap().status,
-        JobStatus::Running
-    );
+    assert_eq!(store.job(&id).await.unwrap().unwrap().status, JobStatus::Running);
     let boxes: Vec<MailboxRecord> = (0..30)
         .rev()
         .map(|i| MailboxRecord {
@@ -415,59 +245,20 @@ pub async fn job_store(store: Arc<dyn JobStore>) {
     assert_eq!(listed[0].address, "user00@example.com");
     assert_eq!(listed[29].address, "user29@example.com");
     assert_eq!(store.purge_credentials(&id).await.unwrap(), 20);
-    assert!(
-        store
-            .mailboxes(&id)
-            .await
-            .unwrap()
-            .iter()
-            .all(|m| m.sealed_credentials.is_none())
-    );
-    assert!(
-        store
-            .mailboxes(&JobId::generate())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.mailboxes(&id).await.unwrap().iter().all(|m| m.sealed_credentials.is_none()));
+    assert!(store.mailboxes(&JobId::generate()).await.unwrap().is_empty());
 }
 
 /// Blobs: write, read, list by prefix, delete.
 pub async fn blobs(b: &dyn Blobs) {
     let p = format!("reports/{}", uuid::Uuid::new_v4().simple());
-    b.put(
-        &format!("{p}/validation.json"),
-        b"{\"ok\":true}".to_vec(),
-        "application/json",
-    )
-    .await
-    .unwrap();
-    b.put(
-        &format!("{p}/problems.csv"),
-        b"line,column\n".to_vec(),
-        "text/csv",
-    )
-    .await
-    .unwrap();
-    b.put(&format!("{p}-other/x"), b"x".to_vec(), "text/plain")
-        .await
-        .unwrap();
-    assert_eq!(
-        b.get(&format!("{p}/validation.json"))
-            .await
-            .unwrap()
-            .as_deref(),
-        Some(&b"{\"ok\":true}"[..])
-    );
-    assert_eq!(
-        b.list(&format!("{p}/")).await.unwrap(),
-        [format!("{p}/problems.csv"), format!("{p}/validation.json")]
-    );
+    b.put(&format!("{p}/validation.json"), b"{\"ok\":true}".to_vec(), "application/json").await.unwrap();
+    b.put(&format!("{p}/problems.csv"), b"line,column\n".to_vec(), "text/csv").await.unwrap();
+    b.put(&format!("{p}-other/x"), b"x".to_vec(), "text/plain").await.unwrap();
+    assert_eq!(b.get(&format!("{p}/validation.json")).await.unwrap().as_deref(), Some(&b"{\"ok\":true}"[..]));
+    assert_eq!(b.list(&format!("{p}/")).await.unwrap(), [format!("{p}/problems.csv"), format!("{p}/validation.json")]);
     b.delete(&format!("{p}/problems.csv")).await.unwrap();
     b.delete(&format!("{p}/problems.csv")).await.unwrap();
     assert_eq!(b.get(&format!("{p}/problems.csv")).await.unwrap(), None);
-    assert_eq!(
-        b.list(&format!("{p}/")).await.unwrap(),
-        [format!("{p}/validation.json")]
-    );
+    assert_eq!(b.list(&format!("{p}/")).await.unwrap(), [format!("{p}/validation.json")]);
 }

@@ -23,12 +23,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            tls: false,
-            separator: '/',
-            prefix: String::new(),
-            users: 3,
-        }
+        Options { tls: false, separator: '/', prefix: String::new(), users: 3 }
     }
 }
 
@@ -53,28 +48,15 @@ impl Dovecot {
     pub fn start_with(options: Options) -> Dovecot {
         let mut last_log = String::new();
         for _ in 0..3 {
-            let dir = tempfile::Builder::new()
-                .prefix("mf-dovecot-")
-                .tempdir()
-                .expect("temp dir");
+            let dir = tempfile::Builder::new().prefix("mf-dovecot-").tempdir().expect("temp dir");
             // Dovecot drops privileges to "nobody" for mail when run as root; it must be able to enter the dir.
-            let _ = std::fs::set_permissions(
-                dir.path(),
-                std::os::unix::fs::PermissionsExt::from_mode(0o755),
-            );
+            let _ = std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755));
             let root = dir.path().to_path_buf();
             let port = free_port();
             let tls_port = options.tls.then(free_port);
             let mut cfg = Command::new(workspace_root().join("infra/dovecot.sh"));
-            cfg.arg("config")
-                .arg(&root)
-                .args(["--port", &port.to_string()]);
-            cfg.args([
-                "--separator",
-                &options.separator.to_string(),
-                "--users",
-                &options.users.to_string(),
-            ]);
+            cfg.arg("config").arg(&root).args(["--port", &port.to_string()]);
+            cfg.args(["--separator", &options.separator.to_string(), "--users", &options.users.to_string()]);
             if !options.prefix.is_empty() {
                 cfg.args(["--prefix", &options.prefix]);
             }
@@ -82,11 +64,7 @@ impl Dovecot {
                 cfg.args(["--tls-port", &p.to_string()]);
             }
             let out = cfg.output().expect("run infra/dovecot.sh");
-            assert!(
-                out.status.success(),
-                "dovecot.sh config failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert!(out.status.success(), "dovecot.sh config failed: {}", String::from_utf8_lossy(&out.stderr));
             let mut cmd = Command::new("dovecot");
             cmd.arg("-F")
                 .arg("-c")
@@ -94,18 +72,11 @@ impl Dovecot {
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
-            let mut child =
-                spawn_tied(cmd).expect("start dovecot (is it installed? run infra/install.sh)");
+            let mut child = spawn_tied(cmd).expect("start dovecot (is it installed? run infra/install.sh)");
             let up = wait_for_port(port, Duration::from_secs(10))
                 && tls_port.is_none_or(|p| wait_for_port(p, Duration::from_secs(5)));
             if up && matches!(child.try_wait(), Ok(None)) {
-                return Dovecot {
-                    _dir: dir,
-                    root,
-                    child,
-                    port,
-                    tls_port,
-                };
+                return Dovecot { _dir: dir, root, child, port, tls_port };
             }
             last_log = std::fs::read_to_string(root.join("dovecot.log")).unwrap_or_default();
             stop(&mut child);

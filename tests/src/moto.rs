@@ -11,32 +11,19 @@ use std::sync::OnceLock;
 pub fn endpoint() -> &'static str {
     static ENDPOINT: OnceLock<String> = OnceLock::new();
     ENDPOINT.get_or_init(|| {
-        let bin = std::env::var("MAILFERRY_MOTO").map_or_else(
-            |_| workspace_root().join("infra/.venv/bin/moto_server"),
-            Into::into,
-        );
+        let bin = std::env::var("MAILFERRY_MOTO")
+            .map_or_else(|_| workspace_root().join("infra/.venv/bin/moto_server"), Into::into);
         let mut cmd = Command::new(&bin);
-        cmd.args(["-H", "127.0.0.1", "-p", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = spawn_tied(cmd).unwrap_or_else(|e| {
-            panic!("cannot start {} ({e}); run infra/install.sh", bin.display())
-        });
+        cmd.args(["-H", "127.0.0.1", "-p", "0"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child =
+            spawn_tied(cmd).unwrap_or_else(|e| panic!("cannot start {} ({e}); run infra/install.sh", bin.display()));
         let stderr = child.stderr.take().expect("moto stderr");
         let mut lines = BufReader::new(stderr).lines();
         let mut seen = Vec::new();
         let url = loop {
-            let Some(Ok(line)) = lines.next() else {
-                panic!("moto exited before it listened:\n{}", seen.join("\n"))
-            };
+            let Some(Ok(line)) = lines.next() else { panic!("moto exited before it listened:\n{}", seen.join("\n")) };
             if let Some(rest) = line.split("Running on ").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .trim_end_matches('/')
-                    .to_string();
+                break rest.split_whitespace().next().unwrap_or_default().trim_end_matches('/').to_string();
             }
             seen.push(line);
         };
@@ -54,9 +41,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint())
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "moto",
-        ))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "moto"))
         .load()
         .await
 }
@@ -68,24 +53,12 @@ pub fn unique(prefix: &str) -> String {
 
 /// Create the mailferry table (`pk`, `sk` strings, on-demand) and return its name.
 pub async fn create_table(client: &aws_sdk_dynamodb::Client) -> String {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
     let name = unique("mailferry");
     let attr = |n: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(n)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
+        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap()
     };
-    let key = |n: &str, t| {
-        KeySchemaElement::builder()
-            .attribute_name(n)
-            .key_type(t)
-            .build()
-            .unwrap()
-    };
+    let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
     client
         .create_table()
         .table_name(&name)
@@ -104,12 +77,7 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client) -> String {
 pub async fn create_queues(client: &aws_sdk_sqs::Client, max_receives: u32) -> (String, String) {
     use aws_sdk_sqs::types::QueueAttributeName;
     let name = unique("tasks");
-    let dlq = client
-        .create_queue()
-        .queue_name(format!("{name}-dlq"))
-        .send()
-        .await
-        .expect("create dlq");
+    let dlq = client.create_queue().queue_name(format!("{name}-dlq")).send().await.expect("create dlq");
     let dlq_url = dlq.queue_url.unwrap();
     let arn = client
         .get_queue_attributes()
@@ -122,8 +90,7 @@ pub async fn create_queues(client: &aws_sdk_sqs::Client, max_receives: u32) -> (
         .unwrap()
         .remove(&QueueAttributeName::QueueArn)
         .unwrap();
-    let redrive =
-        format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":"{max_receives}"}}"#);
+    let redrive = format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":"{max_receives}"}}"#);
     let q = client
         .create_queue()
         .queue_name(&name)
@@ -137,48 +104,25 @@ pub async fn create_queues(client: &aws_sdk_sqs::Client, max_receives: u32) -> (
 /// Create a bucket and return its name.
 pub async fn create_bucket(client: &aws_sdk_s3::Client) -> String {
     let name = unique("mailferry");
-    client
-        .create_bucket()
-        .bucket(&name)
-        .send()
-        .await
-        .expect("create bucket");
+    client.create_bucket().bucket(&name).send().await.expect("create bucket");
     name
 }
 
 /// Create a symmetric KMS key and return its id.
 pub async fn create_key(client: &aws_sdk_kms::Client) -> String {
-    client
-        .create_key()
-        .description("mailferry test")
-        .send()
-        .await
-        .expect("create key")
-        .key_metadata
-        .unwrap()
-        .key_id
+    client.create_key().description("mailferry test").send().await.expect("create key").key_metadata.unwrap().key_id
 }
 
 /// Verify a sender domain in SES v2 (moto requires a verified identity before sending).
 pub async fn verify_domain(client: &aws_sdk_sesv2::Client, domain: &str) {
-    client
-        .create_email_identity()
-        .email_identity(domain)
-        .send()
-        .await
-        .expect("verify identity");
+    client.create_email_identity().email_identity(domain).send().await.expect("verify identity");
 }
 
 /// Messages moto's SES has "sent", as JSON (`GET /moto-api/data.json`, key `ses`).
 pub async fn sent_emails() -> serde_json::Value {
     let url = format!("{}/moto-api/data.json", endpoint());
     let body = tokio::task::spawn_blocking(move || {
-        let addr = url
-            .trim_start_matches("http://")
-            .split('/')
-            .next()
-            .unwrap()
-            .to_string();
+        let addr = url.trim_start_matches("http://").split('/').next().unwrap().to_string();
         http_get(&addr, "/moto-api/data.json")
     })
     .await
@@ -193,7 +137,5 @@ fn http_get(addr: &str, path: &str) -> String {
     write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
-    out.split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default()
+    out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
 }

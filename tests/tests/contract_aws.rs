@@ -3,8 +3,7 @@
 
 use chrono::Utc;
 use mailferry::aws::{
-    DynamoCheckpoints, DynamoCounters, DynamoStore, KmsSecretBox, S3Blobs, SesMailer, SqsQueue,
-    s3_client,
+    DynamoCheckpoints, DynamoCounters, DynamoStore, KmsSecretBox, S3Blobs, SesMailer, SqsQueue, s3_client,
 };
 use mailferry::ports::{Email, Mailer, ManualClock, SystemClock};
 use mailferry_tests::{contract, moto};
@@ -38,12 +37,7 @@ async fn lost_lease_takeover() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_winner_among_racing_workers() {
     let (c, t) = dynamo().await;
-    contract::one_winner_among_racing_workers(Arc::new(DynamoCheckpoints::new(
-        c,
-        t,
-        Arc::new(SystemClock),
-    )))
-    .await;
+    contract::one_winner_among_racing_workers(Arc::new(DynamoCheckpoints::new(c, t, Arc::new(SystemClock)))).await;
 }
 
 #[tokio::test]

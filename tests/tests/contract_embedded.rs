@@ -2,8 +2,7 @@
 
 use chrono::Utc;
 use mailferry::embedded::{
-    Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters,
-    SqliteQueue, SqliteStore,
+    Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteQueue, SqliteStore,
 };
 use mailferry::ports::{Email, Mailer, ManualClock, SystemClock};
 use mailferry_tests::contract;
@@ -29,11 +28,7 @@ async fn lost_lease_takeover() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_winner_among_racing_workers() {
     let dir = tempfile::tempdir().unwrap();
-    contract::one_winner_among_racing_workers(Arc::new(SqliteCheckpoints::new(
-        db(&dir),
-        Arc::new(SystemClock),
-    )))
-    .await;
+    contract::one_winner_among_racing_workers(Arc::new(SqliteCheckpoints::new(db(&dir), Arc::new(SystemClock)))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -50,47 +45,25 @@ async fn racing_workers_in_separate_connections() {
     use mailferry::ports::Checkpoints;
     let ttl = std::time::Duration::from_secs(60);
     let (ra, rb) = tokio::join!(a.acquire(&key, "a", ttl), b.acquire(&key, "b", ttl));
-    assert_eq!(
-        usize::from(ra.is_ok()) + usize::from(rb.is_ok()),
-        1,
-        "{ra:?} / {rb:?}"
-    );
+    assert_eq!(usize::from(ra.is_ok()) + usize::from(rb.is_ok()), 1, "{ra:?} / {rb:?}");
 }
 
 #[tokio::test]
 async fn redelivery_after_visibility_timeout() {
     let dir = tempfile::tempdir().unwrap();
-    contract::redelivery_after_visibility_timeout(&SqliteQueue::new(
-        db(&dir),
-        "tasks",
-        5,
-        Arc::new(SystemClock),
-    ))
-    .await;
+    contract::redelivery_after_visibility_timeout(&SqliteQueue::new(db(&dir), "tasks", 5, Arc::new(SystemClock))).await;
 }
 
 #[tokio::test]
 async fn dead_lettering_after_max_receives() {
     let dir = tempfile::tempdir().unwrap();
-    contract::dead_lettering_after_max_receives(&SqliteQueue::new(
-        db(&dir),
-        "tasks",
-        2,
-        Arc::new(SystemClock),
-    ))
-    .await;
+    contract::dead_lettering_after_max_receives(&SqliteQueue::new(db(&dir), "tasks", 2, Arc::new(SystemClock))).await;
 }
 
 #[tokio::test]
 async fn delay_and_back_off() {
     let dir = tempfile::tempdir().unwrap();
-    contract::delay_and_back_off(&SqliteQueue::new(
-        db(&dir),
-        "tasks",
-        5,
-        Arc::new(SystemClock),
-    ))
-    .await;
+    contract::delay_and_back_off(&SqliteQueue::new(db(&dir), "tasks", 5, Arc::new(SystemClock))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -113,10 +86,7 @@ async fn seal_open_and_tamper_detection() {
     );
     // The same key file opens what was sealed before; another key does not.
     use mailferry::ports::SecretBox;
-    let sealed = sb
-        .seal(&mailferry::model::Secret::new("pw".into()), "job-9")
-        .await
-        .unwrap();
+    let sealed = sb.seal(&mailferry::model::Secret::new("pw".into()), "job-9").await.unwrap();
     let again = KeyFileSecretBox::open_or_create(&path).unwrap();
     assert_eq!(again.open(&sealed, "job-9").await.unwrap().expose(), "pw");
     let other = KeyFileSecretBox::with_key([7; 32]);
@@ -148,18 +118,12 @@ async fn outbox_holds_one_eml_per_message() {
         html: Some("<p>2 mailboxes</p>".into()),
     };
     let id = mailer.send(&email).await.unwrap();
-    let files: Vec<_> = std::fs::read_dir(&outbox)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].extension().and_then(|e| e.to_str()), Some("eml"));
     let eml = std::fs::read_to_string(&files[0]).unwrap();
     assert!(eml.contains("To: ops@example.com\r\n"));
     assert!(eml.contains(&format!("Message-ID: <{id}>")));
-    assert!(
-        eml.contains("Subject: =?UTF-8?B?"),
-        "non-ASCII subject is RFC 2047 encoded"
-    );
+    assert!(eml.contains("Subject: =?UTF-8?B?"), "non-ASCII subject is RFC 2047 encoded");
     assert!(eml.contains("multipart/alternative") && eml.contains("text/html"));
 }

@@ -24,18 +24,11 @@ pub struct DynamoCheckpoints {
 
 impl DynamoCheckpoints {
     pub fn new(client: Client, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
-        DynamoCheckpoints {
-            client,
-            table: table.into(),
-            clock,
-        }
+        DynamoCheckpoints { client, table: table.into(), clock }
     }
 
     fn until(&self, ttl: Duration) -> i64 {
-        self.clock
-            .now()
-            .timestamp_millis()
-            .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
+        self.clock.now().timestamp_millis().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
     }
 
     /// A conditional update on the folder's item, requiring `fence` to be current.
@@ -66,14 +59,8 @@ impl DynamoCheckpoints {
         }
         match req.send().await {
             Ok(out) => Ok(out.attributes.unwrap_or_default()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Err(PortError::Fenced {
-                    key: key.to_string(),
-                    fence,
-                })
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+                Err(PortError::Fenced { key: key.to_string(), fence })
             }
             Err(e) => Err(sdk_error(op, e)),
         }
@@ -99,10 +86,7 @@ fn time(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
-fn decode(
-    item: &HashMap<String, AttributeValue>,
-    key: &FolderKey,
-) -> Result<Checkpoint, PortError> {
+fn decode(item: &HashMap<String, AttributeValue>, key: &FolderKey) -> Result<Checkpoint, PortError> {
     let data = text(item, "data").unwrap_or("{}");
     serde_json::from_str(data).map_err(|e| PortError::corrupt(format!("checkpoint of {key}"), e))
 }
@@ -117,12 +101,7 @@ fn lease(item: &HashMap<String, AttributeValue>) -> Result<Lease, PortError> {
 
 #[async_trait]
 impl Checkpoints for DynamoCheckpoints {
-    async fn acquire(
-        &self,
-        key: &FolderKey,
-        owner: &str,
-        ttl: Duration,
-    ) -> Result<Claim, PortError> {
+    async fn acquire(&self, key: &FolderKey, owner: &str, ttl: Duration) -> Result<Claim, PortError> {
         let now = self.clock.now().timestamp_millis();
         let empty = serde_json::to_string(&Checkpoint::default()).unwrap_or_default();
         let r = self
@@ -131,9 +110,7 @@ impl Checkpoints for DynamoCheckpoints {
             .table_name(&self.table)
             .key("pk", s(pk(key)))
             .key("sk", s(key.folder.clone()))
-            .update_expression(
-                "SET #o = :owner, lease_until = :until, #d = if_not_exists(#d, :empty) ADD #f :one",
-            )
+            .update_expression("SET #o = :owner, lease_until = :until, #d = if_not_exists(#d, :empty) ADD #f :one")
             .condition_expression("attribute_not_exists(pk) OR lease_until <= :now OR #o = :owner")
             .expression_attribute_names("#o", "owner")
             .expression_attribute_names("#d", "data")
@@ -149,25 +126,13 @@ impl Checkpoints for DynamoCheckpoints {
         match r {
             Ok(out) => {
                 let item = out.attributes.unwrap_or_default();
-                Ok(Claim {
-                    lease: lease(&item)?,
-                    checkpoint: decode(&item, key)?,
-                })
+                Ok(Claim { lease: lease(&item)?, checkpoint: decode(&item, key)? })
             }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
                 let held = self.item(key).await?.map(|i| lease(&i)).transpose()?;
-                let (owner, until) = held
-                    .map_or((String::from("another worker"), time(now)), |l| {
-                        (l.owner, l.expires_at)
-                    });
-                Err(PortError::LeaseHeld {
-                    key: key.to_string(),
-                    owner,
-                    until,
-                })
+                let (owner, until) =
+                    held.map_or((String::from("another worker"), time(now)), |l| (l.owner, l.expires_at));
+                Err(PortError::LeaseHeld { key: key.to_string(), owner, until })
             }
             Err(e) => Err(sdk_error("acquire folder", e)),
         }
@@ -175,46 +140,18 @@ impl Checkpoints for DynamoCheckpoints {
 
     async fn renew(&self, key: &FolderKey, fence: u64, ttl: Duration) -> Result<Lease, PortError> {
         let item = self
-            .fenced(
-                key,
-                fence,
-                "renew lease",
-                "SET lease_until = :until",
-                vec![(":until", num(self.until(ttl)))],
-            )
+            .fenced(key, fence, "renew lease", "SET lease_until = :until", vec![(":until", num(self.until(ttl)))])
             .await?;
         lease(&item)
     }
 
-    async fn save(
-        &self,
-        key: &FolderKey,
-        fence: u64,
-        checkpoint: &Checkpoint,
-    ) -> Result<(), PortError> {
-        let data =
-            serde_json::to_string(checkpoint).map_err(|e| PortError::corrupt("checkpoint", e))?;
-        self.fenced(
-            key,
-            fence,
-            "save checkpoint",
-            "SET #d = :data",
-            vec![(":data", s(data))],
-        )
-        .await
-        .map(|_| ())
+    async fn save(&self, key: &FolderKey, fence: u64, checkpoint: &Checkpoint) -> Result<(), PortError> {
+        let data = serde_json::to_string(checkpoint).map_err(|e| PortError::corrupt("checkpoint", e))?;
+        self.fenced(key, fence, "save checkpoint", "SET #d = :data", vec![(":data", s(data))]).await.map(|_| ())
     }
 
     async fn release(&self, key: &FolderKey, fence: u64) -> Result<(), PortError> {
-        self.fenced(
-            key,
-            fence,
-            "release folder",
-            "SET lease_until = :zero",
-            vec![(":zero", num(0))],
-        )
-        .await
-        .map(|_| ())
+        self.fenced(key, fence, "release folder", "SET lease_until = :zero", vec![(":zero", num(0))]).await.map(|_| ())
     }
 
     async fn load(&self, key: &FolderKey) -> Result<Option<Checkpoint>, PortError> {
@@ -223,10 +160,7 @@ impl Checkpoints for DynamoCheckpoints {
 }
 
 impl DynamoCheckpoints {
-    async fn item(
-        &self,
-        key: &FolderKey,
-    ) -> Result<Option<HashMap<String, AttributeValue>>, PortError> {
+    async fn item(&self, key: &FolderKey) -> Result<Option<HashMap<String, AttributeValue>>, PortError> {
         let out = self
             .client
             .get_item()

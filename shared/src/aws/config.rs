@@ -9,8 +9,6 @@ pub async fn load_config() -> aws_config::SdkConfig {
 /// An S3 client for `config`, path-style when a custom endpoint is set.
 pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     let path_style = config.endpoint_url().is_some();
-    let conf = aws_sdk_s3::config::Builder::from(config)
-        .force_path_style(path_style)
-        .build();
+    let conf = aws_sdk_s3::config::Builder::from(config).force_path_style(path_style).build();
     aws_sdk_s3::Client::from_conf(conf)
 }

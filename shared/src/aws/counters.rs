@@ -18,10 +18,7 @@ pub struct DynamoCounters {
 
 impl DynamoCounters {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoCounters {
-            client,
-            table: table.into(),
-        }
+        DynamoCounters { client, table: table.into() }
     }
 }
 
@@ -29,43 +26,26 @@ fn counters_of(item: &HashMap<String, AttributeValue>) -> Result<BTreeMap<String
     item.iter()
         .filter_map(|(k, v)| k.strip_prefix("c_").map(|name| (name, v)))
         .map(|(name, v)| {
-            let n = v
-                .as_n()
-                .map_err(|_| PortError::corrupt(format!("counter {name}"), "not a number"))?;
-            Ok((
-                name.to_string(),
-                n.parse()
-                    .map_err(|e| PortError::corrupt(format!("counter {name}"), e))?,
-            ))
+            let n = v.as_n().map_err(|_| PortError::corrupt(format!("counter {name}"), "not a number"))?;
+            Ok((name.to_string(), n.parse().map_err(|e| PortError::corrupt(format!("counter {name}"), e))?))
         })
         .collect()
 }
 
 #[async_trait]
 impl Counters for DynamoCounters {
-    async fn add(
-        &self,
-        scope: &str,
-        deltas: &[(&str, i64)],
-    ) -> Result<BTreeMap<String, i64>, PortError> {
+    async fn add(&self, scope: &str, deltas: &[(&str, i64)]) -> Result<BTreeMap<String, i64>, PortError> {
         if deltas.is_empty() {
             return self.get(scope).await;
         }
-        let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("CTR#{scope}")))
-            .key("sk", s("CTR"));
+        let mut req =
+            self.client.update_item().table_name(&self.table).key("pk", s(format!("CTR#{scope}"))).key("sk", s("CTR"));
         let mut parts = Vec::new();
         for (i, (name, delta)) in deltas.iter().enumerate() {
             parts.push(format!("#c{i} :v{i}"));
             req = req
                 .expression_attribute_names(format!("#c{i}"), format!("c_{name}"))
-                .expression_attribute_values(
-                    format!(":v{i}"),
-                    AttributeValue::N(delta.to_string()),
-                );
+                .expression_attribute_values(format!(":v{i}"), AttributeValue::N(delta.to_string()));
         }
         let out = req
             .update_expression(format!("ADD {}", parts.join(", ")))

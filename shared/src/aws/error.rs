@@ -25,25 +25,13 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let retryable = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
         SdkError::ServiceError(se) => {
             let status = se.raw().status().as_u16();
-            status >= 500
-                || status == 429
-                || se
-                    .err()
-                    .code()
-                    .is_some_and(|c| RETRYABLE_CODES.contains(&c))
+            status >= 500 || status == 429 || se.err().code().is_some_and(|c| RETRYABLE_CODES.contains(&c))
         }
         _ => false,
     };
     let detail = DisplayErrorContext(&err).to_string();
-    PortError::Backend {
-        op,
-        retryable,
-        detail,
-        source: Some(Box::new(err)),
-    }
+    PortError::Backend { op, retryable, detail, source: Some(Box::new(err)) }
 }

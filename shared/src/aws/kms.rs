@@ -20,17 +20,12 @@ pub struct KmsSecretBox {
 
 impl KmsSecretBox {
     pub fn new(client: Client, key_id: impl Into<String>) -> Self {
-        KmsSecretBox {
-            client,
-            key_id: key_id.into(),
-        }
+        KmsSecretBox { client, key_id: key_id.into() }
     }
 }
 
 fn key_bytes(plain: &[u8], context: &str) -> Result<[u8; 32], PortError> {
-    plain.try_into().map_err(|_| PortError::Tampered {
-        context: context.to_string(),
-    })
+    plain.try_into().map_err(|_| PortError::Tampered { context: context.to_string() })
 }
 
 #[async_trait]
@@ -45,18 +40,9 @@ impl SecretBox for KmsSecretBox {
             .send()
             .await
             .map_err(|e| sdk_error("generate data key", e))?;
-        let plain = out
-            .plaintext
-            .ok_or_else(|| PortError::corrupt("KMS data key", "no plaintext"))?;
-        let wrapped = out
-            .ciphertext_blob
-            .ok_or_else(|| PortError::corrupt("KMS data key", "no ciphertext"))?;
-        seal_with(
-            &key_bytes(plain.as_ref(), context)?,
-            secret,
-            context,
-            wrapped.into_inner(),
-        )
+        let plain = out.plaintext.ok_or_else(|| PortError::corrupt("KMS data key", "no plaintext"))?;
+        let wrapped = out.ciphertext_blob.ok_or_else(|| PortError::corrupt("KMS data key", "no ciphertext"))?;
+        seal_with(&key_bytes(plain.as_ref(), context)?, secret, context, wrapped.into_inner())
     }
 
     async fn open(&self, sealed: &Sealed, context: &str) -> Result<Secret<String>, PortError> {
@@ -69,16 +55,9 @@ impl SecretBox for KmsSecretBox {
             .send()
             .await;
         let plain = match out {
-            Ok(o) => o
-                .plaintext
-                .ok_or_else(|| PortError::corrupt("KMS data key", "no plaintext"))?,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_invalid_ciphertext_exception()) =>
-            {
-                return Err(PortError::Tampered {
-                    context: context.to_string(),
-                });
+            Ok(o) => o.plaintext.ok_or_else(|| PortError::corrupt("KMS data key", "no plaintext"))?,
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_invalid_ciphertext_exception()) => {
+                return Err(PortError::Tampered { context: context.to_string() });
             }
             Err(e) => return Err(sdk_error("decrypt data key", e)),
         };

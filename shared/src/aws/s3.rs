@@ -15,10 +15,7 @@ pub struct S3Blobs {
 
 impl S3Blobs {
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
-        S3Blobs {
-            client,
-            bucket: bucket.into(),
-        }
+        S3Blobs { client, bucket: bucket.into() }
     }
 }
 
@@ -38,20 +35,9 @@ impl Blobs for S3Blobs {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
-        match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
+        match self.client.get_object().bucket(&self.bucket).key(key).send().await {
             Ok(out) => {
-                let bytes = out
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| PortError::backend("read object", true, e))?;
+                let bytes = out.body.collect().await.map_err(|e| PortError::backend("read object", true, e))?;
                 Ok(Some(bytes.into_bytes().to_vec()))
             }
             Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => Ok(None),
@@ -83,11 +69,7 @@ impl Blobs for S3Blobs {
                 .send()
                 .await
                 .map_err(|e| sdk_error("list objects", e))?;
-            keys.extend(
-                out.contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(str::to_string)),
-            );
+            keys.extend(out.contents().iter().filter_map(|o| o.key().map(str::to_string)));
             token = out.next_continuation_token;
             if token.is_none() {
                 break;

@@ -19,11 +19,7 @@ impl SesMailer {
 }
 
 fn content(text: &str) -> Result<Content, PortError> {
-    Content::builder()
-        .data(text)
-        .charset("UTF-8")
-        .build()
-        .map_err(|e| PortError::backend("send email", false, e))
+    Content::builder().data(text).charset("UTF-8").build().map_err(|e| PortError::backend("send email", false, e))
 }
 
 #[async_trait]
@@ -33,19 +29,12 @@ impl Mailer for SesMailer {
         if let Some(html) = &email.html {
             body = body.html(content(html)?);
         }
-        let message = Message::builder()
-            .subject(content(&email.subject)?)
-            .body(body.build())
-            .build();
+        let message = Message::builder().subject(content(&email.subject)?).body(body.build()).build();
         let out = self
             .client
             .send_email()
             .from_email_address(&email.from)
-            .destination(
-                Destination::builder()
-                    .set_to_addresses(Some(email.to.clone()))
-                    .build(),
-            )
+            .destination(Destination::builder().set_to_addresses(Some(email.to.clone())).build())
             .content(EmailContent::builder().simple(message).build())
             .send()
             .await

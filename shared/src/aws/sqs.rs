@@ -18,11 +18,7 @@ pub struct SqsQueue {
 
 impl SqsQueue {
     pub fn new(client: Client, url: impl Into<String>, dlq_url: impl Into<String>) -> Self {
-        SqsQueue {
-            client,
-            url: url.into(),
-            dlq_url: dlq_url.into(),
-        }
+        SqsQueue { client, url: url.into(), dlq_url: dlq_url.into() }
     }
 
     async fn receive_from(
@@ -103,12 +99,7 @@ impl TaskQueue for SqsQueue {
         Ok(())
     }
 
-    async fn receive(
-        &self,
-        max: usize,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<Delivery>, PortError> {
+    async fn receive(&self, max: usize, visibility: Duration, wait: Duration) -> Result<Vec<Delivery>, PortError> {
         self.receive_from(&self.url, max, visibility, wait).await
     }
 
@@ -137,9 +128,7 @@ impl TaskQueue for SqsQueue {
 
     async fn dead_letters(&self, max: usize) -> Result<Vec<Delivery>, PortError> {
         // Visibility 0: looking does not hide them from the next look.
-        let mut got = self
-            .receive_from(&self.dlq_url, max, Duration::ZERO, Duration::ZERO)
-            .await?;
+        let mut got = self.receive_from(&self.dlq_url, max, Duration::ZERO, Duration::ZERO).await?;
         for d in &mut got {
             d.receipt.clear();
         }

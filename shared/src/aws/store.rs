@@ -18,10 +18,7 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoStore {
-            client,
-            table: table.into(),
-        }
+        DynamoStore { client, table: table.into() }
     }
 }
 
@@ -30,9 +27,7 @@ pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
 }
 
 pub(crate) fn text<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Option<&'a str> {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
 fn job_pk(id: &JobId) -> String {
@@ -65,13 +60,8 @@ impl JobStore for DynamoStore {
             .await;
         match r {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Err(PortError::AlreadyExists {
-                    what: format!("job {}", job.id),
-                })
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+                Err(PortError::AlreadyExists { what: format!("job {}", job.id) })
             }
             Err(e) => Err(sdk_error("create job", e)),
         }
@@ -91,8 +81,7 @@ impl JobStore for DynamoStore {
         let Some(item) = out.item else {
             return Ok(None);
         };
-        let data =
-            text(&item, "data").ok_or_else(|| PortError::corrupt("job", "no data attribute"))?;
+        let data = text(&item, "data").ok_or_else(|| PortError::corrupt("job", "no data attribute"))?;
         let mut job: Job = serde_json::from_str(data).map_err(|e| PortError::corrupt("job", e))?;
         let status = text(&item, "status").unwrap_or_default().to_string();
         job.status = serde_json::from_value(serde_json::Value::String(status))
@@ -100,12 +89,7 @@ impl JobStore for DynamoStore {
         Ok(Some(job))
     }
 
-    async fn transition_job(
-        &self,
-        id: &JobId,
-        from: JobStatus,
-        to: JobStatus,
-    ) -> Result<bool, PortError> {
+    async fn transition_job(&self, id: &JobId, from: JobStatus, to: JobStatus) -> Result<bool, PortError> {
         let r = self
             .client
             .update_item()
@@ -121,12 +105,7 @@ impl JobStore for DynamoStore {
             .await;
         match r {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(sdk_error("update job status", e)),
         }
     }
@@ -151,10 +130,7 @@ impl JobStore for DynamoStore {
                     .send()
                     .await
                     .map_err(|e| sdk_error("store mailboxes", e))?;
-                requests = out
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&self.table))
-                    .unwrap_or_default();
+                requests = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
                 if requests.is_empty() {
                     break;
                 }
@@ -189,8 +165,7 @@ impl JobStore for DynamoStore {
                 .await
                 .map_err(|e| sdk_error("list mailboxes", e))?;
             for item in page.items() {
-                let data = text(item, "data")
-                    .ok_or_else(|| PortError::corrupt("mailbox", "no data attribute"))?;
+                let data = text(item, "data").ok_or_else(|| PortError::corrupt("mailbox", "no data attribute"))?;
                 out.push(serde_json::from_str(data).map_err(|e| PortError::corrupt("mailbox", e))?);
             }
             start = page.last_evaluated_key;

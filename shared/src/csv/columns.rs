@@ -30,9 +30,7 @@ impl Columns {
         let mut index: HashMap<&'static str, usize> = HashMap::new();
         for (i, raw) in header.fields.iter().enumerate() {
             let n = normalize(raw);
-            let spec = specs
-                .iter()
-                .find(|s| s.name == n || s.aliases.contains(&n.as_str()));
+            let spec = specs.iter().find(|s| s.name == n || s.aliases.contains(&n.as_str()));
             match spec {
                 Some(spec) => {
                     if let Some(&first) = index.get(spec.name) {
@@ -57,21 +55,14 @@ impl Columns {
                 )),
             }
         }
-        Columns {
-            names: header.fields.clone(),
-            index,
-        }
+        Columns { names: header.fields.clone(), index }
     }
 
     /// Columns of a headerless format, by position: (canonical name, the format's own name for the field).
     pub fn positional(fields: &[(&'static str, &str)]) -> Columns {
         Columns {
             names: fields.iter().map(|(_, label)| label.to_string()).collect(),
-            index: fields
-                .iter()
-                .enumerate()
-                .map(|(i, (name, _))| (*name, i))
-                .collect(),
+            index: fields.iter().enumerate().map(|(i, (name, _))| (*name, i)).collect(),
         }
     }
 
@@ -82,18 +73,13 @@ impl Columns {
 
     /// The column's name as the file writes it (the canonical name when the file lacks the column).
     pub fn label(&self, name: &str) -> String {
-        self.index
-            .get(name)
-            .map_or_else(|| name.to_string(), |&i| self.names[i].clone())
+        self.index.get(name).map_or_else(|| name.to_string(), |&i| self.names[i].clone())
     }
 
     /// The trimmed field, or `None` when the column is missing or the cell is empty.
     pub fn get<'r>(&self, row: &'r Row, name: &str) -> Option<&'r str> {
         let &i = self.index.get(name)?;
-        row.fields
-            .get(i)
-            .map(String::as_str)
-            .filter(|s| !s.is_empty())
+        row.fields.get(i).map(String::as_str).filter(|s| !s.is_empty())
     }
 
     /// How many columns the header has.
@@ -115,16 +101,8 @@ impl Columns {
             ));
             ok = false;
         }
-        if let Some(i) = row
-            .fields
-            .iter()
-            .position(|f| f.contains('\n') || f.contains('\r'))
-        {
-            let name = self
-                .names
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| format!("{}", i + 1));
+        if let Some(i) = row.fields.iter().position(|f| f.contains('\n') || f.contains('\r')) {
+            let name = self.names.get(i).cloned().unwrap_or_else(|| format!("{}", i + 1));
             problems.push(Problem::error(
                 row.line,
                 name,

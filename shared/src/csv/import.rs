@@ -7,48 +7,18 @@ use super::fields;
 use super::problem::{Problem, shown};
 use super::reader::{Row, Table};
 use super::{FileKind, Options};
-use crate::model::{
-    AliasSpec, Domain, DomainSpec, MailboxSpec, PasswordSpec, ProvisionPlan, Secret,
-};
-use std::collections::HashMap;
+use crate::model::{AliasSpec, Domain, DomainSpec, MailboxSpec, PasswordSpec, ProvisionPlan, Secret};
 
 const SPECS: &[ColumnSpec] = &[
-    ColumnSpec {
-        name: "type",
-        aliases: &["kind", "row_type"],
-    },
-    ColumnSpec {
-        name: "domain",
-        aliases: &["domain_name"],
-    },
-    ColumnSpec {
-        name: "address",
-        aliases: &["email", "email_address", "mailbox"],
-    },
-    ColumnSpec {
-        name: "password",
-        aliases: &["password_hash"],
-    },
-    ColumnSpec {
-        name: "quota_mb",
-        aliases: &["quota"],
-    },
-    ColumnSpec {
-        name: "display_name",
-        aliases: &["name", "full_name"],
-    },
-    ColumnSpec {
-        name: "targets",
-        aliases: &["target", "goto", "forward_to"],
-    },
-    ColumnSpec {
-        name: "max_mailboxes",
-        aliases: &["mailboxes"],
-    },
-    ColumnSpec {
-        name: "max_aliases",
-        aliases: &["aliases"],
-    },
+    ColumnSpec { name: "type", aliases: &["kind", "row_type"] },
+    ColumnSpec { name: "domain", aliases: &["domain_name"] },
+    ColumnSpec { name: "address", aliases: &["email", "email_address", "mailbox"] },
+    ColumnSpec { name: "password", aliases: &["password_hash"] },
+    ColumnSpec { name: "quota_mb", aliases: &["quota"] },
+    ColumnSpec { name: "display_name", aliases: &["name", "full_name"] },
+    ColumnSpec { name: "targets", aliases: &["target", "goto", "forward_to"] },
+    ColumnSpec { name: "max_mailboxes", aliases: &["mailboxes"] },
+    ColumnSpec { name: "max_aliases", aliases: &["aliases"] },
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -99,10 +69,7 @@ pub(crate) fn validate(
     };
     let missing: Vec<&str> = required.iter().copied().filter(|c| !cols.has(c)).collect();
     if !missing.is_empty() {
-        problems.push(Problem::row_error(
-            header,
-            format!("the {kind} lacks the column(s): {}", missing.join(", ")),
-        ));
+        problems.push(Problem::row_error(header, format!("the {kind} lacks the column(s): {}", missing.join(", "))));
         return None;
     }
     let errors_before = problems.iter().filter(|p| p.is_error()).count();
@@ -134,11 +101,7 @@ pub(crate) fn validate(
                 },
             },
         };
-        let mut p = RowProblems {
-            cols: &cols,
-            row,
-            problems,
-        };
+        let mut p = RowProblems { cols: &cols, row, problems };
         match row_type {
             RowType::Domain => {
                 if let Some(d) = domain_row(&mut p) {
@@ -160,16 +123,16 @@ pub(crate) fn validate(
             }
         }
     }
-    cross_check(&plan, &lines, &cols, options, problems);
+    super::import_checks::cross_check(&plan, &lines, &cols, options, problems);
     (problems.iter().filter(|p| p.is_error()).count() == errors_before).then_some(plan)
 }
 
 /// The line of each accepted spec, by position, for cross-row messages.
 #[derive(Default)]
-struct Lines {
-    domains: Vec<u64>,
-    mailboxes: Vec<u64>,
-    aliases: Vec<u64>,
+pub(crate) struct Lines {
+    pub domains: Vec<u64>,
+    pub mailboxes: Vec<u64>,
+    pub aliases: Vec<u64>,
 }
 
 struct RowProblems<'a> {
@@ -180,8 +143,7 @@ struct RowProblems<'a> {
 
 impl RowProblems<'_> {
     fn error(&mut self, col: &str, message: String) {
-        self.problems
-            .push(Problem::error(self.row.line, self.cols.label(col), message));
+        self.problems.push(Problem::error(self.row.line, self.cols.label(col), message));
     }
 
     fn get(&self, col: &str) -> Option<&str> {
@@ -199,22 +161,15 @@ impl RowProblems<'_> {
     fn limit(&mut self, col: &str) -> Option<Option<u64>> {
         match self.get(col) {
             None => Some(None),
-            Some(v) => fields::count(v, "(leave it empty for no limit)")
-                .map(Some)
-                .map_err(|m| self.error(col, m))
-                .ok(),
+            Some(v) => fields::count(v, "(leave it empty for no limit)").map(Some).map_err(|m| self.error(col, m)).ok(),
         }
     }
 }
 
 fn domain_row(p: &mut RowProblems) -> Option<DomainSpec> {
     let name = p.required("domain", "domain name")?;
-    let domain = Domain::parse(&name).map_err(|e| {
-        p.error(
-            "domain",
-            format!("{} is not a valid domain name: it {e}", shown(&name)),
-        )
-    });
+    let domain = Domain::parse(&name)
+        .map_err(|e| p.error("domain", format!("{} is not a valid domain name: it {e}", shown(&name))));
     let max_mailboxes = p.limit("max_mailboxes");
     let max_aliases = p.limit("max_aliases");
     let quota_mb = p.limit("quota_mb");
@@ -230,15 +185,10 @@ fn mailbox_row(p: &mut RowProblems) -> Option<MailboxSpec> {
     let address = p
         .required("address", "mailbox address")
         .and_then(|v| fields::email(&v).map_err(|m| p.error("address", m)).ok());
-    let password = p
-        .required("password", "password")
-        .and_then(|v| password(p, &v));
+    let password = p.required("password", "password").and_then(|v| password(p, &v));
     let quota_mb = match p.get("quota_mb") {
         None => {
-            p.error(
-                "quota_mb",
-                "the quota is empty; give it in MB (0 for no limit)".into(),
-            );
+            p.error("quota_mb", "the quota is empty; give it in MB (0 for no limit)".into());
             None
         }
         Some(v) => fields::count(v, "of MB (for example 2048 for 2 GB; 0 for no limit)")
@@ -246,21 +196,13 @@ fn mailbox_row(p: &mut RowProblems) -> Option<MailboxSpec> {
             .ok(),
     };
     let display_name = p.get("display_name").unwrap_or_default().to_string();
-    Some(MailboxSpec {
-        address: address?,
-        password: password?,
-        quota_mb: quota_mb?,
-        display_name,
-    })
+    Some(MailboxSpec { address: address?, password: password?, quota_mb: quota_mb?, display_name })
 }
 
 fn password(p: &mut RowProblems, value: &str) -> Option<PasswordSpec> {
     if let Some(rest) = value.strip_prefix('{') {
         let Some((scheme, hash)) = rest.split_once('}') else {
-            p.error(
-                "password",
-                "the password starts with '{' but has no closing '}' after the scheme name".into(),
-            );
+            p.error("password", "the password starts with '{' but has no closing '}' after the scheme name".into());
             return None;
         };
         let scheme = scheme.to_uppercase();
@@ -269,53 +211,47 @@ fn password(p: &mut RowProblems, value: &str) -> Option<PasswordSpec> {
         }
         let Some((_, prefixes)) = SCHEMES.iter().find(|(s, _)| *s == scheme) else {
             let names: Vec<&str> = SCHEMES.iter().map(|(s, _)| *s).collect();
-            p.error("password", format!("{{{scheme}}} is not a password scheme mailferry accepts; use {} or a plain password", names.join(", ")));
+            p.error(
+                "password",
+                format!(
+                    "{{{scheme}}} is not a password scheme mailferry accepts; use {} or a plain password",
+                    names.join(", ")
+                ),
+            );
             return None;
         };
         let form_ok = match prefixes {
-            Some(prefixes) => prefixes
-                .iter()
-                .any(|pre| hash.starts_with(pre) && hash.len() > pre.len() + 8),
+            Some(prefixes) => prefixes.iter().any(|pre| hash.starts_with(pre) && hash.len() > pre.len() + 8),
             None => hash.len() >= 8,
         };
         if !form_ok {
-            let expected = prefixes.map_or_else(
-                || "at least 8 characters".to_string(),
-                |ps| format!("to start with {}", ps.join(" or ")),
+            let expected = prefixes
+                .map_or_else(|| "at least 8 characters".to_string(), |ps| format!("to start with {}", ps.join(" or ")));
+            p.error(
+                "password",
+                format!("the {{{scheme}}} hash does not have the form of that scheme (expected {expected})"),
             );
-            p.error("password", format!("the {{{scheme}}} hash does not have the form of that scheme (expected {expected})"));
             return None;
         }
-        return Some(PasswordSpec::Hashed {
-            scheme,
-            hash: Secret::new(hash.to_string()),
-        });
+        return Some(PasswordSpec::Hashed { scheme, hash: Secret::new(hash.to_string()) });
     }
     let line = p.row.line;
     let col = Some(p.cols.label("password"));
-    if ["$6$", "$5$", "$2y$", "$2b$", "$argon2"]
-        .iter()
-        .any(|pre| value.starts_with(pre))
-    {
+    if ["$6$", "$5$", "$2y$", "$2b$", "$argon2"].iter().any(|pre| value.starts_with(pre)) {
         p.problems.push(Problem::warning(
             line,
             col,
             "this looks like a password hash without its {SCHEME} prefix (for example {SHA512-CRYPT}); it will be used as a plain password",
         ));
     } else if value.chars().count() < 8 {
-        p.problems.push(Problem::warning(
-            line,
-            col,
-            "the password is shorter than 8 characters",
-        ));
+        p.problems.push(Problem::warning(line, col, "the password is shorter than 8 characters"));
     }
     Some(PasswordSpec::Plain(Secret::new(value.to_string())))
 }
 
 fn alias_row(p: &mut RowProblems) -> Option<AliasSpec> {
-    let address = p
-        .required("address", "alias address")
-        .and_then(|v| fields::email(&v).map_err(|m| p.error("address", m)).ok());
+    let address =
+        p.required("address", "alias address").and_then(|v| fields::email(&v).map_err(|m| p.error("address", m)).ok());
     let raw = p.required("targets", "list of targets")?;
     let mut targets = Vec::new();
     for t in fields::list(&raw, &['|', ',', ';', ' ']) {
@@ -330,107 +266,4 @@ fn alias_row(p: &mut RowProblems) -> Option<AliasSpec> {
         return None;
     }
     Some(AliasSpec { address, targets })
-}
-
-/// Checks across rows: duplicates, undeclared domains, alias/mailbox collisions, domain limits.
-fn cross_check(
-    plan: &ProvisionPlan,
-    lines: &Lines,
-    cols: &Columns,
-    options: &Options,
-    problems: &mut Vec<Problem>,
-) {
-    let mut domains: HashMap<&str, (u64, &DomainSpec)> = HashMap::new();
-    for (d, &line) in plan.domains.iter().zip(&lines.domains) {
-        if let Some((first, _)) = domains.get(d.domain.ascii()) {
-            problems.push(Problem::error(
-                line,
-                cols.label("domain"),
-                format!(
-                    "the domain {} is already declared on line {first}",
-                    d.domain
-                ),
-            ));
-        } else {
-            domains.insert(d.domain.ascii(), (line, d));
-        }
-    }
-    let declared = |domain: &Domain| {
-        domains.contains_key(domain.ascii()) || options.known_domains.contains(domain.ascii())
-    };
-    let mut addresses: HashMap<String, (u64, &str)> = HashMap::new();
-    let mut per_domain: HashMap<&str, u32> = HashMap::new();
-    for (m, &line) in plan.mailboxes.iter().zip(&lines.mailboxes) {
-        let col = cols.label("address");
-        if let Some((first, _)) = addresses.get(&m.address.key()) {
-            problems.push(Problem::error(
-                line,
-                col,
-                format!("the mailbox {} is already on line {first}", m.address),
-            ));
-            continue;
-        }
-        addresses.insert(m.address.key(), (line, "mailbox"));
-        if !declared(m.address.domain()) {
-            problems.push(Problem::error(line, col, undeclared(m.address.domain())));
-            continue;
-        }
-        let n = per_domain.entry(m.address.domain().ascii()).or_default();
-        *n += 1;
-        if let Some((dline, d)) = domains.get(m.address.domain().ascii()) {
-            if d.max_mailboxes.is_some_and(|max| *n > max) {
-                problems.push(Problem::error(
-                    line,
-                    col,
-                    {
-                        let max = d.max_mailboxes.unwrap_or(0);
-                        format!("the domain {} allows at most {max} mailbox{} (line {dline}); this is mailbox number {n}", d.domain, if max == 1 { "" } else { "es" })
-                    },
-                ));
-            }
-        }
-    }
-    let mut aliases_per_domain: HashMap<&str, u32> = HashMap::new();
-    for (a, &line) in plan.aliases.iter().zip(&lines.aliases) {
-        let col = cols.label("address");
-        if let Some((first, what)) = addresses.get(&a.address.key()) {
-            let msg = if *what == "mailbox" {
-                format!(
-                    "the alias {} has the same address as the mailbox on line {first}; an address is either a mailbox or an alias",
-                    a.address
-                )
-            } else {
-                format!("the alias {} is already on line {first}", a.address)
-            };
-            problems.push(Problem::error(line, col, msg));
-            continue;
-        }
-        addresses.insert(a.address.key(), (line, "alias"));
-        if !declared(a.address.domain()) {
-            problems.push(Problem::error(line, col, undeclared(a.address.domain())));
-            continue;
-        }
-        let n = aliases_per_domain
-            .entry(a.address.domain().ascii())
-            .or_default();
-        *n += 1;
-        if let Some((dline, d)) = domains.get(a.address.domain().ascii()) {
-            if d.max_aliases.is_some_and(|max| *n > max) {
-                problems.push(Problem::error(
-                    line,
-                    col,
-                    {
-                        let max = d.max_aliases.unwrap_or(0);
-                        format!("the domain {} allows at most {max} alias{} (line {dline}); this is alias number {n}", d.domain, if max == 1 { "" } else { "es" })
-                    },
-                ));
-            }
-        }
-    }
-}
-
-fn undeclared(domain: &Domain) -> String {
-    format!(
-        "the domain {domain} is not declared in this file and does not exist on the destination; add a domain row for it"
-    )
 }

@@ -10,12 +10,7 @@ use crate::model::{AuthKind, Credentials, Provider, Secret, Security, SourceAcco
 use std::collections::HashMap;
 
 /// Header cells that identify mailferry's own migration format.
-pub(crate) const HEADER_MARKERS: &[&str] = &[
-    "destination",
-    "destination_address",
-    "source_host",
-    "source_user",
-];
+pub(crate) const HEADER_MARKERS: &[&str] = &["destination", "destination_address", "source_host", "source_user"];
 
 /// A valid row: the account and the line it came from (for reports).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,66 +22,21 @@ pub struct MigrationEntry {
 const SPECS: &[ColumnSpec] = &[
     ColumnSpec {
         name: "destination",
-        aliases: &[
-            "destination_address",
-            "dest",
-            "email",
-            "emailaddress",
-            "email_address",
-        ],
+        aliases: &["destination_address", "dest", "email", "emailaddress", "email_address"],
     },
-    ColumnSpec {
-        name: "source_host",
-        aliases: &["host", "server", "imap_host"],
-    },
-    ColumnSpec {
-        name: "source_port",
-        aliases: &["port"],
-    },
-    ColumnSpec {
-        name: "security",
-        aliases: &["encryption"],
-    },
-    ColumnSpec {
-        name: "source_user",
-        aliases: &["username", "user", "login"],
-    },
-    ColumnSpec {
-        name: "auth",
-        aliases: &["auth_method", "authentication"],
-    },
-    ColumnSpec {
-        name: "password",
-        aliases: &["source_password"],
-    },
-    ColumnSpec {
-        name: "master_user",
-        aliases: &["admin_user"],
-    },
-    ColumnSpec {
-        name: "master_password",
-        aliases: &["admin_password"],
-    },
-    ColumnSpec {
-        name: "oauth_provider",
-        aliases: &[],
-    },
-    ColumnSpec {
-        name: "oauth_token",
-        aliases: &["token", "access_token"],
-    },
-    ColumnSpec {
-        name: "provider",
-        aliases: &["preset"],
-    },
-    ColumnSpec {
-        name: "include",
-        aliases: &["include_folders"],
-    },
-    ColumnSpec {
-        name: "exclude",
-        aliases: &["exclude_folders"],
-    },
+    ColumnSpec { name: "source_host", aliases: &["host", "server", "imap_host"] },
+    ColumnSpec { name: "source_port", aliases: &["port"] },
+    ColumnSpec { name: "security", aliases: &["encryption"] },
+    ColumnSpec { name: "source_user", aliases: &["username", "user", "login"] },
+    ColumnSpec { name: "auth", aliases: &["auth_method", "authentication"] },
+    ColumnSpec { name: "password", aliases: &["source_password"] },
+    ColumnSpec { name: "master_user", aliases: &["admin_user"] },
+    ColumnSpec { name: "master_password", aliases: &["admin_password"] },
+    ColumnSpec { name: "oauth_provider", aliases: &[] },
+    ColumnSpec { name: "oauth_token", aliases: &["token", "access_token"] },
+    ColumnSpec { name: "provider", aliases: &["preset"] },
+    ColumnSpec { name: "include", aliases: &["include_folders"] },
+    ColumnSpec { name: "exclude", aliases: &["exclude_folders"] },
 ];
 
 const IMAPSYNC_FIELDS: &[(&str, &str)] = &[
@@ -131,10 +81,7 @@ pub(crate) fn validate(
 ) -> Option<Vec<MigrationEntry>> {
     let (cols, data) = match kind {
         FileKind::Imapsync => (Columns::positional(IMAPSYNC_FIELDS), &table.rows[..]),
-        _ => (
-            Columns::from_header(&table.rows[0], SPECS, problems),
-            &table.rows[1..],
-        ),
+        _ => (Columns::from_header(&table.rows[0], SPECS, problems), &table.rows[1..]),
     };
     let defaults = &options.source_defaults;
     let header_line = table.rows[0].line;
@@ -144,14 +91,12 @@ pub(crate) fn validate(
         && defaults.host.is_none()
         && defaults.provider.and_then(Provider::default_host).is_none()
     {
-        let what = if kind == FileKind::Microsoft365 {
-            "a Microsoft 365 batch file"
-        } else {
-            "this file"
-        };
+        let what = if kind == FileKind::Microsoft365 { "a Microsoft 365 batch file" } else { "this file" };
         problems.push(Problem::row_error(
             header_line,
-            format!("{what} names no source server: give one for the whole job (mailferry validate --source-host HOST)"),
+            format!(
+                "{what} names no source server: give one for the whole job (mailferry validate --source-host HOST)"
+            ),
         ));
         host_reported = true;
     }
@@ -179,9 +124,7 @@ pub(crate) fn validate(
         }
         let before = problems.iter().filter(|p| p.is_error()).count();
         let shape_ok = cols.check_shape(row, problems);
-        let account = shape_ok
-            .then(|| account(&cols, row, options, host_reported, problems))
-            .flatten();
+        let account = shape_ok.then(|| account(&cols, row, options, host_reported, problems)).flatten();
         let row_ok = shape_ok && problems.iter().filter(|p| p.is_error()).count() == before;
         match account {
             Some(account) if row_ok => {
@@ -190,15 +133,15 @@ pub(crate) fn validate(
                     problems.push(Problem::error(
                         row.line,
                         cols.label("destination"),
-                        format!("{} is already the destination on line {first}; each destination mailbox may appear once", account.destination),
+                        format!(
+                            "{} is already the destination on line {first}; each destination mailbox may appear once",
+                            account.destination
+                        ),
                     ));
                     ok = false;
                 } else {
                     seen.insert(key, row.line);
-                    entries.push(MigrationEntry {
-                        line: row.line,
-                        account,
-                    });
+                    entries.push(MigrationEntry { line: row.line, account });
                 }
             }
             _ => ok = false,
@@ -217,8 +160,7 @@ fn account(
 ) -> Option<SourceAccount> {
     let line = row.line;
     let d = &options.source_defaults;
-    let mut err =
-        |col: &str, msg: String| problems.push(Problem::error(line, cols.label(col), msg));
+    let mut err = |col: &str, msg: String| problems.push(Problem::error(line, cols.label(col), msg));
 
     let destination = match cols.get(row, "destination") {
         None => {
@@ -229,9 +171,7 @@ fn account(
     };
     let provider = match cols.get(row, "provider") {
         None => Some(d.provider.unwrap_or(Provider::Imap)),
-        Some(v) => fields::choice(v, PROVIDER, "imap, gmail, office365, exchange")
-            .map_err(|m| err("provider", m))
-            .ok(),
+        Some(v) => fields::choice(v, PROVIDER, "imap, gmail, office365, exchange").map_err(|m| err("provider", m)).ok(),
     };
     let host = match cols.get(row, "source_host") {
         Some(v) => fields::host(v).map_err(|m| err("source_host", m)).ok(),
@@ -240,10 +180,7 @@ fn account(
             (None, Some(h)) => Some(h.clone()),
             (None, None) => {
                 if !host_reported {
-                    err(
-                        "source_host",
-                        "the source server is empty: give the old server's host name".into(),
-                    );
+                    err("source_host", "the source server is empty: give the old server's host name".into());
                 }
                 None
             }
@@ -251,22 +188,15 @@ fn account(
     };
     let security = match cols.get(row, "security") {
         None => Some(d.security.unwrap_or(Security::Tls)),
-        Some(v) => fields::choice(v, SECURITY, "tls, starttls, plain")
-            .map_err(|m| err("security", m))
-            .ok(),
+        Some(v) => fields::choice(v, SECURITY, "tls, starttls, plain").map_err(|m| err("security", m)).ok(),
     };
     let port = match cols.get(row, "source_port") {
         None => security.map(|s| d.port.unwrap_or(s.default_port())),
         Some(v) => fields::port(v).map_err(|m| err("source_port", m)).ok(),
     };
-    let user = cols
-        .get(row, "source_user")
-        .map(str::to_string)
-        .or_else(|| destination.as_ref().map(|a| a.to_string()));
+    let user = cols.get(row, "source_user").map(str::to_string).or_else(|| destination.as_ref().map(|a| a.to_string()));
     let auth = match cols.get(row, "auth") {
-        Some(v) => fields::choice(v, AUTH, "password, master, oauth2")
-            .map_err(|m| err("auth", m))
-            .ok(),
+        Some(v) => fields::choice(v, AUTH, "password, master, oauth2").map_err(|m| err("auth", m)).ok(),
         None if cols.get(row, "oauth_token").is_some() => Some(AuthKind::Oauth2),
         None if cols.get(row, "master_user").is_some() => Some(AuthKind::Master),
         None => Some(AuthKind::Password),
@@ -276,7 +206,10 @@ fn account(
         AuthKind::Password => match secret("password") {
             Some(password) => Some(Credentials::Password { password }),
             None => {
-                err("password", "the password is empty; it is needed to log in to the source with auth=password".into());
+                err(
+                    "password",
+                    "the password is empty; it is needed to log in to the source with auth=password".into(),
+                );
                 None
             }
         },
@@ -284,18 +217,15 @@ fn account(
             let user = cols.get(row, "master_user");
             let pass = secret("master_password");
             if user.is_none() {
-                err("master_user", "the master user is empty; auth=master logs in as an administrator on the user's behalf".into());
-            }
-            if pass.is_none() {
                 err(
-                    "master_password",
-                    "the master password is empty; it is needed with auth=master".into(),
+                    "master_user",
+                    "the master user is empty; auth=master logs in as an administrator on the user's behalf".into(),
                 );
             }
-            Some(Credentials::Master {
-                master_user: user?.to_string(),
-                master_password: pass?,
-            })
+            if pass.is_none() {
+                err("master_password", "the master password is empty; it is needed with auth=master".into());
+            }
+            Some(Credentials::Master { master_user: user?.to_string(), master_password: pass? })
         }
         AuthKind::Oauth2 => {
             let oauth_provider = match cols.get(row, "oauth_provider") {
@@ -306,19 +236,16 @@ fn account(
             };
             let token = secret("oauth_token");
             if oauth_provider == Provider::Imap {
-                err("oauth_provider", "auth=oauth2 needs the provider that issued the token: gmail, office365 or exchange".into());
-            }
-            if token.is_none() {
                 err(
-                    "oauth_token",
-                    "the OAuth token is empty; it is needed with auth=oauth2".into(),
+                    "oauth_provider",
+                    "auth=oauth2 needs the provider that issued the token: gmail, office365 or exchange".into(),
                 );
             }
+            if token.is_none() {
+                err("oauth_token", "the OAuth token is empty; it is needed with auth=oauth2".into());
+            }
             (oauth_provider != Provider::Imap).then_some(())?;
-            Some(Credentials::Oauth2 {
-                provider: oauth_provider,
-                token: token?,
-            })
+            Some(Credentials::Oauth2 { provider: oauth_provider, token: token? })
         }
     };
     if security == Some(Security::Plain) {
@@ -328,43 +255,26 @@ fn account(
             "security=plain sends the password unencrypted over the network",
         ));
     }
-    if let (Some(s), Some(p)) = (security, port) {
-        if (s == Security::Tls && p == 143) || (s != Security::Tls && p == 993) {
-            problems.push(Problem::warning(
-                line,
-                Some(cols.label("source_port")),
-                format!(
-                    "port {p} usually goes with security={}; check the security column",
-                    if p == 993 { "tls" } else { "starttls" }
-                ),
-            ));
-        }
-    }
-    let include = cols
-        .get(row, "include")
-        .map(|v| fields::list(v, &['|']))
-        .unwrap_or_default();
-    let exclude = cols
-        .get(row, "exclude")
-        .map(|v| fields::list(v, &['|']))
-        .unwrap_or_default();
-    if let Some(bad) = include
-        .iter()
-        .chain(&exclude)
-        .find(|p| p.chars().any(char::is_control))
+    if let (Some(s), Some(p)) = (security, port)
+        && ((s == Security::Tls && p == 143) || (s != Security::Tls && p == 993))
     {
-        let col = if include.contains(bad) {
-            "include"
-        } else {
-            "exclude"
-        };
+        problems.push(Problem::warning(
+            line,
+            Some(cols.label("source_port")),
+            format!(
+                "port {p} usually goes with security={}; check the security column",
+                if p == 993 { "tls" } else { "starttls" }
+            ),
+        ));
+    }
+    let include = cols.get(row, "include").map(|v| fields::list(v, &['|'])).unwrap_or_default();
+    let exclude = cols.get(row, "exclude").map(|v| fields::list(v, &['|'])).unwrap_or_default();
+    if let Some(bad) = include.iter().chain(&exclude).find(|p| p.chars().any(char::is_control)) {
+        let col = if include.contains(bad) { "include" } else { "exclude" };
         problems.push(Problem::error(
             line,
             cols.label(col),
-            format!(
-                "the folder pattern {} contains a control character",
-                shown(bad)
-            ),
+            format!("the folder pattern {} contains a control character", shown(bad)),
         ));
         return None;
     }

@@ -5,6 +5,7 @@
 mod columns;
 mod fields;
 mod import;
+mod import_checks;
 mod migration;
 mod problem;
 mod reader;
@@ -138,28 +139,16 @@ impl Validation {
 
     /// One line saying what the file would do, or why it would do nothing.
     pub fn summary(&self) -> String {
-        let kind = self
-            .kind
-            .map_or_else(|| "file of unknown format".to_string(), |k| k.to_string());
+        let kind = self.kind.map_or_else(|| "file of unknown format".to_string(), |k| k.to_string());
         let warnings = self.problems.len() - self.error_count();
-        let tail = if warnings > 0 {
-            format!(" ({warnings} warning{})", plural(warnings))
-        } else {
-            String::new()
-        };
+        let tail = if warnings > 0 { format!(" ({warnings} warning{})", plural(warnings)) } else { String::new() };
         match &self.plan {
             None => {
                 let e = self.error_count();
-                format!(
-                    "{kind}: {e} error{}{tail}; nothing will be created or migrated",
-                    plural(e)
-                )
+                format!("{kind}: {e} error{}{tail}; nothing will be created or migrated", plural(e))
             }
             Some(Plan::Migration(entries)) => {
-                let servers: BTreeSet<_> = entries
-                    .iter()
-                    .map(|e| (e.account.host.as_str(), e.account.port))
-                    .collect();
+                let servers: BTreeSet<_> = entries.iter().map(|e| (e.account.host.as_str(), e.account.port)).collect();
                 let (n, s) = (entries.len(), servers.len());
                 format!(
                     "{kind}: valid; would migrate {n} mailbox{} from {s} source server{}{tail}",
@@ -206,21 +195,19 @@ pub fn validate(bytes: &[u8], options: &Options) -> Result<Validation, FileError
                 Purpose::Import => ("an import file", "a migration"),
                 Purpose::Migration => ("a migration file", "an import"),
             };
-            problems.push(Problem::row_error(
-                line,
-                format!("this is {is} ({kind}) but it was uploaded as {was}"),
-            ));
+            problems.push(Problem::row_error(line, format!("this is {is} ({kind}) but it was uploaded as {was}")));
             None
         }
         Some(kind) => {
             let data_rows = table.rows.len() - usize::from(kind != FileKind::Imapsync);
             if data_rows > options.limits.max_rows {
-                let line = table.rows
-                    [options.limits.max_rows + usize::from(kind != FileKind::Imapsync)]
-                .line;
+                let line = table.rows[options.limits.max_rows + usize::from(kind != FileKind::Imapsync)].line;
                 problems.push(Problem::row_error(
                     line,
-                    format!("the file has {data_rows} rows, more than the limit of {}; split it into several files", options.limits.max_rows),
+                    format!(
+                        "the file has {data_rows} rows, more than the limit of {}; split it into several files",
+                        options.limits.max_rows
+                    ),
                 ));
                 None
             } else if kind.purpose() == Purpose::Migration {
@@ -230,25 +217,12 @@ pub fn validate(bytes: &[u8], options: &Options) -> Result<Validation, FileError
             }
         }
     };
-    if table.rows.len() <= usize::from(kind.is_some_and(|k| k != FileKind::Imapsync))
-        && kind.is_some()
-    {
-        problems.push(Problem::row_error(
-            table.rows.first().map_or(1, |r| r.line),
-            "the file has no data rows",
-        ));
+    if table.rows.len() <= usize::from(kind.is_some_and(|k| k != FileKind::Imapsync)) && kind.is_some() {
+        problems.push(Problem::row_error(table.rows.first().map_or(1, |r| r.line), "the file has no data rows"));
     }
-    problems.sort_by(|a, b| (a.line, a.severity).cmp(&(b.line, b.severity)));
-    let plan = if problems.iter().any(Problem::is_error) {
-        None
-    } else {
-        plan
-    };
-    Ok(Validation {
-        kind,
-        problems,
-        plan,
-    })
+    problems.sort_by_key(|p| (p.line, p.severity));
+    let plan = if problems.iter().any(Problem::is_error) { None } else { plan };
+    Ok(Validation { kind, problems, plan })
 }
 
 /// Recognise the format from the first row (the header, or the first record of a headerless file).
@@ -264,9 +238,7 @@ pub fn detect(table: &Table) -> Option<FileKind> {
         Some(FileKind::Migration)
     } else if has("targets") || has("target") || has("goto") {
         Some(FileKind::ImportAliases)
-    } else if (has("address") || has("email"))
-        && (has("password") || has("quota_mb") || has("quota"))
-    {
+    } else if (has("address") || has("email")) && (has("password") || has("quota_mb") || has("quota")) {
         Some(FileKind::ImportMailboxes)
     } else if has("domain") && !has("address") {
         Some(FileKind::ImportDomains)
@@ -278,20 +250,9 @@ pub fn detect(table: &Table) -> Option<FileKind> {
 }
 
 fn unknown_format(table: &Table) -> Problem {
-    let (line, found) = table
-        .rows
-        .first()
-        .map_or((1, String::from("nothing")), |r| {
-            (
-                r.line,
-                r.fields
-                    .iter()
-                    .take(8)
-                    .map(|f| problem::shown(f))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            )
-        });
+    let (line, found) = table.rows.first().map_or((1, String::from("nothing")), |r| {
+        (r.line, r.fields.iter().take(8).map(|f| problem::shown(f)).collect::<Vec<_>>().join(", "))
+    });
     Problem::row_error(
         line,
         format!(

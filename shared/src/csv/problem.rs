@@ -27,32 +27,17 @@ pub struct Problem {
 impl Problem {
     /// An error about one field.
     pub fn error(line: u64, column: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem {
-            line,
-            column: Some(column.into()),
-            severity: Severity::Error,
-            message: message.into(),
-        }
+        Problem { line, column: Some(column.into()), severity: Severity::Error, message: message.into() }
     }
 
     /// An error about a whole row (or the whole file, at its first line).
     pub fn row_error(line: u64, message: impl Into<String>) -> Self {
-        Problem {
-            line,
-            column: None,
-            severity: Severity::Error,
-            message: message.into(),
-        }
+        Problem { line, column: None, severity: Severity::Error, message: message.into() }
     }
 
     /// A warning about one field or column.
     pub fn warning(line: u64, column: Option<String>, message: impl Into<String>) -> Self {
-        Problem {
-            line,
-            column,
-            severity: Severity::Warning,
-            message: message.into(),
-        }
+        Problem { line, column, severity: Severity::Warning, message: message.into() }
     }
 
     /// True for errors (which block the whole file).
@@ -68,11 +53,7 @@ impl fmt::Display for Problem {
             Severity::Warning => "warning",
         };
         match &self.column {
-            Some(c) => write!(
-                f,
-                "line {}, column {c}: {level}: {}",
-                self.line, self.message
-            ),
+            Some(c) => write!(f, "line {}, column {c}: {level}: {}", self.line, self.message),
             None => write!(f, "line {}: {level}: {}", self.line, self.message),
         }
     }

@@ -13,10 +13,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_bytes: 20 * 1024 * 1024,
-            max_rows: 50_000,
-        }
+        Limits { max_bytes: 20 * 1024 * 1024, max_rows: 50_000 }
     }
 }
 
@@ -38,10 +35,7 @@ pub struct Table {
 /// Read bytes into a [`Table`]; fails only when the bytes cannot be read as text.
 pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, FileError> {
     if bytes.len() > limits.max_bytes {
-        return Err(FileError::TooLarge {
-            size: bytes.len(),
-            limit: limits.max_bytes,
-        });
+        return Err(FileError::TooLarge { size: bytes.len(), limit: limits.max_bytes });
     }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(FileError::Utf16);
@@ -62,14 +56,8 @@ pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, FileError> {
             }
         })
         .collect();
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        )
-        .collect();
+    let line_starts: Vec<usize> =
+        std::iter::once(0).chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect();
     // csv reports a record's offset just after the previous record's first terminator byte (before a CRLF's LF
     // and before skipped blank lines), so step over line breaks to the record's first real byte.
     let raw = text.as_bytes();
@@ -96,17 +84,11 @@ pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, FileError> {
                 if record.iter().all(str::is_empty) {
                     continue;
                 }
-                rows.push(Row {
-                    line,
-                    fields: record.iter().map(str::to_string).collect(),
-                });
+                rows.push(Row { line, fields: record.iter().map(str::to_string).collect() });
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| line_of(p.byte()));
-                return Err(FileError::Malformed {
-                    line,
-                    detail: e.to_string(),
-                });
+                return Err(FileError::Malformed { line, detail: e.to_string() });
             }
         }
     }
@@ -116,27 +98,15 @@ pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, FileError> {
 fn not_utf8(bytes: &[u8], offset: usize) -> FileError {
     let before = &bytes[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
     // The prefix is valid UTF-8, so counting characters in it is safe.
-    let column =
-        std::str::from_utf8(&bytes[line_start..offset]).map_or(0, |s| s.chars().count()) + 1;
-    FileError::NotUtf8 {
-        line,
-        column,
-        byte: bytes[offset],
-    }
+    let column = std::str::from_utf8(&bytes[line_start..offset]).map_or(0, |s| s.chars().count()) + 1;
+    FileError::NotUtf8 { line, column, byte: bytes[offset] }
 }
 
 /// The delimiter of the first data line: whichever of `,` `;` tab occurs most outside quotes (`,` on a tie).
 fn sniff_delimiter(text: &str) -> u8 {
-    let first = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .unwrap_or("");
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or("");
     let (mut comma, mut semi, mut tab, mut quoted) = (0, 0, 0, false);
     for c in first.chars() {
         match c {
@@ -166,41 +136,14 @@ mod tests {
         let t = read_table(text.as_bytes(), &Limits::default()).unwrap();
         assert_eq!(t.delimiter, b',');
         assert_eq!(t.rows.len(), 2);
-        assert_eq!(
-            t.rows[0],
-            Row {
-                line: 2,
-                fields: vec!["a".into(), "b".into()]
-            }
-        );
-        assert_eq!(
-            t.rows[1],
-            Row {
-                line: 4,
-                fields: vec!["x, y".into(), "z".into()]
-            }
-        );
+        assert_eq!(t.rows[0], Row { line: 2, fields: vec!["a".into(), "b".into()] });
+        assert_eq!(t.rows[1], Row { line: 4, fields: vec!["x, y".into(), "z".into()] });
     }
 
     #[test]
     fn sniffs_semicolons_and_tabs() {
-        assert_eq!(
-            read_table(b"a;b;\"c;d\"\n", &Limits::default())
-                .unwrap()
-                .delimiter,
-            b';'
-        );
-        assert_eq!(
-            read_table(b"a\tb\tc,d\n", &Limits::default())
-                .unwrap()
-                .delimiter,
-            b'\t'
-        );
-        assert_eq!(
-            read_table(b"\"a;b\",c\n", &Limits::default())
-                .unwrap()
-                .delimiter,
-            b','
-        );
+        assert_eq!(read_table(b"a;b;\"c;d\"\n", &Limits::default()).unwrap().delimiter, b';');
+        assert_eq!(read_table(b"a\tb\tc,d\n", &Limits::default()).unwrap().delimiter, b'\t');
+        assert_eq!(read_table(b"\"a;b\",c\n", &Limits::default()).unwrap().delimiter, b',');
     }
 }

@@ -19,15 +19,10 @@ impl DirBlobs {
 
     /// The file for a key; keys with empty, `.` or `..` segments or a leading `/` are refused.
     fn path(&self, key: &str) -> Result<PathBuf, PortError> {
-        let bad = key.is_empty()
-            || key.starts_with('/')
-            || key
-                .split('/')
-                .any(|s| s.is_empty() || s == "." || s == "..");
+        let bad =
+            key.is_empty() || key.starts_with('/') || key.split('/').any(|s| s.is_empty() || s == "." || s == "..");
         if bad {
-            return Err(PortError::NotFound {
-                what: format!("blob {key:?} (not a valid key)"),
-            });
+            return Err(PortError::NotFound { what: format!("blob {key:?} (not a valid key)") });
         }
         Ok(self.root.join(key))
     }
@@ -49,11 +44,7 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> std::io::Result<()> 
         if name.starts_with(".tmp-") {
             continue;
         }
-        let key = if prefix.is_empty() {
-            name
-        } else {
-            format!("{prefix}/{name}")
-        };
+        let key = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
         if entry.file_type()?.is_dir() {
             walk(&entry.path(), &key, out)?;
         } else {
@@ -68,16 +59,10 @@ impl Blobs for DirBlobs {
     async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> Result<(), PortError> {
         let path = self.path(key)?;
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
-        tokio::fs::create_dir_all(&dir)
-            .await
-            .map_err(io("create blob directory"))?;
+        tokio::fs::create_dir_all(&dir).await.map_err(io("create blob directory"))?;
         let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
-        tokio::fs::write(&tmp, bytes)
-            .await
-            .map_err(io("write blob"))?;
-        tokio::fs::rename(&tmp, &path)
-            .await
-            .map_err(io("write blob"))
+        tokio::fs::write(&tmp, bytes).await.map_err(io("write blob"))?;
+        tokio::fs::rename(&tmp, &path).await.map_err(io("write blob"))
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {

@@ -82,22 +82,18 @@ impl SqliteCheckpoints {
 
 #[async_trait]
 impl Checkpoints for SqliteCheckpoints {
-    async fn acquire(
-        &self,
-        key: &FolderKey,
-        owner: &str,
-        ttl: Duration,
-    ) -> Result<Claim, PortError> {
+    async fn acquire(&self, key: &FolderKey, owner: &str, ttl: Duration) -> Result<Claim, PortError> {
         let (key, owner, now) = (key.clone(), owner.to_string(), millis(self.clock.now()));
         let until = now.saturating_add(ttl_ms(ttl));
         self.db
             .call(move |c| {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error("acquire folder"))?;
                 let current = load_row(&tx, &key)?;
-                if let Some(r) = &current {
-                    if r.owner != owner && r.lease_until > now {
-                        return Err(PortError::LeaseHeld { key: key.to_string(), owner: r.owner.clone(), until: time(r.lease_until) });
-                    }
+                if let Some(r) = &current
+                    && r.owner != owner
+                    && r.lease_until > now
+                {
+                    return Err(PortError::LeaseHeld { key: key.to_string(), owner: r.owner.clone(), until: time(r.lease_until) });
                 }
                 let fence = current.as_ref().map_or(1, |r| r.fence + 1);
                 let data = current.map_or_else(|| serde_json::to_string(&Checkpoint::default()).unwrap_or_default(), |r| r.data);
@@ -117,48 +113,22 @@ impl Checkpoints for SqliteCheckpoints {
     async fn renew(&self, key: &FolderKey, fence: u64, ttl: Duration) -> Result<Lease, PortError> {
         let until = millis(self.clock.now()).saturating_add(ttl_ms(ttl));
         self.fenced(key, fence, "renew lease", move |r| {
-            Ok((
-                until,
-                r.data.clone(),
-                Lease {
-                    fence,
-                    owner: r.owner.clone(),
-                    expires_at: time(until),
-                },
-            ))
+            Ok((until, r.data.clone(), Lease { fence, owner: r.owner.clone(), expires_at: time(until) }))
         })
         .await
     }
 
-    async fn save(
-        &self,
-        key: &FolderKey,
-        fence: u64,
-        checkpoint: &Checkpoint,
-    ) -> Result<(), PortError> {
-        let data =
-            serde_json::to_string(checkpoint).map_err(|e| PortError::corrupt("checkpoint", e))?;
-        self.fenced(key, fence, "save checkpoint", move |r| {
-            Ok((r.lease_until, data, ()))
-        })
-        .await
+    async fn save(&self, key: &FolderKey, fence: u64, checkpoint: &Checkpoint) -> Result<(), PortError> {
+        let data = serde_json::to_string(checkpoint).map_err(|e| PortError::corrupt("checkpoint", e))?;
+        self.fenced(key, fence, "save checkpoint", move |r| Ok((r.lease_until, data, ()))).await
     }
 
     async fn release(&self, key: &FolderKey, fence: u64) -> Result<(), PortError> {
-        self.fenced(key, fence, "release folder", |r| {
-            Ok((0, r.data.clone(), ()))
-        })
-        .await
+        self.fenced(key, fence, "release folder", |r| Ok((0, r.data.clone(), ()))).await
     }
 
     async fn load(&self, key: &FolderKey) -> Result<Option<Checkpoint>, PortError> {
         let key = key.clone();
-        self.db
-            .call(move |c| {
-                load_row(c, &key)?
-                    .map(|r| decode(&r.data, &key))
-                    .transpose()
-            })
-            .await
+        self.db.call(move |c| load_row(c, &key)?.map(|r| decode(&r.data, &key)).transpose()).await
     }
 }

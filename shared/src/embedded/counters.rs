@@ -20,30 +20,20 @@ impl SqliteCounters {
 }
 
 fn read(c: &Connection, scope: &str) -> Result<BTreeMap<String, i64>, PortError> {
-    let mut st = c
-        .prepare("SELECT name, value FROM counters WHERE scope = ?1")
-        .map_err(sql_error("read counters"))?;
-    let rows = st
-        .query_map(params![scope], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(sql_error("read counters"))?;
-    rows.collect::<Result<_, _>>()
-        .map_err(sql_error("read counters"))
+    let mut st = c.prepare("SELECT name, value FROM counters WHERE scope = ?1").map_err(sql_error("read counters"))?;
+    let rows = st.query_map(params![scope], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sql_error("read counters"))?;
+    rows.collect::<Result<_, _>>().map_err(sql_error("read counters"))
 }
 
 #[async_trait]
 impl Counters for SqliteCounters {
-    async fn add(
-        &self,
-        scope: &str,
-        deltas: &[(&str, i64)],
-    ) -> Result<BTreeMap<String, i64>, PortError> {
+    async fn add(&self, scope: &str, deltas: &[(&str, i64)]) -> Result<BTreeMap<String, i64>, PortError> {
         let scope = scope.to_string();
         let deltas: Vec<(String, i64)> = deltas.iter().map(|(n, d)| (n.to_string(), *d)).collect();
         self.db
             .call(move |c| {
-                let tx = c
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(sql_error("add counters"))?;
+                let tx =
+                    c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error("add counters"))?;
                 for (name, delta) in &deltas {
                     tx.execute(
                         "INSERT INTO counters (scope, name, value) VALUES (?1, ?2, ?3)

@@ -60,12 +60,10 @@ impl Database {
     /// Open (creating if needed) the database file at `path`.
     pub fn open(path: &Path) -> Result<Self, PortError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| PortError::backend("create state directory", false, e))?;
+            std::fs::create_dir_all(dir).map_err(|e| PortError::backend("create state directory", false, e))?;
         }
         let conn = Connection::open(path).map_err(sql_error("open state database"))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql_error("set WAL mode"))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql_error("set WAL mode"))?;
         Self::init(conn)
     }
 
@@ -75,15 +73,10 @@ impl Database {
     }
 
     fn init(conn: Connection) -> Result<Self, PortError> {
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(sql_error("set busy timeout"))?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(sql_error("set synchronous"))?;
-        conn.execute_batch(SCHEMA)
-            .map_err(sql_error("create schema"))?;
-        Ok(Database {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sql_error("set busy timeout"))?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_error("set synchronous"))?;
+        conn.execute_batch(SCHEMA).map_err(sql_error("create schema"))?;
+        Ok(Database { conn: Arc::new(Mutex::new(conn)) })
     }
 
     /// Run `f` with the connection on a blocking thread.
@@ -105,10 +98,7 @@ impl Database {
 /// Map a SQLite error: a busy or locked database is worth retrying, anything else is not.
 pub(crate) fn sql_error(op: &'static str) -> impl Fn(rusqlite::Error) -> PortError {
     move |e| {
-        let retryable = matches!(
-            e.sqlite_error_code(),
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-        );
+        let retryable = matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked));
         PortError::backend(op, retryable, e)
     }
 }

@@ -21,21 +21,13 @@ impl OutboxMailer {
 
 /// A header value, RFC 2047-encoded when it is not plain ASCII.
 fn header_text(s: &str) -> String {
-    if s.is_ascii() && !s.contains(['\r', '\n']) {
-        s.to_string()
-    } else {
-        format!("=?UTF-8?B?{}?=", B64.encode(s))
-    }
+    if s.is_ascii() && !s.contains(['\r', '\n']) { s.to_string() } else { format!("=?UTF-8?B?{}?=", B64.encode(s)) }
 }
 
 /// Base64 body lines of 76 characters (RFC 2045 §6.8).
 fn body_base64(s: &str) -> String {
     let b = B64.encode(s);
-    b.as_bytes()
-        .chunks(76)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join("\r\n")
+    b.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("\r\n")
 }
 
 /// The whole message as it is written to disk.
@@ -74,12 +66,8 @@ impl Mailer for OutboxMailer {
         tokio::fs::create_dir_all(&self.dir).await.map_err(io)?;
         let name = format!("{}-{}.eml", now.format("%Y%m%dT%H%M%S%.3fZ"), &id[..8]);
         let tmp = self.dir.join(format!(".tmp-{name}"));
-        tokio::fs::write(&tmp, render(email, &id, now))
-            .await
-            .map_err(io)?;
-        tokio::fs::rename(&tmp, self.dir.join(&name))
-            .await
-            .map_err(io)?;
+        tokio::fs::write(&tmp, render(email, &id, now)).await.map_err(io)?;
+        tokio::fs::rename(&tmp, self.dir.join(&name)).await.map_err(io)?;
         tracing::info!(outbox = %self.dir.display(), file = %name, to = ?email.to, "notification written to the outbox");
         Ok(id)
     }

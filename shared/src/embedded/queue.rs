@@ -23,32 +23,13 @@ pub struct SqliteQueue {
 impl SqliteQueue {
     /// The queue `name`; a message received `max_receives` times and still not acknowledged goes to the
     /// dead-letter queue on its next receive (SQS's `maxReceiveCount`).
-    pub fn new(
-        db: Database,
-        name: impl Into<String>,
-        max_receives: u32,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        SqliteQueue {
-            db,
-            name: name.into(),
-            max_receives: max_receives.max(1),
-            clock,
-        }
+    pub fn new(db: Database, name: impl Into<String>, max_receives: u32, clock: Arc<dyn Clock>) -> Self {
+        SqliteQueue { db, name: name.into(), max_receives: max_receives.max(1), clock }
     }
 
-    async fn try_receive(
-        &self,
-        max: usize,
-        visibility: Duration,
-    ) -> Result<Vec<Delivery>, PortError> {
-        let (name, max_receives, now) = (
-            self.name.clone(),
-            i64::from(self.max_receives),
-            millis(self.clock.now()),
-        );
-        let hide_until =
-            now.saturating_add(i64::try_from(visibility.as_millis()).unwrap_or(i64::MAX));
+    async fn try_receive(&self, max: usize, visibility: Duration) -> Result<Vec<Delivery>, PortError> {
+        let (name, max_receives, now) = (self.name.clone(), i64::from(self.max_receives), millis(self.clock.now()));
+        let hide_until = now.saturating_add(i64::try_from(visibility.as_millis()).unwrap_or(i64::MAX));
         let max = max.clamp(1, 10);
         self.db
             .call(move |c| {
@@ -106,12 +87,7 @@ impl TaskQueue for SqliteQueue {
             .await
     }
 
-    async fn receive(
-        &self,
-        max: usize,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<Delivery>, PortError> {
+    async fn receive(&self, max: usize, visibility: Duration, wait: Duration) -> Result<Vec<Delivery>, PortError> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let got = self.try_receive(max, visibility).await?;
@@ -126,12 +102,9 @@ impl TaskQueue for SqliteQueue {
         let receipt = receipt.to_string();
         self.db
             .call(move |c| {
-                c.execute(
-                    "DELETE FROM queue WHERE receipt = ?1 AND dead = 0",
-                    params![receipt],
-                )
-                .map(|_| ())
-                .map_err(sql_error("ack"))
+                c.execute("DELETE FROM queue WHERE receipt = ?1 AND dead = 0", params![receipt])
+                    .map(|_| ())
+                    .map_err(sql_error("ack"))
             })
             .await
     }
@@ -156,11 +129,18 @@ impl TaskQueue for SqliteQueue {
         self.db
             .call(move |c| {
                 let mut st = c
-                    .prepare("SELECT id, body, receive_count FROM queue WHERE queue = ?1 AND dead = 1 ORDER BY seq LIMIT ?2")
+                    .prepare(
+                        "SELECT id, body, receive_count FROM queue WHERE queue = ?1 AND dead = 1 ORDER BY seq LIMIT ?2",
+                    )
                     .map_err(sql_error("read dead letters"))?;
                 let rows = st
                     .query_map(params![name, max as i64], |r| {
-                        Ok(Delivery { id: r.get(0)?, body: r.get(1)?, receipt: String::new(), receive_count: r.get::<_, i64>(2)? as u32 })
+                        Ok(Delivery {
+                            id: r.get(0)?,
+                            body: r.get(1)?,
+                            receipt: String::new(),
+                            receive_count: r.get::<_, i64>(2)? as u32,
+                        })
                     })
                     .map_err(sql_error("read dead letters"))?;
                 rows.collect::<Result<_, _>>().map_err(sql_error("read dead letters"))

@@ -26,20 +26,14 @@ impl KeyFileSecretBox {
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             match options.open(path) {
-                Ok(mut f) => f
-                    .write_all(&random_key())
-                    .and_then(|_| f.sync_all())
-                    .map_err(io)?,
+                Ok(mut f) => f.write_all(&random_key()).and_then(|_| f.sync_all()).map_err(io)?,
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(io(e)),
             }
         }
         let bytes = std::fs::read(path).map_err(io)?;
         let key: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
-            PortError::corrupt(
-                format!("key file {}", path.display()),
-                format!("{} bytes instead of 32", b.len()),
-            )
+            PortError::corrupt(format!("key file {}", path.display()), format!("{} bytes instead of 32", b.len()))
         })?;
         Ok(KeyFileSecretBox { key })
     }
@@ -59,9 +53,7 @@ impl SecretBox for KeyFileSecretBox {
     async fn open(&self, sealed: &Sealed, context: &str) -> Result<Secret<String>, PortError> {
         let envelope = Envelope::from_sealed(sealed, context)?;
         if !envelope.wrapped_key.is_empty() {
-            return Err(PortError::Tampered {
-                context: context.to_string(),
-            });
+            return Err(PortError::Tampered { context: context.to_string() });
         }
         open_with(&self.key, &envelope, context)
     }

@@ -36,13 +36,7 @@ impl JobStore for SqliteStore {
                         params![id, status, data],
                     )
                     .map_err(sql_error("create job"))?;
-                if n == 0 {
-                    Err(PortError::AlreadyExists {
-                        what: format!("job {id}"),
-                    })
-                } else {
-                    Ok(())
-                }
+                if n == 0 { Err(PortError::AlreadyExists { what: format!("job {id}") }) } else { Ok(()) }
             })
             .await
     }
@@ -52,18 +46,13 @@ impl JobStore for SqliteStore {
         let row: Option<(String, String)> = self
             .db
             .call(move |c| {
-                c.query_row(
-                    "SELECT status, data FROM jobs WHERE id = ?1",
-                    params![id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(sql_error("read job"))
+                c.query_row("SELECT status, data FROM jobs WHERE id = ?1", params![id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+                    .map_err(sql_error("read job"))
             })
             .await?;
         row.map(|(status, data)| {
-            let mut job: Job =
-                serde_json::from_str(&data).map_err(|e| PortError::corrupt("job", e))?;
+            let mut job: Job = serde_json::from_str(&data).map_err(|e| PortError::corrupt("job", e))?;
             job.status = serde_json::from_value(serde_json::Value::String(status))
                 .map_err(|e| PortError::corrupt("job status", e))?;
             Ok(job)
@@ -71,21 +60,13 @@ impl JobStore for SqliteStore {
         .transpose()
     }
 
-    async fn transition_job(
-        &self,
-        id: &JobId,
-        from: JobStatus,
-        to: JobStatus,
-    ) -> Result<bool, PortError> {
+    async fn transition_job(&self, id: &JobId, from: JobStatus, to: JobStatus) -> Result<bool, PortError> {
         let (id, from, to) = (id.to_string(), status_text(from), status_text(to));
         self.db
             .call(move |c| {
-                c.execute(
-                    "UPDATE jobs SET status = ?3 WHERE id = ?1 AND status = ?2",
-                    params![id, from, to],
-                )
-                .map(|n| n == 1)
-                .map_err(sql_error("update job status"))
+                c.execute("UPDATE jobs SET status = ?3 WHERE id = ?1 AND status = ?2", params![id, from, to])
+                    .map(|n| n == 1)
+                    .map_err(sql_error("update job status"))
             })
             .await
     }
@@ -124,16 +105,11 @@ impl JobStore for SqliteStore {
                 let mut st = c
                     .prepare("SELECT data FROM mailboxes WHERE job = ?1 ORDER BY address")
                     .map_err(sql_error("list mailboxes"))?;
-                let rows = st
-                    .query_map(params![job], |r| r.get(0))
-                    .map_err(sql_error("list mailboxes"))?;
-                rows.collect::<Result<Vec<String>, _>>()
-                    .map_err(sql_error("list mailboxes"))
+                let rows = st.query_map(params![job], |r| r.get(0)).map_err(sql_error("list mailboxes"))?;
+                rows.collect::<Result<Vec<String>, _>>().map_err(sql_error("list mailboxes"))
             })
             .await?;
-        rows.iter()
-            .map(|d| serde_json::from_str(d).map_err(|e| PortError::corrupt("mailbox", e)))
-            .collect()
+        rows.iter().map(|d| serde_json::from_str(d).map_err(|e| PortError::corrupt("mailbox", e))).collect()
     }
 
     async fn purge_credentials(&self, job: &JobId) -> Result<usize, PortError> {

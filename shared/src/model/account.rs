@@ -70,15 +70,9 @@ pub enum Credentials {
     /// The user's own password.
     Password { password: Secret<String> },
     /// A master/admin user and its password.
-    Master {
-        master_user: String,
-        master_password: Secret<String>,
-    },
+    Master { master_user: String, master_password: Secret<String> },
     /// An OAuth 2.0 access or refresh token issued by `provider`.
-    Oauth2 {
-        provider: Provider,
-        token: Secret<String>,
-    },
+    Oauth2 { provider: Provider, token: Secret<String> },
 }
 
 impl Credentials {
@@ -121,11 +115,7 @@ impl Host {
                     && !l.ends_with('-')
                     && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
             });
-        if ok {
-            Ok(Host(ascii))
-        } else {
-            Err("is not a valid host name".into())
-        }
+        if ok { Ok(Host(ascii)) } else { Err("is not a valid host name".into()) }
     }
 
     /// The host as text (ASCII form for internationalised names).

@@ -53,8 +53,7 @@ impl Domain {
             return Err(AddressError::Space);
         }
         let trimmed = input.strip_suffix('.').unwrap_or(input);
-        let ascii = idna::domain_to_ascii(trimmed)
-            .map_err(|_| AddressError::DomainInvalid(input.to_string()))?;
+        let ascii = idna::domain_to_ascii(trimmed).map_err(|_| AddressError::DomainInvalid(input.to_string()))?;
         if ascii.len() > 253 {
             return Err(AddressError::DomainTooLong);
         }
@@ -68,10 +67,7 @@ impl Domain {
                 && !l.ends_with('-')
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
-        let tld_ok = ascii
-            .rsplit('.')
-            .next()
-            .is_some_and(|t| !t.bytes().all(|b| b.is_ascii_digit()));
+        let tld_ok = ascii.rsplit('.').next().is_some_and(|t| !t.bytes().all(|b| b.is_ascii_digit()));
         if !labels_ok || !tld_ok {
             return Err(AddressError::DomainInvalid(input.to_string()));
         }
@@ -139,17 +135,13 @@ impl EmailAddress {
         if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
             return Err(AddressError::LocalDots);
         }
-        if let Some(c) = local
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || LOCAL_SPECIALS.contains(*c) || !c.is_ascii()))
+        if let Some(c) =
+            local.chars().find(|c| !(c.is_ascii_alphanumeric() || LOCAL_SPECIALS.contains(*c) || !c.is_ascii()))
         {
             return Err(AddressError::LocalChar(c));
         }
         let domain = Domain::parse(domain)?;
-        Ok(EmailAddress {
-            local: local.to_string(),
-            domain,
-        })
+        Ok(EmailAddress { local: local.to_string(), domain })
     }
 
     /// The part before the `@`, as typed.
@@ -212,10 +204,7 @@ mod tests {
             ("a b@c.com", AddressError::Space),
             ("a(b)@c.com", AddressError::LocalChar('(')),
             ("ann@", AddressError::EmptyDomain),
-            (
-                "ann@localhost",
-                AddressError::DomainNoDot("localhost".into()),
-            ),
+            ("ann@localhost", AddressError::DomainNoDot("localhost".into())),
             ("ann@-x.com", AddressError::DomainInvalid("-x.com".into())),
             ("ann@1.2.3.4", AddressError::DomainInvalid("1.2.3.4".into())),
         ];

@@ -16,17 +16,8 @@ fn check(kind: &'static str, value: &str) -> Result<(), InvalidId> {
     let ok = !value.is_empty()
         && value.len() <= 64
         && !value.starts_with('.')
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(InvalidId {
-            kind,
-            value: value.chars().take(80).collect(),
-        })
-    }
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok { Ok(()) } else { Err(InvalidId { kind, value: value.chars().take(80).collect() }) }
 }
 
 macro_rules! id_type {
@@ -102,10 +93,7 @@ mod tests {
         assert!(JobId::new("..").is_err());
         assert!(JobId::new("x".repeat(65)).is_err());
         let e = TenantId::new("a b").unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "tenant id \"a b\" is not valid: use 1 to 64 letters, digits, '.', '_' or '-'"
-        );
+        assert_eq!(e, "tenant id \"a b\" is not valid: use 1 to 64 letters, digits, '.', '_' or '-'");
         assert!(JobId::generate().as_str().starts_with("job-"));
     }
 }

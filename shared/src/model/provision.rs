@@ -9,10 +9,7 @@ pub enum PasswordSpec {
     Plain(Secret<String>),
     /// A hash in Dovecot's `{SCHEME}…` form, stored as given. Hashes are not secrets in the same sense, but
     /// they are still never printed in reports.
-    Hashed {
-        scheme: String,
-        hash: Secret<String>,
-    },
+    Hashed { scheme: String, hash: Secret<String> },
 }
 
 /// A domain to create, with optional limits.

@@ -11,23 +11,13 @@ use std::time::Duration;
 pub trait Checkpoints: Send + Sync {
     /// Take the folder for `ttl`: succeeds when nobody holds it, the lease ran out, or `owner` already holds
     /// it. Every success issues a new, higher fencing token. [`PortError::LeaseHeld`] otherwise.
-    async fn acquire(
-        &self,
-        key: &FolderKey,
-        owner: &str,
-        ttl: Duration,
-    ) -> Result<Claim, PortError>;
+    async fn acquire(&self, key: &FolderKey, owner: &str, ttl: Duration) -> Result<Claim, PortError>;
 
     /// Extend the lease; [`PortError::Fenced`] if `fence` is no longer current.
     async fn renew(&self, key: &FolderKey, fence: u64, ttl: Duration) -> Result<Lease, PortError>;
 
     /// Write the checkpoint; [`PortError::Fenced`] if `fence` is no longer current (nothing is written).
-    async fn save(
-        &self,
-        key: &FolderKey,
-        fence: u64,
-        checkpoint: &Checkpoint,
-    ) -> Result<(), PortError>;
+    async fn save(&self, key: &FolderKey, fence: u64, checkpoint: &Checkpoint) -> Result<(), PortError>;
 
     /// Give the folder up (the checkpoint stays); [`PortError::Fenced`] if `fence` is no longer current.
     async fn release(&self, key: &FolderKey, fence: u64) -> Result<(), PortError>;

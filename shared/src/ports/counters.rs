@@ -10,11 +10,7 @@ use std::collections::BTreeMap;
 pub trait Counters: Send + Sync {
     /// Add each delta (negative to subtract) in one atomic step and return every counter of the scope after
     /// it. Counters start at 0.
-    async fn add(
-        &self,
-        scope: &str,
-        deltas: &[(&str, i64)],
-    ) -> Result<BTreeMap<String, i64>, PortError>;
+    async fn add(&self, scope: &str, deltas: &[(&str, i64)]) -> Result<BTreeMap<String, i64>, PortError>;
 
     /// Every counter of the scope (empty when none was ever added).
     async fn get(&self, scope: &str) -> Result<BTreeMap<String, i64>, PortError>;

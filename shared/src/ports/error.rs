@@ -17,11 +17,7 @@ pub enum PortError {
     NotFound { what: String },
     /// Another worker holds the folder's lease.
     #[error("{key} is being copied by {owner} until {until}")]
-    LeaseHeld {
-        key: String,
-        owner: String,
-        until: DateTime<Utc>,
-    },
+    LeaseHeld { key: String, owner: String, until: DateTime<Utc> },
     /// The caller's fencing token is no longer current: another worker took the folder over.
     #[error("{key} was taken over by another worker (fencing token {fence} is stale)")]
     Fenced { key: String, fence: u64 },
@@ -57,19 +53,11 @@ impl PortError {
     /// A backend failure with its cause kept.
     pub fn backend(op: &'static str, retryable: bool, source: impl Into<BoxError>) -> Self {
         let source = source.into();
-        PortError::Backend {
-            op,
-            retryable,
-            detail: source.to_string(),
-            source: Some(source),
-        }
+        PortError::Backend { op, retryable, detail: source.to_string(), source: Some(source) }
     }
 
     /// Stored data that does not decode.
     pub fn corrupt(what: impl Into<String>, detail: impl ToString) -> Self {
-        PortError::Corrupt {
-            what: what.into(),
-            detail: detail.to_string(),
-        }
+        PortError::Corrupt { what: what.into(), detail: detail.to_string() }
     }
 }

@@ -26,12 +26,7 @@ pub trait TaskQueue: Send + Sync {
     /// Receive up to `max` (1 to 10) visible messages, hiding them for `visibility`; waits up to `wait` for
     /// the first one. A message already received as often as the queue allows is moved to the dead-letter
     /// queue instead of being delivered again.
-    async fn receive(
-        &self,
-        max: usize,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<Delivery>, PortError>;
+    async fn receive(&self, max: usize, visibility: Duration, wait: Duration) -> Result<Vec<Delivery>, PortError>;
 
     /// Done with a delivery: delete the message.
     async fn ack(&self, receipt: &str) -> Result<(), PortError>;

@@ -16,12 +16,7 @@ pub trait JobStore: Send + Sync {
 
     /// Move the job from `from` to `to` if, and only if, it is in `from`; `false` when it was not. Two workers
     /// racing on one transition: exactly one gets `true`.
-    async fn transition_job(
-        &self,
-        id: &JobId,
-        from: JobStatus,
-        to: JobStatus,
-    ) -> Result<bool, PortError>;
+    async fn transition_job(&self, id: &JobId, from: JobStatus, to: JobStatus) -> Result<bool, PortError>;
 
     /// Store (or replace) mailboxes of a job.
     async fn put_mailboxes(&self, mailboxes: &[MailboxRecord]) -> Result<(), PortError>;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The one command that runs every check and test (README "Run the tests"; CI runs exactly this via .ci/run).
+# Installs what it needs first (infra/install.sh), then: template lint, formatting, clippy, all tests.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+started=$(date +%s)
+
+step "install the local stack (Dovecot, moto, cfn-lint)"
+infra/install.sh
+
+step "cfn-lint template.yaml (cfn-lint 1.53.3)"
+infra/.venv/bin/cfn-lint template.yaml
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests"
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  echo "cargo-nextest not found; using cargo test"
+  cargo test --workspace --locked --no-fail-fast
+fi
+
+printf '\nall checks passed in %ss\n' "$(( $(date +%s) - started ))"

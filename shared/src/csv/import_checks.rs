@@ -1,0 +1,98 @@
+//! Import checks across rows: a domain declared twice, an address used twice (as mailbox or alias), a mailbox
+//! or alias in a domain neither declared in the file nor existing on the destination, and domain limits.
+
+use super::Options;
+use super::columns::Columns;
+use super::import::Lines;
+use super::problem::Problem;
+use crate::model::{Domain, DomainSpec, EmailAddress, ProvisionPlan};
+use std::collections::HashMap;
+
+/// What an address already stands for, and where.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Use {
+    Mailbox,
+    Alias,
+}
+
+struct Checker<'a> {
+    domains: HashMap<&'a str, (u64, &'a DomainSpec)>,
+    options: &'a Options,
+    addresses: HashMap<String, (u64, Use)>,
+    counts: HashMap<(&'a str, Use), u32>,
+    column: String,
+}
+
+/// Run every cross-row check, pushing problems.
+pub(crate) fn cross_check(
+    plan: &ProvisionPlan,
+    lines: &Lines,
+    cols: &Columns,
+    options: &Options,
+    problems: &mut Vec<Problem>,
+) {
+    let mut domains = HashMap::new();
+    for (d, &line) in plan.domains.iter().zip(&lines.domains) {
+        match domains.get(d.domain.ascii()) {
+            Some((first, _)) => problems.push(Problem::error(
+                line,
+                cols.label("domain"),
+                format!("the domain {} is already declared on line {first}", d.domain),
+            )),
+            None => {
+                domains.insert(d.domain.ascii(), (line, d));
+            }
+        }
+    }
+    let mut c =
+        Checker { domains, options, addresses: HashMap::new(), counts: HashMap::new(), column: cols.label("address") };
+    for (m, &line) in plan.mailboxes.iter().zip(&lines.mailboxes) {
+        c.check(&m.address, Use::Mailbox, line, problems);
+    }
+    for (a, &line) in plan.aliases.iter().zip(&lines.aliases) {
+        c.check(&a.address, Use::Alias, line, problems);
+    }
+}
+
+impl<'a> Checker<'a> {
+    fn check(&mut self, address: &'a EmailAddress, kind: Use, line: u64, problems: &mut Vec<Problem>) {
+        let mut error = |message: String| problems.push(Problem::error(line, self.column.clone(), message));
+        if let Some(&(first, was)) = self.addresses.get(&address.key()) {
+            error(match (kind, was) {
+                (Use::Mailbox, _) => format!("the mailbox {address} is already on line {first}"),
+                (Use::Alias, Use::Mailbox) => format!(
+                    "the alias {address} has the same address as the mailbox on line {first}; an address is either a mailbox or an alias"
+                ),
+                (Use::Alias, Use::Alias) => {
+                    format!("the alias {address} is already on line {first}")
+                }
+            });
+            return;
+        }
+        self.addresses.insert(address.key(), (line, kind));
+        let domain = address.domain();
+        if !self.domains.contains_key(domain.ascii()) && !self.options.known_domains.contains(domain.ascii()) {
+            error(undeclared(domain));
+            return;
+        }
+        let n = self.counts.entry((domain.ascii(), kind)).or_default();
+        *n += 1;
+        let Some(&(dline, spec)) = self.domains.get(domain.ascii()) else {
+            return;
+        };
+        let (limit, one, many) = match kind {
+            Use::Mailbox => (spec.max_mailboxes, "mailbox", "mailboxes"),
+            Use::Alias => (spec.max_aliases, "alias", "aliases"),
+        };
+        if let Some(max) = limit.filter(|max| *n > *max) {
+            let noun = if max == 1 { one } else { many };
+            error(format!("the domain {domain} allows at most {max} {noun} (line {dline}); this is {one} number {n}"));
+        }
+    }
+}
+
+fn undeclared(domain: &Domain) -> String {
+    format!(
+        "the domain {domain} is not declared in this file and does not exist on the destination; add a domain row for it"
+    )
+}
