@@ -1,0 +1,111 @@
+//! Writing messages to the destination: APPEND with flags and INTERNALDATE (RFC 3501 §6.3.11), pipelined in
+//! windows. With LITERAL+ (RFC 7888; LITERAL- up to 4096 bytes) every command and literal of a window goes out
+//! without waiting; otherwise each literal waits for the server's `+`, and the completions are still read in
+//! bulk. APPENDUID (RFC 4315) is read from each completion. A refused message is an outcome, not an error.
+
+use super::ImapError;
+use super::parse::code_number;
+use super::session::{Resp, Session, quote};
+
+/// A message to append.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutMessage {
+    pub flags: Vec<String>,
+    pub internal_date: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// What became of one appended message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored; the new UID when the server reports APPENDUID.
+    Stored { uid: Option<u32> },
+    /// Refused by the server, with its words.
+    Refused { text: String },
+}
+
+impl Session {
+    fn non_sync(&self, len: usize) -> bool {
+        self.has("LITERAL+") || (self.has("LITERAL-") && len <= 4096)
+    }
+
+    /// Append every message to `wire` (a modified UTF-7 name), in order. Returns one outcome per message.
+    pub async fn append_all(&mut self, wire: &str, messages: &[OutMessage]) -> Result<Vec<Appended>, ImapError> {
+        let mailbox = quote(wire);
+        let mut tags = Vec::with_capacity(messages.len());
+        for m in messages {
+            let tag = self.tag();
+            let flags = m.flags.join(" ");
+            let date = m.internal_date.as_deref().map(|d| format!(" {}", quote(d.trim_start()))).unwrap_or_default();
+            let len = m.body.len();
+            let plus = if self.non_sync(len) { "+" } else { "" };
+            let head = format!("{tag} APPEND {mailbox} ({flags}){date} {{{len}{plus}}}\r\n");
+            if plus.is_empty() {
+                self.write(head.as_bytes()).await?;
+                match self.next().await? {
+                    Resp::Continue => {}
+                    Resp::Tagged { tag: t, text, .. } if t == tag => {
+                        // Refused before the literal was sent (e.g. too big for the server).
+                        tags.push((tag, Some(text)));
+                        continue;
+                    }
+                    Resp::Untagged(_) | Resp::Tagged { .. } => {
+                        return Err(ImapError::protocol("expected a continuation request for APPEND"));
+                    }
+                }
+                self.write_parts(&[&m.body, b"\r\n"]).await?;
+            } else {
+                self.write_parts(&[head.as_bytes(), &m.body, b"\r\n"]).await?;
+            }
+            tags.push((tag, None));
+        }
+        let mut outcomes: Vec<Option<Appended>> = tags
+            .iter()
+            .map(|(_, refused)| refused.as_ref().map(|text| Appended::Refused { text: text.clone() }))
+            .collect();
+        let mut open = outcomes.iter().filter(|o| o.is_none()).count();
+        while open > 0 {
+            match self.next().await? {
+                Resp::Untagged(_) => {}
+                Resp::Continue => return Err(ImapError::protocol("an unexpected continuation request after APPEND")),
+                Resp::Tagged { tag, status, code, text } => {
+                    let i = tags
+                        .iter()
+                        .position(|(t, _)| *t == tag)
+                        .ok_or_else(|| ImapError::protocol(format!("completion for unknown tag {tag}")))?;
+                    if outcomes[i].is_some() {
+                        return Err(ImapError::protocol(format!("two completions for tag {tag}")));
+                    }
+                    outcomes[i] = Some(match status.as_str() {
+                        "OK" => Appended::Stored { uid: code.as_deref().and_then(appenduid) },
+                        _ => Appended::Refused { text: code.map_or(text.clone(), |c| format!("[{c}] {text}")) },
+                    });
+                    open -= 1;
+                }
+            }
+        }
+        Ok(outcomes.into_iter().map(|o| o.unwrap_or(Appended::Refused { text: String::new() })).collect())
+    }
+
+    async fn write_parts(&mut self, parts: &[&[u8]]) -> Result<(), ImapError> {
+        let secs = self.timeout.as_secs();
+        let timeout = self.timeout;
+        let writer = &mut self.writer;
+        tokio::time::timeout(timeout, async {
+            use tokio::io::AsyncWriteExt;
+            for p in parts {
+                writer.write_all(p).await?;
+            }
+            writer.flush().await
+        })
+        .await
+        .map_err(|_| ImapError::Timeout { op: "send message", secs })?
+        .map_err(ImapError::io("send message"))
+    }
+}
+
+/// The new UID from `APPENDUID <uidvalidity> <uid>`.
+fn appenduid(code: &str) -> Option<u32> {
+    code_number(code, "APPENDUID")?;
+    code.split_whitespace().nth(2)?.parse().ok()
+}

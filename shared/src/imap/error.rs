@@ -1,0 +1,69 @@
+//! The IMAP layer's error: what failed, the server's words where it answered, and whether a retry (a new
+//! connection, a redelivered task) can help. Command arguments are never included: they may hold a password.
+
+/// An IMAP failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ImapError {
+    /// Connecting or reading/writing the socket failed.
+    #[error("{op}: {source}")]
+    Io {
+        op: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server did not answer in time.
+    #[error("{op}: no answer within {secs} s")]
+    Timeout { op: &'static str, secs: u64 },
+    /// The TLS handshake failed (certificate not trusted, wrong name, protocol).
+    #[error("TLS with {host} failed: {detail}")]
+    Tls { host: String, detail: String },
+    /// The server refused the login.
+    #[error("login refused by the server: {text}")]
+    Auth { text: String },
+    /// The server answered NO to a command.
+    #[error("{command} refused by the server: {text}")]
+    No { command: &'static str, text: String, code: Option<String> },
+    /// The server answered BAD (it did not understand the command).
+    #[error("{command} rejected as malformed by the server: {text}")]
+    Bad { command: &'static str, text: String },
+    /// The server closed the connection.
+    #[error("the server closed the connection: {text}")]
+    Bye { text: String },
+    /// A response that could not be understood.
+    #[error("unreadable response from the server: {detail}")]
+    Protocol { detail: String },
+    /// Answers that contradict each other (e.g. a listing with fewer messages than EXISTS): the session is not
+    /// trusted any more.
+    #[error("inconsistent answers from the server: {detail}")]
+    Inconsistent { detail: String },
+    /// The server lacks something mailferry needs.
+    #[error("the server does not support {what}")]
+    Unsupported { what: String },
+}
+
+impl ImapError {
+    /// Whether a retry on a fresh connection may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ImapError::Io { .. } | ImapError::Timeout { .. } | ImapError::Bye { .. } => true,
+            ImapError::Protocol { .. } | ImapError::Inconsistent { .. } => true,
+            ImapError::No { text, code, .. } => {
+                let t = text.to_ascii_lowercase();
+                matches!(code.as_deref(), Some("UNAVAILABLE" | "LIMIT" | "INUSE" | "SERVERBUG"))
+                    || t.contains("throttl")
+                    || t.contains("try again")
+            }
+            ImapError::Tls { .. } | ImapError::Auth { .. } | ImapError::Bad { .. } | ImapError::Unsupported { .. } => {
+                false
+            }
+        }
+    }
+
+    pub(crate) fn io(op: &'static str) -> impl FnOnce(std::io::Error) -> ImapError {
+        move |source| ImapError::Io { op, source }
+    }
+
+    pub(crate) fn protocol(detail: impl Into<String>) -> ImapError {
+        ImapError::Protocol { detail: detail.into() }
+    }
+}

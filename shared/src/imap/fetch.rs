@@ -1,0 +1,134 @@
+//! Reading messages from the source: a cheap metadata pass (`UID FETCH n:* (UID FLAGS INTERNALDATE
+//! RFC822.SIZE)`) and then bodies with `BODY.PEEK[]` (RFC 3501 §6.4.5: PEEK never sets \Seen), streamed one
+//! response at a time so memory holds one message, not a whole chunk.
+
+use super::ImapError;
+use super::parse::{Tokens, Value, fetch, take_range};
+use super::session::{Resp, Session};
+use crate::model::Uid;
+
+/// What the metadata pass knows of a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageMeta {
+    pub uid: Uid,
+    pub flags: Vec<String>,
+    /// INTERNALDATE as the server wrote it; given back verbatim in APPEND.
+    pub internal_date: String,
+    pub size: u64,
+}
+
+/// A message body as fetched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchedBody {
+    pub uid: Uid,
+    pub body: Vec<u8>,
+}
+
+/// A compact UID set (`1:5,7,9:12`) for sorted UIDs.
+pub fn uid_set(uids: &[Uid]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let start = uids[i].get();
+        let mut end = start;
+        while i + 1 < uids.len() && uids[i + 1].get() == end + 1 {
+            end += 1;
+            i += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if start == end {
+            out.push_str(&start.to_string())
+        } else {
+            out.push_str(&format!("{start}:{end}"))
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The FETCH inside an untagged response, if it is one.
+fn as_fetch(buf: &[u8]) -> Result<Option<super::parse::Fetch>, ImapError> {
+    let mut t = Tokens::new(buf, 2);
+    let Some(Value::Number(seq)) = t.next_value()? else { return Ok(None) };
+    if !t.next_value()?.and_then(|v| v.text(buf)).is_some_and(|k| k.eq_ignore_ascii_case("FETCH")) {
+        return Ok(None);
+    }
+    let Some(Value::List(items)) = t.next_value()? else { return Err(ImapError::protocol("FETCH without attributes")) };
+    fetch(seq as u32, &items, buf).map(Some)
+}
+
+impl Session {
+    /// Metadata of every message with UID ≥ `from`, sorted by UID. (`n:*` also matches the last message when n
+    /// is above every UID, RFC 3501 §6.4.8, so the range is filtered here.)
+    pub async fn metadata_from(&mut self, from: Uid) -> Result<Vec<MessageMeta>, ImapError> {
+        let (untagged, _) =
+            self.run("UID FETCH", &format!("{}:* (UID FLAGS INTERNALDATE RFC822.SIZE)", from.get())).await?;
+        let mut out = Vec::new();
+        for u in &untagged {
+            let Some(f) = as_fetch(u)? else { continue };
+            let (Some(uid), Some(flags), Some(date), Some(size)) = (f.uid, f.flags, f.internal_date, f.size) else {
+                // A FETCH with only FLAGS is an unsolicited flag update; anything else incomplete is a broken answer.
+                if f.uid.is_some() {
+                    return Err(ImapError::Inconsistent {
+                        detail: format!("metadata of UID {} is incomplete", f.uid.unwrap_or(0)),
+                    });
+                }
+                continue;
+            };
+            let uid = Uid::new(uid).ok_or_else(|| ImapError::protocol("UID 0"))?;
+            if uid >= from {
+                out.push(MessageMeta { uid, flags, internal_date: date, size });
+            }
+        }
+        out.sort_by_key(|m| m.uid);
+        out.dedup_by_key(|m| m.uid);
+        Ok(out)
+    }
+
+    /// Start fetching bodies of `uids`; read them with [`Session::next_body`] until it returns `None`.
+    pub async fn start_bodies(&mut self, uids: &[Uid]) -> Result<String, ImapError> {
+        let tag = self.tag();
+        self.write(format!("{tag} UID FETCH {} (UID BODY.PEEK[])\r\n", uid_set(uids)).as_bytes()).await?;
+        Ok(tag)
+    }
+
+    /// The next body of the fetch started as `tag`, or `None` when the server completed it.
+    pub async fn next_body(&mut self, tag: &str) -> Result<Option<FetchedBody>, ImapError> {
+        loop {
+            match self.next().await? {
+                Resp::Untagged(buf) => {
+                    let Some(f) = as_fetch(&buf)? else { continue };
+                    let (Some(uid), Some(range)) = (f.uid, f.body) else { continue };
+                    let uid = Uid::new(uid).ok_or_else(|| ImapError::protocol("UID 0"))?;
+                    return Ok(Some(FetchedBody { uid, body: take_range(buf, range) }));
+                }
+                Resp::Tagged { tag: t, status, code, text } if t == tag => {
+                    return match status.as_str() {
+                        "OK" => Ok(None),
+                        "NO" => Err(ImapError::No { command: "UID FETCH", text, code }),
+                        _ => Err(ImapError::Bad { command: "UID FETCH", text }),
+                    };
+                }
+                Resp::Tagged { tag: t, .. } => {
+                    return Err(ImapError::protocol(format!("completion for unknown tag {t} during UID FETCH")));
+                }
+                Resp::Continue => return Err(ImapError::protocol("a continuation request during UID FETCH")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets() {
+        let u = |v: &[u32]| v.iter().map(|&n| Uid::new(n).unwrap()).collect::<Vec<_>>();
+        assert_eq!(uid_set(&u(&[1, 2, 3, 5, 7, 8])), "1:3,5,7:8");
+        assert_eq!(uid_set(&u(&[4])), "4");
+        assert_eq!(uid_set(&[]), "");
+    }
+}

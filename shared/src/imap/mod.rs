@@ -1,0 +1,19 @@
+//! The IMAP side of mailferry: a small, explicit client (responses parsed in full, literals streamed, no answer
+//! trusted blindly), folder planning, and the copy engine. Depends on the checkpoint port, never on a store.
+
+mod append;
+mod connect;
+mod error;
+mod fetch;
+mod folders;
+mod parse;
+mod reader;
+mod session;
+pub mod utf7;
+
+pub use append::{Appended, OutMessage};
+pub use connect::{Endpoint, Login, connect, login, open};
+pub use error::ImapError;
+pub use fetch::{FetchedBody, MessageMeta, uid_set};
+pub use folders::{ListEntry, Status};
+pub use session::{Selected, Session, Stream, quote};

@@ -1,0 +1,287 @@
+//! Parsing responses (RFC 3501 §7, formal syntax §9) into typed values: a small tokenizer for atoms, numbers,
+//! quoted strings, literals, NIL and parenthesised lists, and the handful of responses the engine uses. A
+//! response it does not model is returned as `Other`, never silently turned into "nothing".
+
+use super::ImapError;
+use std::ops::Range;
+
+/// One token or list of a response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Atom(String),
+    Number(u64),
+    /// A quoted string, unescaped.
+    Str(Vec<u8>),
+    /// A literal: its byte range in the response buffer (not copied).
+    Literal(Range<usize>),
+    List(Vec<Value>),
+    Nil,
+}
+
+impl Value {
+    /// The bytes of a string-like value (atom, quoted, literal); `None` for NIL, numbers and lists.
+    pub fn bytes<'a>(&'a self, buf: &'a [u8]) -> Option<&'a [u8]> {
+        match self {
+            Value::Atom(a) => Some(a.as_bytes()),
+            Value::Str(s) => Some(s),
+            Value::Literal(r) => buf.get(r.clone()),
+            _ => None,
+        }
+    }
+
+    /// Text of a string-like value, lossily.
+    pub fn text(&self, buf: &[u8]) -> Option<String> {
+        self.bytes(buf).map(|b| String::from_utf8_lossy(b).into_owned())
+    }
+
+    fn number(&self) -> Option<u64> {
+        match self {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+/// Tokenizer over one response buffer.
+pub struct Tokens<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Tokens<'a> {
+    pub fn new(buf: &'a [u8], pos: usize) -> Self {
+        Tokens { buf, pos }
+    }
+
+    fn skip_spaces(&mut self) {
+        while self.pos < self.buf.len() && self.buf[self.pos] == b' ' {
+            self.pos += 1;
+        }
+    }
+
+    /// The rest of the line as text (for resp-text), consuming it.
+    pub fn rest(&mut self) -> String {
+        self.skip_spaces();
+        let end = self.buf[self.pos..]
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .map_or(self.buf.len(), |p| self.pos + p);
+        let s = String::from_utf8_lossy(&self.buf[self.pos..end]).into_owned();
+        self.pos = end;
+        s
+    }
+
+    /// `[code] text` after a status word: the code (without brackets) and the text.
+    pub fn resp_text(&mut self) -> (Option<String>, String) {
+        self.skip_spaces();
+        if self.buf.get(self.pos) == Some(&b'[') {
+            if let Some(close) = self.buf[self.pos..].iter().position(|&b| b == b']') {
+                let code = String::from_utf8_lossy(&self.buf[self.pos + 1..self.pos + close]).into_owned();
+                self.pos += close + 1;
+                return (Some(code), self.rest());
+            }
+        }
+        (None, self.rest())
+    }
+
+    /// The next value, or `None` at the end of the line.
+    pub fn next_value(&mut self) -> Result<Option<Value>, ImapError> {
+        self.skip_spaces();
+        let Some(&b) = self.buf.get(self.pos) else { return Ok(None) };
+        match b {
+            b'\r' | b'\n' | b')' => Ok(None),
+            b'(' => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                while let Some(v) = self.next_value()? {
+                    items.push(v);
+                }
+                self.skip_spaces();
+                if self.buf.get(self.pos) != Some(&b')') {
+                    return Err(ImapError::protocol("a list without its closing parenthesis"));
+                }
+                self.pos += 1;
+                Ok(Some(Value::List(items)))
+            }
+            b'"' => self.quoted().map(Some),
+            b'{' => self.literal().map(Some),
+            _ => Ok(Some(self.atom())),
+        }
+    }
+
+    fn quoted(&mut self) -> Result<Value, ImapError> {
+        self.pos += 1;
+        let mut out = Vec::new();
+        while let Some(&b) = self.buf.get(self.pos) {
+            self.pos += 1;
+            match b {
+                b'"' => return Ok(Value::Str(out)),
+                b'\\' => {
+                    let &next = self
+                        .buf
+                        .get(self.pos)
+                        .ok_or_else(|| ImapError::protocol("a quoted string ending in a backslash"))?;
+                    out.push(next);
+                    self.pos += 1;
+                }
+                b'\r' | b'\n' => break,
+                _ => out.push(b),
+            }
+        }
+        Err(ImapError::protocol("an unterminated quoted string"))
+    }
+
+    fn literal(&mut self) -> Result<Value, ImapError> {
+        let close = self.buf[self.pos..]
+            .iter()
+            .position(|&b| b == b'}')
+            .ok_or_else(|| ImapError::protocol("a literal marker without '}'"))?;
+        let digits = std::str::from_utf8(&self.buf[self.pos + 1..self.pos + close]).unwrap_or("").trim_end_matches('+');
+        let len: usize = digits.parse().map_err(|_| ImapError::protocol("a literal marker without a length"))?;
+        let mut start = self.pos + close + 1;
+        if self.buf.get(start) == Some(&b'\r') {
+            start += 1;
+        }
+        if self.buf.get(start) != Some(&b'\n') {
+            return Err(ImapError::protocol("a literal marker not at the end of a line"));
+        }
+        start += 1;
+        if start + len > self.buf.len() {
+            return Err(ImapError::protocol("a literal shorter than announced"));
+        }
+        self.pos = start + len;
+        Ok(Value::Literal(start..start + len))
+    }
+
+    fn atom(&mut self) -> Value {
+        let start = self.pos;
+        while let Some(&b) = self.buf.get(self.pos) {
+            match b {
+                b' ' | b'(' | b')' | b'\r' | b'\n' | b'"' => break,
+                b'[' => {
+                    // A section such as BODY[HEADER.FIELDS (SUBJECT)] is one token, spaces included.
+                    match self.buf[self.pos..].iter().position(|&c| c == b']') {
+                        Some(close) => self.pos += close + 1,
+                        None => self.pos = self.buf.len(),
+                    }
+                }
+                _ => self.pos += 1,
+            }
+        }
+        let s = String::from_utf8_lossy(&self.buf[start..self.pos]).into_owned();
+        if s.eq_ignore_ascii_case("NIL") {
+            Value::Nil
+        } else if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            s.parse().map(Value::Number).unwrap_or(Value::Atom(s))
+        } else {
+            Value::Atom(s)
+        }
+    }
+}
+
+/// What one FETCH response carried.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fetch {
+    pub seq: u32,
+    pub uid: Option<u32>,
+    pub flags: Option<Vec<String>>,
+    /// INTERNALDATE as the server wrote it (`17-Jul-1996 02:44:25 -0700`), reusable verbatim in APPEND.
+    pub internal_date: Option<String>,
+    pub size: Option<u64>,
+    pub modseq: Option<u64>,
+    /// `BODY[]` as a range of the response buffer.
+    pub body: Option<Range<usize>>,
+}
+
+/// Parse the attribute list of `* n FETCH (...)`.
+pub fn fetch(seq: u32, list: &[Value], buf: &[u8]) -> Result<Fetch, ImapError> {
+    let mut f = Fetch { seq, ..Default::default() };
+    let mut it = list.iter();
+    while let Some(key) = it.next() {
+        let Value::Atom(key) = key else { return Err(ImapError::protocol("a FETCH item name that is not an atom")) };
+        let value = it.next().ok_or_else(|| ImapError::protocol(format!("FETCH item {key} without a value")))?;
+        match key.to_ascii_uppercase().as_str() {
+            "UID" => f.uid = value.number().map(|n| n as u32),
+            "RFC822.SIZE" => f.size = value.number(),
+            "INTERNALDATE" => f.internal_date = value.text(buf),
+            "FLAGS" => {
+                let Value::List(items) = value else { return Err(ImapError::protocol("FLAGS is not a list")) };
+                f.flags = Some(items.iter().filter_map(|v| v.text(buf)).collect());
+            }
+            "MODSEQ" => f.modseq = if let Value::List(v) = value { v.first().and_then(Value::number) } else { None },
+            "BODY[]" | "RFC822" => {
+                f.body = match value {
+                    Value::Literal(r) => Some(r.clone()),
+                    Value::Nil => None,
+                    _ => return Err(ImapError::protocol("BODY[] is neither a literal nor NIL")),
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(f)
+}
+
+/// Take a byte range out of a buffer without a second allocation (the buffer is consumed).
+pub fn take_range(mut buf: Vec<u8>, range: Range<usize>) -> Vec<u8> {
+    buf.truncate(range.end);
+    buf.drain(..range.start);
+    buf
+}
+
+/// A number inside a response code, e.g. `code_number("UIDVALIDITY 3857529045", "UIDVALIDITY")`.
+pub fn code_number(code: &str, name: &str) -> Option<u64> {
+    let mut parts = code.split_whitespace();
+    if !parts.next()?.eq_ignore_ascii_case(name) {
+        return None;
+    }
+    parts.next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(s: &[u8]) -> Vec<Value> {
+        let mut t = Tokens::new(s, 0);
+        let mut out = Vec::new();
+        while let Some(v) = t.next_value().unwrap() {
+            out.push(v);
+        }
+        out
+    }
+
+    #[test]
+    fn tokens() {
+        let buf = b"* 3 FETCH (UID 7 FLAGS (\\Seen $Label1) INTERNALDATE \" 7-Jul-2024 02:44:25 +0200\" BODY[] {5}\r\nhello)\r\n";
+        let v = values(buf);
+        assert_eq!(v[0], Value::Atom("*".into()));
+        assert_eq!(v[1], Value::Number(3));
+        let Value::List(items) = &v[3] else { panic!() };
+        let f = fetch(3, items, buf).unwrap();
+        assert_eq!(f.uid, Some(7));
+        assert_eq!(f.flags.as_deref(), Some(&["\\Seen".to_string(), "$Label1".to_string()][..]));
+        assert_eq!(f.internal_date.as_deref(), Some(" 7-Jul-2024 02:44:25 +0200"));
+        assert_eq!(&buf[f.body.clone().unwrap()], b"hello");
+        assert_eq!(take_range(buf.to_vec(), f.body.unwrap()), b"hello");
+    }
+
+    #[test]
+    fn sections_quotes_and_codes() {
+        let v = values(b"BODY[HEADER.FIELDS (A B)] \"a \\\"q\\\" \\\\\" NIL 12\r\n");
+        assert_eq!(
+            v,
+            [
+                Value::Atom("BODY[HEADER.FIELDS (A B)]".into()),
+                Value::Str(b"a \"q\" \\".to_vec()),
+                Value::Nil,
+                Value::Number(12)
+            ]
+        );
+        let mut t = Tokens::new(b"[UIDVALIDITY 42] UIDs valid\r\n", 0);
+        assert_eq!(t.resp_text(), (Some("UIDVALIDITY 42".into()), "UIDs valid".into()));
+        assert_eq!(code_number("UIDVALIDITY 42", "uidvalidity"), Some(42));
+        assert!(Tokens::new(b"(a b\r\n", 0).next_value().is_err());
+        assert!(Tokens::new(b"{10}\r\nabc", 0).next_value().is_err());
+    }
+}

@@ -1,0 +1,299 @@
+//! One IMAP connection after the greeting: tagged commands, untagged responses folded into what the engine
+//! needs (capabilities, EXISTS, UIDVALIDITY, UIDNEXT), and the common commands. Every wait has a timeout.
+//! Command arguments are never logged (LOGIN carries a password).
+
+use super::ImapError;
+use super::parse::{Tokens, Value, code_number};
+use super::reader::{ReadLimits, read_response};
+use std::collections::BTreeSet;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
+
+/// Any bidirectional byte stream (TCP, TLS).
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// One classified response.
+pub(crate) enum Resp {
+    Tagged {
+        tag: String,
+        status: String,
+        code: Option<String>,
+        text: String,
+    },
+    /// An untagged response, kept whole (`* …`), with its literals inline.
+    Untagged(Vec<u8>),
+    Continue,
+}
+
+/// What EXAMINE/SELECT reported (RFC 3501 §6.3.1).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selected {
+    pub exists: u32,
+    pub uid_validity: Option<u32>,
+    pub uid_next: Option<u32>,
+    pub highest_modseq: Option<u64>,
+    pub read_only: bool,
+}
+
+/// A connected, greeted IMAP session.
+pub struct Session {
+    pub(crate) reader: BufReader<ReadHalf<Box<dyn Stream>>>,
+    pub(crate) writer: WriteHalf<Box<dyn Stream>>,
+    next_tag: u32,
+    capabilities: BTreeSet<String>,
+    pub(crate) timeout: Duration,
+    pub(crate) limits: ReadLimits,
+    pub(crate) selected: Option<Selected>,
+}
+
+impl Session {
+    /// Read the greeting on a fresh stream; `Bye` if the server refuses the connection.
+    pub async fn start(stream: Box<dyn Stream>, timeout: Duration) -> Result<Self, ImapError> {
+        let (r, w) = tokio::io::split(stream);
+        let mut s = Session {
+            reader: BufReader::with_capacity(64 * 1024, r),
+            writer: w,
+            next_tag: 0,
+            capabilities: BTreeSet::new(),
+            timeout,
+            limits: ReadLimits::default(),
+            selected: None,
+        };
+        let Resp::Untagged(greeting) = s.next().await? else { return Err(ImapError::protocol("no greeting")) };
+        let mut t = Tokens::new(&greeting, 2);
+        let status = t.next_value()?.and_then(|v| v.text(&greeting)).unwrap_or_default().to_ascii_uppercase();
+        let (code, text) = t.resp_text();
+        if status == "BYE" {
+            return Err(ImapError::Bye { text });
+        }
+        s.note_code(code.as_deref());
+        Ok(s)
+    }
+
+    /// Continue on a stream that has no greeting of its own (after STARTTLS).
+    pub(crate) fn resume(stream: Box<dyn Stream>, timeout: Duration) -> Self {
+        let (r, w) = tokio::io::split(stream);
+        Session {
+            reader: BufReader::with_capacity(64 * 1024, r),
+            writer: w,
+            next_tag: 1000,
+            capabilities: BTreeSet::new(),
+            timeout,
+            limits: ReadLimits::default(),
+            selected: None,
+        }
+    }
+
+    /// Take the raw stream back (for STARTTLS). Bytes already buffered after the server's OK would be an
+    /// injection attack (CVE-2011-0411 style), so they are refused.
+    pub(crate) fn into_stream(self) -> Result<Box<dyn Stream>, ImapError> {
+        if !self.reader.buffer().is_empty() {
+            return Err(ImapError::protocol("data after the STARTTLS response, before TLS started"));
+        }
+        Ok(self.reader.into_inner().unsplit(self.writer))
+    }
+
+    /// The server's capabilities (upper case), from the greeting or the last CAPABILITY.
+    pub fn capabilities(&self) -> &BTreeSet<String> {
+        &self.capabilities
+    }
+
+    /// Whether the server announced `cap` (case-insensitive), e.g. `LITERAL+`, `AUTH=PLAIN`.
+    pub fn has(&self, cap: &str) -> bool {
+        self.capabilities.contains(&cap.to_ascii_uppercase())
+    }
+
+    /// The value of a `NAME=value` capability, e.g. `APPENDLIMIT=…`.
+    pub fn capability_value(&self, name: &str) -> Option<String> {
+        let prefix = format!("{}=", name.to_ascii_uppercase());
+        self.capabilities.iter().find_map(|c| c.strip_prefix(&prefix).map(str::to_string))
+    }
+
+    /// The folder currently open, as reported when it was opened and updated by EXISTS since.
+    pub fn selected(&self) -> Option<&Selected> {
+        self.selected.as_ref()
+    }
+
+    pub(crate) fn tag(&mut self) -> String {
+        self.next_tag += 1;
+        format!("m{}", self.next_tag)
+    }
+
+    pub(crate) async fn write(&mut self, bytes: &[u8]) -> Result<(), ImapError> {
+        let secs = self.timeout.as_secs();
+        tokio::time::timeout(self.timeout, async {
+            self.writer.write_all(bytes).await?;
+            self.writer.flush().await
+        })
+        .await
+        .map_err(|_| ImapError::Timeout { op: "send command", secs })?
+        .map_err(ImapError::io("send command"))
+    }
+
+    /// Read and classify the next response, folding untagged state (EXISTS, codes, CAPABILITY) in.
+    pub(crate) async fn next(&mut self) -> Result<Resp, ImapError> {
+        let mut buf = Vec::new();
+        let secs = self.timeout.as_secs();
+        let got = tokio::time::timeout(self.timeout, read_response(&mut self.reader, &mut buf, &self.limits))
+            .await
+            .map_err(|_| ImapError::Timeout { op: "read response", secs })??;
+        if !got {
+            return Err(ImapError::Bye { text: "connection closed".into() });
+        }
+        classify(self, buf)
+    }
+
+    fn note_code(&mut self, code: Option<&str>) {
+        let Some(code) = code else { return };
+        let upper = code.to_ascii_uppercase();
+        if let Some(caps) = upper.strip_prefix("CAPABILITY ") {
+            self.capabilities = caps.split_whitespace().map(str::to_string).collect();
+        }
+        if let Some(sel) = self.selected.as_mut() {
+            if let Some(n) = code_number(code, "UIDVALIDITY") {
+                sel.uid_validity = Some(n as u32);
+            }
+            if let Some(n) = code_number(code, "UIDNEXT") {
+                sel.uid_next = Some(n as u32);
+            }
+            if let Some(n) = code_number(code, "HIGHESTMODSEQ") {
+                sel.highest_modseq = Some(n);
+            }
+            if upper == "READ-ONLY" {
+                sel.read_only = true;
+            }
+        }
+    }
+
+    /// Send `command args` and collect its untagged responses; NO and BAD become errors naming `command`.
+    pub(crate) async fn run(
+        &mut self,
+        command: &'static str,
+        args: &str,
+    ) -> Result<(Vec<Vec<u8>>, Option<String>), ImapError> {
+        let tag = self.tag();
+        let line = if args.is_empty() { format!("{tag} {command}\r\n") } else { format!("{tag} {command} {args}\r\n") };
+        self.write(line.as_bytes()).await?;
+        self.finish(&tag, command).await
+    }
+
+    /// Read until the completion of `tag`, collecting untagged responses.
+    pub(crate) async fn finish(
+        &mut self,
+        tag: &str,
+        command: &'static str,
+    ) -> Result<(Vec<Vec<u8>>, Option<String>), ImapError> {
+        let mut untagged = Vec::new();
+        loop {
+            match self.next().await? {
+                Resp::Untagged(u) => untagged.push(u),
+                Resp::Continue => {
+                    return Err(ImapError::protocol(format!("an unexpected continuation request during {command}")));
+                }
+                Resp::Tagged { tag: t, status, code, text } if t == tag => {
+                    return match status.as_str() {
+                        "OK" => Ok((untagged, code)),
+                        "NO" => Err(ImapError::No {
+                            command,
+                            text,
+                            code: code.map(|c| c.split_whitespace().next().unwrap_or("").to_string()),
+                        }),
+                        _ => Err(ImapError::Bad { command, text }),
+                    };
+                }
+                Resp::Tagged { tag: t, .. } => {
+                    return Err(ImapError::protocol(format!("a completion for unknown tag {t} during {command}")));
+                }
+            }
+        }
+    }
+
+    /// Ask for the capabilities again (they change after login and STARTTLS).
+    pub async fn refresh_capabilities(&mut self) -> Result<(), ImapError> {
+        self.run("CAPABILITY", "").await.map(|_| ())
+    }
+
+    /// Close politely; errors are ignored (the connection is going away anyway).
+    pub async fn logout(mut self) {
+        let _ = self.run("LOGOUT", "").await;
+    }
+
+    /// Open a folder read-only (EXAMINE) or read-write (SELECT), with CONDSTORE when offered.
+    pub async fn open(&mut self, wire_name: &str, read_only: bool) -> Result<Selected, ImapError> {
+        self.selected = Some(Selected { read_only, ..Default::default() });
+        let condstore = if self.has("CONDSTORE") { " (CONDSTORE)" } else { "" };
+        let command = if read_only { "EXAMINE" } else { "SELECT" };
+        let result = self.run(command, &format!("{}{condstore}", quote(wire_name))).await;
+        if let Err(e) = result {
+            self.selected = None;
+            return Err(e);
+        }
+        let sel = self.selected.clone().unwrap_or_default();
+        if sel.uid_validity.is_none() {
+            return Err(ImapError::Inconsistent { detail: format!("{command} reported no UIDVALIDITY") });
+        }
+        Ok(sel)
+    }
+}
+
+fn classify(s: &mut Session, buf: Vec<u8>) -> Result<Resp, ImapError> {
+    if buf.starts_with(b"+") {
+        return Ok(Resp::Continue);
+    }
+    if buf.starts_with(b"* ") {
+        let mut t = Tokens::new(&buf, 2);
+        let first = t.next_value()?;
+        match first {
+            Some(Value::Atom(word)) => match word.to_ascii_uppercase().as_str() {
+                "OK" | "NO" | "BAD" | "PREAUTH" => {
+                    let (code, _) = t.resp_text();
+                    s.note_code(code.as_deref());
+                }
+                "BYE" => {
+                    let (_, text) = t.resp_text();
+                    // A BYE before LOGOUT's completion is normal; the caller sees the closed stream next.
+                    tracing::debug!(text = %text, "server said bye");
+                }
+                "CAPABILITY" => {
+                    let rest = t.rest();
+                    s.capabilities = rest.split_whitespace().map(|c| c.to_ascii_uppercase()).collect();
+                }
+                _ => {}
+            },
+            Some(Value::Number(n)) => {
+                let kind = t.next_value()?.and_then(|v| v.text(&buf)).unwrap_or_default().to_ascii_uppercase();
+                if let Some(sel) = s.selected.as_mut() {
+                    match kind.as_str() {
+                        "EXISTS" => sel.exists = n as u32,
+                        "EXPUNGE" => sel.exists = sel.exists.saturating_sub(1),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        return Ok(Resp::Untagged(buf));
+    }
+    let mut t = Tokens::new(&buf, 0);
+    let tag =
+        t.next_value()?.and_then(|v| v.text(&buf)).ok_or_else(|| ImapError::protocol("an empty response line"))?;
+    let status = t.next_value()?.and_then(|v| v.text(&buf)).unwrap_or_default().to_ascii_uppercase();
+    let (code, text) = t.resp_text();
+    s.note_code(code.as_deref());
+    Ok(Resp::Tagged { tag, status, code, text })
+}
+
+/// An IMAP quoted string (RFC 3501 §4.3) for ASCII text without CR/LF; callers pass modified UTF-7 names.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
