@@ -3,6 +3,7 @@
 
 mod append;
 mod connect;
+mod date;
 mod error;
 mod fetch;
 mod folders;
@@ -13,6 +14,7 @@ pub mod utf7;
 
 pub use append::{Appended, OutMessage};
 pub use connect::{Endpoint, Login, connect, login, open};
+pub use date::{format_internal_date, parse_internal_date};
 pub use error::ImapError;
 pub use fetch::{FetchedBody, MessageMeta, uid_set};
 pub use folders::{ListEntry, Status};
