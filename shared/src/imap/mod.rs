@@ -8,8 +8,12 @@ mod error;
 mod fetch;
 mod folders;
 mod parse;
+pub mod plan;
+#[cfg(test)]
+mod plan_tests;
 mod reader;
 mod session;
+mod special;
 pub mod utf7;
 
 pub use append::{Appended, OutMessage};
@@ -19,3 +23,4 @@ pub use error::ImapError;
 pub use fetch::{FetchedBody, MessageMeta, uid_set};
 pub use folders::{ListEntry, Status};
 pub use session::{Selected, Session, Stream, quote};
+pub use special::SpecialUse;

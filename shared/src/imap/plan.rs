@@ -1,0 +1,245 @@
+//! Planning a mailbox's folders before anything is copied: which source folder goes where on the destination.
+//! Namespace prefixes are stripped and added (`INBOX.Projects` → `Projects`), separators translated (`.` ↔ `/`,
+//! a segment holding the destination's separator gets a look-alike instead), special-use folders mapped onto
+//! the destination's own, include/exclude patterns applied, missing folders and parents listed for creation.
+//! A pure function of two listings: the plan can be printed (dry run) and tested without a server.
+
+use super::ListEntry;
+use super::special::SpecialUse;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// One server's folders as listed.
+#[derive(Clone, Debug, Default)]
+pub struct Listing {
+    /// Personal namespace prefix (e.g. `INBOX.`), decoded.
+    pub prefix: String,
+    pub delimiter: Option<char>,
+    pub entries: Vec<ListEntry>,
+    /// Decoded names of subscribed folders.
+    pub subscribed: BTreeSet<String>,
+}
+
+/// Folder patterns from the migration row: `*` matches anything, `%` anything but `/`. Paths are written with
+/// `/` whatever the server's separator, relative to its namespace prefix (`INBOX`, `Projects/2024`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+/// Where one source folder goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FolderPlan {
+    /// Source name, decoded, and as on the wire.
+    pub source: String,
+    pub source_wire: String,
+    /// Path relative to the source namespace, with `/` (what patterns and reports show).
+    pub path: String,
+    /// Destination name, decoded, and as on the wire.
+    pub dest: String,
+    pub dest_wire: String,
+    pub special: Option<SpecialUse>,
+    /// The destination folder must be created.
+    pub create: bool,
+    /// Subscribe on the destination (the source was subscribed).
+    pub subscribe: bool,
+}
+
+/// The plan for one mailbox.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub folders: Vec<FolderPlan>,
+    /// Destination parents to create first (decoded, wire), shallowest first.
+    pub parents: Vec<(String, String)>,
+    /// Source folders left out, with the reason.
+    pub excluded: Vec<(String, String)>,
+    /// Things the operator should know (merges, renamed segments).
+    pub notes: Vec<String>,
+}
+
+/// Match a pattern against a `/`-separated path (case-sensitive, except `INBOX`).
+pub fn matches(pattern: &str, path: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some(('*', rest)) => (0..=t.len()).any(|i| go(rest, &t[i..])),
+            Some(('%', rest)) => (0..=t.len()).take_while(|&i| i == 0 || t[i - 1] != '/').any(|i| go(rest, &t[i..])),
+            Some((c, rest)) => t.first() == Some(c) && go(rest, &t[1..]),
+        }
+    }
+    let norm = |s: &str| {
+        if s.len() >= 5 && s[..5].eq_ignore_ascii_case("INBOX") { format!("INBOX{}", &s[5..]) } else { s.to_string() }
+    };
+    let (p, t): (Vec<char>, Vec<char>) = (norm(pattern).chars().collect(), norm(path).chars().collect());
+    go(&p, &t)
+}
+
+fn segments(name: &str, listing: &Listing) -> Vec<String> {
+    if name.eq_ignore_ascii_case("INBOX") {
+        return vec!["INBOX".into()];
+    }
+    let rest = if !listing.prefix.is_empty() && name.starts_with(&listing.prefix) {
+        &name[listing.prefix.len()..]
+    } else {
+        name
+    };
+    match listing.delimiter {
+        Some(d) => rest.split(d).map(str::to_string).collect(),
+        None => vec![rest.to_string()],
+    }
+}
+
+/// A stand-in for a separator that occurs inside a name segment (U+2215 for `/`, U+2024 for `.`).
+fn escape_segment(seg: &str, delim: char) -> String {
+    let look_alike = match delim {
+        '/' => '\u{2215}',
+        '.' => '\u{2024}',
+        _ => '_',
+    };
+    seg.replace(delim, &look_alike.to_string())
+}
+
+fn join(segs: &[String], listing: &Listing) -> String {
+    let d = listing.delimiter.unwrap_or('/');
+    let escaped: Vec<String> = segs.iter().map(|s| escape_segment(s, d)).collect();
+    if escaped.first().is_some_and(|s| s.eq_ignore_ascii_case("INBOX")) {
+        let mut parts = vec!["INBOX".to_string()];
+        parts.extend(escaped[1..].iter().cloned());
+        return parts.join(&d.to_string());
+    }
+    format!("{}{}", listing.prefix, escaped.join(&d.to_string()))
+}
+
+/// Plan `source` onto `dest`.
+pub fn plan(source: &Listing, dest: &Listing, filters: &Filters) -> Plan {
+    let mut out = Plan::default();
+    let dest_names: BTreeSet<String> = dest.entries.iter().map(|e| norm_inbox(&e.name)).collect();
+    // The destination's own folder for each role: by attribute, else by name.
+    let mut dest_special: BTreeMap<SpecialUse, Vec<String>> = BTreeMap::new();
+    for e in &dest.entries {
+        if let Some(s) = SpecialUse::from_attributes(&e.attributes) {
+            dest_special.entry(s).or_insert_with(|| segments(&e.name, dest));
+        }
+    }
+    for e in &dest.entries {
+        if let Some(s) = SpecialUse::from_name(&segments(&e.name, dest).join("/")) {
+            dest_special.entry(s).or_insert_with(|| segments(&e.name, dest));
+        }
+    }
+    let special_of = |e: &ListEntry| {
+        SpecialUse::from_attributes(&e.attributes)
+            .or_else(|| SpecialUse::from_name(&segments(&e.name, source).join("/")))
+    };
+    // Top-level source folders with a role carry it to their children.
+    let top_roles: BTreeMap<String, SpecialUse> =
+        source.entries.iter().filter_map(|e| special_of(e).map(|s| (segments(&e.name, source).join("/"), s))).collect();
+    let mut by_dest: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in &source.entries {
+        let segs = segments(&e.name, source);
+        let path = segs.join("/");
+        if e.has("\\NonExistent") || e.has("\\Noselect") {
+            continue;
+        }
+        if e.has("\\All") || e.has("\\Flagged") || e.has("\\Important") {
+            out.excluded.push((path, "a virtual folder (a view of messages kept in other folders)".into()));
+            continue;
+        }
+        if !filters.include.is_empty() && !filters.include.iter().any(|p| matches(p, &path)) {
+            out.excluded.push((path, "not matched by the include patterns".into()));
+            continue;
+        }
+        if let Some(p) = filters.exclude.iter().find(|p| matches(p, &path)) {
+            out.excluded.push((path, format!("matched by the exclude pattern {p:?}")));
+            continue;
+        }
+        let own_role = special_of(e);
+        let (special, dest_segs) = match own_role {
+            Some(role) if segs.len() == 1 || top_roles.contains_key(&path) => {
+                (Some(role), dest_special.get(&role).cloned().unwrap_or_else(|| vec![role.default_name().to_string()]))
+            }
+            _ => {
+                let parent_role =
+                    (1..segs.len()).rev().find_map(|n| top_roles.get(&segs[..n].join("/")).map(|r| (n, *r)));
+                match parent_role {
+                    Some((n, role)) => {
+                        let mut d =
+                            dest_special.get(&role).cloned().unwrap_or_else(|| vec![role.default_name().to_string()]);
+                        d.extend(segs[n..].iter().cloned());
+                        (None, d)
+                    }
+                    None => (None, segs.clone()),
+                }
+            }
+        };
+        let dest_name = join(&dest_segs, dest);
+        let d = dest.delimiter.unwrap_or('/');
+        if segs.iter().any(|s| s.contains(d)) {
+            out.notes.push(format!(
+                "{path}: '{d}' inside a folder name is the destination's separator; it becomes a look-alike character"
+            ));
+        }
+        by_dest.entry(dest_name.clone()).or_default().push(path.clone());
+        out.folders.push(FolderPlan {
+            source: e.name.clone(),
+            source_wire: e.wire.clone(),
+            path,
+            create: !dest_names.contains(&norm_inbox(&dest_name)),
+            dest_wire: super::utf7::encode(&dest_name),
+            dest: dest_name,
+            special,
+            subscribe: source.subscribed.contains(&e.name),
+        });
+    }
+    for (dest_name, sources) in &by_dest {
+        if sources.len() > 1 {
+            out.notes.push(format!("{} are merged into {dest_name}", sources.join(" and ")));
+        }
+    }
+    // Parents the destination lacks and the plan does not create anyway.
+    let planned: BTreeSet<String> = out.folders.iter().map(|f| norm_inbox(&f.dest)).collect();
+    let mut parents = BTreeSet::new();
+    if let Some(d) = dest.delimiter {
+        for f in &out.folders {
+            let mut cut = f.dest.len();
+            while let Some(i) = f.dest[..cut].rfind(d) {
+                let parent = &f.dest[..i];
+                cut = i;
+                if parent.is_empty() || format!("{parent}{d}") == dest.prefix {
+                    break;
+                }
+                let key = norm_inbox(parent);
+                if !dest_names.contains(&key) && !planned.contains(&key) {
+                    parents.insert((parent.matches(d).count(), parent.to_string()));
+                }
+            }
+        }
+    }
+    out.parents = parents.into_iter().map(|(_, p)| (p.clone(), super::utf7::encode(&p))).collect();
+    out.folders.sort_by(|a, b| (a.path != "INBOX", &a.path).cmp(&(b.path != "INBOX", &b.path)));
+    out
+}
+
+fn norm_inbox(name: &str) -> String {
+    if name.eq_ignore_ascii_case("INBOX") { "INBOX".into() } else { name.to_string() }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in &self.parents {
+            writeln!(f, "  (create parent)  →  {}", p.0)?;
+        }
+        for x in &self.folders {
+            let role = x.special.map(|s| format!("  {s}")).unwrap_or_default();
+            let action = if x.create { "  (create)" } else { "" };
+            writeln!(f, "  {}  →  {}{role}{action}", x.path, x.dest)?;
+        }
+        for (path, why) in &self.excluded {
+            writeln!(f, "  {path}  ✗  left out: {why}")?;
+        }
+        for n in &self.notes {
+            writeln!(f, "  note: {n}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! Unit tests of folder planning (pure: two listings in, a plan out).
+
+use super::ListEntry;
+use super::plan::{Filters, Listing, matches, plan};
+use super::special::SpecialUse;
+
+fn entry(name: &str, delim: char, attrs: &[&str]) -> ListEntry {
+    ListEntry {
+        attributes: attrs.iter().map(|a| a.to_string()).collect(),
+        delimiter: Some(delim),
+        wire: super::utf7::encode(name),
+        name: name.into(),
+    }
+}
+
+fn dotted_source() -> Listing {
+    let e = |n: &str, a: &[&str]| entry(n, '.', a);
+    Listing {
+        prefix: "INBOX.".into(),
+        delimiter: Some('.'),
+        entries: vec![
+            e("INBOX", &["\\HasChildren"]),
+            e("INBOX.Sent Items", &[]),
+            e("INBOX.Sent Items.2019", &[]),
+            e("INBOX.Café", &[]),
+            e("INBOX.Données.2024", &[]),
+            e("INBOX.Données", &[]),
+            e("INBOX.a/b", &[]),
+            e("INBOX.Trash", &["\\Trash"]),
+            e("INBOX.Deleted Items", &[]),
+        ],
+        subscribed: ["INBOX.Café".to_string()].into(),
+    }
+}
+
+fn slash_dest() -> Listing {
+    let e = |n: &str, a: &[&str]| entry(n, '/', a);
+    Listing {
+        prefix: String::new(),
+        delimiter: Some('/'),
+        entries: vec![e("INBOX", &[]), e("Sent", &["\\Sent"]), e("Trash", &["\\Trash"]), e("Drafts", &["\\Drafts"])],
+        subscribed: Default::default(),
+    }
+}
+
+fn dest_of<'a>(p: &'a super::plan::Plan, path: &str) -> &'a str {
+    &p.folders.iter().find(|f| f.path == path).unwrap_or_else(|| panic!("{path} not planned: {p}")).dest
+}
+
+#[test]
+fn prefix_separator_special_use_and_escaping() {
+    let p = plan(&dotted_source(), &slash_dest(), &Filters::default());
+    assert_eq!(dest_of(&p, "INBOX"), "INBOX");
+    assert_eq!(dest_of(&p, "Sent Items"), "Sent");
+    assert_eq!(dest_of(&p, "Sent Items/2019"), "Sent/2019");
+    assert_eq!(dest_of(&p, "Café"), "Café");
+    assert_eq!(dest_of(&p, "Données/2024"), "Données/2024");
+    assert_eq!(dest_of(&p, "a/b"), "a\u{2215}b");
+    assert_eq!(dest_of(&p, "Trash"), "Trash");
+    assert_eq!(dest_of(&p, "Deleted Items"), "Trash");
+    let sent = p.folders.iter().find(|f| f.path == "Sent Items").unwrap();
+    assert_eq!((sent.special, sent.create), (Some(SpecialUse::Sent), false));
+    let cafe = p.folders.iter().find(|f| f.path == "Café").unwrap();
+    assert!(cafe.create && cafe.subscribe);
+    assert_eq!(cafe.dest_wire, "Caf&AOk-");
+    assert_eq!(p.folders[0].path, "INBOX", "INBOX first");
+    assert!(p.notes.iter().any(|n| n == "Trash and Deleted Items are merged into Trash"), "{:?}", p.notes);
+    assert!(p.notes.iter().any(|n| n.starts_with("a/b: '/' inside a folder name")), "{:?}", p.notes);
+}
+
+#[test]
+fn slash_source_into_dotted_destination_with_parents() {
+    let src = Listing {
+        prefix: String::new(),
+        delimiter: Some('/'),
+        entries: vec![
+            entry("INBOX", '/', &[]),
+            entry("Work/2024/Q1", '/', &[]),
+            entry("Gesendet", '/', &[]),
+            entry("v1.2", '/', &[]),
+        ],
+        subscribed: Default::default(),
+    };
+    let dst = Listing {
+        prefix: "INBOX.".into(),
+        delimiter: Some('.'),
+        entries: vec![entry("INBOX", '.', &[]), entry("INBOX.Sent", '.', &["\\Sent"])],
+        subscribed: Default::default(),
+    };
+    let p = plan(&src, &dst, &Filters::default());
+    assert_eq!(dest_of(&p, "Work/2024/Q1"), "INBOX.Work.2024.Q1");
+    assert_eq!(dest_of(&p, "Gesendet"), "INBOX.Sent");
+    assert_eq!(dest_of(&p, "v1.2"), "INBOX.v1\u{2024}2");
+    let parents: Vec<&str> = p.parents.iter().map(|(d, _)| d.as_str()).collect();
+    assert_eq!(parents, ["INBOX.Work", "INBOX.Work.2024"]);
+}
+
+#[test]
+fn filters_and_virtual_folders() {
+    let src = Listing {
+        prefix: String::new(),
+        delimiter: Some('/'),
+        entries: vec![
+            entry("INBOX", '/', &[]),
+            entry("[Gmail]", '/', &["\\Noselect"]),
+            entry("[Gmail]/All Mail", '/', &["\\All"]),
+            entry("[Gmail]/Sent Mail", '/', &["\\Sent"]),
+            entry("Projects/A", '/', &[]),
+            entry("Projects/B/Old", '/', &[]),
+            entry("Junk", '/', &[]),
+        ],
+        subscribed: Default::default(),
+    };
+    let filters = Filters {
+        include: vec!["INBOX".into(), "Projects/%".into(), "[Gmail]/*".into(), "Junk".into()],
+        exclude: vec!["Junk".into()],
+    };
+    let p = plan(&src, &slash_dest(), &filters);
+    let planned: Vec<&str> = p.folders.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(planned, ["INBOX", "Projects/A", "[Gmail]/Sent Mail"]);
+    assert_eq!(dest_of(&p, "[Gmail]/Sent Mail"), "Sent");
+    let excluded: Vec<&str> = p.excluded.iter().map(|(x, _)| x.as_str()).collect();
+    assert_eq!(excluded, ["[Gmail]/All Mail", "Projects/B/Old", "Junk"]);
+    assert!(p.to_string().contains("Junk  ✗  left out: matched by the exclude pattern \"Junk\""), "{p}");
+}
+
+#[test]
+fn patterns() {
+    assert!(matches("Projects/*", "Projects/a/b"));
+    assert!(!matches("Projects/%", "Projects/a/b"));
+    assert!(matches("Projects/%", "Projects/a"));
+    assert!(matches("inbox", "INBOX"));
+    assert!(!matches("Sent", "Sent Items"));
+}
