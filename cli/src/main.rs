@@ -1,6 +1,8 @@
 //! `mailferry`: the operator's command. Each subcommand lives in its own module; this file only parses the
 //! command line and maps outcomes to exit codes.
 
+mod sync;
+mod url;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -18,15 +20,23 @@ struct Cli {
 enum Command {
     /// Check an import or migration CSV and print every problem (exit 0 valid, 1 not valid, 2 unreadable).
     Validate(validate::Args),
+    /// Copy one mailbox between two IMAP servers; re-running resumes, then copies only what is new.
+    Sync(sync::Args),
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime")
 }
 
 fn main() -> ExitCode {
+    let filter = std::env::var("MAILFERRY_LOG").unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("MAILFERRY_LOG"))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => validate::run(&args),
+        Command::Sync(args) => runtime().block_on(sync::run(&args)),
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod crypto;
 pub mod csv;
+pub mod engine;
 pub mod imap;
 pub mod model;
 pub mod ports;

@@ -3,9 +3,11 @@
 //! must pass.
 
 pub mod contract;
+pub mod corpus;
 pub mod dovecot;
 pub mod moto;
 pub mod process;
+pub mod verify;
 
 use std::path::PathBuf;
 

@@ -87,6 +87,24 @@ impl Session {
         Ok(out)
     }
 
+    /// Which of `uids` still exist (`UID SEARCH UID set`), to tell an expunged message from a lost answer.
+    pub async fn uid_search(&mut self, uids: &[Uid]) -> Result<Vec<u32>, ImapError> {
+        let (untagged, _) = self.run("UID SEARCH", &format!("UID {}", uid_set(uids))).await?;
+        let mut found = Vec::new();
+        for u in &untagged {
+            let mut t = Tokens::new(u, 2);
+            if !t.next_value()?.and_then(|v| v.text(u)).is_some_and(|k| k.eq_ignore_ascii_case("SEARCH")) {
+                continue;
+            }
+            while let Some(v) = t.next_value()? {
+                if let Value::Number(n) = v {
+                    found.push(n as u32);
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Start fetching bodies of `uids`; read them with [`Session::next_body`] until it returns `None`.
     pub async fn start_bodies(&mut self, uids: &[Uid]) -> Result<String, ImapError> {
         let tag = self.tag();

@@ -72,17 +72,17 @@ impl Session {
             for u in &untagged {
                 let mut t = Tokens::new(u, 2);
                 if t.next_value()?.and_then(|v| v.text(u)).is_some_and(|k| k.eq_ignore_ascii_case("NAMESPACE")) {
-                    if let Some(Value::List(personal)) = t.next_value()? {
-                        if let Some(Value::List(first)) = personal.first() {
-                            let prefix = first
-                                .first()
-                                .and_then(|v| v.bytes(u))
-                                .map(utf7::decode)
-                                .transpose()
-                                .map_err(ImapError::protocol)?;
-                            let delim = first.get(1).and_then(|v| v.text(u)).and_then(|s| s.chars().next());
-                            return Ok((prefix.unwrap_or_default(), delim));
-                        }
+                    if let Some(Value::List(personal)) = t.next_value()?
+                        && let Some(Value::List(first)) = personal.first()
+                    {
+                        let prefix = first
+                            .first()
+                            .and_then(|v| v.bytes(u))
+                            .map(utf7::decode)
+                            .transpose()
+                            .map_err(ImapError::protocol)?;
+                        let delim = first.get(1).and_then(|v| v.text(u)).and_then(|s| s.chars().next());
+                        return Ok((prefix.unwrap_or_default(), delim));
                     }
                     return Ok((String::new(), None));
                 }

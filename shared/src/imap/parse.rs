@@ -74,12 +74,12 @@ impl<'a> Tokens<'a> {
     /// `[code] text` after a status word: the code (without brackets) and the text.
     pub fn resp_text(&mut self) -> (Option<String>, String) {
         self.skip_spaces();
-        if self.buf.get(self.pos) == Some(&b'[') {
-            if let Some(close) = self.buf[self.pos..].iter().position(|&b| b == b']') {
-                let code = String::from_utf8_lossy(&self.buf[self.pos + 1..self.pos + close]).into_owned();
-                self.pos += close + 1;
-                return (Some(code), self.rest());
-            }
+        if self.buf.get(self.pos) == Some(&b'[')
+            && let Some(close) = self.buf[self.pos..].iter().position(|&b| b == b']')
+        {
+            let code = String::from_utf8_lossy(&self.buf[self.pos + 1..self.pos + close]).into_owned();
+            self.pos += close + 1;
+            return (Some(code), self.rest());
         }
         (None, self.rest())
     }

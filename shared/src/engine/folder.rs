@@ -1,0 +1,260 @@
+//! Copying one folder (see the protocol in the module docs): acquire the folder, resume or re-scan as the
+//! checkpoint says, list only UIDs above the checkpoint, then batches of fetch → APPEND → checkpoint until done
+//! or the deadline, and finally compare counts on both sides.
+
+use super::EngineError;
+use super::dedupe::{Present, destination_from, fingerprint};
+use super::source::{Batch, plan_batches, produce};
+use crate::imap::plan::FolderPlan;
+use crate::imap::{Appended, ImapError, OutMessage, Session};
+use crate::model::{Checkpoint, FolderKey, OpenBatch, Uid};
+use crate::ports::{Checkpoints, PortError};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// Tuning and identity for a copy.
+#[derive(Clone, Debug)]
+pub struct CopySettings {
+    /// Who is copying (the lease owner).
+    pub owner: String,
+    /// Lease length; renewed every batch.
+    pub lease_ttl: Duration,
+    /// Bytes per batch (a larger message travels alone).
+    pub batch_bytes: u64,
+    /// Messages per batch.
+    pub batch_max: usize,
+    /// Stop cleanly (checkpoint saved, "more to do") once this passes.
+    pub deadline: Option<Instant>,
+}
+
+impl Default for CopySettings {
+    fn default() -> Self {
+        CopySettings {
+            owner: "mailferry".into(),
+            lease_ttl: Duration::from_secs(120),
+            batch_bytes: 4 << 20,
+            batch_max: 250,
+            deadline: None,
+        }
+    }
+}
+
+/// A message the destination would not take, with the server's words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedMessage {
+    pub folder: String,
+    pub uid: u32,
+    pub size: u64,
+    pub reason: String,
+}
+
+/// How a folder copy ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FolderOutcome {
+    /// Everything is on the destination (skipped messages, if any, are listed).
+    Done,
+    /// Stopped at the deadline with a checkpoint; run again to continue.
+    MoreToDo,
+    /// Finished, but the destination holds fewer messages than the source minus the skipped ones.
+    Differs { missing: u64 },
+}
+
+/// What one run of a folder copy did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FolderReport {
+    pub path: String,
+    pub copied: u64,
+    pub bytes: u64,
+    /// Messages found already on the destination while resuming (not copied again).
+    pub already_present: u64,
+    pub skipped: Vec<SkippedMessage>,
+    /// Counts at the end: source EXISTS, destination MESSAGES.
+    pub source_messages: u32,
+    pub dest_messages: u32,
+    pub outcome: FolderOutcome,
+}
+
+/// Progress of a running folder copy, for bars and status.
+#[derive(Clone, Debug)]
+pub struct Progress<'a> {
+    pub path: &'a str,
+    pub done: u64,
+    pub total: u64,
+    pub bytes: u64,
+}
+
+fn keep_flag(f: &str) -> bool {
+    !f.eq_ignore_ascii_case("\\Recent")
+}
+
+/// Copy one planned folder. `src` and `dst` are logged-in sessions; the source is opened read-only.
+pub async fn copy_folder(
+    src: &mut Session,
+    dst: &mut Session,
+    checkpoints: &dyn Checkpoints,
+    key: &FolderKey,
+    plan: &FolderPlan,
+    settings: &CopySettings,
+    progress: &(dyn Fn(Progress<'_>) + Send + Sync),
+) -> Result<FolderReport, EngineError> {
+    let path = plan.path.clone();
+    let imap = |source: ImapError| EngineError::Imap { folder: plan.path.clone(), source };
+    let port = |source: PortError| EngineError::Checkpoint { folder: plan.path.clone(), source };
+    let claim = checkpoints.acquire(key, &settings.owner, settings.lease_ttl).await.map_err(port)?;
+    let fence = claim.lease.fence;
+    let mut lease_until = Instant::now() + settings.lease_ttl;
+    let mut cp = claim.checkpoint;
+    let sel = src.open(&plan.source_wire, true).await.map_err(imap)?;
+    let validity = sel.uid_validity.and_then(crate::model::UidValidity::new);
+
+    // Resume: what may already be on the destination, and up to which source UID to check for it.
+    let mut present = Present::default();
+    let mut check_until = 0u32;
+    if cp.uid_validity.is_some() && cp.uid_validity != validity {
+        tracing::warn!(folder = %path, was = ?cp.uid_validity, now = ?validity, "uidvalidity changed: comparing the whole folder");
+        present = destination_from(dst, &plan.dest_wire, 1).await.map_err(imap)?;
+        check_until = u32::MAX;
+        cp = Checkpoint { copied: cp.copied, skipped: cp.skipped, ..Default::default() };
+    } else if let Some(open) = &cp.open_batch {
+        tracing::info!(folder = %path, dest_from = open.dest_uid_next, "resuming an interrupted batch");
+        present = destination_from(dst, &plan.dest_wire, open.dest_uid_next).await.map_err(imap)?;
+        check_until = open.last.get();
+    } else if cp.last_uid.is_none() && dst.status(&plan.dest_wire).await.map_err(imap)?.messages.unwrap_or(0) > 0 {
+        // A first copy into a folder that already holds mail (an earlier run whose state was lost, a manual
+        // copy): whatever is there already is not copied again.
+        tracing::info!(folder = %path, "destination folder is not empty: comparing by content before the first copy");
+        present = destination_from(dst, &plan.dest_wire, 1).await.map_err(imap)?;
+        check_until = u32::MAX;
+    }
+    cp.uid_validity = validity;
+    cp.done = false;
+
+    let from = cp.last_uid.map_or(Some(1), |u| u.get().checked_add(1)).and_then(Uid::new);
+    let metas = match from {
+        Some(from) => src.metadata_from(from).await.map_err(imap)?,
+        None => Vec::new(),
+    };
+    let exists = src.selected().map_or(0, |s| s.exists);
+    if cp.last_uid.is_none() && metas.len() != exists as usize {
+        return Err(imap(ImapError::Inconsistent {
+            detail: format!("EXISTS says {exists} messages but the listing has {}", metas.len()),
+        }));
+    }
+    let total = metas.len() as u64;
+    let limit: Option<u64> = dst.capability_value("APPENDLIMIT").and_then(|v| v.parse().ok());
+    let mut report = FolderReport {
+        path: path.clone(),
+        copied: 0,
+        bytes: 0,
+        already_present: 0,
+        skipped: Vec::new(),
+        source_messages: exists,
+        dest_messages: 0,
+        outcome: FolderOutcome::Done,
+    };
+    progress(Progress { path: &path, done: 0, total, bytes: 0 });
+
+    let batches = plan_batches(metas, settings.batch_bytes, settings.batch_max);
+    let batch_count = batches.len();
+    let (tx, mut rx) = mpsc::channel::<Result<Batch, ImapError>>(1);
+    let producer = produce(src, batches, tx);
+    let consumer = async {
+        let mut handled = 0usize;
+        while let Some(batch) = rx.recv().await {
+            if settings.deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok::<bool, EngineError>(false);
+            }
+            let batch = batch.map_err(imap)?;
+            if lease_until.saturating_duration_since(Instant::now()) < settings.lease_ttl / 2 {
+                checkpoints.renew(key, fence, settings.lease_ttl).await.map_err(port)?;
+                lease_until = Instant::now() + settings.lease_ttl;
+            }
+            let (Some(first), Some(last)) = (batch_first(&batch), batch_last(&batch)) else { continue };
+            let dest_next = dst.status(&plan.dest_wire).await.map_err(imap)?.uid_next.unwrap_or(1);
+            cp.open_batch = Some(OpenBatch { dest_uid_next: dest_next, first, last });
+            checkpoints.save(key, fence, &cp).await.map_err(port)?;
+            let skipped_before = report.skipped.len();
+            let mut out = Vec::with_capacity(batch.messages.len());
+            let mut sent = Vec::with_capacity(batch.messages.len());
+            for (meta, body) in batch.messages {
+                if meta.uid.get() <= check_until && present.take(&fingerprint(&body)) {
+                    report.already_present += 1;
+                    continue;
+                }
+                if let Some(max) = limit.filter(|max| meta.size > *max) {
+                    report.skipped.push(skip(
+                        &path,
+                        &meta,
+                        format!("larger than the destination's APPENDLIMIT of {max} bytes"),
+                    ));
+                    continue;
+                }
+                let flags = meta.flags.iter().filter(|f| keep_flag(f)).cloned().collect();
+                out.push(OutMessage { flags, internal_date: Some(meta.internal_date.clone()), body });
+                sent.push(meta);
+            }
+            let outcomes =
+                if out.is_empty() { Vec::new() } else { dst.append_all(&plan.dest_wire, &out).await.map_err(imap)? };
+            let mut stored = 0u64;
+            for ((meta, outcome), msg) in sent.iter().zip(&outcomes).zip(&out) {
+                match outcome {
+                    Appended::Stored { .. } => {
+                        stored += 1;
+                        report.bytes += msg.body.len() as u64;
+                    }
+                    Appended::Refused { text } => {
+                        tracing::warn!(folder = %path, uid = meta.uid.get(), size = meta.size, reason = %text, "destination refused a message");
+                        report.skipped.push(skip(&path, meta, text.clone()));
+                    }
+                }
+            }
+            report.copied += stored;
+            cp.copied += stored;
+            cp.skipped += (report.skipped.len() - skipped_before) as u64;
+            cp.last_uid = Some(last);
+            cp.open_batch = None;
+            checkpoints.save(key, fence, &cp).await.map_err(port)?;
+            handled += 1;
+            progress(Progress {
+                path: &path,
+                done: report.copied + report.already_present + report.skipped.len() as u64,
+                total,
+                bytes: report.bytes,
+            });
+        }
+        Ok(handled == batch_count)
+    };
+    let ((), finished) = tokio::join!(producer, consumer);
+    let finished = finished?;
+    if finished {
+        cp.done = true;
+        checkpoints.save(key, fence, &cp).await.map_err(port)?;
+    }
+    checkpoints.release(key, fence).await.map_err(port)?;
+
+    report.source_messages = src.selected().map_or(exists, |s| s.exists);
+    report.dest_messages = dst.status(&plan.dest_wire).await.map_err(imap)?.messages.unwrap_or(0);
+    let expected = u64::from(report.source_messages).saturating_sub(cp.skipped);
+    report.outcome = if !finished {
+        FolderOutcome::MoreToDo
+    } else if u64::from(report.dest_messages) < expected {
+        FolderOutcome::Differs { missing: expected - u64::from(report.dest_messages) }
+    } else {
+        FolderOutcome::Done
+    };
+    tracing::info!(folder = %path, copied = report.copied, skipped = report.skipped.len(), source = report.source_messages, dest = report.dest_messages, outcome = ?report.outcome, "folder finished");
+    Ok(report)
+}
+
+fn skip(folder: &str, meta: &crate::imap::MessageMeta, reason: String) -> SkippedMessage {
+    SkippedMessage { folder: folder.to_string(), uid: meta.uid.get(), size: meta.size, reason }
+}
+
+fn batch_first(b: &Batch) -> Option<Uid> {
+    b.messages.first().map(|(m, _)| m.uid).into_iter().chain(b.gone.first().map(|m| m.uid)).min()
+}
+
+fn batch_last(b: &Batch) -> Option<Uid> {
+    b.messages.last().map(|(m, _)| m.uid).into_iter().chain(b.gone.last().map(|m| m.uid)).max()
+}

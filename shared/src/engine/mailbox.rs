@@ -1,0 +1,132 @@
+//! Syncing a whole mailbox: list both sides, plan the folders, create what is missing, then copy the folders
+//! over `parallel` pairs of connections. A folder whose copy fails with a retryable error is retried on fresh
+//! connections with back-off, resuming from its checkpoint.
+
+use super::EngineError;
+use super::folder::{CopySettings, FolderReport, Progress, copy_folder};
+use crate::imap::plan::{Filters, Listing, Plan, plan};
+use crate::imap::{self, Endpoint, ImapError, Login, Session};
+use crate::model::{FolderKey, JobId};
+use crate::ports::Checkpoints;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Everything needed to sync one mailbox.
+#[derive(Clone, Debug)]
+pub struct MailboxSync {
+    pub source: Endpoint,
+    pub source_login: Login,
+    pub dest: Endpoint,
+    pub dest_login: Login,
+    /// Checkpoint keys: job and mailbox (the destination address).
+    pub job: JobId,
+    pub mailbox: String,
+    pub filters: Filters,
+    /// Folders copied at once (each over its own pair of connections).
+    pub parallel: usize,
+    /// Attempts per folder for retryable errors.
+    pub attempts: u32,
+    pub settings: CopySettings,
+}
+
+/// What a mailbox sync did: the plan, each folder's report, and the folders that failed for good.
+#[derive(Clone, Debug, Default)]
+pub struct MailboxReport {
+    pub plan: Plan,
+    pub folders: Vec<FolderReport>,
+    pub failed: Vec<(String, String)>,
+}
+
+async fn listing(s: &mut Session) -> Result<Listing, ImapError> {
+    let (prefix, delimiter) = s.personal_namespace().await?;
+    let entries = s.list_all().await?;
+    let subscribed = s.list_subscribed().await?.into_iter().map(|e| e.name).collect();
+    Ok(Listing { prefix, delimiter, entries, subscribed })
+}
+
+/// List both sides and plan (nothing is changed): the dry run.
+pub async fn plan_mailbox(cfg: &MailboxSync) -> Result<Plan, EngineError> {
+    let err = |source| EngineError::Imap { folder: String::new(), source };
+    let mut src = imap::open(&cfg.source, &cfg.source_login).await.map_err(err)?;
+    let mut dst = imap::open(&cfg.dest, &cfg.dest_login).await.map_err(err)?;
+    let p = plan(&listing(&mut src).await.map_err(err)?, &listing(&mut dst).await.map_err(err)?, &cfg.filters);
+    src.logout().await;
+    dst.logout().await;
+    Ok(p)
+}
+
+/// Create the destination folders the plan needs (parents first) and subscribe as the source was.
+async fn apply(dst: &mut Session, p: &Plan) -> Result<(), ImapError> {
+    for (_, wire) in &p.parents {
+        dst.create(wire).await?;
+    }
+    for f in &p.folders {
+        if f.create {
+            dst.create(&f.dest_wire).await?;
+        }
+        if f.subscribe || f.create {
+            dst.subscribe(&f.dest_wire).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Plan, create, and copy every folder. Folder failures are collected, not fatal to the others.
+pub async fn sync_mailbox(
+    cfg: &MailboxSync,
+    checkpoints: Arc<dyn Checkpoints>,
+    progress: Arc<dyn Fn(Progress<'_>) + Send + Sync>,
+) -> Result<MailboxReport, EngineError> {
+    let err = |source| EngineError::Imap { folder: String::new(), source };
+    let mut dst = imap::open(&cfg.dest, &cfg.dest_login).await.map_err(err)?;
+    let p = {
+        let mut src = imap::open(&cfg.source, &cfg.source_login).await.map_err(err)?;
+        let source_listing = listing(&mut src).await.map_err(err)?;
+        src.logout().await;
+        plan(&source_listing, &listing(&mut dst).await.map_err(err)?, &cfg.filters)
+    };
+    apply(&mut dst, &p).await.map_err(err)?;
+    dst.logout().await;
+
+    let queue = Arc::new(Mutex::new(p.folders.clone().into_iter().rev().collect::<Vec<_>>()));
+    let results = Arc::new(Mutex::new((Vec::new(), Vec::new())));
+    let workers = (0..cfg.parallel.max(1)).map(|_| {
+        let (queue, results, checkpoints, progress) = (queue.clone(), results.clone(), checkpoints.clone(), progress.clone());
+        async move {
+            loop {
+                let Some(folder) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else { return };
+                let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: folder.path.clone() };
+                let mut attempt = 0;
+                let outcome = loop {
+                    attempt += 1;
+                    let run = async {
+                        let mut src = imap::open(&cfg.source, &cfg.source_login).await.map_err(|source| EngineError::Imap { folder: folder.path.clone(), source })?;
+                        let mut dst = imap::open(&cfg.dest, &cfg.dest_login).await.map_err(|source| EngineError::Imap { folder: folder.path.clone(), source })?;
+                        let r = copy_folder(&mut src, &mut dst, checkpoints.as_ref(), &key, &folder, &cfg.settings, progress.as_ref()).await;
+                        src.logout().await;
+                        dst.logout().await;
+                        r
+                    };
+                    match run.await {
+                        Ok(report) => break Ok(report),
+                        Err(e) if e.is_retryable() && !e.is_fenced() && attempt < cfg.attempts => {
+                            let wait = Duration::from_millis(200 * 2u64.pow(attempt.min(6)));
+                            tracing::warn!(folder = %folder.path, attempt, error = %e, wait_ms = wait.as_millis() as u64, "folder copy failed; retrying from the checkpoint");
+                            tokio::time::sleep(wait).await;
+                        }
+                        Err(e) => break Err(e),
+                    }
+                };
+                let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
+                match outcome {
+                    Ok(report) => r.0.push(report),
+                    Err(e) => r.1.push((folder.path.clone(), e.to_string())),
+                }
+            }
+        }
+    });
+    futures::future::join_all(workers).await;
+    let (mut folders, failed) = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
+    folders.sort_by(|a: &FolderReport, b| (a.path != "INBOX", &a.path).cmp(&(b.path != "INBOX", &b.path)));
+    Ok(MailboxReport { plan: p, folders, failed })
+}

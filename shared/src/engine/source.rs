@@ -1,0 +1,76 @@
+//! The source side of a folder copy: message bodies fetched batch by batch and handed over a bounded channel,
+//! so fetching the next batch overlaps appending the previous one while memory stays bounded.
+
+use crate::imap::{ImapError, MessageMeta, Session};
+use crate::model::Uid;
+use std::collections::HashMap;
+use tokio::sync::mpsc;
+
+/// One batch of messages with their bodies; `gone` were expunged from the source after they were listed.
+pub struct Batch {
+    pub messages: Vec<(MessageMeta, Vec<u8>)>,
+    pub gone: Vec<MessageMeta>,
+}
+
+/// Cut sorted metadata into batches of at most `max_bytes` (a larger message travels alone) and `max_count`.
+pub fn plan_batches(metas: Vec<MessageMeta>, max_bytes: u64, max_count: usize) -> Vec<Vec<MessageMeta>> {
+    let mut out: Vec<Vec<MessageMeta>> = Vec::new();
+    let mut bytes = 0;
+    for m in metas {
+        let start_new = match out.last() {
+            None => true,
+            Some(last) => last.len() >= max_count || (bytes + m.size > max_bytes && !last.is_empty()),
+        };
+        if start_new {
+            out.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += m.size;
+        if let Some(last) = out.last_mut() {
+            last.push(m);
+        }
+    }
+    out
+}
+
+/// Fetch each batch's bodies and send it; stops early when the receiver is gone (deadline reached).
+pub async fn produce(src: &mut Session, batches: Vec<Vec<MessageMeta>>, tx: mpsc::Sender<Result<Batch, ImapError>>) {
+    for metas in batches {
+        let result = fetch_batch(src, metas).await;
+        let failed = result.is_err();
+        if tx.send(result).await.is_err() || failed {
+            return;
+        }
+    }
+}
+
+async fn fetch_batch(src: &mut Session, metas: Vec<MessageMeta>) -> Result<Batch, ImapError> {
+    let uids: Vec<Uid> = metas.iter().map(|m| m.uid).collect();
+    let tag = src.start_bodies(&uids).await?;
+    let mut bodies: HashMap<Uid, Vec<u8>> = HashMap::with_capacity(uids.len());
+    while let Some(b) = src.next_body(&tag).await? {
+        bodies.insert(b.uid, b.body);
+    }
+    let missing: Vec<Uid> = uids.iter().copied().filter(|u| !bodies.contains_key(u)).collect();
+    if !missing.is_empty() {
+        // An empty answer is not proof of absence: ask again whether those messages still exist.
+        let still_there = src.uid_search(&missing).await?;
+        if !still_there.is_empty() {
+            return Err(ImapError::Inconsistent {
+                detail: format!(
+                    "{} message(s) exist but their bodies were not returned (first UID {})",
+                    still_there.len(),
+                    still_there[0]
+                ),
+            });
+        }
+    }
+    let mut batch = Batch { messages: Vec::with_capacity(metas.len()), gone: Vec::new() };
+    for m in metas {
+        match bodies.remove(&m.uid) {
+            Some(body) => batch.messages.push((m, body)),
+            None => batch.gone.push(m),
+        }
+    }
+    Ok(batch)
+}
