@@ -28,7 +28,7 @@ fn msg(subject: &str, flags: &[&str], date: &str) -> OutMessage {
 async fn every_way_in() {
     let d = Dovecot::start_with(Options { tls: true, ..Default::default() });
     for security in [Security::Plain, Security::Tls, Security::Starttls] {
-        let mut s = imap::open(&endpoint(&d, security), &user(1)).await.unwrap_or_else(|e| panic!("{security:?}: {e}"));
+        let s = imap::open(&endpoint(&d, security), &user(1)).await.unwrap_or_else(|e| panic!("{security:?}: {e}"));
         assert!(s.has("IMAP4REV1"), "{security:?}: capabilities after login");
         s.logout().await;
     }
