@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start, stop and configure independent Dovecot IMAP servers on loopback, one directory each.
 #
-#   infra/dovecot.sh config DIR --port P [--tls-port P] [--separator C] [--prefix P] [--users N]
+#   infra/dovecot.sh config DIR --port P [--tls-port P] [--separator C] [--prefix P] [--users N] [--max-mail-size BYTES]
 #       write DIR/dovecot.conf, users, master users (and TLS files with --tls-port); start nothing.
 #   infra/dovecot.sh start NAME [same options; --port defaults to a free port]
 #       configure infra/run/dovecot/NAME and start it in the background; prints "NAME imap=127.0.0.1:P [imaps=...]".
@@ -35,7 +35,7 @@ make_tls() {
 
 write_config() {
   local dir="$1"; shift
-  local port="" tls_port=0 sep="/" prefix="" users=3
+  local port="" tls_port=0 sep="/" prefix="" users=3 max_mail_size=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --port) port="$2"; shift 2 ;;
@@ -43,6 +43,7 @@ write_config() {
       --separator) sep="$2"; shift 2 ;;
       --prefix) prefix="$2"; shift 2 ;;
       --users) users="$2"; shift 2 ;;
+      --max-mail-size) max_mail_size="$2"; shift 2 ;;
       *) die "unknown option $1" ;;
     esac
   done
@@ -60,6 +61,15 @@ write_config() {
     make_tls "$dir"; ssl="yes"
     ssl_lines="ssl_cert = <$dir/tls/cert.pem
 ssl_key = <$dir/tls/key.pem"
+  fi
+  local quota_lines=""
+  if [ -n "$max_mail_size" ]; then
+    # The quota plugin refuses any message above quota_max_mail_size ("NO [LIMIT] …").
+    quota_lines="mail_plugins = \$mail_plugins quota
+plugin {
+  quota = maildir:User quota
+  quota_max_mail_size = $max_mail_size
+}"
   fi
   : >"$dir/users"
   for i in $(seq 1 "$users"); do echo "user$i@example.test:{PLAIN}pass::::::" >>"$dir/users"; done
@@ -80,6 +90,7 @@ auth_failure_delay = 0
 auth_master_user_separator = *
 mail_location = maildir:$dir/mail/%d/%n$layout
 imap_capability = +SPECIAL-USE
+$quota_lines
 passdb {
   driver = passwd-file
   master = yes

@@ -19,11 +19,13 @@ pub struct Options {
     pub prefix: String,
     /// Number of users `user1@example.test` … (password `pass`).
     pub users: u32,
+    /// Refuse messages larger than this (e.g. `"1M"`), through the quota plugin.
+    pub max_mail_size: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { tls: false, separator: '/', prefix: String::new(), users: 3 }
+        Options { tls: false, separator: '/', prefix: String::new(), users: 3, max_mail_size: None }
     }
 }
 
@@ -60,6 +62,9 @@ impl Dovecot {
             if !options.prefix.is_empty() {
                 cfg.args(["--prefix", &options.prefix]);
             }
+            if let Some(m) = &options.max_mail_size {
+                cfg.args(["--max-mail-size", m]);
+            }
             if let Some(p) = tls_port {
                 cfg.args(["--tls-port", &p.to_string()]);
             }
@@ -92,6 +97,18 @@ impl Dovecot {
     /// The CA certificate (PEM) that signed the server's certificate, when TLS is on.
     pub fn ca_pem(&self) -> PathBuf {
         self.root.join("tls/ca.pem")
+    }
+
+    /// Run `doveadm` against this server (e.g. to change a folder's UIDVALIDITY).
+    pub fn doveadm(&self, args: &[&str]) -> String {
+        let out = Command::new("doveadm")
+            .arg("-c")
+            .arg(self.root.join("dovecot.conf"))
+            .args(args)
+            .output()
+            .expect("run doveadm");
+        assert!(out.status.success(), "doveadm {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// The server's log so far (for assertion messages).

@@ -5,6 +5,7 @@
 pub mod contract;
 pub mod corpus;
 pub mod dovecot;
+pub mod engine;
 pub mod moto;
 pub mod process;
 pub mod verify;
