@@ -108,25 +108,30 @@ pub async fn copy_folder(
     let sel = src.open(&plan.source_wire, true).await.map_err(imap)?;
     let validity = sel.uid_validity.and_then(crate::model::UidValidity::new);
 
-    // Resume: what may already be on the destination, and up to which source UID to check for it.
-    let mut present = Present::default();
-    let mut check_until = 0u32;
-    if cp.uid_validity.is_some() && cp.uid_validity != validity {
+    // Resume window: destination messages from UID `.0` on may be copies of source messages up to UID `.1`.
+    // It stays in force (and is written into every open batch) until the checkpoint has passed `.1`, so a
+    // second crash while resuming still compares against everything the first run may have stored.
+    let whole = Uid::new(u32::MAX).expect("non-zero");
+    let window: Option<(u32, Uid)> = if cp.uid_validity.is_some() && cp.uid_validity != validity {
         tracing::warn!(folder = %path, was = ?cp.uid_validity, now = ?validity, "uidvalidity changed: comparing the whole folder");
-        present = destination_from(dst, &plan.dest_wire, 1).await.map_err(imap)?;
-        check_until = u32::MAX;
         cp = Checkpoint { copied: cp.copied, skipped: cp.skipped, ..Default::default() };
+        Some((1, whole))
     } else if let Some(open) = &cp.open_batch {
         tracing::info!(folder = %path, dest_from = open.dest_uid_next, "resuming an interrupted batch");
-        present = destination_from(dst, &plan.dest_wire, open.dest_uid_next).await.map_err(imap)?;
-        check_until = open.last.get();
+        Some((open.dest_uid_next, open.last))
     } else if cp.last_uid.is_none() && dst.status(&plan.dest_wire).await.map_err(imap)?.messages.unwrap_or(0) > 0 {
         // A first copy into a folder that already holds mail (an earlier run whose state was lost, a manual
         // copy): whatever is there already is not copied again.
         tracing::info!(folder = %path, "destination folder is not empty: comparing by content before the first copy");
-        present = destination_from(dst, &plan.dest_wire, 1).await.map_err(imap)?;
-        check_until = u32::MAX;
+        Some((1, whole))
+    } else {
+        None
+    };
+    let mut present = Present::default();
+    if let Some((from, _)) = window {
+        present = destination_from(dst, &plan.dest_wire, from).await.map_err(imap)?;
     }
+    let check_until = window.map_or(0, |(_, last)| last.get());
     cp.uid_validity = validity;
     cp.done = false;
 
@@ -172,7 +177,12 @@ pub async fn copy_folder(
             }
             let (Some(first), Some(last)) = (batch_first(&batch), batch_last(&batch)) else { continue };
             let dest_next = dst.status(&plan.dest_wire).await.map_err(imap)?.uid_next.unwrap_or(1);
-            cp.open_batch = Some(OpenBatch { dest_uid_next: dest_next, first, last });
+            cp.open_batch = Some(match window {
+                Some((from, until)) if cp.last_uid.is_none_or(|done| done < until) => {
+                    OpenBatch { dest_uid_next: from, first, last: until.max(last) }
+                }
+                _ => OpenBatch { dest_uid_next: dest_next, first, last },
+            });
             checkpoints.save(key, fence, &cp).await.map_err(port)?;
             let skipped_before = report.skipped.len();
             let mut out = Vec::with_capacity(batch.messages.len());
