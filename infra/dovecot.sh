@@ -2,6 +2,7 @@
 # Start, stop and configure independent Dovecot IMAP servers on loopback, one directory each.
 #
 #   infra/dovecot.sh config DIR --port P [--tls-port P] [--separator C] [--prefix P] [--users N] [--max-mail-size BYTES]
+#                                   [--capability "IMAP4rev1 …"]  (replaces the capabilities announced after login)
 #       write DIR/dovecot.conf, users, master users (and TLS files with --tls-port); start nothing.
 #   infra/dovecot.sh start NAME [same options; --port defaults to a free port]
 #       configure infra/run/dovecot/NAME and start it in the background; prints "NAME imap=127.0.0.1:P [imaps=...]".
@@ -35,7 +36,7 @@ make_tls() {
 
 write_config() {
   local dir="$1"; shift
-  local port="" tls_port=0 sep="/" prefix="" users=3 max_mail_size=""
+  local port="" tls_port=0 sep="/" prefix="" users=3 max_mail_size="" capability="+SPECIAL-USE"
   while [ $# -gt 0 ]; do
     case "$1" in
       --port) port="$2"; shift 2 ;;
@@ -44,6 +45,7 @@ write_config() {
       --prefix) prefix="$2"; shift 2 ;;
       --users) users="$2"; shift 2 ;;
       --max-mail-size) max_mail_size="$2"; shift 2 ;;
+      --capability) capability="$2"; shift 2 ;;
       *) die "unknown option $1" ;;
     esac
   done
@@ -89,7 +91,7 @@ auth_mechanisms = plain login
 auth_failure_delay = 0
 auth_master_user_separator = *
 mail_location = maildir:$dir/mail/%d/%n$layout
-imap_capability = +SPECIAL-USE
+imap_capability = $capability
 $quota_lines
 passdb {
   driver = passwd-file

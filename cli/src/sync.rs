@@ -224,6 +224,22 @@ impl Bars {
     }
 }
 
+/// `s` cut and padded to `width` terminal columns (CJK characters take two).
+fn pad(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out + &" ".repeat(width - used)
+}
+
 fn summarize(report: &MailboxReport, elapsed: Duration, as_json: bool) -> ExitCode {
     let copied: u64 = report.folders.iter().map(|f| f.copied).sum();
     let bytes: u64 = report.folders.iter().map(|f| f.bytes).sum();

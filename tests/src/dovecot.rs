@@ -21,11 +21,13 @@ pub struct Options {
     pub users: u32,
     /// Refuse messages larger than this (e.g. `"1M"`), through the quota plugin.
     pub max_mail_size: Option<String>,
+    /// Replace the capabilities announced after login (e.g. to hide LITERAL+).
+    pub capability: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { tls: false, separator: '/', prefix: String::new(), users: 3, max_mail_size: None }
+        Options { tls: false, separator: '/', prefix: String::new(), users: 3, max_mail_size: None, capability: None }
     }
 }
 
@@ -61,6 +63,9 @@ impl Dovecot {
             cfg.args(["--separator", &options.separator.to_string(), "--users", &options.users.to_string()]);
             if !options.prefix.is_empty() {
                 cfg.args(["--prefix", &options.prefix]);
+            }
+            if let Some(c) = &options.capability {
+                cfg.args(["--capability", c]);
             }
             if let Some(m) = &options.max_mail_size {
                 cfg.args(["--max-mail-size", m]);

@@ -6,6 +6,7 @@ pub mod contract;
 pub mod corpus;
 pub mod dovecot;
 pub mod engine;
+pub mod fake_imap;
 pub mod moto;
 pub mod process;
 pub mod verify;

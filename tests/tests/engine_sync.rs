@@ -180,3 +180,17 @@ async fn a_folder_held_by_another_worker_is_left_alone() {
     let b = verify::digest(dst.port, "user1@example.test", "pass").await;
     assert!(b.get("INBOX").is_none_or(Vec::is_empty), "nothing was copied into the held folder");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn destination_without_literal_plus_gets_synchronising_literals() {
+    let src = Dovecot::start();
+    let caps = "IMAP4rev1 SASL-IR ID ENABLE IDLE UIDPLUS NAMESPACE CHILDREN SPECIAL-USE";
+    let dst = Dovecot::start_with(Options { capability: Some(caps.into()), ..Default::default() });
+    let mut probe = corpus::login(dst.port, "user1@example.test", "pass").await;
+    assert!(!probe.has("LITERAL+") && !probe.has("LITERAL-"), "{:?}", probe.capabilities());
+    probe.logout().await;
+    let n = fill(&src, &Spec { seed: 13, messages: 90, large: vec![1 << 20] }, 0..usize::MAX).await;
+    let (_dir, cp) = checkpoints();
+    assert_eq!(copied(&run(&sync_config(&src, &dst), &cp).await), n as u64);
+    assert_equal(&src, &dst).await;
+}

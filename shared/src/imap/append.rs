@@ -32,59 +32,46 @@ impl Session {
     /// Append every message to `wire` (a modified UTF-7 name), in order. Returns one outcome per message.
     pub async fn append_all(&mut self, wire: &str, messages: &[OutMessage]) -> Result<Vec<Appended>, ImapError> {
         let mailbox = quote(wire);
-        let mut tags = Vec::with_capacity(messages.len());
+        let mut tags: Vec<String> = Vec::with_capacity(messages.len());
+        let mut outcomes: Vec<Option<Appended>> = vec![None; messages.len()];
         for m in messages {
             let tag = self.tag();
+            tags.push(tag.clone());
             let flags = m.flags.join(" ");
             let date = m.internal_date.as_deref().map(|d| format!(" {}", quote(d.trim_start()))).unwrap_or_default();
             let len = m.body.len();
-            let plus = if self.non_sync(len) { "+" } else { "" };
-            let head = format!("{tag} APPEND {mailbox} ({flags}){date} {{{len}{plus}}}\r\n");
-            if plus.is_empty() {
-                self.write(head.as_bytes()).await?;
+            if self.non_sync(len) {
+                let head = format!("{tag} APPEND {mailbox} ({flags}){date} {{{len}+}}\r\n");
+                self.write_parts(&[head.as_bytes(), &m.body, b"\r\n"]).await?;
+                continue;
+            }
+            // Synchronising literal: wait for "+". Completions of earlier APPENDs may arrive first.
+            self.write(format!("{tag} APPEND {mailbox} ({flags}){date} {{{len}}}\r\n").as_bytes()).await?;
+            loop {
                 match self.next().await? {
-                    Resp::Continue => {}
-                    Resp::Tagged { tag: t, text, .. } if t == tag => {
-                        // Refused before the literal was sent (e.g. too big for the server).
-                        tags.push((tag, Some(text)));
-                        continue;
+                    Resp::Continue => {
+                        self.write_parts(&[&m.body, b"\r\n"]).await?;
+                        break;
                     }
-                    Resp::Untagged(_) | Resp::Tagged { .. } => {
-                        return Err(ImapError::protocol("expected a continuation request for APPEND"));
+                    Resp::Untagged(_) => {}
+                    Resp::Tagged { tag: t, status, code, text } => {
+                        let done = t == tag;
+                        record(&tags, &mut outcomes, &t, &status, code, text)?;
+                        if done {
+                            break; // refused before the literal was sent (e.g. too big)
+                        }
                     }
                 }
-                self.write_parts(&[&m.body, b"\r\n"]).await?;
-            } else {
-                self.write_parts(&[head.as_bytes(), &m.body, b"\r\n"]).await?;
             }
-            tags.push((tag, None));
         }
-        let mut outcomes: Vec<Option<Appended>> = tags
-            .iter()
-            .map(|(_, refused)| refused.as_ref().map(|text| Appended::Refused { text: text.clone() }))
-            .collect();
-        let mut open = outcomes.iter().filter(|o| o.is_none()).count();
-        while open > 0 {
+        while outcomes.iter().any(Option::is_none) {
             match self.next().await? {
                 Resp::Untagged(_) => {}
                 Resp::Continue => return Err(ImapError::protocol("an unexpected continuation request after APPEND")),
-                Resp::Tagged { tag, status, code, text } => {
-                    let i = tags
-                        .iter()
-                        .position(|(t, _)| *t == tag)
-                        .ok_or_else(|| ImapError::protocol(format!("completion for unknown tag {tag}")))?;
-                    if outcomes[i].is_some() {
-                        return Err(ImapError::protocol(format!("two completions for tag {tag}")));
-                    }
-                    outcomes[i] = Some(match status.as_str() {
-                        "OK" => Appended::Stored { uid: code.as_deref().and_then(appenduid) },
-                        _ => Appended::Refused { text: code.map_or(text.clone(), |c| format!("[{c}] {text}")) },
-                    });
-                    open -= 1;
-                }
+                Resp::Tagged { tag, status, code, text } => record(&tags, &mut outcomes, &tag, &status, code, text)?,
             }
         }
-        Ok(outcomes.into_iter().map(|o| o.unwrap_or(Appended::Refused { text: String::new() })).collect())
+        Ok(outcomes.into_iter().flatten().collect())
     }
 
     async fn write_parts(&mut self, parts: &[&[u8]]) -> Result<(), ImapError> {
@@ -102,6 +89,29 @@ impl Session {
         .map_err(|_| ImapError::Timeout { op: "send message", secs })?
         .map_err(ImapError::io("send message"))
     }
+}
+
+/// Record the completion of one APPEND by its tag.
+fn record(
+    tags: &[String],
+    outcomes: &mut [Option<Appended>],
+    tag: &str,
+    status: &str,
+    code: Option<String>,
+    text: String,
+) -> Result<(), ImapError> {
+    let i = tags
+        .iter()
+        .position(|t| t == tag)
+        .ok_or_else(|| ImapError::protocol(format!("completion for unknown tag {tag}")))?;
+    if outcomes[i].is_some() {
+        return Err(ImapError::protocol(format!("two completions for tag {tag}")));
+    }
+    outcomes[i] = Some(match status {
+        "OK" => Appended::Stored { uid: code.as_deref().and_then(appenduid) },
+        _ => Appended::Refused { text: code.map_or(text.clone(), |c| format!("[{c}] {text}")) },
+    });
+    Ok(())
 }
 
 /// The new UID from `APPENDUID <uidvalidity> <uid>`.
