@@ -271,9 +271,9 @@ fn summarize(report: &MailboxReport, elapsed: Duration, as_json: bool) -> ExitCo
         }
         println!("{:<32} {:>8} {:>8} {:>8} {:>8}  status", "folder", "source", "dest", "copied", "skipped");
         for f in &report.folders {
-            let name: String = f.path.chars().take(32).collect();
+            let name = pad(&f.path, 32);
             println!(
-                "{name:<32} {:>8} {:>8} {:>8} {:>8}  {}",
+                "{name} {:>8} {:>8} {:>8} {:>8}  {}",
                 f.source_messages,
                 f.dest_messages,
                 f.copied,

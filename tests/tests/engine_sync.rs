@@ -186,7 +186,7 @@ async fn destination_without_literal_plus_gets_synchronising_literals() {
     let src = Dovecot::start();
     let caps = "IMAP4rev1 SASL-IR ID ENABLE IDLE UIDPLUS NAMESPACE CHILDREN SPECIAL-USE";
     let dst = Dovecot::start_with(Options { capability: Some(caps.into()), ..Default::default() });
-    let mut probe = corpus::login(dst.port, "user1@example.test", "pass").await;
+    let probe = corpus::login(dst.port, "user1@example.test", "pass").await;
     assert!(!probe.has("LITERAL+") && !probe.has("LITERAL-"), "{:?}", probe.capabilities());
     probe.logout().await;
     let n = fill(&src, &Spec { seed: 13, messages: 90, large: vec![1 << 20] }, 0..usize::MAX).await;
