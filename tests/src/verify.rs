@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use tokio::net::TcpStream;
 
 /// One message as the verifier sees it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Entry {
     pub sha256: [u8; 32],
     /// Sorted, without `\Recent`.

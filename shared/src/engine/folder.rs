@@ -101,6 +101,9 @@ pub async fn copy_folder(
     let path = plan.path.clone();
     let imap = |source: ImapError| EngineError::Imap { folder: plan.path.clone(), source };
     let port = |source: PortError| EngineError::Checkpoint { folder: plan.path.clone(), source };
+    if let Some(report) = unchanged(src, dst, checkpoints, key, plan).await? {
+        return Ok(report);
+    }
     let claim = checkpoints.acquire(key, &settings.owner, settings.lease_ttl).await.map_err(port)?;
     let fence = claim.lease.fence;
     let mut lease_until = Instant::now() + settings.lease_ttl;
@@ -255,6 +258,46 @@ pub async fn copy_folder(
     };
     tracing::info!(folder = %path, copied = report.copied, skipped = report.skipped.len(), source = report.source_messages, dest = report.dest_messages, outcome = ?report.outcome, "folder finished");
     Ok(report)
+}
+
+/// The cheap path of a delta pass: when STATUS shows the same UIDVALIDITY and no UID above the checkpoint, the
+/// folder has nothing new; report it without opening it or taking its lease.
+async fn unchanged(
+    src: &mut Session,
+    dst: &mut Session,
+    checkpoints: &dyn Checkpoints,
+    key: &FolderKey,
+    plan: &FolderPlan,
+) -> Result<Option<FolderReport>, EngineError> {
+    let imap = |source: ImapError| EngineError::Imap { folder: plan.path.clone(), source };
+    let Some(cp) =
+        checkpoints.load(key).await.map_err(|source| EngineError::Checkpoint { folder: plan.path.clone(), source })?
+    else {
+        return Ok(None);
+    };
+    let (Some(last), Some(validity), None) = (cp.last_uid, cp.uid_validity, &cp.open_batch) else { return Ok(None) };
+    let st = src.status(&plan.source_wire).await.map_err(imap)?;
+    if st.uid_validity != Some(validity.get()) || st.uid_next.is_none_or(|next| next > last.get().saturating_add(1)) {
+        return Ok(None);
+    }
+    let source_messages = st.messages.unwrap_or(0);
+    let dest_messages = dst.status(&plan.dest_wire).await.map_err(imap)?.messages.unwrap_or(0);
+    let expected = u64::from(source_messages).saturating_sub(cp.skipped);
+    let outcome = if u64::from(dest_messages) < expected {
+        FolderOutcome::Differs { missing: expected - u64::from(dest_messages) }
+    } else {
+        FolderOutcome::Done
+    };
+    Ok(Some(FolderReport {
+        path: plan.path.clone(),
+        copied: 0,
+        bytes: 0,
+        already_present: 0,
+        skipped: Vec::new(),
+        source_messages,
+        dest_messages,
+        outcome,
+    }))
 }
 
 fn skip(folder: &str, meta: &crate::imap::MessageMeta, reason: String) -> SkippedMessage {

@@ -93,28 +93,38 @@ pub async fn sync_mailbox(
     let workers = (0..cfg.parallel.max(1)).map(|_| {
         let (queue, results, checkpoints, progress) = (queue.clone(), results.clone(), checkpoints.clone(), progress.clone());
         async move {
+            // Each worker keeps its pair of connections across folders; a failure drops them and the next attempt
+            // reconnects.
+            let mut conns: Option<(Session, Session)> = None;
             loop {
-                let Some(folder) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else { return };
+                let Some(folder) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else { break };
                 let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: folder.path.clone() };
+                let imap_err = |source| EngineError::Imap { folder: folder.path.clone(), source };
                 let mut attempt = 0;
                 let outcome = loop {
                     attempt += 1;
-                    let run = async {
-                        let mut src = imap::open(&cfg.source, &cfg.source_login).await.map_err(|source| EngineError::Imap { folder: folder.path.clone(), source })?;
-                        let mut dst = imap::open(&cfg.dest, &cfg.dest_login).await.map_err(|source| EngineError::Imap { folder: folder.path.clone(), source })?;
-                        let r = copy_folder(&mut src, &mut dst, checkpoints.as_ref(), &key, &folder, &cfg.settings, progress.as_ref()).await;
-                        src.logout().await;
-                        dst.logout().await;
-                        r
-                    };
-                    match run.await {
-                        Ok(report) => break Ok(report),
-                        Err(e) if e.is_retryable() && !e.is_fenced() && attempt < cfg.attempts => {
-                            let wait = Duration::from_millis(200 * 2u64.pow(attempt.min(6)));
-                            tracing::warn!(folder = %folder.path, attempt, error = %e, wait_ms = wait.as_millis() as u64, "folder copy failed; retrying from the checkpoint");
-                            tokio::time::sleep(wait).await;
+                    let result = async {
+                        if conns.is_none() {
+                            let src = imap::open(&cfg.source, &cfg.source_login).await.map_err(imap_err)?;
+                            let dst = imap::open(&cfg.dest, &cfg.dest_login).await.map_err(imap_err)?;
+                            conns = Some((src, dst));
                         }
-                        Err(e) => break Err(e),
+                        let (src, dst) = conns.as_mut().expect("connected");
+                        copy_folder(src, dst, checkpoints.as_ref(), &key, &folder, &cfg.settings, progress.as_ref()).await
+                    }
+                    .await;
+                    match result {
+                        Ok(report) => break Ok(report),
+                        Err(e) => {
+                            conns = None;
+                            if e.is_retryable() && !e.is_fenced() && attempt < cfg.attempts {
+                                let wait = Duration::from_millis(200 * 2u64.pow(attempt.min(6)));
+                                tracing::warn!(folder = %folder.path, attempt, error = %e, wait_ms = wait.as_millis() as u64, "folder copy failed; retrying from the checkpoint");
+                                tokio::time::sleep(wait).await;
+                            } else {
+                                break Err(e);
+                            }
+                        }
                     }
                 };
                 let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
@@ -122,6 +132,10 @@ pub async fn sync_mailbox(
                     Ok(report) => r.0.push(report),
                     Err(e) => r.1.push((folder.path.clone(), e.to_string())),
                 }
+            }
+            if let Some((src, dst)) = conns {
+                src.logout().await;
+                dst.logout().await;
             }
         }
     });

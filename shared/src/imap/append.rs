@@ -41,8 +41,9 @@ impl Session {
             let date = m.internal_date.as_deref().map(|d| format!(" {}", quote(d.trim_start()))).unwrap_or_default();
             let len = m.body.len();
             if self.non_sync(len) {
+                // Buffered: the whole window goes out with one flush below.
                 let head = format!("{tag} APPEND {mailbox} ({flags}){date} {{{len}+}}\r\n");
-                self.write_parts(&[head.as_bytes(), &m.body, b"\r\n"]).await?;
+                self.write_parts(&[head.as_bytes(), &m.body, b"\r\n"], false).await?;
                 continue;
             }
             // Synchronising literal: wait for "+". Completions of earlier APPENDs may arrive first.
@@ -50,7 +51,7 @@ impl Session {
             loop {
                 match self.next().await? {
                     Resp::Continue => {
-                        self.write_parts(&[&m.body, b"\r\n"]).await?;
+                        self.write_parts(&[&m.body, b"\r\n"], false).await?;
                         break;
                     }
                     Resp::Untagged(_) => {}
@@ -64,6 +65,7 @@ impl Session {
                 }
             }
         }
+        self.write_parts(&[], true).await?;
         while outcomes.iter().any(Option::is_none) {
             match self.next().await? {
                 Resp::Untagged(_) => {}
@@ -74,7 +76,8 @@ impl Session {
         Ok(outcomes.into_iter().flatten().collect())
     }
 
-    async fn write_parts(&mut self, parts: &[&[u8]]) -> Result<(), ImapError> {
+    /// Write parts into the send buffer; `flush` pushes everything out.
+    async fn write_parts(&mut self, parts: &[&[u8]], flush: bool) -> Result<(), ImapError> {
         let secs = self.timeout.as_secs();
         let timeout = self.timeout;
         let writer = &mut self.writer;
@@ -83,7 +86,7 @@ impl Session {
             for p in parts {
                 writer.write_all(p).await?;
             }
-            writer.flush().await
+            if flush { writer.flush().await } else { Ok(()) }
         })
         .await
         .map_err(|_| ImapError::Timeout { op: "send message", secs })?

@@ -7,7 +7,7 @@ use super::parse::{Tokens, Value, code_number};
 use super::reader::{ReadLimits, read_response};
 use std::collections::BTreeSet;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter, ReadHalf, WriteHalf};
 
 /// Any bidirectional byte stream (TCP, TLS).
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -39,7 +39,7 @@ pub struct Selected {
 /// A connected, greeted IMAP session.
 pub struct Session {
     pub(crate) reader: BufReader<ReadHalf<Box<dyn Stream>>>,
-    pub(crate) writer: WriteHalf<Box<dyn Stream>>,
+    pub(crate) writer: BufWriter<WriteHalf<Box<dyn Stream>>>,
     next_tag: u32,
     capabilities: BTreeSet<String>,
     pub(crate) timeout: Duration,
@@ -53,7 +53,7 @@ impl Session {
         let (r, w) = tokio::io::split(stream);
         let mut s = Session {
             reader: BufReader::with_capacity(64 * 1024, r),
-            writer: w,
+            writer: BufWriter::with_capacity(256 * 1024, w),
             next_tag: 0,
             capabilities: BTreeSet::new(),
             timeout,
@@ -76,7 +76,7 @@ impl Session {
         let (r, w) = tokio::io::split(stream);
         Session {
             reader: BufReader::with_capacity(64 * 1024, r),
-            writer: w,
+            writer: BufWriter::with_capacity(256 * 1024, w),
             next_tag: 1000,
             capabilities: BTreeSet::new(),
             timeout,
@@ -91,7 +91,7 @@ impl Session {
         if !self.reader.buffer().is_empty() {
             return Err(ImapError::protocol("data after the STARTTLS response, before TLS started"));
         }
-        Ok(self.reader.into_inner().unsplit(self.writer))
+        Ok(self.reader.into_inner().unsplit(self.writer.into_inner()))
     }
 
     /// The server's capabilities (upper case), from the greeting or the last CAPABILITY.

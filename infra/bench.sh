@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The benchmark: the same generated corpus migrated by mailferry (release build), Dovecot's `doveadm backup`
+# through imapc, and mbsync, in one run between local Dovecot servers; then a delta pass after 1 % new mail and a
+# folder holding one 40 MB message. Prints a table and writes target/bench/results.json.
+#   MESSAGES=N (default 10000), LARGE=BYTES (default 20000000)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+infra/install.sh
+if ! command -v mbsync >/dev/null; then
+  echo "bench: installing mbsync (isync) from Debian" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq isync >/dev/null
+fi
+target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+cargo build -q --release -p mailferry-cli --no-default-features
+cargo build -q -p mailferry-tests --bin mf-bench
+"$target/debug/mf-bench" --mailferry "$target/release/mailferry" --messages "${MESSAGES:-10000}" --large "${LARGE:-20000000}" --out "$target/bench/results.json"
