@@ -207,8 +207,11 @@ pub async fn copy_folder(
                 out.push(OutMessage { flags, internal_date: Some(meta.internal_date.clone()), body });
                 sent.push(meta);
             }
-            let outcomes =
-                if out.is_empty() { Vec::new() } else { dst.append_all(&plan.dest_wire, &out).await.map_err(imap)? };
+            let outcomes = if out.is_empty() {
+                Vec::new()
+            } else {
+                dst.append_batch(&plan.dest_wire, &out).await.map_err(imap)?
+            };
             let mut stored = 0u64;
             for ((meta, outcome), msg) in sent.iter().zip(&outcomes).zip(&out) {
                 match outcome {

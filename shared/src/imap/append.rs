@@ -2,6 +2,8 @@
 //! windows. With LITERAL+ (RFC 7888; LITERAL- up to 4096 bytes) every command and literal of a window goes out
 //! without waiting; otherwise each literal waits for the server's `+`, and the completions are still read in
 //! bulk. APPENDUID (RFC 4315) is read from each completion. A refused message is an outcome, not an error.
+//! With MULTIAPPEND (RFC 3502) a whole batch is one command and one transaction on the server; it is atomic, so
+//! when the server refuses it the batch is sent again message by message to find out which one it refuses.
 
 use super::ImapError;
 use super::parse::code_number;
@@ -27,6 +29,41 @@ pub enum Appended {
 impl Session {
     fn non_sync(&self, len: usize) -> bool {
         self.has("LITERAL+") || (self.has("LITERAL-") && len <= 4096)
+    }
+
+    /// Append a batch: one MULTIAPPEND command when the server offers it (with non-synchronising literals),
+    /// else [`Session::append_all`]. Returns one outcome per message.
+    pub async fn append_batch(&mut self, wire: &str, messages: &[OutMessage]) -> Result<Vec<Appended>, ImapError> {
+        if messages.len() < 2 || !self.has("MULTIAPPEND") || !messages.iter().all(|m| self.non_sync(m.body.len())) {
+            return self.append_all(wire, messages).await;
+        }
+        let tag = self.tag();
+        let head = format!("{tag} APPEND {}", quote(wire));
+        self.write_parts(&[head.as_bytes()], false).await?;
+        for m in messages {
+            let date = m.internal_date.as_deref().map(|d| format!(" {}", quote(d.trim_start()))).unwrap_or_default();
+            let part = format!(" ({}){date} {{{}+}}\r\n", m.flags.join(" "), m.body.len());
+            self.write_parts(&[part.as_bytes(), &m.body], false).await?;
+        }
+        self.write_parts(&[b"\r\n"], true).await?;
+        loop {
+            match self.next().await? {
+                Resp::Untagged(_) => {}
+                Resp::Continue => {
+                    return Err(ImapError::protocol("an unexpected continuation request during MULTIAPPEND"));
+                }
+                Resp::Tagged { tag: t, status, text, .. } if t == tag => {
+                    if status == "OK" {
+                        return Ok(vec![Appended::Stored { uid: None }; messages.len()]);
+                    }
+                    tracing::debug!(reason = %text, messages = messages.len(), "multiappend refused; appending one by one");
+                    return self.append_all(wire, messages).await;
+                }
+                Resp::Tagged { tag: t, .. } => {
+                    return Err(ImapError::protocol(format!("completion for unknown tag {t} during APPEND")));
+                }
+            }
+        }
     }
 
     /// Append every message to `wire` (a modified UTF-7 name), in order. Returns one outcome per message.

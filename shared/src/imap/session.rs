@@ -173,6 +173,7 @@ impl Session {
         args: &str,
     ) -> Result<(Vec<Vec<u8>>, Option<String>), ImapError> {
         let tag = self.tag();
+        tracing::trace!(tag = %tag, command, "imap command");
         let line = if args.is_empty() { format!("{tag} {command}\r\n") } else { format!("{tag} {command} {args}\r\n") };
         self.write(line.as_bytes()).await?;
         self.finish(&tag, command).await
