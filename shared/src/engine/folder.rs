@@ -65,6 +65,8 @@ pub enum FolderOutcome {
 pub struct FolderReport {
     pub path: String,
     pub copied: u64,
+    /// Messages copied into this folder by every run so far (from the checkpoint).
+    pub total_copied: u64,
     pub bytes: u64,
     /// Messages found already on the destination while resuming (not copied again).
     pub already_present: u64,
@@ -108,7 +110,8 @@ pub async fn copy_folder(
     let fence = claim.lease.fence;
     let mut lease_until = Instant::now() + settings.lease_ttl;
     let mut cp = claim.checkpoint;
-    let sel = src.open(&plan.source_wire, true).await.map_err(imap)?;
+    let (sel, dest_status) = tokio::join!(src.open(&plan.source_wire, true), dst.status(&plan.dest_wire));
+    let (sel, dest_status) = (sel.map_err(imap)?, dest_status.map_err(imap)?);
     let validity = sel.uid_validity.and_then(crate::model::UidValidity::new);
 
     // Resume window: destination messages from UID `.0` on may be copies of source messages up to UID `.1`.
@@ -122,7 +125,7 @@ pub async fn copy_folder(
     } else if let Some(open) = &cp.open_batch {
         tracing::info!(folder = %path, dest_from = open.dest_uid_next, "resuming an interrupted batch");
         Some((open.dest_uid_next, open.last))
-    } else if cp.last_uid.is_none() && dst.status(&plan.dest_wire).await.map_err(imap)?.messages.unwrap_or(0) > 0 {
+    } else if cp.last_uid.is_none() && dest_status.messages.unwrap_or(0) > 0 {
         // A first copy into a folder that already holds mail (an earlier run whose state was lost, a manual
         // copy): whatever is there already is not copied again.
         tracing::info!(folder = %path, "destination folder is not empty: comparing by content before the first copy");
@@ -132,6 +135,9 @@ pub async fn copy_folder(
     };
     let mut present = Present::default();
     if let Some((from, _)) = window {
+        if cp.open_batch.is_some() {
+            settle(dst, &plan.dest_wire).await.map_err(imap)?;
+        }
         present = destination_from(dst, &plan.dest_wire, from).await.map_err(imap)?;
     }
     let check_until = window.map_or(0, |(_, last)| last.get());
@@ -154,6 +160,7 @@ pub async fn copy_folder(
     let mut report = FolderReport {
         path: path.clone(),
         copied: 0,
+        total_copied: 0,
         bytes: 0,
         already_present: 0,
         skipped: Vec::new(),
@@ -167,6 +174,7 @@ pub async fn copy_folder(
     let batch_count = batches.len();
     let (tx, mut rx) = mpsc::channel::<Result<Batch, ImapError>>(1);
     let producer = produce(src, batches, tx);
+    let mut first_dest_next = dest_status.uid_next;
     let consumer = async {
         let mut handled = 0usize;
         while let Some(batch) = rx.recv().await {
@@ -179,7 +187,12 @@ pub async fn copy_folder(
                 lease_until = Instant::now() + settings.lease_ttl;
             }
             let (Some(first), Some(last)) = (batch_first(&batch), batch_last(&batch)) else { continue };
-            let dest_next = dst.status(&plan.dest_wire).await.map_err(imap)?.uid_next.unwrap_or(1);
+            // The first batch reuses the STATUS taken when the folder was opened (a lower, older UIDNEXT only
+            // widens a resume's comparison, never narrows it); later batches ask again.
+            let dest_next = match first_dest_next.take() {
+                Some(n) => n,
+                None => dst.status(&plan.dest_wire).await.map_err(imap)?.uid_next.unwrap_or(1),
+            };
             cp.open_batch = Some(match window {
                 Some((from, until)) if cp.last_uid.is_none_or(|done| done < until) => {
                     OpenBatch { dest_uid_next: from, first, last: until.max(last) }
@@ -248,6 +261,7 @@ pub async fn copy_folder(
         checkpoints.save(key, fence, &cp).await.map_err(port)?;
     }
     checkpoints.release(key, fence).await.map_err(port)?;
+    report.total_copied = cp.copied;
 
     report.source_messages = src.selected().map_or(exists, |s| s.exists);
     report.dest_messages = dst.status(&plan.dest_wire).await.map_err(imap)?.messages.unwrap_or(0);
@@ -261,6 +275,22 @@ pub async fn copy_folder(
     };
     tracing::info!(folder = %path, copied = report.copied, skipped = report.skipped.len(), source = report.source_messages, dest = report.dest_messages, outcome = ?report.outcome, "folder finished");
     Ok(report)
+}
+
+/// After a crash, the dead worker's last APPEND may still be committing on the server (it had received every
+/// byte). Wait until the destination folder's UIDNEXT holds still for a moment (at most a few seconds) before
+/// comparing, so such a late commit is seen and not copied again.
+async fn settle(dst: &mut Session, wire: &str) -> Result<(), ImapError> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut last = dst.status(wire).await?.uid_next;
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = dst.status(wire).await?.uid_next;
+        if now == last || Instant::now() >= deadline {
+            return Ok(());
+        }
+        last = now;
+    }
 }
 
 /// The cheap path of a delta pass: when STATUS shows the same UIDVALIDITY and no UID above the checkpoint, the
@@ -294,6 +324,7 @@ async fn unchanged(
     Ok(Some(FolderReport {
         path: plan.path.clone(),
         copied: 0,
+        total_copied: cp.copied,
         bytes: 0,
         already_present: 0,
         skipped: Vec::new(),

@@ -55,8 +55,9 @@ pub async fn plan_mailbox(cfg: &MailboxSync) -> Result<Plan, EngineError> {
     Ok(p)
 }
 
-/// Create the destination folders the plan needs (parents first) and subscribe as the source was.
-async fn apply(dst: &mut Session, p: &Plan) -> Result<(), ImapError> {
+/// Create the destination folders the plan needs (parents first) and subscribe as the source was (folders the
+/// destination already subscribes are left alone).
+async fn apply(dst: &mut Session, p: &Plan, dest: &Listing) -> Result<(), ImapError> {
     for (_, wire) in &p.parents {
         dst.create(wire).await?;
     }
@@ -64,11 +65,46 @@ async fn apply(dst: &mut Session, p: &Plan) -> Result<(), ImapError> {
         if f.create {
             dst.create(&f.dest_wire).await?;
         }
-        if f.subscribe || f.create {
+        if (f.subscribe || f.create) && !dest.subscribed.contains(&f.dest) {
             dst.subscribe(&f.dest_wire).await?;
         }
     }
     Ok(())
+}
+
+enum PoolError {
+    Imap(ImapError),
+    Port(crate::ports::PortError),
+}
+
+/// How many workers the pending work deserves: one per folder with new UIDs (source STATUS against the
+/// checkpoint), at least one, at most `parallel`. Every changed folder ends in a commit (and fsync) on the
+/// destination, which parallel workers overlap; an unchanged folder costs two STATUS commands, not a login.
+async fn pool_size(
+    src: &mut Session,
+    p: &Plan,
+    cfg: &MailboxSync,
+    checkpoints: &dyn Checkpoints,
+) -> Result<usize, PoolError> {
+    let max = cfg.parallel.max(1).min(p.folders.len().max(1));
+    if max == 1 {
+        return Ok(1);
+    }
+    let wires: Vec<String> = p.folders.iter().map(|f| f.source_wire.clone()).collect();
+    let statuses = src.status_many(&wires).await.map_err(PoolError::Imap)?;
+    let mut changed = 0usize;
+    for (f, st) in p.folders.iter().zip(statuses) {
+        let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: f.path.clone() };
+        let cp = checkpoints.load(&key).await.map_err(PoolError::Port)?;
+        let done = cp
+            .filter(|c| c.uid_validity.map(|v| v.get()) == st.uid_validity)
+            .and_then(|c| c.last_uid)
+            .map_or(0, |u| u.get());
+        if st.uid_next.unwrap_or(0) > done.saturating_add(1) {
+            changed += 1;
+        }
+    }
+    Ok(changed.clamp(1, max))
 }
 
 /// Plan, create, and copy every folder. Folder failures are collected, not fatal to the others.
@@ -78,28 +114,33 @@ pub async fn sync_mailbox(
     progress: Arc<dyn Fn(Progress<'_>) + Send + Sync>,
 ) -> Result<MailboxReport, EngineError> {
     let err = |source| EngineError::Imap { folder: String::new(), source };
-    let mut dst = imap::open(&cfg.dest, &cfg.dest_login).await.map_err(err)?;
-    let p = {
-        let mut src = imap::open(&cfg.source, &cfg.source_login).await.map_err(err)?;
-        let source_listing = listing(&mut src).await.map_err(err)?;
-        src.logout().await;
-        plan(&source_listing, &listing(&mut dst).await.map_err(err)?, &cfg.filters)
-    };
-    apply(&mut dst, &p).await.map_err(err)?;
-    dst.logout().await;
+    // Both sides at once; these connections then serve the first worker.
+    let (src, dst) = tokio::join!(imap::open(&cfg.source, &cfg.source_login), imap::open(&cfg.dest, &cfg.dest_login));
+    let (mut src, mut dst) = (src.map_err(err)?, dst.map_err(err)?);
+    let (source_listing, dest_listing) = (listing(&mut src).await.map_err(err)?, listing(&mut dst).await.map_err(err)?);
+    let p = plan(&source_listing, &dest_listing, &cfg.filters);
+    apply(&mut dst, &p, &dest_listing).await.map_err(err)?;
+    let workers_wanted = pool_size(&mut src, &p, cfg, checkpoints.as_ref()).await.map_err(|e| match e {
+        PoolError::Imap(source) => EngineError::Imap { folder: String::new(), source },
+        PoolError::Port(source) => EngineError::Checkpoint { folder: String::new(), source },
+    })?;
+    let mut first_conns = Some((src, dst));
 
     let queue = Arc::new(Mutex::new(p.folders.clone().into_iter().rev().collect::<Vec<_>>()));
     let results = Arc::new(Mutex::new((Vec::new(), Vec::new())));
-    let workers = (0..cfg.parallel.max(1)).map(|_| {
+    let workers = (0..workers_wanted).map(|i| {
         let (queue, results, checkpoints, progress) = (queue.clone(), results.clone(), checkpoints.clone(), progress.clone());
+        let reuse = if i == 0 { first_conns.take() } else { None };
         async move {
             // Each worker keeps its pair of connections across folders; a failure drops them and the next attempt
             // reconnects.
-            let mut conns: Option<(Session, Session)> = None;
+            let mut conns: Option<(Session, Session)> = reuse;
             loop {
                 let Some(folder) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else { break };
                 let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: folder.path.clone() };
                 let imap_err = |source| EngineError::Imap { folder: folder.path.clone(), source };
+                // What earlier runs copied, so a run whose first attempt failed half-way still reports all it copied.
+                let before = checkpoints.load(&key).await.ok().flatten().map_or(0, |c| c.copied);
                 let mut attempt = 0;
                 let outcome = loop {
                     attempt += 1;
@@ -114,7 +155,10 @@ pub async fn sync_mailbox(
                     }
                     .await;
                     match result {
-                        Ok(report) => break Ok(report),
+                        Ok(mut report) => {
+                            report.copied = report.copied.max(report.total_copied.saturating_sub(before));
+                            break Ok(report);
+                        }
                         Err(e) => {
                             conns = None;
                             if e.is_retryable() && !e.is_fenced() && attempt < cfg.attempts {

@@ -119,6 +119,7 @@ pub async fn login(session: &mut Session, login: &Login) -> Result<(), ImapError
             what: "a login method over this connection (LOGINDISABLED without AUTH=PLAIN)".into(),
         });
     }
+    session.capabilities_seen = false;
     let result = match login {
         Login::Password { user, password } if session.has("AUTH=PLAIN") => plain(session, "", user, password).await,
         Login::Password { user, password } => login_command(session, user, password).await,
@@ -132,6 +133,8 @@ pub async fn login(session: &mut Session, login: &Login) -> Result<(), ImapError
     match result {
         Err(ImapError::No { text, .. }) | Err(ImapError::Bad { text, .. }) => Err(ImapError::Auth { text }),
         Err(e) => Err(e),
+        // Most servers send the new capabilities with the login's OK ([CAPABILITY …]); ask only if not.
+        Ok(()) if session.capabilities_seen => Ok(()),
         Ok(()) => session.refresh_capabilities().await,
     }
 }

@@ -52,6 +52,35 @@ fn parse_list(buf: &[u8]) -> Result<Option<ListEntry>, ImapError> {
     Ok(Some(ListEntry { attributes, delimiter, wire, name }))
 }
 
+/// The STATUS response among a command's untagged responses.
+fn parse_status(untagged: &[Vec<u8>]) -> Result<Status, ImapError> {
+    for u in untagged {
+        let mut t = Tokens::new(u, 2);
+        if !t.next_value()?.and_then(|v| v.text(u)).is_some_and(|k| k.eq_ignore_ascii_case("STATUS")) {
+            continue;
+        }
+        let _name = t.next_value()?;
+        let Some(Value::List(items)) = t.next_value()? else { return Err(ImapError::protocol("STATUS without items")) };
+        let mut s = Status::default();
+        for pair in items.chunks(2) {
+            if let [Value::Atom(k), Value::Number(n)] = pair {
+                let n = *n as u32;
+                match k.to_ascii_uppercase().as_str() {
+                    "MESSAGES" => s.messages = Some(n),
+                    "UIDNEXT" => s.uid_next = Some(n),
+                    "UIDVALIDITY" => s.uid_validity = Some(n),
+                    _ => {}
+                }
+            }
+        }
+        if s.messages.is_none() {
+            return Err(ImapError::Inconsistent { detail: "STATUS did not report MESSAGES".into() });
+        }
+        return Ok(s);
+    }
+    Err(ImapError::Inconsistent { detail: "STATUS returned no STATUS response".into() })
+}
+
 impl Session {
     /// Every folder (`LIST "" "*"`).
     pub async fn list_all(&mut self) -> Result<Vec<ListEntry>, ImapError> {
@@ -96,33 +125,26 @@ impl Session {
     /// STATUS of a folder (not the selected one, per RFC 3501 §6.3.10).
     pub async fn status(&mut self, wire: &str) -> Result<Status, ImapError> {
         let (untagged, _) = self.run("STATUS", &format!("{} (MESSAGES UIDNEXT UIDVALIDITY)", quote(wire))).await?;
-        for u in &untagged {
-            let mut t = Tokens::new(u, 2);
-            if !t.next_value()?.and_then(|v| v.text(u)).is_some_and(|k| k.eq_ignore_ascii_case("STATUS")) {
-                continue;
-            }
-            let _name = t.next_value()?;
-            let Some(Value::List(items)) = t.next_value()? else {
-                return Err(ImapError::protocol("STATUS without items"));
-            };
-            let mut s = Status::default();
-            for pair in items.chunks(2) {
-                if let [Value::Atom(k), Value::Number(n)] = pair {
-                    let n = *n as u32;
-                    match k.to_ascii_uppercase().as_str() {
-                        "MESSAGES" => s.messages = Some(n),
-                        "UIDNEXT" => s.uid_next = Some(n),
-                        "UIDVALIDITY" => s.uid_validity = Some(n),
-                        _ => {}
-                    }
-                }
-            }
-            if s.messages.is_none() {
-                return Err(ImapError::Inconsistent { detail: "STATUS did not report MESSAGES".into() });
-            }
-            return Ok(s);
+        parse_status(&untagged)
+    }
+
+    /// STATUS of many folders in one round trip: every command is sent, then every answer read (pipelining,
+    /// RFC 3501 §5.5). Answers come back in the order of `wires`.
+    pub async fn status_many(&mut self, wires: &[String]) -> Result<Vec<Status>, ImapError> {
+        let mut tags = Vec::with_capacity(wires.len());
+        let mut batch = String::new();
+        for w in wires {
+            let tag = self.tag();
+            batch.push_str(&format!("{tag} STATUS {} (MESSAGES UIDNEXT UIDVALIDITY)\r\n", quote(w)));
+            tags.push(tag);
         }
-        Err(ImapError::Inconsistent { detail: "STATUS returned no STATUS response".into() })
+        self.write(batch.as_bytes()).await?;
+        let mut out = Vec::with_capacity(wires.len());
+        for tag in &tags {
+            let (untagged, _) = self.finish(tag, "STATUS").await?;
+            out.push(parse_status(&untagged)?);
+        }
+        Ok(out)
     }
 
     /// Create a folder; one that already exists is fine.

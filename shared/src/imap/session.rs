@@ -42,6 +42,8 @@ pub struct Session {
     pub(crate) writer: BufWriter<WriteHalf<Box<dyn Stream>>>,
     next_tag: u32,
     capabilities: BTreeSet<String>,
+    /// Set whenever a CAPABILITY response or response code arrives (so a login can skip asking again).
+    pub(crate) capabilities_seen: bool,
     pub(crate) timeout: Duration,
     pub(crate) limits: ReadLimits,
     pub(crate) selected: Option<Selected>,
@@ -56,6 +58,7 @@ impl Session {
             writer: BufWriter::with_capacity(256 * 1024, w),
             next_tag: 0,
             capabilities: BTreeSet::new(),
+            capabilities_seen: false,
             timeout,
             limits: ReadLimits::default(),
             selected: None,
@@ -79,6 +82,7 @@ impl Session {
             writer: BufWriter::with_capacity(256 * 1024, w),
             next_tag: 1000,
             capabilities: BTreeSet::new(),
+            capabilities_seen: false,
             timeout,
             limits: ReadLimits::default(),
             selected: None,
@@ -149,6 +153,7 @@ impl Session {
         let upper = code.to_ascii_uppercase();
         if let Some(caps) = upper.strip_prefix("CAPABILITY ") {
             self.capabilities = caps.split_whitespace().map(str::to_string).collect();
+            self.capabilities_seen = true;
         }
         if let Some(sel) = self.selected.as_mut() {
             if let Some(n) = code_number(code, "UIDVALIDITY") {
@@ -259,6 +264,7 @@ fn classify(s: &mut Session, buf: Vec<u8>) -> Result<Resp, ImapError> {
                 "CAPABILITY" => {
                     let rest = t.rest();
                     s.capabilities = rest.split_whitespace().map(|c| c.to_ascii_uppercase()).collect();
+                    s.capabilities_seen = true;
                 }
                 _ => {}
             },
