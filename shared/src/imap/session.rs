@@ -50,19 +50,23 @@ pub struct Session {
 }
 
 impl Session {
-    /// Read the greeting on a fresh stream; `Bye` if the server refuses the connection.
-    pub async fn start(stream: Box<dyn Stream>, timeout: Duration) -> Result<Self, ImapError> {
+    fn new(stream: Box<dyn Stream>, timeout: Duration, first_tag: u32) -> Self {
         let (r, w) = tokio::io::split(stream);
-        let mut s = Session {
+        Session {
             reader: BufReader::with_capacity(64 * 1024, r),
             writer: BufWriter::with_capacity(256 * 1024, w),
-            next_tag: 0,
+            next_tag: first_tag,
             capabilities: BTreeSet::new(),
             capabilities_seen: false,
             timeout,
             limits: ReadLimits::default(),
             selected: None,
-        };
+        }
+    }
+
+    /// Read the greeting on a fresh stream; `Bye` if the server refuses the connection.
+    pub async fn start(stream: Box<dyn Stream>, timeout: Duration) -> Result<Self, ImapError> {
+        let mut s = Session::new(stream, timeout, 0);
         let Resp::Untagged(greeting) = s.next().await? else { return Err(ImapError::protocol("no greeting")) };
         let mut t = Tokens::new(&greeting, 2);
         let status = t.next_value()?.and_then(|v| v.text(&greeting)).unwrap_or_default().to_ascii_uppercase();
@@ -76,17 +80,7 @@ impl Session {
 
     /// Continue on a stream that has no greeting of its own (after STARTTLS).
     pub(crate) fn resume(stream: Box<dyn Stream>, timeout: Duration) -> Self {
-        let (r, w) = tokio::io::split(stream);
-        Session {
-            reader: BufReader::with_capacity(64 * 1024, r),
-            writer: BufWriter::with_capacity(256 * 1024, w),
-            next_tag: 1000,
-            capabilities: BTreeSet::new(),
-            capabilities_seen: false,
-            timeout,
-            limits: ReadLimits::default(),
-            selected: None,
-        }
+        Session::new(stream, timeout, 1000)
     }
 
     /// Take the raw stream back (for STARTTLS). Bytes already buffered after the server's OK would be an
