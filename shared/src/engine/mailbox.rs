@@ -115,22 +115,42 @@ pub async fn sync_mailbox(
 ) -> Result<MailboxReport, EngineError> {
     let err = |source| EngineError::Imap { folder: String::new(), source };
     // Both sides at once; these connections then serve the first worker.
-    let (src, dst) = tokio::join!(imap::open(&cfg.source, &cfg.source_login), imap::open(&cfg.dest, &cfg.dest_login));
-    let (mut src, mut dst) = (src.map_err(err)?, dst.map_err(err)?);
-    let (source_listing, dest_listing) = (listing(&mut src).await.map_err(err)?, listing(&mut dst).await.map_err(err)?);
-    let p = plan(&source_listing, &dest_listing, &cfg.filters);
-    apply(&mut dst, &p, &dest_listing).await.map_err(err)?;
-    let workers_wanted = pool_size(&mut src, &p, cfg, checkpoints.as_ref()).await.map_err(|e| match e {
-        PoolError::Imap(source) => EngineError::Imap { folder: String::new(), source },
-        PoolError::Port(source) => EngineError::Checkpoint { folder: String::new(), source },
-    })?;
+    // Plan on one pair of connections while the other workers' pairs connect (logins are the slow part of a
+    // short delta pass); spares the pending work does not need are closed again.
+    let pair = || async {
+        let (s, d) = tokio::join!(imap::open(&cfg.source, &cfg.source_login), imap::open(&cfg.dest, &cfg.dest_login));
+        Some((s.ok()?, d.ok()?))
+    };
+    let planning = async {
+        let (src, dst) =
+            tokio::join!(imap::open(&cfg.source, &cfg.source_login), imap::open(&cfg.dest, &cfg.dest_login));
+        let (mut src, mut dst) = (src.map_err(err)?, dst.map_err(err)?);
+        let (source_listing, dest_listing) =
+            (listing(&mut src).await.map_err(err)?, listing(&mut dst).await.map_err(err)?);
+        let p = plan(&source_listing, &dest_listing, &cfg.filters);
+        apply(&mut dst, &p, &dest_listing).await.map_err(err)?;
+        let wanted = pool_size(&mut src, &p, cfg, checkpoints.as_ref()).await.map_err(|e| match e {
+            PoolError::Imap(source) => EngineError::Imap { folder: String::new(), source },
+            PoolError::Port(source) => EngineError::Checkpoint { folder: String::new(), source },
+        })?;
+        Ok::<_, EngineError>((p, wanted, src, dst))
+    };
+    let (planned, spares) = tokio::join!(planning, futures::future::join_all((1..cfg.parallel.max(1)).map(|_| pair())));
+    let (p, workers_wanted, src, dst) = planned?;
+    let mut spares: Vec<Option<(Session, Session)>> = spares;
+    while spares.len() > workers_wanted.saturating_sub(1) {
+        if let Some(Some((s, d))) = spares.pop() {
+            s.logout().await;
+            d.logout().await;
+        }
+    }
     let mut first_conns = Some((src, dst));
 
     let queue = Arc::new(Mutex::new(p.folders.clone().into_iter().rev().collect::<Vec<_>>()));
     let results = Arc::new(Mutex::new((Vec::new(), Vec::new())));
     let workers = (0..workers_wanted).map(|i| {
         let (queue, results, checkpoints, progress) = (queue.clone(), results.clone(), checkpoints.clone(), progress.clone());
-        let reuse = if i == 0 { first_conns.take() } else { None };
+        let reuse = if i == 0 { first_conns.take() } else { spares.get_mut(i - 1).and_then(Option::take) };
         async move {
             // Each worker keeps its pair of connections across folders; a failure drops them and the next attempt
             // reconnects.
