@@ -90,20 +90,31 @@ fn keep_flag(f: &str) -> bool {
     !f.eq_ignore_ascii_case("\\Recent")
 }
 
+/// One folder to copy: its checkpoint key, where it goes, and whether the caller already knows it has new mail
+/// (which skips the cheap "nothing new" check).
+#[derive(Clone, Copy, Debug)]
+pub struct FolderTask<'a> {
+    pub key: &'a FolderKey,
+    pub plan: &'a FolderPlan,
+    pub known_changed: bool,
+}
+
 /// Copy one planned folder. `src` and `dst` are logged-in sessions; the source is opened read-only.
 pub async fn copy_folder(
     src: &mut Session,
     dst: &mut Session,
     checkpoints: &dyn Checkpoints,
-    key: &FolderKey,
-    plan: &FolderPlan,
+    task: &FolderTask<'_>,
     settings: &CopySettings,
     progress: &(dyn Fn(Progress<'_>) + Send + Sync),
 ) -> Result<FolderReport, EngineError> {
+    let (key, plan) = (task.key, task.plan);
     let path = plan.path.clone();
     let imap = |source: ImapError| EngineError::Imap { folder: plan.path.clone(), source };
     let port = |source: PortError| EngineError::Checkpoint { folder: plan.path.clone(), source };
-    if let Some(report) = unchanged(src, dst, checkpoints, key, plan).await? {
+    if !task.known_changed
+        && let Some(report) = unchanged(src, dst, checkpoints, key, plan).await?
+    {
         return Ok(report);
     }
     let claim = checkpoints.acquire(key, &settings.owner, settings.lease_ttl).await.map_err(port)?;

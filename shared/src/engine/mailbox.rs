@@ -3,11 +3,12 @@
 //! connections with back-off, resuming from its checkpoint.
 
 use super::EngineError;
-use super::folder::{CopySettings, FolderReport, Progress, copy_folder};
+use super::folder::{CopySettings, FolderReport, FolderTask, Progress, copy_folder};
 use crate::imap::plan::{Filters, Listing, Plan, plan};
 use crate::imap::{self, Endpoint, ImapError, Login, Session};
 use crate::model::{FolderKey, JobId};
 use crate::ports::Checkpoints;
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -80,19 +81,20 @@ enum PoolError {
 /// How many workers the pending work deserves: one per folder with new UIDs (source STATUS against the
 /// checkpoint), at least one, at most `parallel`. Every changed folder ends in a commit (and fsync) on the
 /// destination, which parallel workers overlap; an unchanged folder costs two STATUS commands, not a login.
+/// Also returns the folders found changed, which then skip their own "nothing new" check.
 async fn pool_size(
     src: &mut Session,
     p: &Plan,
     cfg: &MailboxSync,
     checkpoints: &dyn Checkpoints,
-) -> Result<usize, PoolError> {
+) -> Result<(usize, BTreeSet<String>), PoolError> {
     let max = cfg.parallel.max(1).min(p.folders.len().max(1));
     if max == 1 {
-        return Ok(1);
+        return Ok((1, BTreeSet::new()));
     }
     let wires: Vec<String> = p.folders.iter().map(|f| f.source_wire.clone()).collect();
     let statuses = src.status_many(&wires).await.map_err(PoolError::Imap)?;
-    let mut changed = 0usize;
+    let mut changed = BTreeSet::new();
     for (f, st) in p.folders.iter().zip(statuses) {
         let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: f.path.clone() };
         let cp = checkpoints.load(&key).await.map_err(PoolError::Port)?;
@@ -101,10 +103,10 @@ async fn pool_size(
             .and_then(|c| c.last_uid)
             .map_or(0, |u| u.get());
         if st.uid_next.unwrap_or(0) > done.saturating_add(1) {
-            changed += 1;
+            changed.insert(f.path.clone());
         }
     }
-    Ok(changed.clamp(1, max))
+    Ok((changed.len().clamp(1, max), changed))
 }
 
 /// Plan, create, and copy every folder. Folder failures are collected, not fatal to the others.
@@ -136,7 +138,8 @@ pub async fn sync_mailbox(
         Ok::<_, EngineError>((p, wanted, src, dst))
     };
     let (planned, spares) = tokio::join!(planning, futures::future::join_all((1..cfg.parallel.max(1)).map(|_| pair())));
-    let (p, workers_wanted, src, dst) = planned?;
+    let (p, (workers_wanted, changed), src, dst) = planned?;
+    let changed = Arc::new(changed);
     let mut spares: Vec<Option<(Session, Session)>> = spares;
     while spares.len() > workers_wanted.saturating_sub(1) {
         if let Some(Some((s, d))) = spares.pop() {
@@ -150,6 +153,7 @@ pub async fn sync_mailbox(
     let results = Arc::new(Mutex::new((Vec::new(), Vec::new())));
     let workers = (0..workers_wanted).map(|i| {
         let (queue, results, checkpoints, progress) = (queue.clone(), results.clone(), checkpoints.clone(), progress.clone());
+        let changed = changed.clone();
         let reuse = if i == 0 { first_conns.take() } else { spares.get_mut(i - 1).and_then(Option::take) };
         async move {
             // Each worker keeps its pair of connections across folders; a failure drops them and the next attempt
@@ -171,7 +175,8 @@ pub async fn sync_mailbox(
                             conns = Some((src, dst));
                         }
                         let (src, dst) = conns.as_mut().expect("connected");
-                        copy_folder(src, dst, checkpoints.as_ref(), &key, &folder, &cfg.settings, progress.as_ref()).await
+                        let task = FolderTask { key: &key, plan: &folder, known_changed: changed.contains(&folder.path) };
+                        copy_folder(src, dst, checkpoints.as_ref(), &task, &cfg.settings, progress.as_ref()).await
                     }
                     .await;
                     match result {

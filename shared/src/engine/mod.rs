@@ -22,5 +22,5 @@ mod source;
 
 pub use error::EngineError;
 pub use folder::Progress;
-pub use folder::{CopySettings, FolderOutcome, FolderReport, SkippedMessage, copy_folder};
+pub use folder::{CopySettings, FolderOutcome, FolderReport, FolderTask, SkippedMessage, copy_folder};
 pub use mailbox::{MailboxReport, MailboxSync, plan_mailbox, sync_mailbox};
