@@ -122,6 +122,12 @@ impl Spec {
     }
 }
 
+impl From<GenMessage> for OutMessage {
+    fn from(m: GenMessage) -> Self {
+        OutMessage { flags: m.flags, internal_date: Some(m.internal_date), body: m.body }
+    }
+}
+
 fn zone_secs(z: &str) -> i32 {
     let sign = if z.starts_with('-') { -1 } else { 1 };
     let h: i32 = z[1..3].parse().unwrap();
@@ -134,16 +140,20 @@ pub fn server_name(path: &str, prefix: &str, delimiter: char) -> String {
     if path == "INBOX" { path.to_string() } else { format!("{prefix}{}", path.replace('/', &delimiter.to_string())) }
 }
 
-/// Log in to a local plain-text test server.
-pub async fn login(port: u16, user: &str, password: &str) -> Session {
-    let ep = Endpoint {
+/// A local plain-text test server's endpoint.
+pub fn plain_endpoint(port: u16) -> Endpoint {
+    Endpoint {
         host: "127.0.0.1".into(),
         port,
         security: Security::Plain,
         ca_file: None,
         timeout: Duration::from_secs(60),
-    };
-    imap::open(&ep, &Login::Password { user: user.into(), password: Secret::new(password.into()) })
+    }
+}
+
+/// Log in to a local plain-text test server.
+pub async fn login(port: u16, user: &str, password: &str) -> Session {
+    imap::open(&plain_endpoint(port), &Login::Password { user: user.into(), password: Secret::new(password.into()) })
         .await
         .expect("login to the test server")
 }
@@ -162,7 +172,7 @@ pub async fn fill(s: &mut Session, spec: &Spec, range: std::ops::Range<usize>) -
         for i in range.start.min(count)..range.end.min(count) {
             let m = spec.message(f, i);
             bytes += m.body.len();
-            batch.push(OutMessage { flags: m.flags, internal_date: Some(m.internal_date), body: m.body });
+            batch.push(m.into());
             if batch.len() >= 100 || bytes > 8 << 20 {
                 n += append(s, &wire, std::mem::take(&mut batch)).await;
                 bytes = 0;

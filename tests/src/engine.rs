@@ -4,18 +4,11 @@ use crate::dovecot::Dovecot;
 use mailferry::engine::{CopySettings, MailboxSync};
 use mailferry::imap::plan::Filters;
 use mailferry::imap::{Endpoint, Login};
-use mailferry::model::{JobId, Secret, Security};
-use std::time::Duration;
+use mailferry::model::{JobId, Secret};
 
 /// A plain-text endpoint on a test server.
 pub fn endpoint(d: &Dovecot) -> Endpoint {
-    Endpoint {
-        host: "127.0.0.1".into(),
-        port: d.port,
-        security: Security::Plain,
-        ca_file: None,
-        timeout: Duration::from_secs(30),
-    }
+    crate::corpus::plain_endpoint(d.port)
 }
 
 /// user1 → user1 between two servers, checkpoints under a fresh job.

@@ -31,12 +31,7 @@ async fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
     let mut added = 0usize;
     let mut add = async |n: usize| {
         let mut s = corpus::login(src.port, "user1@example.test", "pass").await;
-        let batch: Vec<OutMessage> = (added..added + n)
-            .map(|i| {
-                let m = spec.message(0, i);
-                OutMessage { flags: m.flags, internal_date: Some(m.internal_date), body: m.body }
-            })
-            .collect();
+        let batch: Vec<OutMessage> = (added..added + n).map(|i| spec.message(0, i).into()).collect();
         for chunk in batch.chunks(250) {
             s.append_all("INBOX", chunk).await.unwrap();
         }

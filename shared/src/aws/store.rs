@@ -83,9 +83,10 @@ impl JobStore for DynamoStore {
         };
         let data = text(&item, "data").ok_or_else(|| PortError::corrupt("job", "no data attribute"))?;
         let mut job: Job = serde_json::from_str(data).map_err(|e| PortError::corrupt("job", e))?;
-        let status = text(&item, "status").unwrap_or_default().to_string();
-        job.status = serde_json::from_value(serde_json::Value::String(status))
-            .map_err(|e| PortError::corrupt("job status", e))?;
+        job.status = text(&item, "status")
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e: String| PortError::corrupt("job status", e))?;
         Ok(Some(job))
     }
 
@@ -174,16 +175,5 @@ impl JobStore for DynamoStore {
             }
         }
         Ok(out)
-    }
-
-    async fn purge_credentials(&self, job: &JobId) -> Result<usize, PortError> {
-        let mut changed = Vec::new();
-        for mut m in self.mailboxes(job).await? {
-            if m.sealed_credentials.take().is_some() {
-                changed.push(m);
-            }
-        }
-        self.put_mailboxes(&changed).await?;
-        Ok(changed.len())
     }
 }

@@ -64,6 +64,11 @@ pub enum FileKind {
 }
 
 impl FileKind {
+    /// Rows before the data: the header, except in imapsync's headerless batch files.
+    pub fn header_rows(self) -> usize {
+        usize::from(self != FileKind::Imapsync)
+    }
+
     /// Whether files of this kind import accounts or migrate mail.
     pub fn purpose(self) -> Purpose {
         match self {
@@ -199,9 +204,9 @@ pub fn validate(bytes: &[u8], options: &Options) -> Result<Validation, FileError
             None
         }
         Some(kind) => {
-            let data_rows = table.rows.len() - usize::from(kind != FileKind::Imapsync);
+            let data_rows = table.rows.len() - kind.header_rows();
             if data_rows > options.limits.max_rows {
-                let line = table.rows[options.limits.max_rows + usize::from(kind != FileKind::Imapsync)].line;
+                let line = table.rows[options.limits.max_rows + kind.header_rows()].line;
                 problems.push(Problem::row_error(
                     line,
                     format!(
@@ -217,7 +222,7 @@ pub fn validate(bytes: &[u8], options: &Options) -> Result<Validation, FileError
             }
         }
     };
-    if table.rows.len() <= usize::from(kind.is_some_and(|k| k != FileKind::Imapsync)) && kind.is_some() {
+    if kind.is_some_and(|k| table.rows.len() <= k.header_rows()) {
         problems.push(Problem::row_error(table.rows.first().map_or(1, |r| r.line), "the file has no data rows"));
     }
     problems.sort_by_key(|p| (p.line, p.severity));

@@ -53,8 +53,7 @@ impl JobStore for SqliteStore {
             .await?;
         row.map(|(status, data)| {
             let mut job: Job = serde_json::from_str(&data).map_err(|e| PortError::corrupt("job", e))?;
-            job.status = serde_json::from_value(serde_json::Value::String(status))
-                .map_err(|e| PortError::corrupt("job status", e))?;
+            job.status = status.parse().map_err(|e: String| PortError::corrupt("job status", e))?;
             Ok(job)
         })
         .transpose()
@@ -110,18 +109,5 @@ impl JobStore for SqliteStore {
             })
             .await?;
         rows.iter().map(|d| serde_json::from_str(d).map_err(|e| PortError::corrupt("mailbox", e))).collect()
-    }
-
-    async fn purge_credentials(&self, job: &JobId) -> Result<usize, PortError> {
-        let mut purged = 0;
-        let mut changed = Vec::new();
-        for mut m in self.mailboxes(job).await? {
-            if m.sealed_credentials.take().is_some() {
-                purged += 1;
-                changed.push(m);
-            }
-        }
-        self.put_mailboxes(&changed).await?;
-        Ok(purged)
     }
 }

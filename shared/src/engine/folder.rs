@@ -198,23 +198,25 @@ pub async fn copy_folder(
                 lease_until = Instant::now() + settings.lease_ttl;
             }
             let (Some(first), Some(last)) = (batch_first(&batch), batch_last(&batch)) else { continue };
-            // The first batch reuses the STATUS taken when the folder was opened (a lower, older UIDNEXT only
-            // widens a resume's comparison, never narrows it); later batches ask again.
-            let dest_next = match first_dest_next.take() {
-                Some(n) => n,
-                None => dst.status(&plan.dest_wire).await.map_err(imap)?.uid_next.unwrap_or(1),
-            };
             cp.open_batch = Some(match window {
                 Some((from, until)) if cp.last_uid.is_none_or(|done| done < until) => {
                     OpenBatch { dest_uid_next: from, first, last: until.max(last) }
                 }
-                _ => OpenBatch { dest_uid_next: dest_next, first, last },
+                _ => {
+                    // The first batch reuses the STATUS taken when the folder was opened (a lower, older UIDNEXT
+                    // only widens a resume's comparison, never narrows it); later batches ask again.
+                    let dest_next = match first_dest_next.take() {
+                        Some(n) => n,
+                        None => dst.status(&plan.dest_wire).await.map_err(imap)?.uid_next.unwrap_or(1),
+                    };
+                    OpenBatch { dest_uid_next: dest_next, first, last }
+                }
             });
             checkpoints.save(key, fence, &cp).await.map_err(port)?;
             let skipped_before = report.skipped.len();
             let mut out = Vec::with_capacity(batch.messages.len());
             let mut sent = Vec::with_capacity(batch.messages.len());
-            for (meta, body) in batch.messages {
+            for (mut meta, body) in batch.messages {
                 if meta.uid.get() <= check_until && present.take(&fingerprint(&body)) {
                     report.already_present += 1;
                     continue;
@@ -227,8 +229,9 @@ pub async fn copy_folder(
                     ));
                     continue;
                 }
-                let flags = meta.flags.iter().filter(|f| keep_flag(f)).cloned().collect();
-                out.push(OutMessage { flags, internal_date: Some(meta.internal_date.clone()), body });
+                // Flags and date move into the message; `sent` keeps the UID and size for reports.
+                let flags = std::mem::take(&mut meta.flags).into_iter().filter(|f| keep_flag(f)).collect();
+                out.push(OutMessage { flags, internal_date: Some(std::mem::take(&mut meta.internal_date)), body });
                 sent.push(meta);
             }
             let outcomes = if out.is_empty() {
@@ -276,13 +279,10 @@ pub async fn copy_folder(
 
     report.source_messages = src.selected().map_or(exists, |s| s.exists);
     report.dest_messages = dst.status(&plan.dest_wire).await.map_err(imap)?.messages.unwrap_or(0);
-    let expected = u64::from(report.source_messages).saturating_sub(cp.skipped);
-    report.outcome = if !finished {
-        FolderOutcome::MoreToDo
-    } else if u64::from(report.dest_messages) < expected {
-        FolderOutcome::Differs { missing: expected - u64::from(report.dest_messages) }
+    report.outcome = if finished {
+        compare_counts(report.source_messages, report.dest_messages, cp.skipped)
     } else {
-        FolderOutcome::Done
+        FolderOutcome::MoreToDo
     };
     tracing::info!(folder = %path, copied = report.copied, skipped = report.skipped.len(), source = report.source_messages, dest = report.dest_messages, outcome = ?report.outcome, "folder finished");
     Ok(report)
@@ -326,12 +326,7 @@ async fn unchanged(
     }
     let source_messages = st.messages.unwrap_or(0);
     let dest_messages = dst.status(&plan.dest_wire).await.map_err(imap)?.messages.unwrap_or(0);
-    let expected = u64::from(source_messages).saturating_sub(cp.skipped);
-    let outcome = if u64::from(dest_messages) < expected {
-        FolderOutcome::Differs { missing: expected - u64::from(dest_messages) }
-    } else {
-        FolderOutcome::Done
-    };
+    let outcome = compare_counts(source_messages, dest_messages, cp.skipped);
     Ok(Some(FolderReport {
         path: plan.path.clone(),
         copied: 0,
@@ -343,6 +338,17 @@ async fn unchanged(
         dest_messages,
         outcome,
     }))
+}
+
+/// The end-of-folder check: the destination must hold at least the source's messages minus those skipped
+/// (more is fine: merged folders, mail delivered to the new server after the MX change).
+fn compare_counts(source: u32, dest: u32, skipped: u64) -> FolderOutcome {
+    let expected = u64::from(source).saturating_sub(skipped);
+    if u64::from(dest) < expected {
+        FolderOutcome::Differs { missing: expected - u64::from(dest) }
+    } else {
+        FolderOutcome::Done
+    }
 }
 
 fn skip(folder: &str, meta: &crate::imap::MessageMeta, reason: String) -> SkippedMessage {

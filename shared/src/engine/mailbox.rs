@@ -45,12 +45,29 @@ async fn listing(s: &mut Session) -> Result<Listing, ImapError> {
     Ok(Listing { prefix, delimiter, entries, subscribed })
 }
 
+/// Log in to both sides at once.
+async fn connect(cfg: &MailboxSync) -> Result<(Session, Session), ImapError> {
+    let (src, dst) = tokio::join!(imap::open(&cfg.source, &cfg.source_login), imap::open(&cfg.dest, &cfg.dest_login));
+    Ok((src?, dst?))
+}
+
+/// A mailbox-level failure (not tied to one folder).
+fn mailbox_error(source: ImapError) -> EngineError {
+    EngineError::Imap { folder: String::new(), source }
+}
+
+/// Connect, list both sides and plan; the connections and the destination's listing are handed back.
+async fn open_and_plan(cfg: &MailboxSync) -> Result<(Session, Session, Listing, Plan), EngineError> {
+    let (mut src, mut dst) = connect(cfg).await.map_err(mailbox_error)?;
+    let source_listing = listing(&mut src).await.map_err(mailbox_error)?;
+    let dest_listing = listing(&mut dst).await.map_err(mailbox_error)?;
+    let p = plan(&source_listing, &dest_listing, &cfg.filters);
+    Ok((src, dst, dest_listing, p))
+}
+
 /// List both sides and plan (nothing is changed): the dry run.
 pub async fn plan_mailbox(cfg: &MailboxSync) -> Result<Plan, EngineError> {
-    let err = |source| EngineError::Imap { folder: String::new(), source };
-    let mut src = imap::open(&cfg.source, &cfg.source_login).await.map_err(err)?;
-    let mut dst = imap::open(&cfg.dest, &cfg.dest_login).await.map_err(err)?;
-    let p = plan(&listing(&mut src).await.map_err(err)?, &listing(&mut dst).await.map_err(err)?, &cfg.filters);
+    let (src, dst, _, p) = open_and_plan(cfg).await?;
     src.logout().await;
     dst.logout().await;
     Ok(p)
@@ -73,11 +90,6 @@ async fn apply(dst: &mut Session, p: &Plan, dest: &Listing) -> Result<(), ImapEr
     Ok(())
 }
 
-enum PoolError {
-    Imap(ImapError),
-    Port(crate::ports::PortError),
-}
-
 /// How many workers the pending work deserves: one per folder with new UIDs (source STATUS against the
 /// checkpoint), at least one, at most `parallel`. Every changed folder ends in a commit (and fsync) on the
 /// destination, which parallel workers overlap; an unchanged folder costs two STATUS commands, not a login.
@@ -87,17 +99,20 @@ async fn pool_size(
     p: &Plan,
     cfg: &MailboxSync,
     checkpoints: &dyn Checkpoints,
-) -> Result<(usize, BTreeSet<String>), PoolError> {
+) -> Result<(usize, BTreeSet<String>), EngineError> {
     let max = cfg.parallel.max(1).min(p.folders.len().max(1));
     if max == 1 {
         return Ok((1, BTreeSet::new()));
     }
     let wires: Vec<String> = p.folders.iter().map(|f| f.source_wire.clone()).collect();
-    let statuses = src.status_many(&wires).await.map_err(PoolError::Imap)?;
+    let statuses = src.status_many(&wires).await.map_err(mailbox_error)?;
     let mut changed = BTreeSet::new();
     for (f, st) in p.folders.iter().zip(statuses) {
         let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: f.path.clone() };
-        let cp = checkpoints.load(&key).await.map_err(PoolError::Port)?;
+        let cp = checkpoints
+            .load(&key)
+            .await
+            .map_err(|source| EngineError::Checkpoint { folder: f.path.clone(), source })?;
         let done = cp
             .filter(|c| c.uid_validity.map(|v| v.get()) == st.uid_validity)
             .and_then(|c| c.last_uid)
@@ -115,29 +130,17 @@ pub async fn sync_mailbox(
     checkpoints: Arc<dyn Checkpoints>,
     progress: Arc<dyn Fn(Progress<'_>) + Send + Sync>,
 ) -> Result<MailboxReport, EngineError> {
-    let err = |source| EngineError::Imap { folder: String::new(), source };
-    // Both sides at once; these connections then serve the first worker.
     // Plan on one pair of connections while the other workers' pairs connect (logins are the slow part of a
     // short delta pass); spares the pending work does not need are closed again.
-    let pair = || async {
-        let (s, d) = tokio::join!(imap::open(&cfg.source, &cfg.source_login), imap::open(&cfg.dest, &cfg.dest_login));
-        Some((s.ok()?, d.ok()?))
-    };
     let planning = async {
-        let (src, dst) =
-            tokio::join!(imap::open(&cfg.source, &cfg.source_login), imap::open(&cfg.dest, &cfg.dest_login));
-        let (mut src, mut dst) = (src.map_err(err)?, dst.map_err(err)?);
-        let (source_listing, dest_listing) =
-            (listing(&mut src).await.map_err(err)?, listing(&mut dst).await.map_err(err)?);
-        let p = plan(&source_listing, &dest_listing, &cfg.filters);
-        apply(&mut dst, &p, &dest_listing).await.map_err(err)?;
-        let wanted = pool_size(&mut src, &p, cfg, checkpoints.as_ref()).await.map_err(|e| match e {
-            PoolError::Imap(source) => EngineError::Imap { folder: String::new(), source },
-            PoolError::Port(source) => EngineError::Checkpoint { folder: String::new(), source },
-        })?;
+        let (mut src, mut dst, dest_listing, p) = open_and_plan(cfg).await?;
+        apply(&mut dst, &p, &dest_listing).await.map_err(mailbox_error)?;
+        let wanted = pool_size(&mut src, &p, cfg, checkpoints.as_ref()).await?;
         Ok::<_, EngineError>((p, wanted, src, dst))
     };
-    let (planned, spares) = tokio::join!(planning, futures::future::join_all((1..cfg.parallel.max(1)).map(|_| pair())));
+    let spare = || async { connect(cfg).await.ok() };
+    let (planned, spares) =
+        tokio::join!(planning, futures::future::join_all((1..cfg.parallel.max(1)).map(|_| spare())));
     let (p, (workers_wanted, changed), src, dst) = planned?;
     let changed = Arc::new(changed);
     let mut spares: Vec<Option<(Session, Session)>> = spares;
@@ -170,9 +173,7 @@ pub async fn sync_mailbox(
                     attempt += 1;
                     let result = async {
                         if conns.is_none() {
-                            let src = imap::open(&cfg.source, &cfg.source_login).await.map_err(imap_err)?;
-                            let dst = imap::open(&cfg.dest, &cfg.dest_login).await.map_err(imap_err)?;
-                            conns = Some((src, dst));
+                            conns = Some(connect(cfg).await.map_err(imap_err)?);
                         }
                         let (src, dst) = conns.as_mut().expect("connected");
                         let task = FolderTask { key: &key, plan: &folder, known_changed: changed.contains(&folder.path) };

@@ -112,23 +112,6 @@ impl Session {
         }
         Ok(outcomes.into_iter().flatten().collect())
     }
-
-    /// Write parts into the send buffer; `flush` pushes everything out.
-    async fn write_parts(&mut self, parts: &[&[u8]], flush: bool) -> Result<(), ImapError> {
-        let secs = self.timeout.as_secs();
-        let timeout = self.timeout;
-        let writer = &mut self.writer;
-        tokio::time::timeout(timeout, async {
-            use tokio::io::AsyncWriteExt;
-            for p in parts {
-                writer.write_all(p).await?;
-            }
-            if flush { writer.flush().await } else { Ok(()) }
-        })
-        .await
-        .map_err(|_| ImapError::Timeout { op: "send message", secs })?
-        .map_err(ImapError::io("send message"))
-    }
 }
 
 /// Record the completion of one APPEND by its tag.

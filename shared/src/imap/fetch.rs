@@ -4,7 +4,7 @@
 
 use super::ImapError;
 use super::parse::{Tokens, Value, fetch, take_range};
-use super::session::{Resp, Session};
+use super::session::{Resp, Session, completion};
 use crate::model::Uid;
 
 /// What the metadata pass knows of a message.
@@ -123,11 +123,7 @@ impl Session {
                     return Ok(Some(FetchedBody { uid, body: take_range(buf, range) }));
                 }
                 Resp::Tagged { tag: t, status, code, text } if t == tag => {
-                    return match status.as_str() {
-                        "OK" => Ok(None),
-                        "NO" => Err(ImapError::No { command: "UID FETCH", text, code }),
-                        _ => Err(ImapError::Bad { command: "UID FETCH", text }),
-                    };
+                    return completion("UID FETCH", &status, code, text).map(|_| None);
                 }
                 Resp::Tagged { tag: t, .. } => {
                     return Err(ImapError::protocol(format!("completion for unknown tag {t} during UID FETCH")));

@@ -118,15 +118,24 @@ impl Session {
         format!("m{}", self.next_tag)
     }
 
+    /// Send bytes now.
     pub(crate) async fn write(&mut self, bytes: &[u8]) -> Result<(), ImapError> {
+        self.write_parts(&[bytes], true).await
+    }
+
+    /// Write parts into the send buffer (a whole APPEND window can go out with one flush); `flush` sends.
+    pub(crate) async fn write_parts(&mut self, parts: &[&[u8]], flush: bool) -> Result<(), ImapError> {
         let secs = self.timeout.as_secs();
+        let writer = &mut self.writer;
         tokio::time::timeout(self.timeout, async {
-            self.writer.write_all(bytes).await?;
-            self.writer.flush().await
+            for p in parts {
+                writer.write_all(p).await?;
+            }
+            if flush { writer.flush().await } else { Ok(()) }
         })
         .await
-        .map_err(|_| ImapError::Timeout { op: "send command", secs })?
-        .map_err(ImapError::io("send command"))
+        .map_err(|_| ImapError::Timeout { op: "send", secs })?
+        .map_err(ImapError::io("send"))
     }
 
     /// Read and classify the next response, folding untagged state (EXISTS, codes, CAPABILITY) in.
@@ -192,15 +201,7 @@ impl Session {
                     return Err(ImapError::protocol(format!("an unexpected continuation request during {command}")));
                 }
                 Resp::Tagged { tag: t, status, code, text } if t == tag => {
-                    return match status.as_str() {
-                        "OK" => Ok((untagged, code)),
-                        "NO" => Err(ImapError::No {
-                            command,
-                            text,
-                            code: code.map(|c| c.split_whitespace().next().unwrap_or("").to_string()),
-                        }),
-                        _ => Err(ImapError::Bad { command, text }),
-                    };
+                    return completion(command, &status, code, text).map(|code| (untagged, code));
                 }
                 Resp::Tagged { tag: t, .. } => {
                     return Err(ImapError::protocol(format!("a completion for unknown tag {t} during {command}")));
@@ -283,6 +284,25 @@ fn classify(s: &mut Session, buf: Vec<u8>) -> Result<Resp, ImapError> {
     let (code, text) = t.resp_text();
     s.note_code(code.as_deref());
     Ok(Resp::Tagged { tag, status, code, text })
+}
+
+/// What a command's tagged completion means: OK gives its response code; NO and BAD become errors naming the
+/// command (a NO keeps the code's first word, e.g. `UNAVAILABLE`, which decides whether a retry can help).
+pub(crate) fn completion(
+    command: &'static str,
+    status: &str,
+    code: Option<String>,
+    text: String,
+) -> Result<Option<String>, ImapError> {
+    match status {
+        "OK" => Ok(code),
+        "NO" => Err(ImapError::No {
+            command,
+            text,
+            code: code.map(|c| c.split_whitespace().next().unwrap_or("").to_string()),
+        }),
+        _ => Err(ImapError::Bad { command, text }),
+    }
 }
 
 /// An IMAP quoted string (RFC 3501 §4.3) for ASCII text without CR/LF; callers pass modified UTF-7 names.

@@ -64,6 +64,25 @@ impl JobStatus {
     }
 }
 
+impl std::str::FromStr for JobStatus {
+    type Err = String;
+
+    /// The inverse of [`JobStatus::as_str`].
+    fn from_str(s: &str) -> Result<Self, String> {
+        [
+            JobStatus::Validated,
+            JobStatus::Scheduled,
+            JobStatus::Running,
+            JobStatus::InitialDone,
+            JobStatus::Complete,
+            JobStatus::Failed,
+        ]
+        .into_iter()
+        .find(|j| j.as_str() == s)
+        .ok_or_else(|| format!("unknown job status {s:?}"))
+    }
+}
+
 impl fmt::Display for JobStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -24,6 +24,16 @@ pub trait JobStore: Send + Sync {
     /// A job's mailboxes, ordered by address.
     async fn mailboxes(&self, job: &JobId) -> Result<Vec<MailboxRecord>, PortError>;
 
-    /// Remove the sealed credentials of every mailbox of a job; returns how many held some.
-    async fn purge_credentials(&self, job: &JobId) -> Result<usize, PortError>;
+    /// Remove the sealed credentials of every mailbox of a job; returns how many held some. Written once here
+    /// on top of the two methods above, so every home purges the same way.
+    async fn purge_credentials(&self, job: &JobId) -> Result<usize, PortError> {
+        let mut changed = Vec::new();
+        for mut m in self.mailboxes(job).await? {
+            if m.sealed_credentials.take().is_some() {
+                changed.push(m);
+            }
+        }
+        self.put_mailboxes(&changed).await?;
+        Ok(changed.len())
+    }
 }

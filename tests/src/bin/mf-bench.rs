@@ -197,9 +197,7 @@ async fn main() {
     let (big_src, big_dst) = (Dovecot::start(), Dovecot::start());
     let mut s = corpus::login(big_src.port, "user1@example.test", "pass").await;
     let m = Spec { seed: 1, messages: 1, large: vec![40 << 20] }.message(0, 0);
-    s.append_all("INBOX", &[OutMessage { flags: m.flags, internal_date: Some(m.internal_date), body: m.body }])
-        .await
-        .unwrap();
+    s.append_all("INBOX", &[OutMessage::from(m)]).await.unwrap();
     s.logout().await;
     let (big_t, big_rss) = timed(mailferry(&bin, &big_src, &big_dst, &work.path().join("big.sqlite")));
     let big_ok = verify::compare(&digest(&big_src).await, &digest(&big_dst).await, |p| p.to_string()).is_empty();
