@@ -95,10 +95,11 @@ mod tests {
     #[test]
     fn round_trip_and_binding_to_context() {
         let key = random_key();
-        let s = seal_with(&key, &Secret::new("pw".into()), "job-1", vec![]).unwrap();
-        assert!(!s.0.contains("pw"));
+        let pw = "correct horse battery staple";
+        let s = seal_with(&key, &Secret::new(pw.into()), "job-1", vec![]).unwrap();
+        assert!(!s.0.contains(pw));
         let e = Envelope::from_sealed(&s, "job-1").unwrap();
-        assert_eq!(open_with(&key, &e, "job-1").unwrap().expose(), "pw");
+        assert_eq!(open_with(&key, &e, "job-1").unwrap().expose(), pw);
         assert!(matches!(open_with(&key, &e, "job-2"), Err(PortError::Tampered { .. })));
         assert!(matches!(Envelope::from_sealed(&Sealed("mf2.a.b.c".into()), "j"), Err(PortError::Tampered { .. })));
     }

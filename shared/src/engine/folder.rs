@@ -90,13 +90,16 @@ fn keep_flag(f: &str) -> bool {
     !f.eq_ignore_ascii_case("\\Recent")
 }
 
-/// One folder to copy: its checkpoint key, where it goes, and whether the caller already knows it has new mail
-/// (which skips the cheap "nothing new" check).
+/// One folder to copy: its checkpoint key and where it goes.
 #[derive(Clone, Copy, Debug)]
 pub struct FolderTask<'a> {
     pub key: &'a FolderKey,
     pub plan: &'a FolderPlan,
-    pub known_changed: bool,
+}
+
+/// The first UID after `last` (UID 1 when nothing was copied; `None` when `last` is the highest UID there is).
+fn next_uid(last: Option<Uid>) -> Option<Uid> {
+    last.map_or(Some(1), |u| u.get().checked_add(1)).and_then(Uid::new)
 }
 
 /// Copy one planned folder. `src` and `dst` are logged-in sessions; the source is opened read-only.
@@ -112,17 +115,21 @@ pub async fn copy_folder(
     let path = plan.path.clone();
     let imap = |source: ImapError| EngineError::Imap { folder: plan.path.clone(), source };
     let port = |source: PortError| EngineError::Checkpoint { folder: plan.path.clone(), source };
-    if !task.known_changed
-        && let Some(report) = unchanged(src, dst, checkpoints, key, plan).await?
-    {
-        return Ok(report);
-    }
     let claim = checkpoints.acquire(key, &settings.owner, settings.lease_ttl).await.map_err(port)?;
     let fence = claim.lease.fence;
     let mut lease_until = Instant::now() + settings.lease_ttl;
     let mut cp = claim.checkpoint;
-    let (sel, dest_status) = tokio::join!(src.open(&plan.source_wire, true), dst.status(&plan.dest_wire));
-    let (sel, dest_status) = (sel.map_err(imap)?, dest_status.map_err(imap)?);
+    // The source's metadata from the checkpoint on is fetched pipelined behind EXAMINE (one round trip); a
+    // UIDVALIDITY change found below asks again from UID 1.
+    let fetched_from = next_uid(cp.last_uid);
+    let opening = async {
+        match fetched_from {
+            Some(from) => src.examine_with_metadata(&plan.source_wire, from).await,
+            None => src.open(&plan.source_wire, true).await.map(|sel| (sel, Vec::new())),
+        }
+    };
+    let (opened, dest_status) = tokio::join!(opening, dst.status(&plan.dest_wire));
+    let ((sel, mut metas), dest_status) = (opened.map_err(imap)?, dest_status.map_err(imap)?);
     let validity = sel.uid_validity.and_then(crate::model::UidValidity::new);
 
     // Resume window: destination messages from UID `.0` on may be copies of source messages up to UID `.1`.
@@ -155,11 +162,13 @@ pub async fn copy_folder(
     cp.uid_validity = validity;
     cp.done = false;
 
-    let from = cp.last_uid.map_or(Some(1), |u| u.get().checked_add(1)).and_then(Uid::new);
-    let metas = match from {
-        Some(from) => src.metadata_from(from).await.map_err(imap)?,
-        None => Vec::new(),
-    };
+    let from = next_uid(cp.last_uid);
+    if from != fetched_from {
+        metas = match from {
+            Some(from) => src.metadata_from(from).await.map_err(imap)?,
+            None => Vec::new(),
+        };
+    }
     let exists = src.selected().map_or(0, |s| s.exists);
     if cp.last_uid.is_none() && metas.len() != exists as usize {
         return Err(imap(ImapError::Inconsistent {
@@ -304,45 +313,9 @@ async fn settle(dst: &mut Session, wire: &str) -> Result<(), ImapError> {
     }
 }
 
-/// The cheap path of a delta pass: when STATUS shows the same UIDVALIDITY and no UID above the checkpoint, the
-/// folder has nothing new; report it without opening it or taking its lease.
-async fn unchanged(
-    src: &mut Session,
-    dst: &mut Session,
-    checkpoints: &dyn Checkpoints,
-    key: &FolderKey,
-    plan: &FolderPlan,
-) -> Result<Option<FolderReport>, EngineError> {
-    let imap = |source: ImapError| EngineError::Imap { folder: plan.path.clone(), source };
-    let Some(cp) =
-        checkpoints.load(key).await.map_err(|source| EngineError::Checkpoint { folder: plan.path.clone(), source })?
-    else {
-        return Ok(None);
-    };
-    let (Some(last), Some(validity), None) = (cp.last_uid, cp.uid_validity, &cp.open_batch) else { return Ok(None) };
-    let st = src.status(&plan.source_wire).await.map_err(imap)?;
-    if st.uid_validity != Some(validity.get()) || st.uid_next.is_none_or(|next| next > last.get().saturating_add(1)) {
-        return Ok(None);
-    }
-    let source_messages = st.messages.unwrap_or(0);
-    let dest_messages = dst.status(&plan.dest_wire).await.map_err(imap)?.messages.unwrap_or(0);
-    let outcome = compare_counts(source_messages, dest_messages, cp.skipped);
-    Ok(Some(FolderReport {
-        path: plan.path.clone(),
-        copied: 0,
-        total_copied: cp.copied,
-        bytes: 0,
-        already_present: 0,
-        skipped: Vec::new(),
-        source_messages,
-        dest_messages,
-        outcome,
-    }))
-}
-
 /// The end-of-folder check: the destination must hold at least the source's messages minus those skipped
 /// (more is fine: merged folders, mail delivered to the new server after the MX change).
-fn compare_counts(source: u32, dest: u32, skipped: u64) -> FolderOutcome {
+pub(crate) fn compare_counts(source: u32, dest: u32, skipped: u64) -> FolderOutcome {
     let expected = u64::from(source).saturating_sub(skipped);
     if u64::from(dest) < expected {
         FolderOutcome::Differs { missing: expected - u64::from(dest) }

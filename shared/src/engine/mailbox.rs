@@ -3,12 +3,11 @@
 //! connections with back-off, resuming from its checkpoint.
 
 use super::EngineError;
-use super::folder::{CopySettings, FolderReport, FolderTask, Progress, copy_folder};
-use crate::imap::plan::{Filters, Listing, Plan, plan};
+use super::folder::{CopySettings, FolderReport, FolderTask, Progress, compare_counts, copy_folder};
+use crate::imap::plan::{Filters, FolderPlan, Listing, Plan, plan};
 use crate::imap::{self, Endpoint, ImapError, Login, Session};
 use crate::model::{FolderKey, JobId};
 use crate::ports::Checkpoints;
-use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -90,38 +89,62 @@ async fn apply(dst: &mut Session, p: &Plan, dest: &Listing) -> Result<(), ImapEr
     Ok(())
 }
 
-/// How many workers the pending work deserves: one per folder with new UIDs (source STATUS against the
-/// checkpoint), at least one, at most `parallel`. Every changed folder ends in a commit (and fsync) on the
-/// destination, which parallel workers overlap; an unchanged folder costs two STATUS commands, not a login.
-/// Also returns the folders found changed, which then skip their own "nothing new" check.
-async fn pool_size(
+/// The cheap look before copying: STATUS of every planned folder on the source, pipelined (one round trip, RFC
+/// 3501 §5.5), against the checkpoints. A folder with the same UIDVALIDITY, no UID above its checkpoint and no
+/// interrupted batch has nothing new: it is reported from the counts (a second pipelined STATUS round, on the
+/// destination, for those folders only) without being opened or leased. Returns those reports and the folders
+/// that need a copy.
+async fn survey(
     src: &mut Session,
+    dst: &mut Session,
     p: &Plan,
     cfg: &MailboxSync,
     checkpoints: &dyn Checkpoints,
-) -> Result<(usize, BTreeSet<String>), EngineError> {
-    let max = cfg.parallel.max(1).min(p.folders.len().max(1));
-    if max == 1 {
-        return Ok((1, BTreeSet::new()));
-    }
-    let wires: Vec<String> = p.folders.iter().map(|f| f.source_wire.clone()).collect();
-    let statuses = src.status_many(&wires).await.map_err(mailbox_error)?;
-    let mut changed = BTreeSet::new();
+) -> Result<(Vec<FolderReport>, Vec<FolderPlan>), EngineError> {
+    let source_wires: Vec<String> = p.folders.iter().map(|f| f.source_wire.clone()).collect();
+    let statuses = src.status_many(&source_wires).await.map_err(mailbox_error)?;
+    let (mut caught_up, mut changed) = (Vec::new(), Vec::new());
     for (f, st) in p.folders.iter().zip(statuses) {
         let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: f.path.clone() };
         let cp = checkpoints
             .load(&key)
             .await
             .map_err(|source| EngineError::Checkpoint { folder: f.path.clone(), source })?;
-        let done = cp
-            .filter(|c| c.uid_validity.map(|v| v.get()) == st.uid_validity)
-            .and_then(|c| c.last_uid)
-            .map_or(0, |u| u.get());
-        if st.uid_next.unwrap_or(0) > done.saturating_add(1) {
-            changed.insert(f.path.clone());
+        match cp {
+            Some(cp)
+                if cp.open_batch.is_none()
+                    && cp.uid_validity.is_some_and(|v| Some(v.get()) == st.uid_validity)
+                    && cp
+                        .last_uid
+                        .is_some_and(|last| st.uid_next.is_some_and(|n| n <= last.get().saturating_add(1))) =>
+            {
+                caught_up.push((f, st, cp));
+            }
+            _ => changed.push(f.clone()),
         }
     }
-    Ok((changed.len().clamp(1, max), changed))
+    let dest_wires: Vec<String> = caught_up.iter().map(|(f, ..)| f.dest_wire.clone()).collect();
+    let dest =
+        if dest_wires.is_empty() { Vec::new() } else { dst.status_many(&dest_wires).await.map_err(mailbox_error)? };
+    let unchanged = caught_up
+        .into_iter()
+        .zip(dest)
+        .map(|((f, st, cp), dest_st)| {
+            let (source_messages, dest_messages) = (st.messages.unwrap_or(0), dest_st.messages.unwrap_or(0));
+            FolderReport {
+                path: f.path.clone(),
+                copied: 0,
+                total_copied: cp.copied,
+                bytes: 0,
+                already_present: 0,
+                skipped: Vec::new(),
+                source_messages,
+                dest_messages,
+                outcome: compare_counts(source_messages, dest_messages, cp.skipped),
+            }
+        })
+        .collect();
+    Ok((unchanged, changed))
 }
 
 /// Plan, create, and copy every folder. Folder failures are collected, not fatal to the others.
@@ -130,34 +153,19 @@ pub async fn sync_mailbox(
     checkpoints: Arc<dyn Checkpoints>,
     progress: Arc<dyn Fn(Progress<'_>) + Send + Sync>,
 ) -> Result<MailboxReport, EngineError> {
-    // Plan on one pair of connections while the other workers' pairs connect (logins are the slow part of a
-    // short delta pass); spares the pending work does not need are closed again.
-    let planning = async {
-        let (mut src, mut dst, dest_listing, p) = open_and_plan(cfg).await?;
-        apply(&mut dst, &p, &dest_listing).await.map_err(mailbox_error)?;
-        let wanted = pool_size(&mut src, &p, cfg, checkpoints.as_ref()).await?;
-        Ok::<_, EngineError>((p, wanted, src, dst))
-    };
-    let spare = || async { connect(cfg).await.ok() };
-    let (planned, spares) =
-        tokio::join!(planning, futures::future::join_all((1..cfg.parallel.max(1)).map(|_| spare())));
-    let (p, (workers_wanted, changed), src, dst) = planned?;
-    let changed = Arc::new(changed);
-    let mut spares: Vec<Option<(Session, Session)>> = spares;
-    while spares.len() > workers_wanted.saturating_sub(1) {
-        if let Some(Some((s, d))) = spares.pop() {
-            s.logout().await;
-            d.logout().await;
-        }
-    }
+    // Plan and survey on one pair of connections; the first worker goes on with that pair at once and the others
+    // (one per folder with new mail, at most `parallel`) log in while it copies. A login costs a process fork on
+    // many servers, so none is made that the work does not need: a run with nothing new logs in once per side.
+    let (mut src, mut dst, dest_listing, p) = open_and_plan(cfg).await?;
+    apply(&mut dst, &p, &dest_listing).await.map_err(mailbox_error)?;
+    let (unchanged, pending) = survey(&mut src, &mut dst, &p, cfg, checkpoints.as_ref()).await?;
+    let workers_wanted = pending.len().clamp(1, cfg.parallel.max(1));
     let mut first_conns = Some((src, dst));
-
-    let queue = Arc::new(Mutex::new(p.folders.clone().into_iter().rev().collect::<Vec<_>>()));
-    let results = Arc::new(Mutex::new((Vec::new(), Vec::new())));
+    let queue = Arc::new(Mutex::new(pending.into_iter().rev().collect::<Vec<_>>()));
+    let results = Arc::new(Mutex::new((unchanged, Vec::new())));
     let workers = (0..workers_wanted).map(|i| {
         let (queue, results, checkpoints, progress) = (queue.clone(), results.clone(), checkpoints.clone(), progress.clone());
-        let changed = changed.clone();
-        let reuse = if i == 0 { first_conns.take() } else { spares.get_mut(i - 1).and_then(Option::take) };
+        let reuse = if i == 0 { first_conns.take() } else { None };
         async move {
             // Each worker keeps its pair of connections across folders; a failure drops them and the next attempt
             // reconnects.
@@ -176,7 +184,7 @@ pub async fn sync_mailbox(
                             conns = Some(connect(cfg).await.map_err(imap_err)?);
                         }
                         let (src, dst) = conns.as_mut().expect("connected");
-                        let task = FolderTask { key: &key, plan: &folder, known_changed: changed.contains(&folder.path) };
+                        let task = FolderTask { key: &key, plan: &folder };
                         copy_folder(src, dst, checkpoints.as_ref(), &task, &cfg.settings, progress.as_ref()).await
                     }
                     .await;

@@ -63,8 +63,21 @@ impl Session {
     /// Metadata of every message with UID ≥ `from`, sorted by UID. (`n:*` also matches the last message when n
     /// is above every UID, RFC 3501 §6.4.8, so the range is filtered here.)
     pub async fn metadata_from(&mut self, from: Uid) -> Result<Vec<MessageMeta>, ImapError> {
-        let (untagged, _) =
-            self.run("UID FETCH", &format!("{}:* (UID FLAGS INTERNALDATE RFC822.SIZE)", from.get())).await?;
+        let tag = self.send_metadata_from(from).await?;
+        self.finish_metadata_from(&tag, from).await
+    }
+
+    /// Send (flush) the metadata FETCH; its answer is read by [`Session::finish_metadata_from`].
+    pub(crate) async fn send_metadata_from(&mut self, from: Uid) -> Result<String, ImapError> {
+        let tag = self.tag();
+        tracing::trace!(tag = %tag, command = "UID FETCH", "imap command");
+        let line = format!("{tag} UID FETCH {}:* (UID FLAGS INTERNALDATE RFC822.SIZE)\r\n", from.get());
+        self.write(line.as_bytes()).await?;
+        Ok(tag)
+    }
+
+    pub(crate) async fn finish_metadata_from(&mut self, tag: &str, from: Uid) -> Result<Vec<MessageMeta>, ImapError> {
+        let (untagged, _) = self.finish(tag, "UID FETCH").await?;
         let mut out = Vec::new();
         for u in &untagged {
             let Some(f) = as_fetch(u)? else { continue };
@@ -85,6 +98,27 @@ impl Session {
         out.sort_by_key(|m| m.uid);
         out.dedup_by_key(|m| m.uid);
         Ok(out)
+    }
+
+    /// EXAMINE a folder and, pipelined behind it (RFC 3501 §5.5), fetch the metadata of its messages from UID
+    /// `from` on: one round trip instead of two. If the EXAMINE fails the server has no folder selected (RFC 3501
+    /// §6.3.1), so the FETCH fails too; its completion is drained and the EXAMINE's error returned.
+    pub async fn examine_with_metadata(
+        &mut self,
+        wire_name: &str,
+        from: Uid,
+    ) -> Result<(super::Selected, Vec<MessageMeta>), ImapError> {
+        let open_tag = self.send_open(wire_name, true, false).await?;
+        let fetch_tag = self.send_metadata_from(from).await?;
+        let selected = match self.finish_open(&open_tag, true).await {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = self.finish(&fetch_tag, "UID FETCH").await;
+                return Err(e);
+            }
+        };
+        let metas = self.finish_metadata_from(&fetch_tag, from).await?;
+        Ok((selected, metas))
     }
 
     /// Which of `uids` still exist (`UID SEARCH UID set`), to tell an expunged message from a lost answer.

@@ -220,13 +220,35 @@ impl Session {
         let _ = self.run("LOGOUT", "").await;
     }
 
-    /// Open a folder read-only (EXAMINE) or read-write (SELECT), with CONDSTORE when offered.
+    /// Open a folder read-only (EXAMINE) or read-write (SELECT).
+    ///
+    /// No `(CONDSTORE)` parameter: nothing here uses mod-sequences yet, and enabling CONDSTORE makes Dovecot switch
+    /// on mod-sequence tracking in the folder's index (a write on the source) and doubled EXAMINE on a 3,700-message
+    /// folder (11 ms against 5.5 ms). A server with persistent mod-sequences still reports HIGHESTMODSEQ
+    /// (RFC 7162 §3.1.2.1), which is kept.
     pub async fn open(&mut self, wire_name: &str, read_only: bool) -> Result<Selected, ImapError> {
+        let tag = self.send_open(wire_name, read_only, true).await?;
+        self.finish_open(&tag, read_only).await
+    }
+
+    /// Queue EXAMINE/SELECT (sent now if `flush`, else with the next flushed command).
+    pub(crate) async fn send_open(
+        &mut self,
+        wire_name: &str,
+        read_only: bool,
+        flush: bool,
+    ) -> Result<String, ImapError> {
         self.selected = Some(Selected { read_only, ..Default::default() });
-        let condstore = if self.has("CONDSTORE") { " (CONDSTORE)" } else { "" };
         let command = if read_only { "EXAMINE" } else { "SELECT" };
-        let result = self.run(command, &format!("{}{condstore}", quote(wire_name))).await;
-        if let Err(e) = result {
+        let tag = self.tag();
+        tracing::trace!(tag = %tag, command, "imap command");
+        self.write_parts(&[format!("{tag} {command} {}\r\n", quote(wire_name)).as_bytes()], flush).await?;
+        Ok(tag)
+    }
+
+    pub(crate) async fn finish_open(&mut self, tag: &str, read_only: bool) -> Result<Selected, ImapError> {
+        let command = if read_only { "EXAMINE" } else { "SELECT" };
+        if let Err(e) = self.finish(tag, command).await {
             self.selected = None;
             return Err(e);
         }
