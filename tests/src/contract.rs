@@ -167,6 +167,41 @@ pub async fn counters_under_concurrency(c: Arc<dyn Counters>) {
     assert_eq!(c.get(&scope).await.unwrap(), after);
 }
 
+/// `add_once`: 8 workers each try to record the same 10 events while plain adds run alongside; every event
+/// counts exactly once, exactly one caller sees each total, and a forgotten event can be claimed again.
+pub async fn counters_add_once(c: Arc<dyn Counters>) {
+    let scope = format!("job-{}", uuid::Uuid::new_v4().simple());
+    assert!(!c.seen(&scope, "folder:INBOX").await.unwrap());
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (c, scope) = (Arc::clone(&c), scope.clone());
+            tokio::spawn(async move {
+                let mut totals = Vec::new();
+                for i in 0..10 {
+                    if let Some(after) = c.add_once(&scope, &format!("folder:{i}"), &[("done", 1)]).await.unwrap() {
+                        totals.push(after["done"]);
+                    }
+                    c.add(&scope, &[("noise", 1)]).await.unwrap();
+                }
+                totals
+            })
+        })
+        .collect();
+    let mut seen_totals = Vec::new();
+    for t in tasks {
+        seen_totals.extend(t.await.unwrap());
+    }
+    seen_totals.sort();
+    assert_eq!(seen_totals, (1..=10).collect::<Vec<i64>>(), "each total is seen by exactly one caller");
+    let now = c.get(&scope).await.unwrap();
+    assert_eq!((now["done"], now["noise"]), (10, 80));
+    assert!(c.seen(&scope, "folder:3").await.unwrap());
+    assert_eq!(c.add_once(&scope, "folder:3", &[("done", 1)]).await.unwrap(), None);
+    c.forget(&scope, "folder:3").await.unwrap();
+    assert!(!c.seen(&scope, "folder:3").await.unwrap());
+    assert_eq!(c.add_once(&scope, "folder:3", &[("done", 1)]).await.unwrap().map(|m| m["done"]), Some(11));
+}
+
 /// Seal/open round trip, binding to the context, and tamper detection.
 pub async fn seal_open_and_tamper_detection(sb: &dyn SecretBox) {
     let secret = Secret::new("pässwörd 🔑 with spaces".to_string());

@@ -104,3 +104,9 @@ async fn ses_email_is_visible_in_moto() {
     });
     assert!(found, "the email must be in moto's sent mail: {sent}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn counters_add_once() {
+    let (c, t) = dynamo().await;
+    contract::counters_add_once(Arc::new(DynamoCounters::new(c, t))).await;
+}

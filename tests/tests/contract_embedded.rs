@@ -127,3 +127,9 @@ async fn outbox_holds_one_eml_per_message() {
     assert!(eml.contains("Subject: =?UTF-8?B?"), "non-ASCII subject is RFC 2047 encoded");
     assert!(eml.contains("multipart/alternative") && eml.contains("text/html"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn counters_add_once() {
+    let dir = tempfile::tempdir().unwrap();
+    contract::counters_add_once(Arc::new(SqliteCounters::new(db(&dir)))).await;
+}

@@ -1,12 +1,16 @@
 //! Counters on DynamoDB: one item per scope (`CTR#<scope>`/`CTR`), one numeric attribute per counter
-//! (`c_<name>`), added to with a single `ADD` update, which DynamoDB applies atomically.
+//! (`c_<name>`), added to with a single `ADD` update, which DynamoDB applies atomically. Every change also adds 1
+//! to `ver`. An event recorded by `add_once` is its own item (`CTR#<scope>`/`EVT#<event>`), written in one
+//! transaction with the counters, which are set to values computed from a read and guarded by `ver` (optimistic:
+//! a concurrent change cancels the transaction and it is tried again), so the values returned are exact.
 
 use super::error::sdk_error;
 use super::store::s;
 use crate::ports::{Counters, PortError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use std::collections::{BTreeMap, HashMap};
 
 /// [`Counters`] on DynamoDB.
@@ -48,7 +52,8 @@ impl Counters for DynamoCounters {
                 .expression_attribute_values(format!(":v{i}"), AttributeValue::N(delta.to_string()));
         }
         let out = req
-            .update_expression(format!("ADD {}", parts.join(", ")))
+            .update_expression(format!("ADD {}, ver :one", parts.join(", ")))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .return_values(ReturnValue::AllNew)
             .send()
             .await
@@ -68,5 +73,124 @@ impl Counters for DynamoCounters {
             .await
             .map_err(|e| sdk_error("read counters", e))?;
         counters_of(&out.item.unwrap_or_default())
+    }
+
+    async fn add_once(
+        &self,
+        scope: &str,
+        event: &str,
+        deltas: &[(&str, i64)],
+    ) -> Result<Option<BTreeMap<String, i64>>, PortError> {
+        let pk = format!("CTR#{scope}");
+        for attempt in 0..50u32 {
+            let item = self.item(&pk).await?;
+            let ver: i64 = item.get("ver").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let mut after = counters_of(&item)?;
+            let mut update = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(&pk))
+                .key("sk", s("CTR"))
+                .expression_attribute_values(":ver", AttributeValue::N(ver.to_string()))
+                .expression_attribute_values(":next", AttributeValue::N((ver + 1).to_string()));
+            let mut sets = vec!["ver = :next".to_string()];
+            for (i, (name, delta)) in deltas.iter().enumerate() {
+                let value = after.entry(name.to_string()).or_insert(0);
+                *value += delta;
+                sets.push(format!("#c{i} = :v{i}"));
+                update = update
+                    .expression_attribute_names(format!("#c{i}"), format!("c_{name}"))
+                    .expression_attribute_values(format!(":v{i}"), AttributeValue::N(value.to_string()));
+            }
+            let condition = if ver == 0 { "attribute_not_exists(ver) OR ver = :ver" } else { "ver = :ver" }.to_string();
+            let update = update
+                .update_expression(format!("SET {}", sets.join(", ")))
+                .condition_expression(condition)
+                .build()
+                .map_err(|e| PortError::backend("add counters once", false, e))?;
+            let put = Put::builder()
+                .table_name(&self.table)
+                .item("pk", s(&pk))
+                .item("sk", s(format!("EVT#{event}")))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(|e| PortError::backend("add counters once", false, e))?;
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(put).build())
+                .transact_items(TransactWriteItem::builder().update(update).build())
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(Some(after)),
+                Err(e) => {
+                    let reasons: Vec<String> = e
+                        .as_service_error()
+                        .and_then(|se| match se {
+                            TransactWriteItemsError::TransactionCanceledException(tc) => Some(
+                                tc.cancellation_reasons().iter().map(|r| r.code().unwrap_or("").to_string()).collect(),
+                            ),
+                            _ => None,
+                        })
+                        .unwrap_or_default();
+                    if reasons.is_empty() {
+                        return Err(sdk_error("add counters once", e));
+                    }
+                    if reasons.first().is_some_and(|c| c == "ConditionalCheckFailed") {
+                        return Ok(None);
+                    }
+                    // The counters changed under us (or a transaction conflict): read again and retry.
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt.min(20)))).await;
+                }
+            }
+        }
+        Err(PortError::Backend {
+            op: "add counters once",
+            retryable: true,
+            detail: format!("counters of {scope} kept changing; gave up after 50 attempts"),
+            source: None,
+        })
+    }
+
+    async fn seen(&self, scope: &str, event: &str) -> Result<bool, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("CTR#{scope}")))
+            .key("sk", s(format!("EVT#{event}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("read counter event", e))?;
+        Ok(out.item.is_some())
+    }
+
+    async fn forget(&self, scope: &str, event: &str) -> Result<(), PortError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("CTR#{scope}")))
+            .key("sk", s(format!("EVT#{event}")))
+            .send()
+            .await
+            .map_err(|e| sdk_error("forget counter event", e))?;
+        Ok(())
+    }
+}
+
+impl DynamoCounters {
+    async fn item(&self, pk: &str) -> Result<HashMap<String, AttributeValue>, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s("CTR"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("read counters", e))?;
+        Ok(out.item.unwrap_or_default())
     }
 }

@@ -25,6 +25,16 @@ CREATE TABLE IF NOT EXISTS counters (
     value INTEGER NOT NULL,
     PRIMARY KEY (scope, name)
 );
+CREATE TABLE IF NOT EXISTS counter_events (
+    scope TEXT NOT NULL,
+    event TEXT NOT NULL,
+    PRIMARY KEY (scope, event)
+);
+CREATE TABLE IF NOT EXISTS schedules (
+    name TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    input TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS checkpoints (
     job TEXT NOT NULL,
     mailbox TEXT NOT NULL,
