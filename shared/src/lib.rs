@@ -8,6 +8,7 @@ pub mod engine;
 pub mod imap;
 pub mod model;
 pub mod ports;
+pub mod stages;
 
 #[cfg(feature = "aws")]
 pub mod aws;

@@ -272,6 +272,7 @@ pub async fn job_store(store: Arc<dyn JobStore>) {
             source_user: format!("user{i:02}"),
             line: i + 2,
             sealed_credentials: (i % 3 != 0).then(|| format!("mf1..sealed-{i}")),
+            details: Default::default(),
         })
         .collect();
     store.put_mailboxes(&boxes).await.unwrap();

@@ -96,6 +96,7 @@ async fn no_secret_in_logs_errors_or_debug() {
             source_user: e.account.user.clone(),
             line: e.line,
             sealed_credentials: Some(sealed.0.clone()),
+            details: Default::default(),
         });
     }
     store.put_mailboxes(&records).await.unwrap();

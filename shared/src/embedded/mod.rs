@@ -8,6 +8,7 @@ mod counters;
 mod db;
 mod mailer;
 mod queue;
+mod schedules;
 mod secret_box;
 mod store;
 
@@ -17,5 +18,6 @@ pub use counters::SqliteCounters;
 pub use db::Database;
 pub use mailer::OutboxMailer;
 pub use queue::SqliteQueue;
+pub use schedules::SqliteSchedules;
 pub use secret_box::KeyFileSecretBox;
 pub use store::SqliteStore;

@@ -37,7 +37,7 @@ pub struct MailboxReport {
     pub failed: Vec<(String, String)>,
 }
 
-async fn listing(s: &mut Session) -> Result<Listing, ImapError> {
+pub(crate) async fn listing(s: &mut Session) -> Result<Listing, ImapError> {
     let (prefix, delimiter) = s.personal_namespace().await?;
     let entries = s.list_all().await?;
     let subscribed = s.list_subscribed().await?.into_iter().map(|e| e.name).collect();
@@ -70,6 +70,34 @@ pub async fn plan_mailbox(cfg: &MailboxSync) -> Result<Plan, EngineError> {
     src.logout().await;
     dst.logout().await;
     Ok(p)
+}
+
+/// Log in to both sides, plan, and create the destination folders the plan needs: the first step of a mailbox
+/// task, whose folders are then copied one task each ([`copy_one_folder`]).
+pub async fn prepare_mailbox(cfg: &MailboxSync) -> Result<Plan, EngineError> {
+    let (src, mut dst, dest_listing, p) = open_and_plan(cfg).await?;
+    let applied = apply(&mut dst, &p, &dest_listing).await.map_err(mailbox_error);
+    src.logout().await;
+    dst.logout().await;
+    applied.map(|()| p)
+}
+
+/// Copy one planned folder over a fresh pair of connections (a folder task): until done or `cfg.settings`'
+/// deadline, resuming from the checkpoint.
+pub async fn copy_one_folder(
+    cfg: &MailboxSync,
+    folder: &FolderPlan,
+    checkpoints: &dyn Checkpoints,
+    progress: &(dyn Fn(Progress<'_>) + Send + Sync),
+) -> Result<FolderReport, EngineError> {
+    let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: folder.path.clone() };
+    let (mut src, mut dst) =
+        connect(cfg).await.map_err(|source| EngineError::Imap { folder: folder.path.clone(), source })?;
+    let task = FolderTask { key: &key, plan: folder };
+    let report = copy_folder(&mut src, &mut dst, checkpoints, &task, &cfg.settings, progress).await;
+    src.logout().await;
+    dst.logout().await;
+    report
 }
 
 /// Create the destination folders the plan needs (parents first) and subscribe as the source was (folders the

@@ -17,10 +17,10 @@
 mod dedupe;
 mod error;
 mod folder;
-mod mailbox;
+pub(crate) mod mailbox;
 mod source;
 
 pub use error::EngineError;
 pub use folder::Progress;
 pub use folder::{CopySettings, FolderOutcome, FolderReport, FolderTask, SkippedMessage, copy_folder};
-pub use mailbox::{MailboxReport, MailboxSync, plan_mailbox, sync_mailbox};
+pub use mailbox::{MailboxReport, MailboxSync, copy_one_folder, plan_mailbox, prepare_mailbox, sync_mailbox};

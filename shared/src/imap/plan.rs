@@ -28,8 +28,8 @@ pub struct Filters {
     pub exclude: Vec<String>,
 }
 
-/// Where one source folder goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where one source folder goes (also the body of a folder task, hence serde).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FolderPlan {
     /// Source name, decoded, and as on the wire.
     pub source: String,

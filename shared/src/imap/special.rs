@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// A special-use role.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum SpecialUse {
     Sent,
     Drafts,

@@ -117,4 +117,40 @@ pub struct MailboxRecord {
     pub line: u64,
     /// Sealed credentials; `None` once purged.
     pub sealed_credentials: Option<String>,
+    /// How to reach and log in to the source, and what the pre-flight found (no secret in here).
+    #[serde(default)]
+    pub details: MailboxDetails,
+}
+
+/// The non-secret half of a source account, as stored with the mailbox, and what the pre-flight check found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxDetails {
+    pub host: String,
+    pub port: u16,
+    pub security: Option<super::Security>,
+    pub auth: Option<super::AuthKind>,
+    /// The master/admin user, for `auth = master`.
+    pub master_user: Option<String>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub preflight: Option<Preflight>,
+    /// Folder paths the copy planned (the union over passes), for progress.
+    pub folders: Vec<String>,
+}
+
+/// What the live check of a source account found before anything was scheduled.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preflight {
+    /// Why the account cannot be migrated; `None` when it can.
+    pub problem: Option<String>,
+    /// Folders that will be copied and the messages in them.
+    pub folders: u32,
+    pub messages: u64,
+}
+
+impl MailboxRecord {
+    /// Whether the pre-flight check passed (a mailbox that failed it is reported and never copied).
+    pub fn ready(&self) -> bool {
+        self.details.preflight.as_ref().is_some_and(|p| p.problem.is_none())
+    }
 }

@@ -9,6 +9,7 @@ mod counters;
 mod error;
 mod mailer;
 mod queue;
+mod schedules;
 mod secret_box;
 mod store;
 
@@ -19,5 +20,6 @@ pub use counters::Counters;
 pub use error::{BoxError, PortError};
 pub use mailer::{Email, Mailer};
 pub use queue::{Delivery, TaskQueue};
+pub use schedules::Schedules;
 pub use secret_box::{Sealed, SecretBox};
 pub use store::JobStore;

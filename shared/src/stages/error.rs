@@ -1,0 +1,47 @@
+//! The stages' error: each knows whether the queue should deliver the message again (retryable) or the work is
+//! recorded as failed and the message dropped (permanent; poison messages end in the dead-letter queue).
+
+use crate::engine::EngineError;
+use crate::imap::ImapError;
+use crate::ports::PortError;
+
+/// Why a stage could not finish its message.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    #[error("{op}: {source}")]
+    Port {
+        op: &'static str,
+        #[source]
+        source: PortError,
+    },
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("{what}: {source}")]
+    Imap {
+        what: String,
+        #[source]
+        source: ImapError,
+    },
+    /// A mailbox that cannot be copied as stored (credentials purged, a login method not available).
+    #[error("{mailbox}: {reason}")]
+    Mailbox { mailbox: String, reason: String },
+    /// A message or event that cannot be understood: retrying cannot help.
+    #[error("unreadable {what}: {detail}")]
+    BadMessage { what: &'static str, detail: String },
+}
+
+impl StageError {
+    /// Whether delivering the same message again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StageError::Port { source, .. } => source.is_retryable(),
+            StageError::Engine(e) => e.is_retryable(),
+            StageError::Imap { source, .. } => source.is_retryable(),
+            StageError::BadMessage { .. } | StageError::Mailbox { .. } => false,
+        }
+    }
+
+    pub(crate) fn port(op: &'static str) -> impl Fn(PortError) -> StageError {
+        move |source| StageError::Port { op, source }
+    }
+}

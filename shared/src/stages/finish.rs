@@ -1,0 +1,126 @@
+//! Completion, counted exactly once: a folder task's end is added once per folder; the add that brings a
+//! mailbox's `done` to its `folders` finishes the mailbox (and sends the next waiting mailbox of the job); the add
+//! that brings the pass's `done` to its `mailboxes` finishes the pass: the job moves on, credentials are purged
+//! after the final pass, and one "pass complete" event goes to the notifier.
+
+use super::{Deps, PassEvent, StageError, Task, mailbox_scope, pass_scope, schedule};
+use crate::model::{JobId, JobStatus, Pass};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// What one folder contributed to its pass.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FolderTotals {
+    pub copied: u64,
+    pub bytes: u64,
+    pub skipped: u64,
+    pub failed: bool,
+}
+
+fn get(m: &BTreeMap<String, i64>, name: &str) -> i64 {
+    m.get(name).copied().unwrap_or(0)
+}
+
+/// A folder of `address` is finished for this pass (copied, or failed for good).
+pub(crate) async fn folder_finished(
+    deps: &Deps,
+    job: &JobId,
+    pass: Pass,
+    address: &str,
+    folder: &str,
+    t: FolderTotals,
+) -> Result<(), StageError> {
+    let scope = mailbox_scope(job, pass, address);
+    let deltas = [
+        ("done", 1),
+        ("copied", t.copied as i64),
+        ("bytes", t.bytes as i64),
+        ("skipped", t.skipped as i64),
+        ("failed", i64::from(t.failed)),
+    ];
+    let after = deps
+        .counters
+        .add_once(&scope, &format!("folder:{folder}"), &deltas)
+        .await
+        .map_err(StageError::port("count folder"))?;
+    match after {
+        Some(after) if get(&after, "done") == get(&after, "folders") => {
+            mailbox_finished(deps, job, pass, address, &after).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Every folder of `address` is finished: count the mailbox once into the pass and start the next one.
+pub(crate) async fn mailbox_finished(
+    deps: &Deps,
+    job: &JobId,
+    pass: Pass,
+    address: &str,
+    totals: &BTreeMap<String, i64>,
+) -> Result<(), StageError> {
+    let now = deps.clock.now().timestamp_millis();
+    deps.counters
+        .add_once(&mailbox_scope(job, pass, address), "finished", &[("finished_ms", now)])
+        .await
+        .map_err(StageError::port("count mailbox"))?;
+    let scope = pass_scope(job, pass);
+    let deltas = [
+        ("done", 1),
+        ("copied", get(totals, "copied")),
+        ("bytes", get(totals, "bytes")),
+        ("skipped", get(totals, "skipped")),
+        ("failed", i64::from(get(totals, "failed") > 0)),
+    ];
+    let Some(after) = deps
+        .counters
+        .add_once(&scope, &format!("mailbox:{address}"), &deltas)
+        .await
+        .map_err(StageError::port("count mailbox"))?
+    else {
+        return Ok(());
+    };
+    tracing::info!(job = %job, pass = %pass, mailbox = %address, done = get(&after, "done"), of = get(&after, "mailboxes"), "mailbox finished");
+    // The next waiting mailbox, if any: `started` counts the mailboxes sent so far.
+    let started = deps.counters.add(&scope, &[("started", 1)]).await.map_err(StageError::port("count mailbox"))?;
+    let next = get(&started, "started") as usize;
+    if next <= get(&after, "mailboxes") as usize {
+        let ready: Vec<String> = deps
+            .store
+            .mailboxes(job)
+            .await
+            .map_err(StageError::port("read mailboxes"))?
+            .into_iter()
+            .filter(|m| m.ready())
+            .map(|m| m.address)
+            .collect();
+        if let Some(m) = ready.get(next - 1) {
+            let body = Task::Mailbox { job: job.clone(), pass, mailbox: m.clone() }.to_body();
+            deps.tasks.send(&[body], Duration::ZERO).await.map_err(StageError::port("send mailbox task"))?;
+        }
+    }
+    if get(&after, "done") == get(&after, "mailboxes") {
+        pass_finished(deps, job, pass).await?;
+    }
+    Ok(())
+}
+
+/// Every mailbox of the pass is finished (claimed once): move the job on, purge credentials after the final
+/// pass, and tell the notifier.
+pub(crate) async fn pass_finished(deps: &Deps, job: &JobId, pass: Pass) -> Result<(), StageError> {
+    let scope = pass_scope(job, pass);
+    if deps.counters.add_once(&scope, "complete", &[]).await.map_err(StageError::port("finish pass"))?.is_none() {
+        return Ok(());
+    }
+    let to = if pass == Pass::Initial { JobStatus::InitialDone } else { JobStatus::Complete };
+    deps.store.transition_job(job, JobStatus::Running, to).await.map_err(StageError::port("finish pass"))?;
+    if pass == Pass::Final {
+        let purged = deps.store.purge_credentials(job).await.map_err(StageError::port("purge credentials"))?;
+        tracing::info!(job = %job, mailboxes = purged, "credentials purged");
+    }
+    deps.schedules.cancel(&schedule::schedule_name(job, pass)).await.map_err(StageError::port("remove schedule"))?;
+    let event = serde_json::to_string(&PassEvent { job: job.clone(), pass }).unwrap_or_default();
+    deps.events.send(&[event], Duration::ZERO).await.map_err(StageError::port("send pass event"))?;
+    tracing::info!(job = %job, pass = %pass, "pass complete");
+    Ok(())
+}

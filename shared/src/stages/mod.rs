@@ -1,0 +1,98 @@
+//! The pipeline's stages, written against the ports only, so the Lambda functions and the embedded runner call
+//! the very same code: `upload` (validate + pre-flight + store), `schedule` (a pass's fan-out), `copy` (mailbox
+//! and folder tasks), `notify` (the operator's email) and `status` (progress per mailbox).
+//!
+//! ## Exactly once on an at-least-once queue
+//! Every message may arrive twice. Totals are fixed once (`Counters::add_once` with events such as `fanout` or
+//! `planned`); a folder or mailbox is counted done once (`folder:<path>`, `mailbox:<address>`); the caller whose
+//! add brings `done` to the total is the only one that sees that value, so the mailbox (and then the pass)
+//! completes exactly once, and "pass complete" is emitted once. The notifier claims `notified` before it sends.
+//!
+//! Counter scopes: `<job>/<pass>` (mailboxes, started, done, copied, bytes, skipped, failed) and
+//! `<job>/<pass>/<address>` (folders, done, copied, bytes, skipped, failed, started_ms, finished_ms).
+
+mod copy;
+mod credentials;
+mod error;
+mod finish;
+mod messages;
+mod notify;
+mod preflight;
+mod report;
+mod schedule;
+mod status;
+mod upload;
+
+pub use copy::on_task;
+pub use error::StageError;
+pub use messages::{FolderTaskSpec, PassEvent, ScheduleInput, Task, parse_s3_event};
+pub use notify::on_pass_complete;
+pub use schedule::{on_schedule, schedule_pass};
+pub use status::{MailboxProgress, PassProgress, job_progress};
+pub use upload::{Upload, UploadOutcome, on_upload};
+
+use crate::engine::CopySettings;
+use crate::imap::Endpoint;
+use crate::model::{JobId, Pass, Secret};
+use crate::ports::{Blobs, Checkpoints, Clock, Counters, JobStore, Mailer, Schedules, SecretBox, TaskQueue};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The destination platform: one IMAP server, logged in to with a master user on each mailbox's behalf (the
+/// usual set-up of a provider's platform; the mailboxes exist before the migration, see the import).
+#[derive(Clone, Debug)]
+pub struct Destination {
+    pub endpoint: Endpoint,
+    pub master_user: String,
+    pub master_password: Secret<String>,
+}
+
+/// Deployment settings every stage may need.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub destination: Destination,
+    /// Trust this CA for source servers too (private CAs, tests).
+    pub source_ca_file: Option<PathBuf>,
+    /// Timeout of every network wait.
+    pub imap_timeout: Duration,
+    /// Mailboxes of one job copied at once.
+    pub mailboxes_in_flight: usize,
+    /// Source accounts checked at once during the pre-flight.
+    pub preflight_concurrency: usize,
+    /// Batches, lease and owner for the engine (the deadline is set per task).
+    pub copy: CopySettings,
+    /// The notifications' sender, and the recipient when the job names none.
+    pub sender: String,
+    pub default_operator: Option<String>,
+    /// Where reports are, as the operator sees it (`s3://bucket/` or a directory), for the email.
+    pub reports_at: String,
+}
+
+/// The ports and settings the stages run on.
+#[derive(Clone)]
+pub struct Deps {
+    pub store: Arc<dyn JobStore>,
+    pub counters: Arc<dyn Counters>,
+    pub checkpoints: Arc<dyn Checkpoints>,
+    /// Mailbox and folder tasks.
+    pub tasks: Arc<dyn TaskQueue>,
+    /// "Pass complete" events for the notifier.
+    pub events: Arc<dyn TaskQueue>,
+    pub blobs: Arc<dyn Blobs>,
+    pub mailer: Arc<dyn Mailer>,
+    pub secrets: Arc<dyn SecretBox>,
+    pub schedules: Arc<dyn Schedules>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
+}
+
+/// Counter scope of a pass.
+pub(crate) fn pass_scope(job: &JobId, pass: Pass) -> String {
+    format!("{job}/{pass}")
+}
+
+/// Counter scope of one mailbox in a pass.
+pub(crate) fn mailbox_scope(job: &JobId, pass: Pass, address: &str) -> String {
+    format!("{job}/{pass}/{address}")
+}

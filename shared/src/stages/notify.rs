@@ -1,0 +1,116 @@
+//! The notifier: on "pass complete", one email to the job's operator (text and HTML): per mailbox messages,
+//! bytes, skipped and failed, duration, the next step, and where the detailed report lies. Exactly once per pass:
+//! the send is claimed first (`notified`), and the claim is given back if sending fails so a retry can send.
+
+use super::status::{JobProgress, job_progress};
+use super::{Deps, PassEvent, StageError, pass_scope};
+use crate::model::Pass;
+use crate::ports::Email;
+
+/// Whether an email went out for this event (`false`: already sent, or nobody to send to).
+pub async fn on_pass_complete(deps: &Deps, event: &PassEvent) -> Result<bool, StageError> {
+    let scope = pass_scope(&event.job, event.pass);
+    let Some(progress) = job_progress(deps, &event.job).await? else {
+        return Err(StageError::BadMessage { what: "pass event", detail: format!("there is no job {}", event.job) });
+    };
+    let Some(to) = progress.job.operator_email.clone() else {
+        tracing::warn!(job = %event.job, "no operator address for this job; no notification sent");
+        return Ok(false);
+    };
+    if deps.counters.add_once(&scope, "notified", &[]).await.map_err(StageError::port("claim notification"))?.is_none()
+    {
+        return Ok(false);
+    }
+    let email = compose(deps, &progress, event.pass, to);
+    if let Err(e) = deps.mailer.send(&email).await {
+        deps.counters.forget(&scope, "notified").await.map_err(StageError::port("release notification"))?;
+        return Err(StageError::Port { op: "send notification", source: e });
+    }
+    tracing::info!(job = %event.job, pass = %event.pass, "operator notified");
+    Ok(true)
+}
+
+fn mb(bytes: i64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The email for a finished pass.
+pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> Email {
+    let job = &p.job;
+    let totals = p.passes.iter().find(|x| x.pass == pass.to_string()).cloned().unwrap_or_default();
+    let next = match pass {
+        Pass::Initial => {
+            "Next step: point the MX records to the new server, then schedule the final sync \
+                          (mailferry schedule JOB --pass final --at TIME); it copies only what arrived since."
+        }
+        Pass::Final => {
+            "Migration complete: every mailbox is on the new server and the source credentials have been purged."
+        }
+    };
+    let problems = totals.failed + p.mailboxes.iter().filter(|m| m.problem.is_some()).count() as i64;
+    let subject = format!(
+        "mailferry: {} pass of {} {} ({} of {} mailboxes copied{})",
+        pass,
+        job.source_file,
+        if problems > 0 { "finished with problems" } else { "complete" },
+        totals.done - totals.failed,
+        totals.mailboxes,
+        if problems > 0 { format!(", {problems} need attention") } else { String::new() }
+    );
+    let report = format!("{}reports/{}/", deps.settings.reports_at, job.id);
+    let mut text = format!(
+        "The {pass} pass of job {} ({}) has finished.\n\n{:<40} {:>9} {:>10} {:>8} {:>7} {:>9}\n",
+        job.id, job.source_file, "mailbox", "messages", "size", "skipped", "failed", "seconds"
+    );
+    let mut rows = String::new();
+    for m in &p.mailboxes {
+        let (failed, seconds) = match &m.problem {
+            Some(_) => ("refused".to_string(), "-".to_string()),
+            None => (m.failed.to_string(), m.seconds.map_or("-".into(), |s| format!("{s:.1}"))),
+        };
+        text.push_str(&format!(
+            "{:<40} {:>9} {:>10} {:>8} {:>7} {:>9}\n",
+            m.address,
+            m.copied,
+            mb(m.bytes),
+            m.skipped,
+            failed,
+            seconds
+        ));
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&m.address),
+            m.copied,
+            mb(m.bytes),
+            m.skipped,
+            escape(&failed),
+            seconds
+        ));
+        if let Some(problem) = &m.problem {
+            text.push_str(&format!("    line {}: not migrated: {problem}\n", m.line));
+        }
+    }
+    text.push_str(&format!(
+        "\nTotal: {} messages, {}, {} skipped, {} failed mailbox(es).\n\n{next}\n\nDetailed report: {report}\n",
+        totals.copied,
+        mb(totals.bytes),
+        totals.skipped,
+        totals.failed
+    ));
+    let html = format!(
+        "<p>The {pass} pass of job <b>{}</b> ({}) has finished.</p><table><tr><th>mailbox</th><th>messages</th>\
+         <th>size</th><th>skipped</th><th>failed</th><th>seconds</th></tr>{rows}</table><p>Total: {} messages, {}.</p>\
+         <p>{}</p><p>Detailed report: {}</p>",
+        job.id,
+        escape(&job.source_file),
+        totals.copied,
+        mb(totals.bytes),
+        escape(next),
+        escape(&report)
+    );
+    Email { from: deps.settings.sender.clone(), to: vec![to], subject, text, html: Some(html) }
+}

@@ -1,0 +1,53 @@
+//! The live check of each source account before a job is accepted: log in to the source, list and plan its
+//! folders, count their messages, and log in to the destination mailbox (which must exist: import first). Runs
+//! for many accounts at once, bounded; a failing account is reported by its line and left out of the job.
+
+use super::Deps;
+use super::credentials::{dest_login, endpoint, login_of};
+use crate::engine::mailbox::listing;
+use crate::imap::plan::{Filters, plan};
+use crate::imap::{self, ImapError};
+use crate::model::{Preflight, SourceAccount};
+use futures::StreamExt;
+
+/// Check every account, at most `preflight_concurrency` at once; results in the accounts' order.
+pub(crate) async fn check_all(deps: &Deps, accounts: &[&SourceAccount]) -> Vec<Preflight> {
+    let limit = deps.settings.preflight_concurrency.max(1);
+    futures::stream::iter(accounts.iter().map(|a| check(deps, a))).buffered(limit).collect().await
+}
+
+async fn check(deps: &Deps, account: &SourceAccount) -> Preflight {
+    match survey(deps, account).await {
+        Ok((folders, messages)) => Preflight { problem: None, folders, messages },
+        Err(problem) => {
+            tracing::warn!(mailbox = %account.destination, problem = %problem, "pre-flight check failed");
+            Preflight { problem: Some(problem), folders: 0, messages: 0 }
+        }
+    }
+}
+
+async fn survey(deps: &Deps, account: &SourceAccount) -> Result<(u32, u64), String> {
+    let login = login_of(account)?;
+    let server = format!("{}:{}", account.host, account.port);
+    let src_ep = endpoint(deps, account.host.as_str(), account.port, account.security);
+    let source_failed = |e: ImapError| format!("source server {server}, user {}: {e}", account.user);
+    let mut src = imap::open(&src_ep, &login).await.map_err(source_failed)?;
+    let dest = &deps.settings.destination.endpoint;
+    let dest_failed =
+        |e: ImapError| format!("destination mailbox {} on {}:{}: {e}", account.destination, dest.host, dest.port);
+    let mut dst = imap::open(dest, &dest_login(deps, &account.destination.to_string())).await.map_err(dest_failed)?;
+    let result = async {
+        let source_listing = listing(&mut src).await.map_err(source_failed)?;
+        let dest_listing = listing(&mut dst).await.map_err(dest_failed)?;
+        let filters = Filters { include: account.include.clone(), exclude: account.exclude.clone() };
+        let p = plan(&source_listing, &dest_listing, &filters);
+        let wires: Vec<String> = p.folders.iter().map(|f| f.source_wire.clone()).collect();
+        let statuses = src.status_many(&wires).await.map_err(source_failed)?;
+        let messages = statuses.iter().map(|s| u64::from(s.messages.unwrap_or(0))).sum();
+        Ok((p.folders.len() as u32, messages))
+    }
+    .await;
+    src.logout().await;
+    dst.logout().await;
+    result
+}

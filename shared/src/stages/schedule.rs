@@ -1,0 +1,100 @@
+//! Scheduling a pass and its fan-out. `schedule_pass` records the operator's start time as a one-time schedule
+//! (EventBridge Scheduler on AWS, the runner's table embedded); when it fires, `on_schedule` marks the pass
+//! running and sends one mailbox task per ready mailbox, at most `mailboxes_in_flight` at first: each finished
+//! mailbox sends the next one (see `finish`).
+
+use super::{Deps, ScheduleInput, StageError, Task, finish, pass_scope};
+use crate::model::{JobId, JobStatus, Pass};
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// The statuses from which a pass may be scheduled or started.
+fn startable(pass: Pass) -> &'static [JobStatus] {
+    match pass {
+        Pass::Initial => &[JobStatus::Validated, JobStatus::Scheduled],
+        Pass::Final => &[JobStatus::InitialDone, JobStatus::Scheduled],
+    }
+}
+
+fn no_job(job: &JobId) -> StageError {
+    StageError::BadMessage { what: "schedule", detail: format!("there is no job {job}") }
+}
+
+/// The schedule's name for a pass (one per job and pass: scheduling again moves it).
+pub(crate) fn schedule_name(job: &JobId, pass: Pass) -> String {
+    format!("{job}-{pass}")
+}
+
+/// Start `pass` of `job` at `at`: the job becomes `scheduled` and a one-time schedule is created.
+pub async fn schedule_pass(deps: &Deps, job: &JobId, pass: Pass, at: DateTime<Utc>) -> Result<(), StageError> {
+    let current = deps.store.job(job).await.map_err(StageError::port("read job"))?.ok_or_else(|| no_job(job))?;
+    if !startable(pass).contains(&current.status) {
+        return Err(StageError::Mailbox {
+            mailbox: job.to_string(),
+            reason: format!(
+                "the {pass} pass cannot be scheduled while the job is {} (it can be from: {})",
+                current.status,
+                startable(pass).iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        });
+    }
+    if current.status != JobStatus::Scheduled {
+        deps.store
+            .transition_job(job, current.status, JobStatus::Scheduled)
+            .await
+            .map_err(StageError::port("schedule job"))?;
+    }
+    let input = serde_json::to_string(&ScheduleInput { job: job.clone(), pass }).unwrap_or_default();
+    deps.schedules
+        .schedule_at(&schedule_name(job, pass), at, &input)
+        .await
+        .map_err(StageError::port("create schedule"))?;
+    tracing::info!(job = %job, pass = %pass, at = %at, "pass scheduled");
+    Ok(())
+}
+
+/// A schedule fired: mark the pass running and send the first mailbox tasks. A repeated event sends the same
+/// first tasks again (harmless: tasks are idempotent) until the fan-out is recorded complete, then nothing.
+/// Returns how many mailbox tasks were sent.
+pub async fn on_schedule(deps: &Deps, input: &ScheduleInput) -> Result<usize, StageError> {
+    let (job, pass) = (&input.job, input.pass);
+    let current = deps.store.job(job).await.map_err(StageError::port("read job"))?.ok_or_else(|| no_job(job))?;
+    let mut running = current.status == JobStatus::Running;
+    for from in startable(pass) {
+        if !running && current.status == *from {
+            running = deps
+                .store
+                .transition_job(job, *from, JobStatus::Running)
+                .await
+                .map_err(StageError::port("start pass"))?;
+        }
+    }
+    let scope = pass_scope(job, pass);
+    if !running || deps.counters.seen(&scope, "fanned_out").await.map_err(StageError::port("read counters"))? {
+        tracing::info!(job = %job, pass = %pass, status = %current.status, "schedule fired for a pass already under way or over; nothing to do");
+        return Ok(0);
+    }
+    let ready: Vec<String> = deps
+        .store
+        .mailboxes(job)
+        .await
+        .map_err(StageError::port("read mailboxes"))?
+        .into_iter()
+        .filter(|m| m.ready())
+        .map(|m| m.address)
+        .collect();
+    let first = ready.len().min(deps.settings.mailboxes_in_flight.max(1));
+    deps.counters
+        .add_once(&scope, "fanout", &[("mailboxes", ready.len() as i64), ("started", first as i64)])
+        .await
+        .map_err(StageError::port("count mailboxes"))?;
+    let bodies: Vec<String> =
+        ready[..first].iter().map(|m| Task::Mailbox { job: job.clone(), pass, mailbox: m.clone() }.to_body()).collect();
+    deps.tasks.send(&bodies, Duration::ZERO).await.map_err(StageError::port("send mailbox tasks"))?;
+    if ready.is_empty() {
+        finish::pass_finished(deps, job, pass).await?;
+    }
+    deps.counters.add_once(&scope, "fanned_out", &[]).await.map_err(StageError::port("record fan-out"))?;
+    tracing::info!(job = %job, pass = %pass, mailboxes = ready.len(), sent = first, "pass started");
+    Ok(first)
+}

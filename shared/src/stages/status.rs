@@ -1,0 +1,109 @@
+//! Progress of a job, per pass and per mailbox, read from the counters and checkpoints (what `mailferry status`
+//! shows and the notifier reports).
+
+use super::{Deps, StageError, mailbox_scope, pass_scope};
+use crate::model::{FolderKey, Job, JobId, Pass};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One pass of a job.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PassProgress {
+    pub pass: String,
+    pub started: bool,
+    pub complete: bool,
+    pub mailboxes: i64,
+    pub done: i64,
+    pub copied: i64,
+    pub bytes: i64,
+    pub skipped: i64,
+    pub failed: i64,
+}
+
+/// One mailbox, in the latest pass that started.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MailboxProgress {
+    pub address: String,
+    pub line: u64,
+    /// Why the pre-flight refused it (then it is never copied).
+    pub problem: Option<String>,
+    /// Messages the pre-flight counted on the source.
+    pub expected: u64,
+    /// Messages on the destination so far, every pass included (from the checkpoints).
+    pub copied_total: u64,
+    /// This pass: copied, bytes, skipped, failed folders, folders done of planned.
+    pub copied: i64,
+    pub bytes: i64,
+    pub skipped: i64,
+    pub failed: i64,
+    pub folders: i64,
+    pub folders_done: i64,
+    pub finished: bool,
+    /// Duration of this pass for the mailbox, when finished.
+    pub seconds: Option<f64>,
+}
+
+/// A job with its passes and mailboxes.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobProgress {
+    pub job: Job,
+    pub passes: Vec<PassProgress>,
+    pub mailboxes: Vec<MailboxProgress>,
+}
+
+fn get(m: &BTreeMap<String, i64>, name: &str) -> i64 {
+    m.get(name).copied().unwrap_or(0)
+}
+
+/// Read a job's progress; `None` when there is no such job.
+pub async fn job_progress(deps: &Deps, id: &JobId) -> Result<Option<JobProgress>, StageError> {
+    let read = StageError::port("read progress");
+    let Some(job) = deps.store.job(id).await.map_err(&read)? else { return Ok(None) };
+    let mut passes = Vec::new();
+    let mut latest = Pass::Initial;
+    for pass in [Pass::Initial, Pass::Final] {
+        let c = deps.counters.get(&pass_scope(id, pass)).await.map_err(&read)?;
+        let started = deps.counters.seen(&pass_scope(id, pass), "fanout").await.map_err(&read)?;
+        if started {
+            latest = pass;
+        }
+        passes.push(PassProgress {
+            pass: pass.to_string(),
+            started,
+            complete: deps.counters.seen(&pass_scope(id, pass), "complete").await.map_err(&read)?,
+            mailboxes: get(&c, "mailboxes"),
+            done: get(&c, "done"),
+            copied: get(&c, "copied"),
+            bytes: get(&c, "bytes"),
+            skipped: get(&c, "skipped"),
+            failed: get(&c, "failed"),
+        });
+    }
+    let mut mailboxes = Vec::new();
+    for m in deps.store.mailboxes(id).await.map_err(&read)? {
+        let c = deps.counters.get(&mailbox_scope(id, latest, &m.address)).await.map_err(&read)?;
+        let mut copied_total = 0;
+        for folder in &m.details.folders {
+            let key = FolderKey { job: id.clone(), mailbox: m.address.clone(), folder: folder.clone() };
+            copied_total += deps.checkpoints.load(&key).await.map_err(&read)?.map_or(0, |cp| cp.copied);
+        }
+        let pre = m.details.preflight.clone().unwrap_or_default();
+        let finished = get(&c, "finished_ms") > 0;
+        mailboxes.push(MailboxProgress {
+            address: m.address.clone(),
+            line: m.line,
+            problem: pre.problem,
+            expected: pre.messages,
+            copied_total,
+            copied: get(&c, "copied"),
+            bytes: get(&c, "bytes"),
+            skipped: get(&c, "skipped"),
+            failed: get(&c, "failed"),
+            folders: get(&c, "folders"),
+            folders_done: get(&c, "done"),
+            finished,
+            seconds: finished.then(|| (get(&c, "finished_ms") - get(&c, "started_ms")) as f64 / 1000.0),
+        });
+    }
+    Ok(Some(JobProgress { job, passes, mailboxes }))
+}

@@ -1,0 +1,181 @@
+//! The upload stage: a CSV arrived under `migrations/<tenant>/` or `imports/<tenant>/`. Validate it (the CSV
+//! contracts), check every source account live (pre-flight), write the report, store the job and its mailboxes
+//! with sealed credentials, delete the CSV (no clear-text password rests in storage), and schedule the first
+//! pass when a start time came with the file.
+//!
+//! Idempotent: the job id is derived from the key and the content, the job row is written last (after the
+//! mailboxes), and a second delivery of the same event finds the job, or the CSV already gone.
+
+use super::report::{self, CheckedMailbox};
+use super::{Deps, StageError, credentials, preflight, schedule};
+use crate::csv::{self, Options, Plan, Problem, Purpose};
+use crate::model::{Job, JobId, JobKind, JobStatus, MailboxDetails, MailboxRecord, Pass, TenantId};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+/// An uploaded object to process.
+#[derive(Clone, Debug, Default)]
+pub struct Upload {
+    /// The object's key (`migrations/acme/batch-1.csv`).
+    pub key: String,
+    /// When to start the first pass (S3 metadata `start-at`, or `mailferry migrate --at`).
+    pub start_at: Option<DateTime<Utc>>,
+    /// Who gets the notifications (S3 metadata `operator-email`); else the deployment's default.
+    pub operator_email: Option<String>,
+}
+
+/// What the upload stage did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadOutcome {
+    /// Nothing to do: not an upload place, or the object is gone (handled before).
+    Ignored { reason: String },
+    /// This object was processed before (a repeated event).
+    AlreadyHandled { job: JobId },
+    /// The file has errors: nothing is stored but the report.
+    Rejected { job: JobId, report: String, errors: usize },
+    /// The job is stored; `failed` lists the accounts the pre-flight refused (line, address, why).
+    Accepted {
+        job: JobId,
+        report: String,
+        ready: usize,
+        failed: Vec<(u64, String, String)>,
+        scheduled: Option<DateTime<Utc>>,
+    },
+}
+
+/// Where an upload belongs: its purpose and tenant, from the key.
+fn place(key: &str) -> Result<(Purpose, TenantId, String), String> {
+    let parts: Vec<&str> = key.splitn(3, '/').collect();
+    let purpose = match parts.first() {
+        Some(&"migrations") => Purpose::Migration,
+        Some(&"imports") => Purpose::Import,
+        _ => return Err(format!("{key} is not under migrations/ or imports/")),
+    };
+    let (Some(tenant), Some(file)) = (parts.get(1), parts.get(2)) else {
+        return Err(format!("{key} has no tenant: expected {}/<tenant>/<file>", parts[0]));
+    };
+    let tenant = TenantId::new(*tenant).map_err(|e| e.to_string())?;
+    Ok((purpose, tenant, file.to_string()))
+}
+
+/// The job id of an upload: the same object always gives the same job.
+fn job_id(key: &str, bytes: &[u8]) -> JobId {
+    let mut h = Sha256::new();
+    h.update(key.as_bytes());
+    h.update([0]);
+    h.update(bytes);
+    let hex: String = h.finalize().iter().take(10).map(|b| format!("{b:02x}")).collect();
+    JobId::new(format!("job-{hex}")).expect("hex is a valid id")
+}
+
+/// Process one uploaded object.
+pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, StageError> {
+    let (purpose, tenant, file) = match place(&upload.key) {
+        Ok(p) => p,
+        Err(reason) => return Ok(UploadOutcome::Ignored { reason }),
+    };
+    let Some(bytes) = deps.blobs.get(&upload.key).await.map_err(StageError::port("read upload"))? else {
+        return Ok(UploadOutcome::Ignored { reason: format!("{} is gone (processed before)", upload.key) });
+    };
+    let id = job_id(&upload.key, &bytes);
+    let delete_upload = || async { deps.blobs.delete(&upload.key).await.map_err(StageError::port("delete upload")) };
+    if deps.store.job(&id).await.map_err(StageError::port("read job"))?.is_some() {
+        delete_upload().await?;
+        return Ok(UploadOutcome::AlreadyHandled { job: id });
+    }
+    let mut job = Job {
+        id: id.clone(),
+        tenant,
+        kind: if purpose == Purpose::Import { JobKind::Import } else { JobKind::Migration },
+        status: JobStatus::Validated,
+        operator_email: upload.operator_email.clone().or_else(|| deps.settings.default_operator.clone()),
+        source_file: file,
+        created_at: deps.clock.now(),
+    };
+    let options = Options { expect: Some(purpose), ..Default::default() };
+    let (kind, problems, plan) = match csv::validate(&bytes, &options) {
+        Ok(v) => (v.kind.map(|k| k.to_string()), v.problems.clone(), v.plan.clone().map(|p| (p, v.summary()))),
+        Err(e) => (None, vec![Problem::row_error(1, e.to_string())], None),
+    };
+    drop(bytes);
+    let Some((plan, summary)) = plan else {
+        let errors = problems.iter().filter(|p| p.is_error()).count();
+        let summary = format!("{errors} error(s): nothing will be created or migrated");
+        let report = report::write(deps, &id, &upload.key, kind, &summary, &problems, &[]).await?;
+        job.status = JobStatus::Failed;
+        create(deps, &job).await?;
+        delete_upload().await?;
+        tracing::info!(job = %id, errors, "upload rejected");
+        return Ok(UploadOutcome::Rejected { job: id, report, errors });
+    };
+    let entries = match plan {
+        Plan::Migration(entries) => entries,
+        Plan::Import(_) => {
+            // Creating the accounts is the import's work; here the file is validated and recorded.
+            let report = report::write(deps, &id, &upload.key, kind, &summary, &problems, &[]).await?;
+            create(deps, &job).await?;
+            delete_upload().await?;
+            return Ok(UploadOutcome::Accepted { job: id, report, ready: 0, failed: Vec::new(), scheduled: None });
+        }
+    };
+    let accounts: Vec<_> = entries.iter().map(|e| &e.account).collect();
+    let checks = preflight::check_all(deps, &accounts).await;
+    let mut records = Vec::with_capacity(entries.len());
+    let mut checked = Vec::with_capacity(entries.len());
+    for (entry, check) in entries.iter().zip(checks) {
+        let a = &entry.account;
+        let source = format!("{}:{}", a.host, a.port);
+        checked.push(CheckedMailbox {
+            line: entry.line,
+            address: a.destination.to_string(),
+            source: source.clone(),
+            preflight: check.clone(),
+        });
+        records.push(MailboxRecord {
+            job: id.clone(),
+            address: a.destination.to_string(),
+            source,
+            source_user: a.user.clone(),
+            line: entry.line,
+            sealed_credentials: Some(credentials::seal(deps, &id, a).await?),
+            details: MailboxDetails {
+                host: a.host.to_string(),
+                port: a.port,
+                security: Some(a.security),
+                auth: Some(a.credentials.kind()),
+                master_user: match &a.credentials {
+                    crate::model::Credentials::Master { master_user, .. } => Some(master_user.clone()),
+                    _ => None,
+                },
+                include: a.include.clone(),
+                exclude: a.exclude.clone(),
+                preflight: Some(check),
+                folders: Vec::new(),
+            },
+        });
+    }
+    let failed: Vec<(u64, String, String)> =
+        checked.iter().filter_map(|c| c.preflight.problem.clone().map(|p| (c.line, c.address.clone(), p))).collect();
+    let ready = records.len() - failed.len();
+    let summary = format!("{summary}; pre-flight: {ready} ready, {} failed", failed.len());
+    let report = report::write(deps, &id, &upload.key, kind, &summary, &problems, &checked).await?;
+    deps.store.put_mailboxes(&records).await.map_err(StageError::port("store mailboxes"))?;
+    create(deps, &job).await?;
+    delete_upload().await?;
+    tracing::info!(job = %id, ready, failed = failed.len(), "upload accepted");
+    let scheduled = match upload.start_at {
+        Some(at) => {
+            schedule::schedule_pass(deps, &id, Pass::Initial, at).await?;
+            Some(at)
+        }
+        None => None,
+    };
+    Ok(UploadOutcome::Accepted { job: id, report, ready, failed, scheduled })
+}
+
+async fn create(deps: &Deps, job: &Job) -> Result<(), StageError> {
+    match deps.store.create_job(job).await {
+        Ok(()) | Err(crate::ports::PortError::AlreadyExists { .. }) => Ok(()),
+        Err(e) => Err(StageError::Port { op: "store job", source: e }),
+    }
+}
