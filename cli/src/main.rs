@@ -1,6 +1,7 @@
 //! `mailferry`: the operator's command. Each subcommand lives in its own module; this file only parses the
 //! command line and maps outcomes to exit codes.
 
+mod pipeline;
 mod sync;
 mod url;
 mod validate;
@@ -22,6 +23,12 @@ enum Command {
     Validate(validate::Args),
     /// Copy one mailbox between two IMAP servers; re-running resumes, then copies only what is new.
     Sync(sync::Args),
+    /// Run a whole migration on this machine: validate and check the CSV, then copy every mailbox at --at.
+    Migrate(pipeline::commands::MigrateArgs),
+    /// Schedule a pass of a job (the final sync after the MX change) and run it.
+    Schedule(pipeline::commands::ScheduleArgs),
+    /// Show a job's progress per mailbox.
+    Status(pipeline::commands::StatusArgs),
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -38,5 +45,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Sync(args) => runtime().block_on(sync::run(&args)),
+        Command::Migrate(args) => runtime().block_on(pipeline::commands::migrate(&args)),
+        Command::Schedule(args) => runtime().block_on(pipeline::commands::schedule(&args)),
+        Command::Status(args) => runtime().block_on(pipeline::commands::status(&args)),
     }
 }

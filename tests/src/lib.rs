@@ -8,6 +8,7 @@ pub mod dovecot;
 pub mod engine;
 pub mod fake_imap;
 pub mod moto;
+pub mod pipeline;
 pub mod process;
 pub mod verify;
 

@@ -108,5 +108,5 @@ async fn ses_email_is_visible_in_moto() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn counters_add_once() {
     let (c, t) = dynamo().await;
-    contract::counters_add_once(Arc::new(DynamoCounters::new(c, t))).await;
+    contract::counters_add_once(Arc::new(DynamoCounters::new(c, t)), false).await;
 }

@@ -131,5 +131,5 @@ async fn outbox_holds_one_eml_per_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn counters_add_once() {
     let dir = tempfile::tempdir().unwrap();
-    contract::counters_add_once(Arc::new(SqliteCounters::new(db(&dir)))).await;
+    contract::counters_add_once(Arc::new(SqliteCounters::new(db(&dir))), true).await;
 }

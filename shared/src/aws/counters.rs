@@ -1,8 +1,8 @@
 //! Counters on DynamoDB: one item per scope (`CTR#<scope>`/`CTR`), one numeric attribute per counter
-//! (`c_<name>`), added to with a single `ADD` update, which DynamoDB applies atomically. Every change also adds 1
-//! to `ver`. An event recorded by `add_once` is its own item (`CTR#<scope>`/`EVT#<event>`), written in one
-//! transaction with the counters, which are set to values computed from a read and guarded by `ver` (optimistic:
-//! a concurrent change cancels the transaction and it is tried again), so the values returned are exact.
+//! (`c_<name>`), added to with a single `ADD` update, which DynamoDB applies atomically. An event recorded by
+//! `add_once` is its own item (`CTR#<scope>`/`EVT#<event>`), written in one transaction with the counters, which
+//! are set to values computed from a read and guarded by those values (optimistic: a concurrent change to one of
+//! them cancels the transaction and it is tried again), so the values returned are exact.
 
 use super::error::sdk_error;
 use super::store::s;
@@ -52,8 +52,7 @@ impl Counters for DynamoCounters {
                 .expression_attribute_values(format!(":v{i}"), AttributeValue::N(delta.to_string()));
         }
         let out = req
-            .update_expression(format!("ADD {}, ver :one", parts.join(", ")))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .update_expression(format!("ADD {}", parts.join(", ")))
             .return_values(ReturnValue::AllNew)
             .send()
             .await
@@ -82,29 +81,39 @@ impl Counters for DynamoCounters {
         deltas: &[(&str, i64)],
     ) -> Result<Option<BTreeMap<String, i64>>, PortError> {
         let pk = format!("CTR#{scope}");
+        // A repeat is the common case of a redelivery: answered by a read, without a transaction.
+        if self.seen(scope, event).await? {
+            return Ok(None);
+        }
         for attempt in 0..50u32 {
-            let item = self.item(&pk).await?;
-            let ver: i64 = item.get("ver").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0);
-            let mut after = counters_of(&item)?;
-            let mut update = Update::builder()
-                .table_name(&self.table)
-                .key("pk", s(&pk))
-                .key("sk", s("CTR"))
-                .expression_attribute_values(":ver", AttributeValue::N(ver.to_string()))
-                .expression_attribute_values(":next", AttributeValue::N((ver + 1).to_string()));
-            let mut sets = vec!["ver = :next".to_string()];
+            let mut after = counters_of(&self.item(&pk).await?)?;
+            let mut update = Update::builder().table_name(&self.table).key("pk", s(&pk)).key("sk", s("CTR"));
+            let (mut sets, mut guards) = (Vec::new(), Vec::new());
             for (i, (name, delta)) in deltas.iter().enumerate() {
+                update = update.expression_attribute_names(format!("#c{i}"), format!("c_{name}"));
+                match after.get(*name) {
+                    Some(old) => {
+                        guards.push(format!("#c{i} = :o{i}"));
+                        update =
+                            update.expression_attribute_values(format!(":o{i}"), AttributeValue::N(old.to_string()));
+                    }
+                    None => guards.push(format!("attribute_not_exists(#c{i})")),
+                }
                 let value = after.entry(name.to_string()).or_insert(0);
                 *value += delta;
                 sets.push(format!("#c{i} = :v{i}"));
-                update = update
-                    .expression_attribute_names(format!("#c{i}"), format!("c_{name}"))
-                    .expression_attribute_values(format!(":v{i}"), AttributeValue::N(value.to_string()));
+                update = update.expression_attribute_values(format!(":v{i}"), AttributeValue::N(value.to_string()));
             }
-            let condition = if ver == 0 { "attribute_not_exists(ver) OR ver = :ver" } else { "ver = :ver" }.to_string();
+            if sets.is_empty() {
+                sets.push("#t = :t".into());
+                update = update
+                    .expression_attribute_names("#t", "touched")
+                    .expression_attribute_values(":t", AttributeValue::Bool(true));
+            } else {
+                update = update.condition_expression(guards.join(" AND "));
+            }
             let update = update
                 .update_expression(format!("SET {}", sets.join(", ")))
-                .condition_expression(condition)
                 .build()
                 .map_err(|e| PortError::backend("add counters once", false, e))?;
             let put = Put::builder()

@@ -85,8 +85,19 @@ impl Database {
     fn init(conn: Connection) -> Result<Self, PortError> {
         conn.busy_timeout(Duration::from_secs(10)).map_err(sql_error("set busy timeout"))?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_error("set synchronous"))?;
+        // Deleted content is overwritten, not left in free pages (purged credentials must be gone).
+        conn.pragma_update(None, "secure_delete", "ON").map_err(sql_error("set secure_delete"))?;
         conn.execute_batch(SCHEMA).map_err(sql_error("create schema"))?;
         Ok(Database { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Fold the write-ahead log into the database file and truncate it, so older versions of changed rows
+    /// (with `secure_delete`, the only other place they could linger) are gone from disk.
+    pub async fn scrub(&self) -> Result<(), PortError> {
+        self.call(|c| {
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(sql_error("checkpoint the log"))
+        })
+        .await
     }
 
     /// Run `f` with the connection on a blocking thread.

@@ -1,0 +1,245 @@
+//! `mailferry migrate`, `schedule` and `status` on the embedded home.
+
+use super::runner::run_until_rest;
+use super::status::print_status;
+use super::{Config, Home};
+use chrono::{DateTime, Utc};
+use mailferry::model::{JobId, Pass};
+use mailferry::stages::{self, Upload, UploadOutcome};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Options every pipeline command shares.
+#[derive(clap::Args, Clone)]
+pub struct StateArgs {
+    /// The state directory (database, key, reports, outbox).
+    #[arg(long, default_value = "mailferry-state")]
+    state: PathBuf,
+    /// File holding the destination master password (else MAILFERRY_DEST_MASTER_PASSWORD).
+    #[arg(long)]
+    dest_password_file: Option<PathBuf>,
+    /// Copy workers (folders copied at once).
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+#[derive(clap::Args)]
+pub struct MigrateArgs {
+    /// The migration CSV (see README: mailferry, Microsoft 365 and imapsync formats).
+    file: PathBuf,
+    /// Destination server and its master user: imaps://MASTER@HOST[:PORT] (imap://…?starttls, imap:// plain).
+    #[arg(long)]
+    dest: String,
+    /// When to start: RFC 3339 (`2026-11-24T22:00:00Z`), `now`, or `+N` seconds/minutes (`+30s`, `+5m`).
+    #[arg(long, default_value = "now")]
+    at: String,
+    /// Who is notified when a pass completes (an email in the outbox).
+    #[arg(long)]
+    notify: Option<String>,
+    /// Tenant the job belongs to.
+    #[arg(long, default_value = "local")]
+    tenant: String,
+    /// Extra CA certificate (PEM) to trust for source and destination.
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    /// Mailboxes copied at once.
+    #[arg(long, default_value_t = 10)]
+    mailboxes_in_flight: usize,
+    /// Validate, check and schedule, then return without running the copy.
+    #[arg(long)]
+    no_wait: bool,
+    #[command(flatten)]
+    state: StateArgs,
+}
+
+#[derive(clap::Args)]
+pub struct ScheduleArgs {
+    job: String,
+    /// Which pass: initial or final.
+    #[arg(long, default_value = "final")]
+    pass: String,
+    #[arg(long, default_value = "now")]
+    at: String,
+    #[arg(long)]
+    no_wait: bool,
+    #[command(flatten)]
+    state: StateArgs,
+}
+
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    /// The job (default: the newest).
+    job: Option<String>,
+    /// Redraw every second until the job is at rest.
+    #[arg(long)]
+    watch: bool,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    state: StateArgs,
+}
+
+/// Parse `--at`.
+pub fn parse_at(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    if s == "now" {
+        return Ok(now);
+    }
+    if let Some(rest) = s.strip_prefix('+') {
+        let (n, unit) = rest.split_at(rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len()));
+        let n: i64 = n.parse().map_err(|_| format!("--at {s:?}: expected +N, +Ns or +Nm"))?;
+        let secs = match unit {
+            "" | "s" => n,
+            "m" => n * 60,
+            "h" => n * 3600,
+            _ => return Err(format!("--at {s:?}: unknown unit {unit:?}")),
+        };
+        return Ok(now + chrono::Duration::seconds(secs));
+    }
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| format!("--at {s:?}: {e}"))
+}
+
+fn fail(cmd: &str, e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("mailferry {cmd}: {e}");
+    ExitCode::from(2)
+}
+
+fn open(args: &StateArgs, config: Option<Config>) -> Result<Arc<Home>, String> {
+    Home::open(&args.state, config, args.dest_password_file.as_deref()).map(Arc::new)
+}
+
+/// Exit status after a pass: 0 when every mailbox was copied without failure, 1 otherwise.
+async fn finish(home: &Home, job: &JobId) -> ExitCode {
+    match print_status(home, Some(job), false).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => fail("status", e),
+    }
+}
+
+pub async fn migrate(args: &MigrateArgs) -> ExitCode {
+    let config = Config {
+        dest: args.dest.clone(),
+        ca_file: args.ca_file.clone(),
+        workers: args.state.workers.unwrap_or(4),
+        mailboxes_in_flight: args.mailboxes_in_flight,
+        sender: "mailferry@localhost".into(),
+        timeout_secs: 60,
+    };
+    let home = match open(&args.state, Some(config)) {
+        Ok(h) => h,
+        Err(e) => return fail("migrate", e),
+    };
+    let at = match parse_at(&args.at, home.deps.clock.now()) {
+        Ok(t) => t,
+        Err(e) => return fail("migrate", e),
+    };
+    let bytes = match std::fs::read(&args.file) {
+        Ok(b) => b,
+        Err(e) => return fail("migrate", format!("cannot read {}: {e}", args.file.display())),
+    };
+    let name = args.file.file_name().map_or("upload.csv".into(), |n| n.to_string_lossy().into_owned());
+    let key = format!("migrations/{}/{name}", args.tenant);
+    if let Err(e) = home.deps.blobs.put(&key, bytes, "text/csv").await {
+        return fail("migrate", e);
+    }
+    let upload = Upload { key, start_at: Some(at), operator_email: args.notify.clone() };
+    let outcome = match stages::on_upload(&home.deps, &upload).await {
+        Ok(o) => o,
+        Err(e) => return fail("migrate", e),
+    };
+    let job = match outcome {
+        UploadOutcome::Ignored { reason } => return fail("migrate", reason),
+        UploadOutcome::AlreadyHandled { job } => {
+            println!("{} was uploaded before as job {job}; continuing it", args.file.display());
+            job
+        }
+        UploadOutcome::Rejected { job, report, errors } => {
+            print_report(&home.dir, &report);
+            eprintln!(
+                "mailferry migrate: {errors} error(s) in {}: nothing will be migrated (job {job})",
+                args.file.display()
+            );
+            return ExitCode::from(1);
+        }
+        UploadOutcome::Accepted { job, report, ready, failed, scheduled } => {
+            println!(
+                "job {job}: {ready} mailbox(es) ready; report in {}",
+                home.dir.join("blobs").join(&report).display()
+            );
+            for (line, address, problem) in &failed {
+                println!("line {line}: {address}: not migrated: {problem}");
+            }
+            if let Some(at) = scheduled {
+                println!("initial pass scheduled at {}", at.to_rfc3339());
+            }
+            job
+        }
+    };
+    let _ = std::fs::write(home.dir.join("last-job"), job.as_str());
+    if args.no_wait {
+        return ExitCode::SUCCESS;
+    }
+    run_until_rest(home.clone(), job.clone(), home.config.workers).await;
+    finish(&home, &job).await
+}
+
+fn print_report(dir: &Path, report: &str) {
+    let csv = dir.join("blobs").join(report.replace(".json", ".csv"));
+    if let Ok(text) = std::fs::read_to_string(&csv) {
+        eprint!("{text}");
+    }
+}
+
+pub async fn schedule(args: &ScheduleArgs) -> ExitCode {
+    let home = match open(&args.state, None) {
+        Ok(h) => h,
+        Err(e) => return fail("schedule", e),
+    };
+    let (job, pass) = match (JobId::new(args.job.clone()), args.pass.as_str()) {
+        (Ok(j), "initial") => (j, Pass::Initial),
+        (Ok(j), "final") => (j, Pass::Final),
+        (Err(e), _) => return fail("schedule", e),
+        (_, p) => return fail("schedule", format!("--pass {p:?}: use initial or final")),
+    };
+    let at = match parse_at(&args.at, home.deps.clock.now()) {
+        Ok(t) => t,
+        Err(e) => return fail("schedule", e),
+    };
+    if let Err(e) = stages::schedule_pass(&home.deps, &job, pass, at).await {
+        return fail("schedule", e);
+    }
+    println!("{pass} pass of {job} scheduled at {}", at.to_rfc3339());
+    if args.no_wait {
+        return ExitCode::SUCCESS;
+    }
+    let workers = args.state.workers.unwrap_or(home.config.workers);
+    run_until_rest(home.clone(), job.clone(), workers).await;
+    finish(&home, &job).await
+}
+
+pub async fn status(args: &StatusArgs) -> ExitCode {
+    let home = match open(&args.state, None) {
+        Ok(h) => h,
+        Err(e) => return fail("status", e),
+    };
+    let job = match args.job.clone().map(JobId::new).transpose() {
+        Ok(j) => j,
+        Err(e) => return fail("status", e),
+    };
+    loop {
+        let ok = match print_status(&home, job.as_ref(), args.json).await {
+            Ok(ok) => ok,
+            Err(e) => return fail("status", e),
+        };
+        let resting = match super::status::resolve(&home, job.as_ref()) {
+            Ok(j) => super::runner::at_rest(&home, &j).await,
+            Err(_) => true,
+        };
+        if !args.watch || resting {
+            return if ok { ExitCode::SUCCESS } else { ExitCode::from(1) };
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        print!("\x1b[2J\x1b[H");
+    }
+}

@@ -1,0 +1,125 @@
+//! The whole pipeline on one machine (the embedded home): `migrate`, `schedule`, `run` and `status` wire the
+//! embedded ports (SQLite store, counters, checkpoints, queues and schedules; a blob directory; an outbox
+//! directory for email; a local key file) under one state directory and drive the same stages as the Lambda
+//! functions, with a timer instead of EventBridge and a pool of workers on the SQLite queue.
+//!
+//! State directory: `state.sqlite`, `key` (seals credentials), `blobs/` (uploads and `reports/`), `outbox/`
+//! (notifications as `.eml`), `config.json` (destination and settings; never a password).
+
+pub mod commands;
+pub mod runner;
+pub mod status;
+
+use crate::url::parse;
+use mailferry::embedded::{
+    Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteQueue,
+    SqliteSchedules, SqliteStore,
+};
+use mailferry::engine::CopySettings;
+use mailferry::imap::Endpoint;
+use mailferry::model::Secret;
+use mailferry::ports::SystemClock;
+use mailferry::stages::{Deps, Destination, Settings};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What `migrate` remembers for later commands on the same state directory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Config {
+    /// `imaps://MASTER@HOST[:PORT]`: the destination server and its master user.
+    pub dest: String,
+    pub ca_file: Option<PathBuf>,
+    pub workers: usize,
+    pub mailboxes_in_flight: usize,
+    pub sender: String,
+    pub timeout_secs: u64,
+}
+
+/// Ports and settings of one state directory.
+pub struct Home {
+    pub dir: PathBuf,
+    pub deps: Deps,
+    pub schedules: SqliteSchedules,
+    pub tasks: SqliteQueue,
+    pub events: SqliteQueue,
+    pub config: Config,
+}
+
+/// Tasks are received this often before they go to the dead-letter queue.
+pub const MAX_RECEIVES: u32 = 5;
+
+fn read_password(file: Option<&Path>) -> Result<Secret<String>, String> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        return Ok(Secret::new(text.trim_end_matches(['\r', '\n']).to_string()));
+    }
+    std::env::var("MAILFERRY_DEST_MASTER_PASSWORD").map(Secret::new).map_err(|_| {
+        "no destination master password: set MAILFERRY_DEST_MASTER_PASSWORD or give --dest-password-file".into()
+    })
+}
+
+impl Home {
+    /// Open (creating) the state directory; `config` is written when given, else read from `config.json`.
+    pub fn open(dir: &Path, config: Option<Config>, password_file: Option<&Path>) -> Result<Home, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let config_path = dir.join("config.json");
+        let config = match config {
+            Some(c) => {
+                let text = serde_json::to_string_pretty(&c).unwrap_or_default();
+                std::fs::write(&config_path, text)
+                    .map_err(|e| format!("cannot write {}: {e}", config_path.display()))?;
+                c
+            }
+            None => {
+                let text = std::fs::read_to_string(&config_path)
+                    .map_err(|_| format!("{} holds no migration yet (run `mailferry migrate` first)", dir.display()))?;
+                serde_json::from_str(&text).map_err(|e| format!("{} is damaged: {e}", config_path.display()))?
+            }
+        };
+        let dest = parse(&config.dest)?;
+        let timeout = Duration::from_secs(config.timeout_secs);
+        let destination = Destination {
+            endpoint: Endpoint {
+                host: dest.host,
+                port: dest.port,
+                security: dest.security,
+                ca_file: config.ca_file.clone(),
+                timeout,
+            },
+            master_user: dest.user,
+            master_password: read_password(password_file)?,
+        };
+        let db = Database::open(&dir.join("state.sqlite")).map_err(|e| e.to_string())?;
+        let clock = Arc::new(SystemClock);
+        let tasks = SqliteQueue::new(db.clone(), "tasks", MAX_RECEIVES, clock.clone());
+        let events = SqliteQueue::new(db.clone(), "events", MAX_RECEIVES, clock.clone());
+        let schedules = SqliteSchedules::new(db.clone());
+        let owner = format!("mailferry-run:{}:{}", std::process::id(), dir.display());
+        let deps = Deps {
+            store: Arc::new(SqliteStore::new(db.clone())),
+            counters: Arc::new(SqliteCounters::new(db.clone())),
+            checkpoints: Arc::new(SqliteCheckpoints::new(db.clone(), clock.clone())),
+            tasks: Arc::new(tasks.clone()),
+            events: Arc::new(events.clone()),
+            blobs: Arc::new(DirBlobs::new(dir.join("blobs"))),
+            mailer: Arc::new(OutboxMailer::new(dir.join("outbox"))),
+            secrets: Arc::new(KeyFileSecretBox::open_or_create(&dir.join("key")).map_err(|e| e.to_string())?),
+            schedules: Arc::new(schedules.clone()),
+            clock,
+            settings: Settings {
+                destination,
+                source_ca_file: config.ca_file.clone(),
+                imap_timeout: timeout,
+                mailboxes_in_flight: config.mailboxes_in_flight,
+                preflight_concurrency: 8,
+                copy: CopySettings { owner, ..Default::default() },
+                sender: config.sender.clone(),
+                default_operator: None,
+                reports_at: format!("{}/blobs/", dir.display()),
+            },
+        };
+        Ok(Home { dir: dir.to_path_buf(), deps, schedules, tasks, events, config })
+    }
+}

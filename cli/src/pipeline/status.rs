@@ -1,0 +1,81 @@
+//! `mailferry status`: a job's passes and a progress bar per mailbox (messages on the destination against what
+//! the pre-flight counted on the source).
+
+use super::Home;
+use mailferry::model::JobId;
+use mailferry::stages::{MailboxProgress, job_progress};
+
+fn bar(done: u64, total: u64, width: usize) -> String {
+    let filled = if total == 0 { width } else { ((done.min(total) as f64 / total as f64) * width as f64) as usize };
+    format!("[{}{}]", "#".repeat(filled), "-".repeat(width - filled))
+}
+
+fn state(m: &MailboxProgress) -> String {
+    if m.problem.is_some() {
+        "refused".into()
+    } else if m.finished && m.failed > 0 {
+        format!("{} folder(s) failed", m.failed)
+    } else if m.finished {
+        "done".into()
+    } else if m.folders > 0 {
+        format!("copying {}/{} folders", m.folders_done, m.folders)
+    } else {
+        "waiting".into()
+    }
+}
+
+/// The job named, or the newest one `migrate` started in this state directory.
+pub fn resolve(home: &Home, job: Option<&JobId>) -> Result<JobId, String> {
+    if let Some(j) = job {
+        return Ok(j.clone());
+    }
+    let text = std::fs::read_to_string(home.dir.join("last-job"))
+        .map_err(|_| "no job yet in this state directory".to_string())?;
+    JobId::new(text.trim()).map_err(|e| e.to_string())
+}
+
+/// Print the job's progress; `Ok(true)` when nothing needs attention (no refused or failed mailbox).
+pub async fn print_status(home: &Home, job: Option<&JobId>, json: bool) -> Result<bool, String> {
+    let id = resolve(home, job)?;
+    let p = job_progress(&home.deps, &id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("there is no job {id}"))?;
+    let ok = p.mailboxes.iter().all(|m| m.problem.is_none() && m.failed == 0) && p.passes.iter().all(|x| x.failed == 0);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
+        return Ok(ok);
+    }
+    println!("job {} ({}): {}", p.job.id, p.job.source_file, p.job.status);
+    for x in p.passes.iter().filter(|x| x.started) {
+        println!(
+            "  {} pass: {}/{} mailboxes, {} messages, {:.1} MB, {} skipped, {} failed{}",
+            x.pass,
+            x.done,
+            x.mailboxes,
+            x.copied,
+            x.bytes as f64 / 1e6,
+            x.skipped,
+            x.failed,
+            if x.complete { ", complete" } else { "" }
+        );
+    }
+    let width = p.mailboxes.iter().map(|m| m.address.len()).max().unwrap_or(7).max(7);
+    println!("{:<width$}  {:<22} {:>13} {:>9} {:>8}  state", "mailbox", "progress", "messages", "pass", "skipped");
+    for m in &p.mailboxes {
+        println!(
+            "{:<width$}  {} {:>6}/{:<6} {:>9} {:>8}  {}",
+            m.address,
+            bar(m.copied_total, m.expected, 20),
+            m.copied_total,
+            m.expected,
+            m.copied,
+            m.skipped,
+            state(m)
+        );
+        if let Some(problem) = &m.problem {
+            println!("{:<width$}    line {}: {problem}", "", m.line);
+        }
+    }
+    Ok(ok)
+}

@@ -1,0 +1,39 @@
+//! Helpers for pipeline tests: the stages' settings for a destination test server, and a migration CSV of
+//! source accounts on a source test server.
+
+use crate::dovecot::Dovecot;
+use mailferry::engine::CopySettings;
+use mailferry::model::Secret;
+use mailferry::stages::{Destination, Settings};
+use std::time::Duration;
+
+/// Settings whose destination is `dst` (master user `admin`), notifications from `mailferry@example.test`.
+pub fn settings(dst: &Dovecot, reports_at: &str) -> Settings {
+    Settings {
+        destination: Destination {
+            endpoint: crate::corpus::plain_endpoint(dst.port),
+            master_user: "admin".into(),
+            master_password: Secret::new("masterpass".into()),
+        },
+        source_ca_file: None,
+        imap_timeout: Duration::from_secs(30),
+        mailboxes_in_flight: 1,
+        preflight_concurrency: 4,
+        copy: CopySettings { owner: "test-worker".into(), batch_max: 25, ..Default::default() },
+        sender: "mailferry@example.test".into(),
+        default_operator: Some("ops@example.test".into()),
+        reports_at: reports_at.into(),
+    }
+}
+
+/// A migration CSV moving `user<N>@example.test` from `src` to the same address, for each `(n, password)`.
+pub fn migration_csv(src: &Dovecot, rows: &[(u32, &str)]) -> String {
+    let mut csv = String::from("destination,source_host,source_port,security,source_user,auth,password\n");
+    for (n, password) in rows {
+        csv.push_str(&format!(
+            "user{n}@example.test,127.0.0.1,{},plain,user{n}@example.test,password,{password}\n",
+            src.port
+        ));
+    }
+    csv
+}
