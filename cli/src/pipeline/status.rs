@@ -66,7 +66,7 @@ pub async fn print_status(home: &Home, job: Option<&JobId>, json: bool) -> Resul
         println!(
             "{:<width$}  {} {:>6}/{:<6} {:>9} {:>8}  {}",
             m.address,
-            bar(m.copied_total, m.expected, 20),
+            if m.problem.is_some() { format!("[{}]", " ".repeat(20)) } else { bar(m.copied_total, m.expected, 20) },
             m.copied_total,
             m.expected,
             m.copied,

@@ -20,7 +20,7 @@ async fn check(deps: &Deps, account: &SourceAccount) -> Preflight {
     match survey(deps, account).await {
         Ok((folders, messages)) => Preflight { problem: None, folders, messages },
         Err(problem) => {
-            tracing::warn!(mailbox = %account.destination, problem = %problem, "pre-flight check failed");
+            tracing::info!(mailbox = %account.destination, problem = %problem, "pre-flight check failed");
             Preflight { problem: Some(problem), folders: 0, messages: 0 }
         }
     }
