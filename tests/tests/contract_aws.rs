@@ -110,3 +110,24 @@ async fn counters_add_once() {
     let (c, t) = dynamo().await;
     contract::counters_add_once(Arc::new(DynamoCounters::new(c, t)), false).await;
 }
+
+#[tokio::test]
+async fn eventbridge_schedules() {
+    use mailferry::aws::EventBridgeSchedules;
+    use mailferry::ports::Schedules;
+    let client = aws_sdk_scheduler::Client::new(&moto::sdk_config().await);
+    let group = moto::unique("mf-group");
+    client.create_schedule_group().name(&group).send().await.unwrap();
+    let target = "arn:aws:lambda:us-east-1:123456789012:function:scheduler";
+    let s = EventBridgeSchedules::new(client, &group, target, "arn:aws:iam::123456789012:role/scheduler");
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-24T22:00:00Z").unwrap().to_utc();
+    s.schedule_at("job-1-initial", at, r#"{"job":"job-1","pass":"initial"}"#).await.unwrap();
+    // Scheduling the same pass again moves it.
+    let later = at + chrono::Duration::hours(1);
+    s.schedule_at("job-1-initial", later, r#"{"job":"job-1","pass":"initial"}"#).await.unwrap();
+    let listed = s.list().await.unwrap();
+    assert_eq!(listed, [("job-1-initial".to_string(), later, r#"{"job":"job-1","pass":"initial"}"#.to_string())]);
+    s.cancel("job-1-initial").await.unwrap();
+    s.cancel("job-1-initial").await.unwrap();
+    assert!(s.list().await.unwrap().is_empty());
+}

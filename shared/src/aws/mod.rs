@@ -1,4 +1,4 @@
-//! The AWS home: each port on its AWS service (DynamoDB, SQS, S3, SES v2, KMS). Every implementation receives
+//! The AWS home: each port on its AWS service (DynamoDB, SQS, S3, SES v2, KMS, EventBridge Scheduler). Every implementation receives
 //! its SDK client from outside (built by the entry point from the environment); nothing else in the crate names
 //! an AWS type.
 
@@ -8,6 +8,7 @@ mod counters;
 mod error;
 mod kms;
 mod s3;
+mod scheduler;
 mod ses;
 mod sqs;
 mod store;
@@ -17,6 +18,7 @@ pub use config::{load_config, s3_client};
 pub use counters::DynamoCounters;
 pub use kms::KmsSecretBox;
 pub use s3::S3Blobs;
+pub use scheduler::EventBridgeSchedules;
 pub use ses::SesMailer;
 pub use sqs::SqsQueue;
 pub use store::DynamoStore;
