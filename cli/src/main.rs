@@ -3,7 +3,7 @@
 
 mod pipeline;
 mod sync;
-mod url;
+
 mod validate;
 
 use clap::{Parser, Subcommand};

@@ -2,13 +2,13 @@
 //! file so that running it again resumes (and, once done, copies only what is new). Progress bars per folder on a
 //! terminal, a summary table at the end; exit 0 only when every folder is fully and verifiably copied.
 
-use crate::url::{ServerUrl, parse};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use mailferry::embedded::{Database, SqliteCheckpoints};
 use mailferry::engine::{
     CopySettings, FolderOutcome, MailboxReport, MailboxSync, Progress, plan_mailbox, sync_mailbox,
 };
 use mailferry::imap::plan::Filters;
+use mailferry::imap::url::{ServerUrl, parse};
 use mailferry::imap::{Endpoint, Login};
 use mailferry::model::{JobId, Secret};
 use mailferry::ports::SystemClock;

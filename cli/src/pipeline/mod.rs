@@ -10,13 +10,13 @@ pub mod commands;
 pub mod runner;
 pub mod status;
 
-use crate::url::parse;
 use mailferry::embedded::{
     Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteQueue,
     SqliteSchedules, SqliteStore,
 };
 use mailferry::engine::CopySettings;
 use mailferry::imap::Endpoint;
+use mailferry::imap::url::parse;
 use mailferry::model::Secret;
 use mailferry::ports::SystemClock;
 use mailferry::stages::{Deps, Destination, Settings};

@@ -17,6 +17,18 @@ impl S3Blobs {
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
         S3Blobs { client, bucket: bucket.into() }
     }
+
+    /// The object's user metadata (`x-amz-meta-*`, names lower-case), empty when the object is gone. The upload
+    /// stage reads `start-at` and `operator-email` from here.
+    pub async fn metadata(&self, key: &str) -> Result<std::collections::HashMap<String, String>, PortError> {
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+            Ok(out) => {
+                Ok(out.metadata.unwrap_or_default().into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect())
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(Default::default()),
+            Err(e) => Err(sdk_error("read object metadata", e)),
+        }
+    }
 }
 
 #[async_trait]

@@ -14,6 +14,7 @@ mod plan_tests;
 mod reader;
 mod session;
 mod special;
+pub mod url;
 pub mod utf7;
 
 pub use append::{Appended, OutMessage};

@@ -2,7 +2,7 @@
 //! `imap://…` (plain, only when asked for). An `@` inside the user name is written `%40`. Passwords never go in
 //! the URL: they come from an environment variable or a file.
 
-use mailferry::model::Security;
+use crate::model::Security;
 
 /// A parsed server URL.
 #[derive(Clone, Debug, PartialEq, Eq)]

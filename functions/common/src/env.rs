@@ -1,0 +1,104 @@
+//! The deployment from the environment: table, bucket, queues, key, schedule group and the destination
+//! platform, as `template.yaml` sets them. Clients come from the standard SDK configuration (`AWS_ENDPOINT_URL`
+//! points them at moto in tests).
+
+use mailferry::aws::{
+    DynamoCheckpoints, DynamoCounters, DynamoStore, EventBridgeSchedules, KmsSecretBox, S3Blobs, SesMailer, SqsQueue,
+    load_config, s3_client,
+};
+use mailferry::engine::CopySettings;
+use mailferry::imap::Endpoint;
+use mailferry::imap::url::parse;
+use mailferry::model::Secret;
+use mailferry::ports::{Sealed, SecretBox, SystemClock};
+use mailferry::stages::{Deps, Destination, Settings};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A function's ports and settings, plus the concrete parts some handlers need directly.
+#[derive(Clone)]
+pub struct Lambda {
+    pub deps: Deps,
+    /// For object metadata (`start-at`, `operator-email`).
+    pub blobs: S3Blobs,
+    /// Deliveries after which a message goes to the dead-letter queue (the queue's `maxReceiveCount`).
+    pub max_receives: u32,
+}
+
+fn var(name: &str) -> Result<String, String> {
+    std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
+}
+
+fn number(name: &str, default: usize) -> Result<usize, String> {
+    match std::env::var(name) {
+        Ok(v) => v.parse().map_err(|_| format!("{name}={v:?} is not a number")),
+        Err(_) => Ok(default),
+    }
+}
+
+impl Lambda {
+    /// Build everything from the environment (once per cold start).
+    pub async fn from_env() -> Result<Lambda, String> {
+        let config = load_config().await;
+        let table = var("TABLE_NAME")?;
+        let dynamo = aws_sdk_dynamodb::Client::new(&config);
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let secrets = KmsSecretBox::new(aws_sdk_kms::Client::new(&config), var("KMS_KEY_ID")?);
+        let blobs = S3Blobs::new(s3_client(&config), var("BUCKET_NAME")?);
+        let schedules = EventBridgeSchedules::new(
+            aws_sdk_scheduler::Client::new(&config),
+            var("SCHEDULE_GROUP")?,
+            var("SCHEDULER_TARGET_ARN")?,
+            var("SCHEDULER_ROLE_ARN")?,
+        );
+        // The destination's master password is stored sealed with the deployment's key (`mailferry seal`).
+        let dest = parse(&var("DEST_IMAP_URL")?)?;
+        let master_password = match std::env::var("DEST_MASTER_PASSWORD_SEALED") {
+            Ok(sealed) => secrets
+                .open(&Sealed(sealed), "destination")
+                .await
+                .map_err(|e| format!("DEST_MASTER_PASSWORD_SEALED: {e}"))?,
+            Err(_) => Secret::new(String::new()),
+        };
+        let timeout = Duration::from_secs(60);
+        let clock = Arc::new(SystemClock);
+        let settings = Settings {
+            destination: Destination {
+                endpoint: Endpoint {
+                    host: dest.host,
+                    port: dest.port,
+                    security: dest.security,
+                    ca_file: None,
+                    timeout,
+                },
+                master_user: dest.user,
+                master_password,
+            },
+            source_ca_file: None,
+            imap_timeout: timeout,
+            mailboxes_in_flight: number("MAILBOXES_IN_FLIGHT", 10)?,
+            preflight_concurrency: number("PREFLIGHT_CONCURRENCY", 8)?,
+            copy: CopySettings {
+                owner: format!("lambda:{}", std::env::var("AWS_LAMBDA_LOG_STREAM_NAME").unwrap_or_default()),
+                ..Default::default()
+            },
+            sender: var("SENDER_EMAIL")?,
+            default_operator: std::env::var("OPERATOR_EMAIL").ok().filter(|s| !s.is_empty()),
+            reports_at: format!("s3://{}/", var("BUCKET_NAME")?),
+        };
+        let deps = Deps {
+            store: Arc::new(DynamoStore::new(dynamo.clone(), &table)),
+            counters: Arc::new(DynamoCounters::new(dynamo.clone(), &table)),
+            checkpoints: Arc::new(DynamoCheckpoints::new(dynamo, &table, clock.clone())),
+            tasks: Arc::new(SqsQueue::new(sqs.clone(), var("TASK_QUEUE_URL")?, var("TASK_DLQ_URL")?)),
+            events: Arc::new(SqsQueue::new(sqs, var("EVENT_QUEUE_URL")?, var("EVENT_DLQ_URL")?)),
+            blobs: Arc::new(blobs.clone()),
+            mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&config))),
+            secrets: Arc::new(secrets),
+            schedules: Arc::new(schedules),
+            clock,
+            settings,
+        };
+        Ok(Lambda { deps, blobs, max_receives: number("MAX_RECEIVE_COUNT", 5)? as u32 })
+    }
+}

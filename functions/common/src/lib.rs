@@ -1,0 +1,20 @@
+//! What the Lambda functions share: the deployment's ports and settings from the environment ([`Lambda`]), and
+//! one handler per trigger that turns the Lambda event into stage calls. Each `functions/<name>/src/main.rs` only
+//! builds a [`Lambda`] and hands events to its handler; the handlers are plain async functions, tested without
+//! the Lambda service (the local bridge in `tests/` plays it against moto).
+
+mod env;
+mod handlers;
+
+pub use env::Lambda;
+pub use handlers::{handle_copy, handle_notifier, handle_scheduler, handle_upload};
+
+/// JSON logs to stdout (CloudWatch), filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .without_time()
+        .with_ansi(false)
+        .init();
+}
