@@ -58,7 +58,7 @@ async fn delay_and_back_off() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn counters_under_concurrency() {
     let (c, t) = dynamo().await;
-    contract::counters_under_concurrency(Arc::new(DynamoCounters::new(c, t))).await;
+    contract::counters_under_concurrency(Arc::new(DynamoCounters::new(c, t)), 1).await;
 }
 
 #[tokio::test]

@@ -69,7 +69,7 @@ async fn delay_and_back_off() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn counters_under_concurrency() {
     let dir = tempfile::tempdir().unwrap();
-    contract::counters_under_concurrency(Arc::new(SqliteCounters::new(db(&dir)))).await;
+    contract::counters_under_concurrency(Arc::new(SqliteCounters::new(db(&dir))), 16).await;
 }
 
 #[tokio::test]

@@ -99,15 +99,9 @@ impl JobStore for SqliteStore {
     /// As the provided method, then the freed pages are overwritten and the write-ahead log is folded in and
     /// truncated, so no copy of a sealed credential stays anywhere in the files.
     async fn purge_credentials(&self, job: &JobId) -> Result<usize, PortError> {
-        let mut changed = Vec::new();
-        for mut m in self.mailboxes(job).await? {
-            if m.sealed_credentials.take().is_some() {
-                changed.push(m);
-            }
-        }
-        self.put_mailboxes(&changed).await?;
+        let purged = crate::ports::strip_credentials(self, job).await?;
         self.db.scrub().await?;
-        Ok(changed.len())
+        Ok(purged)
     }
 
     async fn mailboxes(&self, job: &JobId) -> Result<Vec<MailboxRecord>, PortError> {

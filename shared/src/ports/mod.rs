@@ -22,4 +22,4 @@ pub use mailer::{Email, Mailer};
 pub use queue::{Delivery, TaskQueue};
 pub use schedules::Schedules;
 pub use secret_box::{Sealed, SecretBox};
-pub use store::JobStore;
+pub use store::{JobStore, strip_credentials};

@@ -27,13 +27,18 @@ pub trait JobStore: Send + Sync {
     /// Remove the sealed credentials of every mailbox of a job; returns how many held some. Written once here
     /// on top of the two methods above, so every home purges the same way.
     async fn purge_credentials(&self, job: &JobId) -> Result<usize, PortError> {
-        let mut changed = Vec::new();
-        for mut m in self.mailboxes(job).await? {
-            if m.sealed_credentials.take().is_some() {
-                changed.push(m);
-            }
-        }
-        self.put_mailboxes(&changed).await?;
-        Ok(changed.len())
+        strip_credentials(self, job).await
     }
+}
+
+/// The purge every home shares: rewrite each mailbox of `job` that holds sealed credentials without them.
+pub async fn strip_credentials<S: JobStore + ?Sized>(store: &S, job: &JobId) -> Result<usize, PortError> {
+    let mut changed = Vec::new();
+    for mut m in store.mailboxes(job).await? {
+        if m.sealed_credentials.take().is_some() {
+            changed.push(m);
+        }
+    }
+    store.put_mailboxes(&changed).await?;
+    Ok(changed.len())
 }

@@ -85,15 +85,7 @@ pub(crate) async fn mailbox_finished(
     let started = deps.counters.add(&scope, &[("started", 1)]).await.map_err(StageError::port("count mailbox"))?;
     let next = get(&started, "started") as usize;
     if next <= get(&after, "mailboxes") as usize {
-        let ready: Vec<String> = deps
-            .store
-            .mailboxes(job)
-            .await
-            .map_err(StageError::port("read mailboxes"))?
-            .into_iter()
-            .filter(|m| m.ready())
-            .map(|m| m.address)
-            .collect();
+        let ready = super::ready_mailboxes(deps, job).await?;
         if let Some(m) = ready.get(next - 1) {
             let body = Task::Mailbox { job: job.clone(), pass, mailbox: m.clone() }.to_body();
             deps.tasks.send(&[body], Duration::ZERO).await.map_err(StageError::port("send mailbox task"))?;

@@ -96,3 +96,10 @@ pub(crate) fn pass_scope(job: &JobId, pass: Pass) -> String {
 pub(crate) fn mailbox_scope(job: &JobId, pass: Pass, address: &str) -> String {
     format!("{job}/{pass}/{address}")
 }
+
+/// The addresses of a job's mailboxes that passed the pre-flight, in address order: the order the scheduler and
+/// the completions start them in.
+pub(crate) async fn ready_mailboxes(deps: &Deps, job: &JobId) -> Result<Vec<String>, StageError> {
+    let all = deps.store.mailboxes(job).await.map_err(StageError::port("read mailboxes"))?;
+    Ok(all.into_iter().filter(|m| m.ready()).map(|m| m.address).collect())
+}

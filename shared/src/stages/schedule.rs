@@ -74,15 +74,7 @@ pub async fn on_schedule(deps: &Deps, input: &ScheduleInput) -> Result<usize, St
         tracing::info!(job = %job, pass = %pass, status = %current.status, "schedule fired for a pass already under way or over; nothing to do");
         return Ok(0);
     }
-    let ready: Vec<String> = deps
-        .store
-        .mailboxes(job)
-        .await
-        .map_err(StageError::port("read mailboxes"))?
-        .into_iter()
-        .filter(|m| m.ready())
-        .map(|m| m.address)
-        .collect();
+    let ready = super::ready_mailboxes(deps, job).await?;
     let first = ready.len().min(deps.settings.mailboxes_in_flight.max(1));
     deps.counters
         .add_once(&scope, "fanout", &[("mailboxes", ready.len() as i64), ("started", first as i64)])
