@@ -2,6 +2,8 @@
 //! command line and maps outcomes to exit codes.
 
 mod pipeline;
+#[cfg(feature = "aws")]
+mod seal;
 mod sync;
 
 mod validate;
@@ -29,6 +31,9 @@ enum Command {
     Schedule(pipeline::commands::ScheduleArgs),
     /// Show a job's progress per mailbox.
     Status(pipeline::commands::StatusArgs),
+    /// Seal a secret from standard input with the deployment's KMS key (for DEST_MASTER_PASSWORD_SEALED).
+    #[cfg(feature = "aws")]
+    Seal(seal::Args),
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -48,5 +53,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => runtime().block_on(pipeline::commands::migrate(&args)),
         Command::Schedule(args) => runtime().block_on(pipeline::commands::schedule(&args)),
         Command::Status(args) => runtime().block_on(pipeline::commands::status(&args)),
+        #[cfg(feature = "aws")]
+        Command::Seal(args) => runtime().block_on(seal::run(&args)),
     }
 }
