@@ -21,25 +21,29 @@ pub struct Lambda {
     pub deps: Deps,
     /// For object metadata (`start-at`, `operator-email`).
     pub blobs: S3Blobs,
+    /// The schedules, concretely (the local bridge lists and fires them in tests).
+    pub schedules: EventBridgeSchedules,
     /// Deliveries after which a message goes to the dead-letter queue (the queue's `maxReceiveCount`).
     pub max_receives: u32,
 }
 
-fn var(name: &str) -> Result<String, String> {
-    std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
-}
-
-fn number(name: &str, default: usize) -> Result<usize, String> {
-    match std::env::var(name) {
-        Ok(v) => v.parse().map_err(|_| format!("{name}={v:?} is not a number")),
-        Err(_) => Ok(default),
-    }
-}
+/// Where settings are looked up: the process environment in a function, a map in tests.
+pub type Vars<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 impl Lambda {
     /// Build everything from the environment (once per cold start).
     pub async fn from_env() -> Result<Lambda, String> {
-        let config = load_config().await;
+        Self::from_vars(&load_config().await, &|name| std::env::var(name).ok()).await
+    }
+
+    /// Build everything from `vars` with SDK clients from `config`.
+    pub async fn from_vars(config: &aws_config::SdkConfig, vars: Vars<'_>) -> Result<Lambda, String> {
+        let var = |name: &str| vars(name).ok_or_else(|| format!("environment variable {name} is not set"));
+        let number = |name: &str, default: usize| match vars(name) {
+            Some(v) => v.parse().map_err(|_| format!("{name}={v:?} is not a number")),
+            None => Ok(default),
+        };
+        let config = config.clone();
         let table = var("TABLE_NAME")?;
         let dynamo = aws_sdk_dynamodb::Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
@@ -53,12 +57,12 @@ impl Lambda {
         );
         // The destination's master password is stored sealed with the deployment's key (`mailferry seal`).
         let dest = parse(&var("DEST_IMAP_URL")?)?;
-        let master_password = match std::env::var("DEST_MASTER_PASSWORD_SEALED") {
-            Ok(sealed) => secrets
+        let master_password = match vars("DEST_MASTER_PASSWORD_SEALED") {
+            Some(sealed) => secrets
                 .open(&Sealed(sealed), "destination")
                 .await
                 .map_err(|e| format!("DEST_MASTER_PASSWORD_SEALED: {e}"))?,
-            Err(_) => Secret::new(String::new()),
+            None => Secret::new(String::new()),
         };
         let timeout = Duration::from_secs(60);
         let clock = Arc::new(SystemClock);
@@ -79,11 +83,11 @@ impl Lambda {
             mailboxes_in_flight: number("MAILBOXES_IN_FLIGHT", 10)?,
             preflight_concurrency: number("PREFLIGHT_CONCURRENCY", 8)?,
             copy: CopySettings {
-                owner: format!("lambda:{}", std::env::var("AWS_LAMBDA_LOG_STREAM_NAME").unwrap_or_default()),
+                owner: format!("lambda:{}", vars("AWS_LAMBDA_LOG_STREAM_NAME").unwrap_or_default()),
                 ..Default::default()
             },
             sender: var("SENDER_EMAIL")?,
-            default_operator: std::env::var("OPERATOR_EMAIL").ok().filter(|s| !s.is_empty()),
+            default_operator: vars("OPERATOR_EMAIL").filter(|s| !s.is_empty()),
             reports_at: format!("s3://{}/", var("BUCKET_NAME")?),
         };
         let deps = Deps {
@@ -95,10 +99,10 @@ impl Lambda {
             blobs: Arc::new(blobs.clone()),
             mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&config))),
             secrets: Arc::new(secrets),
-            schedules: Arc::new(schedules),
+            schedules: Arc::new(schedules.clone()),
             clock,
             settings,
         };
-        Ok(Lambda { deps, blobs, max_receives: number("MAX_RECEIVE_COUNT", 5)? as u32 })
+        Ok(Lambda { deps, blobs, schedules, max_receives: number("MAX_RECEIVE_COUNT", 5)? as u32 })
     }
 }

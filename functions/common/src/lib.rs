@@ -6,7 +6,7 @@
 mod env;
 mod handlers;
 
-pub use env::Lambda;
+pub use env::{Lambda, Vars};
 pub use handlers::{handle_copy, handle_notifier, handle_scheduler, handle_upload};
 
 /// JSON logs to stdout (CloudWatch), filtered by `RUST_LOG` (default `info`).
