@@ -2,6 +2,7 @@
 # Install everything mailferry's tests and demo need on a fresh Debian machine. Idempotent: a second run is quick.
 #   - Dovecot (dovecot-imapd) and openssl from Debian, for real IMAP servers on loopback;
 #   - a Python venv in infra/.venv with moto[server] (the local AWS APIs) and cfn-lint pinned to 1.53.3
+#   - a Python venv in infra/.venv-sam with the SAM CLI (`sam validate --lint`)
 #     (later versions stop expanding SAM templates and pass broken ones).
 # Never starts a system service: our scripts start their own instances.
 set -euo pipefail
@@ -10,6 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="$here/.venv"
 MOTO_VERSION="5.2.1"
 CFN_LINT_VERSION="1.53.3"
+SAM_VERSION="${SAM_VERSION:-1.170.0}"
 
 log() { printf 'install: %s\n' "$*" >&2; }
 
@@ -36,5 +38,15 @@ if [ "$have" != "cfn-lint==$CFN_LINT_VERSION moto==$MOTO_VERSION " ]; then
   "$venv/bin/python" -m pip install -q "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
 fi
 
+# SAM CLI in a venv of its own: it requires a newer cfn-lint, which must not replace the pinned one above
+# (from 1.54 on cfn-lint stops expanding SAM). `sam validate --lint` works offline, without Docker.
+sam_venv="$here/.venv-sam"
+if ! "$sam_venv/bin/sam" --version 2>/dev/null | grep -q " $SAM_VERSION\$"; then
+  log "creating $sam_venv with aws-sam-cli==$SAM_VERSION"
+  python3 -m venv "$sam_venv"
+  "$sam_venv/bin/python" -m pip install -q --upgrade pip >/dev/null
+  "$sam_venv/bin/python" -m pip install -q "aws-sam-cli==$SAM_VERSION"
+fi
+
 command -v cargo >/dev/null || { log "cargo is missing: this machine needs a Rust toolchain"; exit 1; }
-log "ready: dovecot $(dovecot --version | cut -d' ' -f1), moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION"
+log "ready: dovecot $(dovecot --version | cut -d' ' -f1), moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION, sam $SAM_VERSION"
