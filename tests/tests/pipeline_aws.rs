@@ -10,7 +10,6 @@ use mailferry::aws::{DynamoCheckpoints, KmsSecretBox, SqsQueue};
 use mailferry::imap::OutMessage;
 use mailferry::model::{FolderKey, JobId, JobStatus, Pass, Secret};
 use mailferry::ports::{Checkpoints, SecretBox, SystemClock, TaskQueue};
-use mailferry::stages;
 use mailferry_lambda::{Lambda, handle_copy, handle_notifier, handle_scheduler, handle_upload};
 use mailferry_tests::corpus::{self, Spec};
 use mailferry_tests::dovecot::Dovecot;
@@ -83,6 +82,23 @@ impl Bridge {
         }
         panic!("the {pass} pass did not complete");
     }
+}
+
+/// Run the operator's `mailferry` with the deployment's environment (as from the stack outputs) against moto.
+fn mailferry(vars: &HashMap<&str, String>, args: &[&str]) -> String {
+    let bin = std::env::current_exe().unwrap().parent().and_then(|d| d.parent()).unwrap().join("mailferry");
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("AWS_ENDPOINT_URL", moto::endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "mailferry {args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    stdout
 }
 
 async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> String {
@@ -208,8 +224,12 @@ async fn s3_upload_to_notified_migration_then_final_pass() {
         (0..5).map(|i| Spec { seed: 63, messages: 5, large: vec![] }.message(0, i).into()).collect();
     s.append_all("INBOX", &new).await.unwrap();
     s.logout().await;
-    stages::schedule_pass(&bridge.lambda.deps, &job, Pass::Final, chrono::Utc::now()).await.unwrap();
+    let out = mailferry(&vars, &["schedule", job.as_str(), "--pass", "final", "--at", "now", "--aws"]);
+    assert!(out.contains("final pass of") && out.contains("EventBridge Scheduler"), "{out}");
     bridge.run_until_notified(Pass::Final).await;
+    let status: serde_json::Value =
+        serde_json::from_str(&mailferry(&vars, &["status", job.as_str(), "--aws", "--json"])).unwrap();
+    assert_eq!((status["job"]["status"].as_str(), status["passes"][1]["copied"].as_i64()), (Some("complete"), Some(5)));
     let totals = bridge.lambda.deps.counters.get(&format!("{job}/final")).await.unwrap();
     assert_eq!(totals["copied"], 5);
     let sent = moto::sent_emails().await;

@@ -56,6 +56,11 @@ pub struct MigrateArgs {
 #[derive(clap::Args)]
 pub struct ScheduleArgs {
     job: String,
+    /// Schedule on the AWS deployment (EventBridge Scheduler) instead of the state directory; reads the same
+    /// environment as the functions (TABLE_NAME, SCHEDULE_GROUP, … see functions/README.md).
+    #[cfg(feature = "aws")]
+    #[arg(long)]
+    aws: bool,
     /// Which pass: initial or final.
     #[arg(long, default_value = "final")]
     pass: String,
@@ -71,6 +76,10 @@ pub struct ScheduleArgs {
 pub struct StatusArgs {
     /// The job (default: the newest).
     job: Option<String>,
+    /// Read the AWS deployment instead of the state directory (same environment as `schedule --aws`).
+    #[cfg(feature = "aws")]
+    #[arg(long)]
+    aws: bool,
     /// Redraw every second until the job is at rest.
     #[arg(long)]
     watch: bool,
@@ -191,16 +200,48 @@ fn print_report(dir: &Path, report: &str) {
     }
 }
 
+/// The AWS deployment's ports, from the same environment the functions read.
+#[cfg(feature = "aws")]
+async fn aws_deps(cmd: &str) -> Result<mailferry::stages::Deps, ExitCode> {
+    mailferry_lambda::Lambda::from_env().await.map(|l| l.deps).map_err(|e| fail(cmd, e))
+}
+
+fn job_and_pass(job: &str, pass: &str) -> Result<(JobId, Pass), String> {
+    let job = JobId::new(job.to_string()).map_err(|e| e.to_string())?;
+    match pass {
+        "initial" => Ok((job, Pass::Initial)),
+        "final" => Ok((job, Pass::Final)),
+        p => Err(format!("--pass {p:?}: use initial or final")),
+    }
+}
+
 pub async fn schedule(args: &ScheduleArgs) -> ExitCode {
+    #[cfg(feature = "aws")]
+    if args.aws {
+        let deps = match aws_deps("schedule").await {
+            Ok(d) => d,
+            Err(code) => return code,
+        };
+        let parsed = job_and_pass(&args.job, &args.pass).and_then(|jp| Ok((jp, parse_at(&args.at, deps.clock.now())?)));
+        let ((job, pass), at) = match parsed {
+            Ok(v) => v,
+            Err(e) => return fail("schedule", e),
+        };
+        return match stages::schedule_pass(&deps, &job, pass, at).await {
+            Ok(()) => {
+                println!("{pass} pass of {job} scheduled at {} (EventBridge Scheduler)", at.to_rfc3339());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail("schedule", e),
+        };
+    }
     let home = match open(&args.state, None) {
         Ok(h) => h,
         Err(e) => return fail("schedule", e),
     };
-    let (job, pass) = match (JobId::new(args.job.clone()), args.pass.as_str()) {
-        (Ok(j), "initial") => (j, Pass::Initial),
-        (Ok(j), "final") => (j, Pass::Final),
-        (Err(e), _) => return fail("schedule", e),
-        (_, p) => return fail("schedule", format!("--pass {p:?}: use initial or final")),
+    let (job, pass) = match job_and_pass(&args.job, &args.pass) {
+        Ok(v) => v,
+        Err(e) => return fail("schedule", e),
     };
     let at = match parse_at(&args.at, home.deps.clock.now()) {
         Ok(t) => t,
@@ -219,6 +260,22 @@ pub async fn schedule(args: &ScheduleArgs) -> ExitCode {
 }
 
 pub async fn status(args: &StatusArgs) -> ExitCode {
+    #[cfg(feature = "aws")]
+    if args.aws {
+        let deps = match aws_deps("status").await {
+            Ok(d) => d,
+            Err(code) => return code,
+        };
+        let Some(job) = args.job.clone() else { return fail("status", "--aws needs the job id") };
+        return match JobId::new(job).map_err(|e| e.to_string()) {
+            Ok(id) => match super::status::print_progress(&deps, &id, args.json).await {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(1),
+                Err(e) => fail("status", e),
+            },
+            Err(e) => fail("status", e),
+        };
+    }
     let home = match open(&args.state, None) {
         Ok(h) => h,
         Err(e) => return fail("status", e),

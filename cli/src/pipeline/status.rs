@@ -3,7 +3,7 @@
 
 use super::Home;
 use mailferry::model::JobId;
-use mailferry::stages::{MailboxProgress, job_progress};
+use mailferry::stages::{Deps, MailboxProgress, job_progress};
 
 fn bar(done: u64, total: u64, width: usize) -> String {
     let filled = if total == 0 { width } else { ((done.min(total) as f64 / total as f64) * width as f64) as usize };
@@ -36,11 +36,13 @@ pub fn resolve(home: &Home, job: Option<&JobId>) -> Result<JobId, String> {
 
 /// Print the job's progress; `Ok(true)` when nothing needs attention (no refused or failed mailbox).
 pub async fn print_status(home: &Home, job: Option<&JobId>, json: bool) -> Result<bool, String> {
-    let id = resolve(home, job)?;
-    let p = job_progress(&home.deps, &id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("there is no job {id}"))?;
+    print_progress(&home.deps, &resolve(home, job)?, json).await
+}
+
+/// Print a job's progress from any home's ports (the embedded state directory, or AWS with `--aws`).
+pub async fn print_progress(deps: &Deps, id: &JobId, json: bool) -> Result<bool, String> {
+    let id = id.clone();
+    let p = job_progress(deps, &id).await.map_err(|e| e.to_string())?.ok_or_else(|| format!("there is no job {id}"))?;
     let ok = p.mailboxes.iter().all(|m| m.problem.is_none() && m.failed == 0) && p.passes.iter().all(|x| x.failed == 0);
     if json {
         println!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
