@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start, stop and configure independent Dovecot IMAP servers on loopback, one directory each.
 #
-#   infra/dovecot.sh config DIR --port P [--tls-port P] [--separator C] [--prefix P] [--users N] [--max-mail-size BYTES]
+#   infra/dovecot.sh config DIR --port P [--tls-port P] [--separator C] [--prefix P] [--users N] [--max-mail-size BYTES] [--quota-storage SIZE]
 #                                   [--capability "IMAP4rev1 …"]  (replaces the capabilities announced after login)
 #       write DIR/dovecot.conf, users, master users (and TLS files with --tls-port); start nothing.
 #   infra/dovecot.sh start NAME [same options; --port defaults to a free port]
@@ -36,7 +36,7 @@ make_tls() {
 
 write_config() {
   local dir="$1"; shift
-  local port="" tls_port=0 sep="/" prefix="" users=3 max_mail_size="" capability="+SPECIAL-USE"
+  local port="" tls_port=0 sep="/" prefix="" users=3 max_mail_size="" capability="+SPECIAL-USE" quota_storage=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --port) port="$2"; shift 2 ;;
@@ -45,6 +45,7 @@ write_config() {
       --prefix) prefix="$2"; shift 2 ;;
       --users) users="$2"; shift 2 ;;
       --max-mail-size) max_mail_size="$2"; shift 2 ;;
+      --quota-storage) quota_storage="$2"; shift 2 ;;
       --capability) capability="$2"; shift 2 ;;
       *) die "unknown option $1" ;;
     esac
@@ -65,12 +66,17 @@ write_config() {
 ssl_key = <$dir/tls/key.pem"
   fi
   local quota_lines=""
-  if [ -n "$max_mail_size" ]; then
-    # The quota plugin refuses any message above quota_max_mail_size ("NO [LIMIT] …").
+  if [ -n "$max_mail_size$quota_storage" ]; then
+    # The quota plugin refuses any message above quota_max_mail_size ("NO [LIMIT] …"); with a storage limit,
+    # IMAP QUOTA (RFC 9208) reports it to clients.
     quota_lines="mail_plugins = \$mail_plugins quota
+protocol imap {
+  mail_plugins = \$mail_plugins imap_quota
+}
 plugin {
   quota = maildir:User quota
-  quota_max_mail_size = $max_mail_size
+  ${max_mail_size:+quota_max_mail_size = $max_mail_size}
+  ${quota_storage:+quota_rule = *:storage=$quota_storage}
 }"
   fi
   : >"$dir/users"

@@ -21,13 +21,23 @@ pub struct Options {
     pub users: u32,
     /// Refuse messages larger than this (e.g. `"1M"`), through the quota plugin.
     pub max_mail_size: Option<String>,
+    /// Give every user this storage quota (e.g. `"100K"`), reported over IMAP QUOTA.
+    pub quota_storage: Option<String>,
     /// Replace the capabilities announced after login (e.g. to hide LITERAL+).
     pub capability: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { tls: false, separator: '/', prefix: String::new(), users: 3, max_mail_size: None, capability: None }
+        Options {
+            tls: false,
+            separator: '/',
+            prefix: String::new(),
+            users: 3,
+            max_mail_size: None,
+            quota_storage: None,
+            capability: None,
+        }
     }
 }
 
@@ -66,6 +76,9 @@ impl Dovecot {
             }
             if let Some(c) = &options.capability {
                 cfg.args(["--capability", c]);
+            }
+            if let Some(q) = &options.quota_storage {
+                cfg.args(["--quota-storage", q]);
             }
             if let Some(m) = &options.max_mail_size {
                 cfg.args(["--max-mail-size", m]);

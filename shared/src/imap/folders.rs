@@ -30,6 +30,8 @@ pub struct Status {
     pub messages: Option<u32>,
     pub uid_next: Option<u32>,
     pub uid_validity: Option<u32>,
+    /// Total size in octets (RFC 8438 `STATUS=SIZE`), when asked for.
+    pub size: Option<u64>,
 }
 
 fn parse_list(buf: &[u8]) -> Result<Option<ListEntry>, ImapError> {
@@ -64,11 +66,12 @@ fn parse_status(untagged: &[Vec<u8>]) -> Result<Status, ImapError> {
         let mut s = Status::default();
         for pair in items.chunks(2) {
             if let [Value::Atom(k), Value::Number(n)] = pair {
-                let n = *n as u32;
+                let (wide, n) = (*n, *n as u32);
                 match k.to_ascii_uppercase().as_str() {
                     "MESSAGES" => s.messages = Some(n),
                     "UIDNEXT" => s.uid_next = Some(n),
                     "UIDVALIDITY" => s.uid_validity = Some(n),
+                    "SIZE" => s.size = Some(wide),
                     _ => {}
                 }
             }
@@ -131,11 +134,23 @@ impl Session {
     /// STATUS of many folders in one round trip: every command is sent, then every answer read (pipelining,
     /// RFC 3501 §5.5). Answers come back in the order of `wires`.
     pub async fn status_many(&mut self, wires: &[String]) -> Result<Vec<Status>, ImapError> {
+        self.status_items(wires, "MESSAGES UIDNEXT UIDVALIDITY").await
+    }
+
+    /// Like [`Session::status_many`], with each folder's size in octets where the server offers `STATUS=SIZE`
+    /// (RFC 8438); a separate call because a server may have to compute sizes.
+    pub async fn status_with_sizes(&mut self, wires: &[String]) -> Result<Vec<Status>, ImapError> {
+        let items =
+            if self.has("STATUS=SIZE") { "MESSAGES UIDNEXT UIDVALIDITY SIZE" } else { "MESSAGES UIDNEXT UIDVALIDITY" };
+        self.status_items(wires, items).await
+    }
+
+    async fn status_items(&mut self, wires: &[String], items: &str) -> Result<Vec<Status>, ImapError> {
         let mut tags = Vec::with_capacity(wires.len());
         let mut batch = String::new();
         for w in wires {
             let tag = self.tag();
-            batch.push_str(&format!("{tag} STATUS {} (MESSAGES UIDNEXT UIDVALIDITY)\r\n", quote(w)));
+            batch.push_str(&format!("{tag} STATUS {} ({items})\r\n", quote(w)));
             tags.push(tag);
         }
         self.write(batch.as_bytes()).await?;
@@ -145,6 +160,33 @@ impl Session {
             out.push(parse_status(&untagged)?);
         }
         Ok(out)
+    }
+
+    /// Free storage, in octets, under the quota root of INBOX (RFC 9208 `GETQUOTAROOT`; STORAGE counts units of
+    /// 1024 octets). `None` when the server offers no QUOTA or sets no storage limit.
+    pub async fn storage_free(&mut self) -> Result<Option<u64>, ImapError> {
+        if !self.capabilities().iter().any(|c| c == "QUOTA" || c.starts_with("QUOTA=")) {
+            return Ok(None);
+        }
+        let (untagged, _) = self.run("GETQUOTAROOT", "INBOX").await?;
+        let mut free: Option<u64> = None;
+        for u in &untagged {
+            let mut t = Tokens::new(u, 2);
+            if !t.next_value()?.and_then(|v| v.text(u)).is_some_and(|k| k.eq_ignore_ascii_case("QUOTA")) {
+                continue;
+            }
+            let _root = t.next_value()?;
+            let Some(Value::List(items)) = t.next_value()? else { continue };
+            for triple in items.chunks(3) {
+                if let [Value::Atom(k), Value::Number(used), Value::Number(limit)] = triple
+                    && k.eq_ignore_ascii_case("STORAGE")
+                {
+                    let left = limit.saturating_sub(*used) * 1024;
+                    free = Some(free.map_or(left, |f| f.min(left)));
+                }
+            }
+        }
+        Ok(free)
     }
 
     /// Create a folder; one that already exists is fine.

@@ -146,6 +146,9 @@ pub struct Preflight {
     /// Folders that will be copied and the messages in them.
     pub folders: u32,
     pub messages: u64,
+    /// Their size in octets, where the source reports it (`STATUS=SIZE`).
+    #[serde(default)]
+    pub bytes: Option<u64>,
 }
 
 impl MailboxRecord {

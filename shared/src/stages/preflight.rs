@@ -1,5 +1,6 @@
 //! The live check of each source account before a job is accepted: log in to the source, list and plan its
-//! folders, count their messages, and log in to the destination mailbox (which must exist: import first). Runs
+//! folders, count their messages and bytes (`STATUS=SIZE`), and log in to the destination mailbox (which must
+//! exist: import first) and check that its quota, where reported, holds the source's mail. Runs
 //! for many accounts at once, bounded; a failing account is reported by its line and left out of the job.
 
 use super::Deps;
@@ -18,15 +19,16 @@ pub(crate) async fn check_all(deps: &Deps, accounts: &[&SourceAccount]) -> Vec<P
 
 async fn check(deps: &Deps, account: &SourceAccount) -> Preflight {
     match survey(deps, account).await {
-        Ok((folders, messages)) => Preflight { problem: None, folders, messages },
+        Ok((folders, messages, bytes)) => Preflight { problem: None, folders, messages, bytes },
         Err(problem) => {
             tracing::info!(mailbox = %account.destination, problem = %problem, "pre-flight check failed");
-            Preflight { problem: Some(problem), folders: 0, messages: 0 }
+            Preflight { problem: Some(problem), folders: 0, messages: 0, bytes: None }
         }
     }
 }
 
-async fn survey(deps: &Deps, account: &SourceAccount) -> Result<(u32, u64), String> {
+/// Folders, messages and (where reported) bytes of an account; an error when it cannot be migrated.
+async fn survey(deps: &Deps, account: &SourceAccount) -> Result<(u32, u64, Option<u64>), String> {
     let login = login_of(account)?;
     let server = format!("{}:{}", account.host, account.port);
     let src_ep = endpoint(deps, account.host.as_str(), account.port, account.security);
@@ -42,9 +44,21 @@ async fn survey(deps: &Deps, account: &SourceAccount) -> Result<(u32, u64), Stri
         let filters = Filters { include: account.include.clone(), exclude: account.exclude.clone() };
         let p = plan(&source_listing, &dest_listing, &filters);
         let wires: Vec<String> = p.folders.iter().map(|f| f.source_wire.clone()).collect();
-        let statuses = src.status_many(&wires).await.map_err(source_failed)?;
+        let statuses = src.status_with_sizes(&wires).await.map_err(source_failed)?;
         let messages = statuses.iter().map(|s| u64::from(s.messages.unwrap_or(0))).sum();
-        Ok((p.folders.len() as u32, messages))
+        let bytes: Option<u64> = statuses.iter().map(|s| s.size).sum();
+        // The destination's quota, where it reports one, must hold what the source holds.
+        if let (Some(bytes), Some(free)) = (bytes, dst.storage_free().await.map_err(dest_failed)?)
+            && bytes > free
+        {
+            return Err(format!(
+                "the source holds {:.1} MB but the destination mailbox {} has {:.1} MB of quota free",
+                bytes as f64 / 1e6,
+                account.destination,
+                free as f64 / 1e6
+            ));
+        }
+        Ok((p.folders.len() as u32, messages, bytes))
     }
     .await;
     src.logout().await;
