@@ -2,8 +2,9 @@
 # Install everything mailferry's tests and demo need on a fresh Debian machine. Idempotent: a second run is quick.
 #   - Dovecot (dovecot-imapd) and openssl from Debian, for real IMAP servers on loopback;
 #   - a Python venv in infra/.venv with moto[server] (the local AWS APIs) and cfn-lint pinned to 1.53.3
-#   - a Python venv in infra/.venv-sam with the SAM CLI (`sam validate --lint`)
-#     (later versions stop expanding SAM templates and pass broken ones).
+#     (later versions stop expanding SAM templates and pass broken ones);
+#   - a Python venv in infra/.venv-sam with the SAM CLI (`sam validate --lint`);
+#   - PostgreSQL and dovecot-pgsql from Debian (the import tests start throw-away clusters).
 # Never starts a system service: our scripts start their own instances.
 set -euo pipefail
 
@@ -24,6 +25,15 @@ if ! command -v dovecot >/dev/null || ! command -v openssl >/dev/null || ! dpkg 
   # policy-rc.d keeps the package from starting the system Dovecot on port 143.
   sudo_ apt-get install -y -qq --no-install-recommends dovecot-core dovecot-imapd openssl >/dev/null
 fi
+# PostgreSQL (throw-away clusters for the import tests) and Dovecot's SQL driver (users read from PostgreSQL).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v psql >/dev/null || ! dpkg -s dovecot-pgsql >/dev/null 2>&1; then
+  log "installing postgresql and dovecot-pgsql from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  sudo_ apt-get update -qq
+  sudo_ apt-get install -y -qq --no-install-recommends postgresql dovecot-pgsql >/dev/null
+  # A packaged cluster, if one was started, is not ours: tests start their own on free ports.
+fi
+
 # A system Dovecot, if the package started one, is not ours to keep; ours never use port 143/993 or /run/dovecot.
 
 want="moto==$MOTO_VERSION cfn-lint==$CFN_LINT_VERSION"
