@@ -2,6 +2,7 @@
 # Start, stop and configure independent Dovecot IMAP servers on loopback, one directory each.
 #
 #   infra/dovecot.sh config DIR --port P [--tls-port P] [--separator C] [--prefix P] [--users N] [--max-mail-size BYTES] [--quota-storage SIZE]
+#                       [--users-from sql:CONNECT | passwd-file:PATH]
 #                                   [--capability "IMAP4rev1 …"]  (replaces the capabilities announced after login)
 #       write DIR/dovecot.conf, users, master users (and TLS files with --tls-port); start nothing.
 #   infra/dovecot.sh start NAME [same options; --port defaults to a free port]
@@ -36,7 +37,7 @@ make_tls() {
 
 write_config() {
   local dir="$1"; shift
-  local port="" tls_port=0 sep="/" prefix="" users=3 max_mail_size="" capability="+SPECIAL-USE" quota_storage=""
+  local port="" tls_port=0 sep="/" prefix="" users=3 max_mail_size="" capability="+SPECIAL-USE" quota_storage="" users_from=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --port) port="$2"; shift 2 ;;
@@ -46,6 +47,7 @@ write_config() {
       --users) users="$2"; shift 2 ;;
       --max-mail-size) max_mail_size="$2"; shift 2 ;;
       --quota-storage) quota_storage="$2"; shift 2 ;;
+      --users-from) users_from="$2"; shift 2 ;;
       --capability) capability="$2"; shift 2 ;;
       *) die "unknown option $1" ;;
     esac
@@ -65,6 +67,49 @@ write_config() {
     ssl_lines="ssl_cert = <$dir/tls/cert.pem
 ssl_key = <$dir/tls/key.pem"
   fi
+  # Where users come from: the generated passwd-file (default), PostgreSQL's PostfixAdmin tables
+  # (sql:CONNECT-STRING), or a passwd-file written by the import (passwd-file:PATH, with userdb_quota_rule).
+  local user_dbs
+  case "$users_from" in
+    "")
+      user_dbs="passdb {
+  driver = passwd-file
+  args = username_format=%u $dir/users
+}
+userdb {
+  driver = static
+  args = uid=$uid gid=$gid home=$dir/home/%d/%n
+}" ;;
+    sql:*)
+      cat >"$dir/dovecot-sql.conf.ext" <<SQL
+driver = pgsql
+connect = ${users_from#sql:}
+default_pass_scheme = SHA512-CRYPT
+password_query = SELECT username AS user, password FROM mailbox WHERE username = '%u' AND active
+user_query = SELECT '$dir/home/%d/%n' AS home, $uid AS uid, $gid AS gid, '*:bytes=' || quota AS quota_rule FROM mailbox WHERE username = '%u' AND active
+SQL
+      user_dbs="passdb {
+  driver = sql
+  args = $dir/dovecot-sql.conf.ext
+}
+userdb {
+  driver = sql
+  args = $dir/dovecot-sql.conf.ext
+}"
+      quota_storage="${quota_storage:-0}" ;;
+    passwd-file:*)
+      user_dbs="passdb {
+  driver = passwd-file
+  args = username_format=%u ${users_from#passwd-file:}
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u ${users_from#passwd-file:}
+  default_fields = uid=$uid gid=$gid home=$dir/home/%d/%n
+}"
+      quota_storage="${quota_storage:-0}" ;;
+    *) die "--users-from must be sql:CONNECT or passwd-file:PATH" ;;
+  esac
   local quota_lines=""
   if [ -n "$max_mail_size$quota_storage" ]; then
     # The quota plugin refuses any message above quota_max_mail_size ("NO [LIMIT] …"); with a storage limit,
@@ -109,14 +154,7 @@ passdb {
   args = $dir/masters
   pass = yes
 }
-passdb {
-  driver = passwd-file
-  args = username_format=%u $dir/users
-}
-userdb {
-  driver = static
-  args = uid=$uid gid=$gid home=$dir/home/%d/%n
-}
+$user_dbs
 namespace inbox {
   inbox = yes
   separator = $sep

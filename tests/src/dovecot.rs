@@ -23,6 +23,9 @@ pub struct Options {
     pub max_mail_size: Option<String>,
     /// Give every user this storage quota (e.g. `"100K"`), reported over IMAP QUOTA.
     pub quota_storage: Option<String>,
+    /// Read users from elsewhere: `sql:host=… port=… dbname=mail user=mailferry` (PostfixAdmin tables, quota
+    /// from `mailbox.quota`) or `passwd-file:PATH` (with `userdb_quota_rule`); the master user stays.
+    pub users_from: Option<String>,
     /// Replace the capabilities announced after login (e.g. to hide LITERAL+).
     pub capability: Option<String>,
 }
@@ -36,6 +39,7 @@ impl Default for Options {
             users: 3,
             max_mail_size: None,
             quota_storage: None,
+            users_from: None,
             capability: None,
         }
     }
@@ -76,6 +80,9 @@ impl Dovecot {
             }
             if let Some(c) = &options.capability {
                 cfg.args(["--capability", c]);
+            }
+            if let Some(u) = &options.users_from {
+                cfg.args(["--users-from", u]);
             }
             if let Some(q) = &options.quota_storage {
                 cfg.args(["--quota-storage", q]);

@@ -37,7 +37,8 @@ async fn lost_lease_takeover() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_winner_among_racing_workers() {
     let (c, t) = dynamo().await;
-    contract::one_winner_among_racing_workers(Arc::new(DynamoCheckpoints::new(c, t, Arc::new(SystemClock)))).await;
+    contract::one_winner_among_racing_workers(Arc::new(DynamoCheckpoints::new(c, t, Arc::new(SystemClock))), false)
+        .await;
 }
 
 #[tokio::test]
@@ -71,7 +72,7 @@ async fn seal_open_and_tamper_detection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn job_store() {
     let (c, t) = dynamo().await;
-    contract::job_store(Arc::new(DynamoStore::new(c, t))).await;
+    contract::job_store(Arc::new(DynamoStore::new(c, t)), false).await;
 }
 
 #[tokio::test]

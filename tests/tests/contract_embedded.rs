@@ -28,7 +28,8 @@ async fn lost_lease_takeover() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_winner_among_racing_workers() {
     let dir = tempfile::tempdir().unwrap();
-    contract::one_winner_among_racing_workers(Arc::new(SqliteCheckpoints::new(db(&dir), Arc::new(SystemClock)))).await;
+    contract::one_winner_among_racing_workers(Arc::new(SqliteCheckpoints::new(db(&dir), Arc::new(SystemClock))), true)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -96,7 +97,7 @@ async fn seal_open_and_tamper_detection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn job_store() {
     let dir = tempfile::tempdir().unwrap();
-    contract::job_store(Arc::new(SqliteStore::new(db(&dir)))).await;
+    contract::job_store(Arc::new(SqliteStore::new(db(&dir))), true).await;
 }
 
 #[tokio::test]
