@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod csv;
 pub mod engine;
 pub mod imap;
+pub mod import;
 pub mod model;
 pub mod ports;
 pub mod stages;
