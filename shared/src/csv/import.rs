@@ -174,6 +174,7 @@ fn domain_row(p: &mut RowProblems) -> Option<DomainSpec> {
     let max_aliases = p.limit("max_aliases");
     let quota_mb = p.limit("quota_mb");
     Some(DomainSpec {
+        line: p.row.line,
         domain: domain.ok()?,
         max_mailboxes: max_mailboxes?.map(|n| n.min(u32::MAX as u64) as u32),
         max_aliases: max_aliases?.map(|n| n.min(u32::MAX as u64) as u32),
@@ -196,7 +197,7 @@ fn mailbox_row(p: &mut RowProblems) -> Option<MailboxSpec> {
             .ok(),
     };
     let display_name = p.get("display_name").unwrap_or_default().to_string();
-    Some(MailboxSpec { address: address?, password: password?, quota_mb: quota_mb?, display_name })
+    Some(MailboxSpec { line: p.row.line, address: address?, password: password?, quota_mb: quota_mb?, display_name })
 }
 
 fn password(p: &mut RowProblems, value: &str) -> Option<PasswordSpec> {
@@ -265,5 +266,5 @@ fn alias_row(p: &mut RowProblems) -> Option<AliasSpec> {
         p.error("targets", format!("the alias {address} delivers to itself"));
         return None;
     }
-    Some(AliasSpec { address, targets })
+    Some(AliasSpec { line: p.row.line, address, targets })
 }

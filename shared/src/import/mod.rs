@@ -3,3 +3,6 @@
 //! schema, a Dovecot passwd-file) come behind one small port.
 
 pub mod hash;
+pub mod reconcile;
+#[cfg(test)]
+mod reconcile_tests;

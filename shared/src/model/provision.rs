@@ -15,6 +15,8 @@ pub enum PasswordSpec {
 /// A domain to create, with optional limits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DomainSpec {
+    /// The line of the import file it came from (for reports).
+    pub line: u64,
     pub domain: Domain,
     /// Most mailboxes the domain may hold (`None`: unlimited).
     pub max_mailboxes: Option<u32>,
@@ -27,6 +29,7 @@ pub struct DomainSpec {
 /// A mailbox to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MailboxSpec {
+    pub line: u64,
     pub address: EmailAddress,
     pub password: PasswordSpec,
     /// Quota in MB; 0 means unlimited.
@@ -37,6 +40,7 @@ pub struct MailboxSpec {
 /// An alias delivering to one or more targets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AliasSpec {
+    pub line: u64,
     pub address: EmailAddress,
     pub targets: Vec<EmailAddress>,
 }
