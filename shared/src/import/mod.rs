@@ -1,8 +1,72 @@
 //! The import: creating domains, mailboxes (with quota) and aliases on the destination platform from a validated
-//! import file. Password handling lives here (`hash`); the directory homes (PostgreSQL with the PostfixAdmin
-//! schema, a Dovecot passwd-file) come behind one small port.
+//! import file. `reconcile` compares the plan with what the destination holds; `hash` turns plain passwords into
+//! Dovecot hashes; the directory homes (`passwd_file`, and PostgreSQL with the PostfixAdmin schema) sit behind the
+//! [`Directory`] port. [`import`] ties them together: read, reconcile, and only when nothing is wrong, hash and
+//! write everything at once.
 
 pub mod hash;
+pub mod passwd_file;
 pub mod reconcile;
 #[cfg(test)]
 mod reconcile_tests;
+
+use crate::csv::Problem;
+use crate::model::{ProvisionPlan, Secret};
+use crate::ports::{Directory, PortError};
+use reconcile::{Mode, RowOutcome, reconcile};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What an import did (or, in a dry run or with problems, would do).
+#[derive(Clone, Debug, Default)]
+pub struct ImportReport {
+    pub rows: Vec<RowOutcome>,
+    /// Any problem means nothing was written.
+    pub problems: Vec<Problem>,
+    /// Whether changes were written.
+    pub applied: bool,
+}
+
+/// Every domain a plan touches, in ASCII.
+fn domains_of(plan: &ProvisionPlan) -> Vec<String> {
+    let mut set = BTreeSet::new();
+    set.extend(plan.domains.iter().map(|d| d.domain.ascii().to_string()));
+    set.extend(plan.mailboxes.iter().map(|m| m.address.domain().ascii().to_string()));
+    set.extend(plan.aliases.iter().map(|a| a.address.domain().ascii().to_string()));
+    set.into_iter().collect()
+}
+
+/// Import `plan` into `directory`. With `dry_run`, or when any row has a problem, nothing is written.
+pub async fn import(
+    plan: &ProvisionPlan,
+    directory: &dyn Directory,
+    mode: Mode,
+    dry_run: bool,
+) -> Result<ImportReport, PortError> {
+    let existing = directory.existing(&domains_of(plan)).await?;
+    let r = reconcile(plan, &existing, mode);
+    let mut report = ImportReport { rows: r.rows, problems: r.problems, applied: false };
+    if dry_run || !report.problems.is_empty() || r.changes.is_empty() {
+        return Ok(report);
+    }
+    // Hashing is CPU-bound (Argon2id): spread it over the blocking pool.
+    let jobs: Vec<_> = r
+        .changes
+        .create_mailboxes
+        .iter()
+        .map(|m| {
+            let (key, spec) = (m.address.key(), m.password.clone());
+            tokio::task::spawn_blocking(move || hash::stored_form(&spec).map(|h| (key, h)))
+        })
+        .collect();
+    let mut passwords: BTreeMap<String, Secret<String>> = BTreeMap::new();
+    for j in jobs {
+        let (key, h) = j
+            .await
+            .map_err(|e| PortError::backend("hash passwords", false, e))?
+            .map_err(|e| PortError::backend("hash passwords", false, e))?;
+        passwords.insert(key, h);
+    }
+    directory.apply(&r.changes, &passwords).await?;
+    report.applied = true;
+    Ok(report)
+}

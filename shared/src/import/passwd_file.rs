@@ -1,0 +1,177 @@
+//! The directory as files, for a single-server platform (and the embedded default): mailboxes in a Dovecot
+//! passwd-file (`user:{SCHEME}hash:::display name:::userdb_quota_rule=*:storage=NM`), domains in `PATH.domains`
+//! (`domain:max_mailboxes:max_aliases:quota_mb`, empty = no limit) and aliases in `PATH.aliases` (Postfix virtual
+//! map lines, `address target,target`). Each file is written whole to a temporary file, synced, and renamed into
+//! place, the previous version kept as `*.bak`; unchanged files are not rewritten.
+
+use super::reconcile::{Changes, Existing, ExistingDomain, ExistingMailbox};
+use crate::model::Secret;
+use crate::ports::{Directory, PortError};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The three files' lines.
+struct Files {
+    users: Vec<String>,
+    domains: Vec<String>,
+    aliases: Vec<String>,
+}
+
+/// [`Directory`] in a passwd-file and its two companions.
+#[derive(Clone, Debug)]
+pub struct PasswdFileDirectory {
+    path: PathBuf,
+}
+
+fn io(op: &'static str) -> impl Fn(std::io::Error) -> PortError {
+    move |e| PortError::backend(op, false, e)
+}
+
+fn companion(path: &Path, ext: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(ext);
+    PathBuf::from(p)
+}
+
+fn read_lines(path: &Path) -> Result<Vec<String>, PortError> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(t.lines().map(str::to_string).collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(io("read directory file")(e)),
+    }
+}
+
+/// Replace `path` with `lines` atomically, keeping the previous version as `path.bak`.
+fn replace(path: &Path, lines: &[String]) -> Result<(), PortError> {
+    let tmp = companion(path, ".tmp");
+    let mut f = std::fs::File::create(&tmp).map_err(io("write directory file"))?;
+    for l in lines {
+        writeln!(f, "{l}").map_err(io("write directory file"))?;
+    }
+    f.sync_all().map_err(io("sync directory file"))?;
+    if path.exists() {
+        std::fs::copy(path, companion(path, ".bak")).map_err(io("keep a backup"))?;
+    }
+    std::fs::rename(&tmp, path).map_err(io("rename directory file"))
+}
+
+fn opt<T: std::str::FromStr>(s: Option<&str>) -> Option<T> {
+    s.filter(|v| !v.is_empty()).and_then(|v| v.parse().ok())
+}
+
+fn quota_of(extra: &str) -> u64 {
+    extra
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("userdb_quota_rule=*:storage="))
+        .and_then(|q| q.strip_suffix('M'))
+        .and_then(|q| q.parse().ok())
+        .unwrap_or(0)
+}
+
+fn user_line(key: &str, password: &str, display_name: &str, quota_mb: u64) -> String {
+    let name = display_name.replace([':', '\n'], " ");
+    format!("{key}:{password}:::{name}:::userdb_quota_rule=*:storage={quota_mb}M")
+}
+
+impl PasswdFileDirectory {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        PasswdFileDirectory { path: path.into() }
+    }
+
+    /// The lines of the three files: users, domains, aliases.
+    fn read(&self) -> Result<Files, PortError> {
+        Ok(Files {
+            users: read_lines(&self.path)?,
+            domains: read_lines(&companion(&self.path, ".domains"))?,
+            aliases: read_lines(&companion(&self.path, ".aliases"))?,
+        })
+    }
+}
+
+#[async_trait]
+impl Directory for PasswdFileDirectory {
+    async fn existing(&self, domains: &[String]) -> Result<Existing, PortError> {
+        let Files { users, domains: domain_lines, aliases: alias_lines } = self.read()?;
+        let wanted = |d: &str| domains.iter().any(|w| w == d);
+        let mut e = Existing::default();
+        for l in domain_lines.iter().filter(|l| !l.trim().is_empty()) {
+            let f: Vec<&str> = l.split(':').collect();
+            if wanted(f[0]) {
+                let d = ExistingDomain {
+                    max_mailboxes: opt(f.get(1).copied()),
+                    max_aliases: opt(f.get(2).copied()),
+                    quota_mb: opt(f.get(3).copied()),
+                };
+                e.domains.insert(f[0].to_string(), d);
+            }
+        }
+        for l in users.iter().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+            let f: Vec<&str> = l.splitn(8, ':').collect();
+            if f[0].rsplit('@').next().is_some_and(wanted) {
+                let m = ExistingMailbox {
+                    quota_mb: quota_of(f.get(7).copied().unwrap_or("")),
+                    display_name: f.get(4).copied().unwrap_or("").to_string(),
+                };
+                e.mailboxes.insert(f[0].to_lowercase(), m);
+            }
+        }
+        for l in alias_lines.iter().filter(|l| !l.trim().is_empty()) {
+            if let Some((address, targets)) = l.split_once(' ')
+                && address.rsplit('@').next().is_some_and(wanted)
+            {
+                e.aliases.insert(address.to_string(), targets.split(',').map(str::to_string).collect());
+            }
+        }
+        Ok(e)
+    }
+
+    async fn apply(&self, c: &Changes, passwords: &BTreeMap<String, Secret<String>>) -> Result<(), PortError> {
+        let Files { mut users, mut domains, mut aliases } = self.read()?;
+        let limit = |n: Option<u32>| n.map_or(String::new(), |n| n.to_string());
+        let set = |lines: &mut Vec<String>, key: &str, sep: char, line: String| match lines
+            .iter_mut()
+            .find(|l| l.split(sep).next() == Some(key))
+        {
+            Some(l) => *l = line,
+            None => lines.push(line),
+        };
+        let domains_before = domains.clone();
+        for d in c.create_domains.iter().chain(&c.update_domains) {
+            let key = d.domain.ascii();
+            let q = d.quota_mb.map_or(String::new(), |q| q.to_string());
+            set(&mut domains, key, ':', format!("{key}:{}:{}:{q}", limit(d.max_mailboxes), limit(d.max_aliases)));
+        }
+        let aliases_before = aliases.clone();
+        for a in c.create_aliases.iter().chain(&c.update_aliases) {
+            let targets: Vec<String> = a.targets.iter().map(|t| t.key()).collect();
+            set(&mut aliases, &a.address.key(), ' ', format!("{} {}", a.address.key(), targets.join(",")));
+        }
+        let users_before = users.clone();
+        for m in &c.create_mailboxes {
+            let key = m.address.key();
+            let password =
+                passwords.get(&key).ok_or_else(|| PortError::corrupt(format!("mailbox {key}"), "no password"))?;
+            set(&mut users, &key, ':', user_line(&key, password.expose(), &m.display_name, m.quota_mb));
+        }
+        for m in &c.update_mailboxes {
+            let key = m.address.key();
+            if let Some(l) = users.iter_mut().find(|l| l.split(':').next() == Some(key.as_str())) {
+                let password = l.split(':').nth(1).unwrap_or("").to_string();
+                *l = user_line(&key, &password, &m.display_name, m.quota_mb);
+            }
+        }
+        // Domains and aliases first: a mailbox never appears before the domain it belongs to.
+        for (path, before, after) in [
+            (companion(&self.path, ".domains"), domains_before, domains),
+            (companion(&self.path, ".aliases"), aliases_before, aliases),
+            (self.path.clone(), users_before, users),
+        ] {
+            if before != after {
+                replace(&path, &after)?;
+            }
+        }
+        Ok(())
+    }
+}
