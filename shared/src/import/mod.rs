@@ -6,6 +6,8 @@
 
 pub mod hash;
 pub mod passwd_file;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod reconcile;
 #[cfg(test)]
 mod reconcile_tests;

@@ -1,0 +1,143 @@
+//! The directory in PostgreSQL with the PostfixAdmin schema (`domain`, `mailbox`, `alias`), the tables Postfix
+//! and Dovecot read on most self-hosted provider platforms. All changes of an import are one transaction.
+//! PostfixAdmin's conventions are kept: 0 means "no limit" for `domain.mailboxes`/`aliases`/`quota`,
+//! `mailbox.quota` is in bytes, `maildir` is `domain/local/`, and every mailbox has an alias row to itself (Postfix
+//! looks addresses up in `alias`), which is not an alias in the import's sense.
+
+use super::reconcile::{Changes, Existing, ExistingDomain, ExistingMailbox};
+use crate::model::Secret;
+use crate::ports::{Directory, PortError};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use tokio::sync::Mutex;
+use tokio_postgres::Client;
+
+const MB: i64 = 1024 * 1024;
+
+/// [`Directory`] on a PostgreSQL connection given from outside.
+pub struct PostgresDirectory {
+    client: Mutex<Client>,
+}
+
+fn db(op: &'static str) -> impl Fn(tokio_postgres::Error) -> PortError {
+    move |e| {
+        // A serialization failure or a lost connection may succeed later; a constraint violation will not.
+        let retryable =
+            e.is_closed() || e.code().is_some_and(|c| *c == tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE);
+        // The server's own words (tokio-postgres's Display says only "db error").
+        let detail = e.as_db_error().map_or_else(|| e.to_string(), |d| format!("{}: {}", d.code().code(), d.message()));
+        PortError::Backend { op, retryable, detail, source: Some(Box::new(e)) }
+    }
+}
+
+fn unlimited_if_zero(n: i32) -> Option<u32> {
+    (n > 0).then_some(n as u32)
+}
+
+impl PostgresDirectory {
+    pub fn new(client: Client) -> Self {
+        PostgresDirectory { client: Mutex::new(client) }
+    }
+}
+
+#[async_trait]
+impl Directory for PostgresDirectory {
+    async fn existing(&self, domains: &[String]) -> Result<Existing, PortError> {
+        let client = self.client.lock().await;
+        let mut e = Existing::default();
+        let op = "read the directory";
+        for r in client
+            .query("SELECT domain, mailboxes, aliases, quota FROM domain WHERE domain = ANY($1)", &[&domains])
+            .await
+            .map_err(db(op))?
+        {
+            let quota: i64 = r.get(3);
+            let d = ExistingDomain {
+                max_mailboxes: unlimited_if_zero(r.get(1)),
+                max_aliases: unlimited_if_zero(r.get(2)),
+                quota_mb: (quota > 0).then_some(quota as u64),
+            };
+            e.domains.insert(r.get::<_, String>(0), d);
+        }
+        for r in client
+            .query("SELECT username, quota, name FROM mailbox WHERE domain = ANY($1)", &[&domains])
+            .await
+            .map_err(db(op))?
+        {
+            let quota: i64 = r.get(1);
+            let m = ExistingMailbox { quota_mb: (quota / MB) as u64, display_name: r.get(2) };
+            e.mailboxes.insert(r.get::<_, String>(0).to_lowercase(), m);
+        }
+        for r in
+            client.query("SELECT address, goto FROM alias WHERE domain = ANY($1)", &[&domains]).await.map_err(db(op))?
+        {
+            let (address, goto): (String, String) = (r.get(0), r.get(1));
+            if address != goto {
+                e.aliases.insert(address.to_lowercase(), goto.split(',').map(|t| t.trim().to_lowercase()).collect());
+            }
+        }
+        Ok(e)
+    }
+
+    async fn apply(&self, c: &Changes, passwords: &BTreeMap<String, Secret<String>>) -> Result<(), PortError> {
+        let mut client = self.client.lock().await;
+        let op = "write the directory";
+        let tx = client.transaction().await.map_err(db(op))?;
+        let n = |v: Option<u32>| v.map_or(0, |v| v as i32);
+        for d in &c.create_domains {
+            let quota = d.quota_mb.map_or(0, |q| q as i64);
+            tx.execute(
+                "INSERT INTO domain (domain, mailboxes, aliases, quota) VALUES ($1, $2, $3, $4)",
+                &[&d.domain.ascii(), &n(d.max_mailboxes), &n(d.max_aliases), &quota],
+            )
+            .await
+            .map_err(db(op))?;
+        }
+        for d in &c.update_domains {
+            let quota = d.quota_mb.map_or(0, |q| q as i64);
+            tx.execute(
+                "UPDATE domain SET mailboxes = $2, aliases = $3, quota = $4, modified = now() WHERE domain = $1",
+                &[&d.domain.ascii(), &n(d.max_mailboxes), &n(d.max_aliases), &quota],
+            )
+            .await
+            .map_err(db(op))?;
+        }
+        for m in &c.create_mailboxes {
+            let key = m.address.key();
+            let password =
+                passwords.get(&key).ok_or_else(|| PortError::corrupt(format!("mailbox {key}"), "no password"))?;
+            let (local, domain) = key.rsplit_once('@').unwrap_or((&key, ""));
+            let quota = m.quota_mb as i64 * MB;
+            tx.execute(
+                "INSERT INTO mailbox (username, password, name, maildir, quota, local_part, domain)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&key, &password.expose(), &m.display_name, &format!("{domain}/{local}/"), &quota, &local, &domain],
+            )
+            .await
+            .map_err(db(op))?;
+            tx.execute("INSERT INTO alias (address, goto, domain) VALUES ($1, $2, $3)", &[&key, &key, &domain])
+                .await
+                .map_err(db(op))?;
+        }
+        for m in &c.update_mailboxes {
+            let quota = m.quota_mb as i64 * MB;
+            tx.execute(
+                "UPDATE mailbox SET quota = $2, name = $3, modified = now() WHERE username = $1",
+                &[&m.address.key(), &quota, &m.display_name],
+            )
+            .await
+            .map_err(db(op))?;
+        }
+        for a in c.create_aliases.iter().chain(&c.update_aliases) {
+            let goto = a.targets.iter().map(|t| t.key()).collect::<Vec<_>>().join(",");
+            tx.execute(
+                "INSERT INTO alias (address, goto, domain) VALUES ($1, $2, $3)
+                 ON CONFLICT (address) DO UPDATE SET goto = EXCLUDED.goto, modified = now()",
+                &[&a.address.key(), &goto, &a.address.domain().ascii()],
+            )
+            .await
+            .map_err(db(op))?;
+        }
+        tx.commit().await.map_err(db(op))
+    }
+}
