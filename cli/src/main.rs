@@ -1,6 +1,7 @@
 //! `mailferry`: the operator's command. Each subcommand lives in its own module; this file only parses the
 //! command line and maps outcomes to exit codes.
 
+mod import;
 mod pipeline;
 #[cfg(feature = "aws")]
 mod seal;
@@ -29,6 +30,8 @@ enum Command {
     Migrate(pipeline::commands::MigrateArgs),
     /// Schedule a pass of a job (the final sync after the MX change) and run it.
     Schedule(pipeline::commands::ScheduleArgs),
+    /// Create the domains, mailboxes and aliases of an import CSV on the destination (PostgreSQL or passwd-file).
+    Import(import::Args),
     /// Show a job's progress per mailbox.
     Status(pipeline::commands::StatusArgs),
     /// Seal a secret from standard input with the deployment's KMS key (for DEST_MASTER_PASSWORD_SEALED).
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => runtime().block_on(pipeline::commands::migrate(&args)),
         Command::Schedule(args) => runtime().block_on(pipeline::commands::schedule(&args)),
         Command::Status(args) => runtime().block_on(pipeline::commands::status(&args)),
+        Command::Import(args) => runtime().block_on(import::run(&args)),
         #[cfg(feature = "aws")]
         Command::Seal(args) => runtime().block_on(seal::run(&args)),
     }

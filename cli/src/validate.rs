@@ -94,6 +94,7 @@ impl Args {
                 .filter_map(|d| mailferry::model::Domain::parse(d).ok())
                 .map(|d| d.ascii().to_string())
                 .collect(),
+            domains_checked_later: false,
         }
     }
 }

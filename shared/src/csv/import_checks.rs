@@ -71,7 +71,10 @@ impl<'a> Checker<'a> {
         }
         self.addresses.insert(address.key(), (line, kind));
         let domain = address.domain();
-        if !self.domains.contains_key(domain.ascii()) && !self.options.known_domains.contains(domain.ascii()) {
+        if !self.domains.contains_key(domain.ascii())
+            && !self.options.known_domains.contains(domain.ascii())
+            && !self.options.domains_checked_later
+        {
             error(undeclared(domain));
             return;
         }

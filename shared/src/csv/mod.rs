@@ -111,6 +111,9 @@ pub struct Options {
     pub source_defaults: SourceDefaults,
     /// Domains that already exist on the destination (ASCII form), so import rows may use them undeclared.
     pub known_domains: BTreeSet<String>,
+    /// Import rows may use domains the file does not declare: the import checks them against the destination
+    /// itself (`mailferry import`, the upload stage), with the real list of existing domains.
+    pub domains_checked_later: bool,
 }
 
 /// What a valid file asks for.

@@ -1,0 +1,140 @@
+//! `mailferry import FILE --target postgres://…|passwd-file:PATH [--dry-run] [--update]`: create the domains,
+//! mailboxes (with quota) and aliases of an import file on the destination's directory. The whole file is
+//! validated, then compared with what the destination holds; any problem and nothing is written. Prints one line
+//! per row (create / unchanged / update) or every problem by line. Exit 0 done, 1 problems, 2 unusable input.
+
+use mailferry::csv::{Options, Plan, Purpose, validate};
+use mailferry::import::passwd_file::PasswdFileDirectory;
+use mailferry::import::postgres::PostgresDirectory;
+use mailferry::import::reconcile::{Action, Mode};
+use mailferry::import::{ImportReport, import};
+use mailferry::ports::Directory;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The import CSV (domains, mailboxes, aliases; see README).
+    file: PathBuf,
+    /// Where accounts live: `postgres://USER@HOST:PORT/DB` (PostfixAdmin schema; password in PGPASSWORD) or
+    /// `passwd-file:PATH` (a Dovecot passwd-file, with PATH.domains and PATH.aliases beside it).
+    #[arg(long)]
+    target: String,
+    /// Print what would be created, change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Apply rows that differ from what exists (quota, display name, limits, alias targets) instead of reporting
+    /// them as conflicts.
+    #[arg(long)]
+    update: bool,
+}
+
+fn fail(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("mailferry import: {e}");
+    ExitCode::from(2)
+}
+
+async fn directory(target: &str) -> Result<Box<dyn Directory>, String> {
+    if let Some(path) = target.strip_prefix("passwd-file:") {
+        return Ok(Box::new(PasswdFileDirectory::new(path)));
+    }
+    if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+        let mut config: tokio_postgres::Config = target.parse().map_err(|e| format!("--target: {e}"))?;
+        if let Ok(pw) = std::env::var("PGPASSWORD") {
+            config.password(pw);
+        }
+        let loopback = config.get_hosts().iter().all(|h| match h {
+            tokio_postgres::config::Host::Tcp(h) => {
+                h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+            }
+            tokio_postgres::config::Host::Unix(_) => true,
+        });
+        if !loopback {
+            return Err(
+                "TLS to PostgreSQL is not available yet: use a loopback address or a Unix socket (an SSH tunnel)"
+                    .into(),
+            );
+        }
+        let (client, connection) =
+            config.connect(tokio_postgres::NoTls).await.map_err(|e| format!("cannot connect to {target}: {e}"))?;
+        tokio::spawn(connection);
+        return Ok(Box::new(PostgresDirectory::new(client)));
+    }
+    Err(format!("--target {target:?}: use postgres://… or passwd-file:PATH"))
+}
+
+fn print(report: &ImportReport, dry_run: bool) {
+    for p in &report.problems {
+        println!("line {}: {}", p.line, p.message);
+    }
+    if !report.problems.is_empty() {
+        return;
+    }
+    for r in &report.rows {
+        let what = match &r.action {
+            Action::Create if dry_run => "would create".to_string(),
+            Action::Create => "created".to_string(),
+            Action::Unchanged => "already exists, unchanged".to_string(),
+            Action::Update { what } if dry_run => format!("would update ({what})"),
+            Action::Update { what } => format!("updated ({what})"),
+        };
+        println!("line {}: {} {}: {what}", r.line, r.kind, r.key);
+    }
+}
+
+pub async fn run(args: &Args) -> ExitCode {
+    let bytes = match std::fs::read(&args.file) {
+        Ok(b) => b,
+        Err(e) => return fail(format!("cannot read {}: {e}", args.file.display())),
+    };
+    let options = Options { expect: Some(Purpose::Import), domains_checked_later: true, ..Default::default() };
+    let validation = match validate(&bytes, &options) {
+        Ok(v) => v,
+        Err(e) => return fail(e),
+    };
+    let Some(Plan::Import(plan)) = validation.plan else {
+        for p in validation.problems.iter().filter(|p| p.is_error()) {
+            println!(
+                "line {}: {}{}",
+                p.line,
+                p.column.as_deref().map_or(String::new(), |c| format!("{c}: ")),
+                p.message
+            );
+        }
+        println!("{}", validation.summary());
+        return ExitCode::from(1);
+    };
+    let dir = match directory(&args.target).await {
+        Ok(d) => d,
+        Err(e) => return fail(e),
+    };
+    let mode = if args.update { Mode::Update } else { Mode::CreateOnly };
+    let started = Instant::now();
+    let report = match import(&plan, dir.as_ref(), mode, args.dry_run).await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    print(&report, args.dry_run);
+    let count = |a: fn(&Action) -> bool| report.rows.iter().filter(|r| a(&r.action)).count();
+    if report.problems.is_empty() {
+        println!(
+            "{}: {} created, {} updated, {} unchanged in {:.1} s",
+            if args.dry_run {
+                "dry run"
+            } else if report.applied {
+                "imported"
+            } else {
+                "nothing to do"
+            },
+            count(|a| *a == Action::Create),
+            count(|a| matches!(a, Action::Update { .. })),
+            count(|a| *a == Action::Unchanged),
+            started.elapsed().as_secs_f64()
+        );
+        ExitCode::SUCCESS
+    } else {
+        println!("{} problem(s): nothing was created", report.problems.len());
+        ExitCode::from(1)
+    }
+}
