@@ -36,6 +36,43 @@ pub fn stored_form(spec: &PasswordSpec) -> Result<Secret<String>, HashError> {
     }
 }
 
+/// Hash many passwords (`(key, spec)`) on `threads` threads of their own, returning the stored forms by key.
+/// A fixed, small set of threads keeps memory at `threads` × 19 MiB (a thread per hash would keep a malloc arena
+/// of that size each). Blocking: call it from a blocking context.
+pub fn stored_forms(
+    specs: &[(String, PasswordSpec)],
+    threads: usize,
+) -> Result<std::collections::BTreeMap<String, Secret<String>>, HashError> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let out = Mutex::new(std::collections::BTreeMap::new());
+    let failed: Mutex<Option<HashError>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, specs.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((key, spec)) = specs.get(i) else { break };
+                    match stored_form(spec) {
+                        Ok(h) => {
+                            out.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), h);
+                        }
+                        Err(e) => {
+                            *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    match failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(out.into_inner().unwrap_or_else(|e| e.into_inner())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
