@@ -4,11 +4,14 @@
 //! per row (create / unchanged / update) or every problem by line. Exit 0 done, 1 problems, 2 unusable input.
 
 use mailferry::csv::{Options, Plan, Purpose, validate};
+use mailferry::embedded::{Database, SqliteUsage};
 use mailferry::import::passwd_file::PasswdFileDirectory;
 use mailferry::import::postgres::PostgresDirectory;
 use mailferry::import::reconcile::{Action, Mode};
+use mailferry::import::usage::{ImportContext, billing_csv, records_of};
 use mailferry::import::{ImportReport, import};
-use mailferry::ports::Directory;
+use mailferry::model::TenantId;
+use mailferry::ports::{Directory, UsageLedger};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -28,6 +31,68 @@ pub struct Args {
     /// them as conflicts.
     #[arg(long)]
     update: bool,
+    /// Record what was created (who, when, quota) in this state directory's usage ledger, for `mailferry usage`.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// The tenant the accounts belong to (for the usage ledger).
+    #[arg(long, default_value = "local")]
+    tenant: String,
+    /// Who runs the import (default: $USER).
+    #[arg(long)]
+    by: Option<String>,
+}
+
+/// `mailferry usage --state DIR --tenant T [--until DATE] [--records]`: the billing CSV (mailboxes and reserved
+/// quota per domain per day) or the raw records.
+#[derive(clap::Args)]
+pub struct UsageArgs {
+    #[arg(long, default_value = "mailferry-state")]
+    state: PathBuf,
+    #[arg(long, default_value = "local")]
+    tenant: String,
+    /// Last day of the export (default: today, UTC).
+    #[arg(long)]
+    until: Option<chrono::NaiveDate>,
+    /// Print every record (who, when, what) as CSV instead of the per-day export.
+    #[arg(long)]
+    records: bool,
+}
+
+fn ledger(state: &std::path::Path) -> Result<SqliteUsage, String> {
+    Database::open(&state.join("state.sqlite")).map(SqliteUsage::new).map_err(|e| e.to_string())
+}
+
+pub async fn usage(args: &UsageArgs) -> ExitCode {
+    let tenant = match TenantId::new(args.tenant.clone()) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    let records = match ledger(&args.state) {
+        Ok(l) => match l.records(&tenant).await {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        },
+        Err(e) => return fail(e),
+    };
+    if args.records {
+        println!("at,by,file,kind,address,domain,quota_mb,action");
+        for r in &records {
+            println!(
+                "{},{},{},{},{},{},{},{}",
+                r.at.to_rfc3339(),
+                r.by,
+                r.source_file,
+                r.kind,
+                r.address,
+                r.domain,
+                r.quota_mb,
+                r.action
+            );
+        }
+    } else {
+        print!("{}", billing_csv(&records, args.until.unwrap_or_else(|| chrono::Utc::now().date_naive())));
+    }
+    ExitCode::SUCCESS
 }
 
 fn fail(e: impl std::fmt::Display) -> ExitCode {
@@ -116,6 +181,25 @@ pub async fn run(args: &Args) -> ExitCode {
         Err(e) => return fail(e),
     };
     print(&report, args.dry_run);
+    if let (Some(state), true) = (&args.state, report.applied) {
+        let ctx = ImportContext {
+            tenant: match TenantId::new(args.tenant.clone()) {
+                Ok(t) => t,
+                Err(e) => return fail(e),
+            },
+            at: chrono::Utc::now(),
+            by: args.by.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into()),
+            source_file: args.file.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+        };
+        let recorded = match ledger(state) {
+            Ok(l) => l.record(&records_of(&report, &plan, &ctx)).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = recorded {
+            eprintln!("mailferry import: the accounts were created, but recording usage failed: {e}");
+            return ExitCode::from(1);
+        }
+    }
     let count = |a: fn(&Action) -> bool| report.rows.iter().filter(|r| a(&r.action)).count();
     if report.problems.is_empty() {
         println!(

@@ -32,6 +32,8 @@ enum Command {
     Schedule(pipeline::commands::ScheduleArgs),
     /// Create the domains, mailboxes and aliases of an import CSV on the destination (PostgreSQL or passwd-file).
     Import(import::Args),
+    /// Export a tenant's usage for billing: mailboxes and reserved quota per domain per day (CSV).
+    Usage(import::UsageArgs),
     /// Show a job's progress per mailbox.
     Status(pipeline::commands::StatusArgs),
     /// Seal a secret from standard input with the deployment's KMS key (for DEST_MASTER_PASSWORD_SEALED).
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Schedule(args) => runtime().block_on(pipeline::commands::schedule(&args)),
         Command::Status(args) => runtime().block_on(pipeline::commands::status(&args)),
         Command::Import(args) => runtime().block_on(import::run(&args)),
+        Command::Usage(args) => runtime().block_on(import::usage(&args)),
         #[cfg(feature = "aws")]
         Command::Seal(args) => runtime().block_on(seal::run(&args)),
     }

@@ -38,9 +38,30 @@ fn dry_run_import_and_reimport() {
     assert!(out.contains("dry run: 321 created, 0 updated, 0 unchanged"), "{out}");
     assert_eq!(pg.psql("mail", "SELECT count(*) FROM mailbox").trim(), "0", "a dry run changes nothing");
 
-    let (code, out) = mailferry(&["import", f, "--target", &target]);
+    let state = dir.path().join("state");
+    let s = state.to_str().unwrap();
+    let (code, out) =
+        mailferry(&["import", f, "--target", &target, "--state", s, "--tenant", "acme", "--by", "ops-anna"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("imported: 321 created, 0 updated, 0 unchanged"), "{out}");
+    // Usage for billing: what was created, by whom; mailboxes and reserved quota per domain per day.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let (code, csv) = mailferry(&["usage", "--state", s, "--tenant", "acme", "--until", &today]);
+    assert_eq!(code, 0, "{csv}");
+    let quota: u64 = (100..400).sum();
+    assert_eq!(csv, format!("date,domain,mailboxes,reserved_quota_mb\n{today},bulk.test,300,{quota}\n"));
+    let (_, records) = mailferry(&["usage", "--state", s, "--tenant", "acme", "--records"]);
+    assert_eq!(records.lines().count(), 1 + 321);
+    assert!(
+        records
+            .lines()
+            .nth(2)
+            .unwrap()
+            .contains(",ops-anna,accounts.csv,mailbox,user0@bulk.test,bulk.test,100,created"),
+        "{records}"
+    );
+    let (_, other) = mailferry(&["usage", "--state", s, "--tenant", "other", "--until", &today]);
+    assert_eq!(other, "date,domain,mailboxes,reserved_quota_mb\n", "tenants are separate");
     assert!(!out.contains("pass-1-secret"));
     assert_eq!(
         pg.psql("mail", "SELECT count(*), sum(quota) FROM mailbox").trim(),
@@ -48,8 +69,10 @@ fn dry_run_import_and_reimport() {
     );
     assert_eq!(pg.psql("mail", "SELECT count(*) FROM alias WHERE address <> goto").trim(), "20");
 
-    let (code, out) = mailferry(&["import", f, "--target", &target]);
+    let (code, out) = mailferry(&["import", f, "--target", &target, "--state", s, "--tenant", "acme"]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(out.matches("already exists, unchanged").count(), 321);
+    let (_, records) = mailferry(&["usage", "--state", s, "--tenant", "acme", "--records"]);
+    assert_eq!(records.lines().count(), 1 + 321, "an unchanged re-import records nothing");
     assert!(out.contains("nothing to do: 0 created, 0 updated, 321 unchanged"), "{out}");
 }

@@ -30,6 +30,12 @@ CREATE TABLE IF NOT EXISTS counter_events (
     event TEXT NOT NULL,
     PRIMARY KEY (scope, event)
 );
+CREATE TABLE IF NOT EXISTS usage (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS usage_tenant ON usage (tenant, seq);
 CREATE TABLE IF NOT EXISTS schedules (
     name TEXT PRIMARY KEY,
     at INTEGER NOT NULL,

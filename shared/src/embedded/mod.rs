@@ -11,6 +11,7 @@ mod queue;
 mod schedules;
 mod secret_box;
 mod store;
+mod usage;
 
 pub use blobs::DirBlobs;
 pub use checkpoints::SqliteCheckpoints;
@@ -21,3 +22,4 @@ pub use queue::SqliteQueue;
 pub use schedules::SqliteSchedules;
 pub use secret_box::KeyFileSecretBox;
 pub use store::SqliteStore;
+pub use usage::SqliteUsage;

@@ -11,6 +11,7 @@ pub mod postgres;
 pub mod reconcile;
 #[cfg(test)]
 mod reconcile_tests;
+pub mod usage;
 
 use crate::csv::Problem;
 use crate::model::ProvisionPlan;

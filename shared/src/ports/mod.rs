@@ -13,6 +13,7 @@ mod queue;
 mod schedules;
 mod secret_box;
 mod store;
+mod usage;
 
 pub use blobs::Blobs;
 pub use checkpoints::Checkpoints;
@@ -25,3 +26,4 @@ pub use queue::{Delivery, TaskQueue};
 pub use schedules::Schedules;
 pub use secret_box::{Sealed, SecretBox};
 pub use store::{JobStore, strip_credentials};
+pub use usage::{UsageLedger, UsageRecord};
