@@ -322,3 +322,31 @@ pub async fn blobs(b: &dyn Blobs) {
     assert_eq!(b.get(&format!("{p}/problems.csv")).await.unwrap(), None);
     assert_eq!(b.list(&format!("{p}/")).await.unwrap(), [format!("{p}/validation.json")]);
 }
+
+/// The usage ledger: records come back per tenant, oldest first, in more than one write batch.
+pub async fn usage_ledger(l: &dyn mailferry::ports::UsageLedger) {
+    use mailferry::ports::UsageRecord;
+    let tenant = mailferry::model::TenantId::new(format!("t-{}", uuid::Uuid::new_v4().simple())).unwrap();
+    let other = mailferry::model::TenantId::new(format!("o-{}", uuid::Uuid::new_v4().simple())).unwrap();
+    let at0: chrono::DateTime<chrono::Utc> = "2026-11-24T10:00:00Z".parse().unwrap();
+    let rec = |t: &mailferry::model::TenantId, i: i64| UsageRecord {
+        tenant: t.clone(),
+        at: at0 + chrono::Duration::seconds(i),
+        kind: "mailbox".into(),
+        address: format!("user{i}@x.test"),
+        domain: "x.test".into(),
+        quota_mb: i as u64,
+        action: "created".into(),
+        by: "ops".into(),
+        source_file: "a.csv".into(),
+    };
+    let mine: Vec<UsageRecord> = (0..30).map(|i| rec(&tenant, i)).collect();
+    l.record(&mine[15..]).await.unwrap();
+    l.record(&mine[..15]).await.unwrap();
+    l.record(&[rec(&other, 0)]).await.unwrap();
+    assert_eq!(
+        l.records(&tenant).await.unwrap().iter().map(|r| r.at).collect::<Vec<_>>(),
+        mine.iter().map(|r| r.at).collect::<Vec<_>>()
+    );
+    assert_eq!(l.records(&other).await.unwrap().len(), 1);
+}

@@ -132,3 +132,9 @@ async fn eventbridge_schedules() {
     s.cancel("job-1-initial").await.unwrap();
     assert!(s.list().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn usage_ledger() {
+    let (c, t) = dynamo().await;
+    contract::usage_ledger(&mailferry::aws::DynamoUsage::new(c, t)).await;
+}

@@ -134,3 +134,9 @@ async fn counters_add_once() {
     let dir = tempfile::tempdir().unwrap();
     contract::counters_add_once(Arc::new(SqliteCounters::new(db(&dir))), true).await;
 }
+
+#[tokio::test]
+async fn usage_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    contract::usage_ledger(&mailferry::embedded::SqliteUsage::new(db(&dir))).await;
+}

@@ -12,6 +12,7 @@ mod scheduler;
 mod ses;
 mod sqs;
 mod store;
+mod usage;
 
 pub use checkpoints::DynamoCheckpoints;
 pub use config::{load_config, s3_client};
@@ -22,3 +23,4 @@ pub use scheduler::EventBridgeSchedules;
 pub use ses::SesMailer;
 pub use sqs::SqsQueue;
 pub use store::DynamoStore;
+pub use usage::DynamoUsage;

@@ -33,9 +33,10 @@ CREATE TABLE IF NOT EXISTS counter_events (
 CREATE TABLE IF NOT EXISTS usage (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant TEXT NOT NULL,
+    at INTEGER NOT NULL,
     data TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS usage_tenant ON usage (tenant, seq);
+CREATE INDEX IF NOT EXISTS usage_tenant ON usage (tenant, at, seq);
 CREATE TABLE IF NOT EXISTS schedules (
     name TEXT PRIMARY KEY,
     at INTEGER NOT NULL,

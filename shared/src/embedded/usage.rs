@@ -1,6 +1,6 @@
-//! The usage ledger on SQLite: one row per record, in insertion order.
+//! The usage ledger on SQLite: one row per record, read back by time (then insertion order).
 
-use super::db::{Database, sql_error};
+use super::db::{Database, millis, sql_error};
 use crate::model::TenantId;
 use crate::ports::{PortError, UsageLedger, UsageRecord};
 use async_trait::async_trait;
@@ -24,14 +24,15 @@ impl UsageLedger for SqliteUsage {
         let rows = records
             .iter()
             .map(|r| {
-                Ok((r.tenant.to_string(), serde_json::to_string(r).map_err(|e| PortError::corrupt("usage record", e))?))
+                let data = serde_json::to_string(r).map_err(|e| PortError::corrupt("usage record", e))?;
+                Ok((r.tenant.to_string(), millis(r.at), data))
             })
             .collect::<Result<Vec<_>, PortError>>()?;
         self.db
             .call(move |c| {
                 let tx = c.transaction().map_err(sql_error("record usage"))?;
-                for (tenant, data) in rows {
-                    tx.execute("INSERT INTO usage (tenant, data) VALUES (?1, ?2)", params![tenant, data])
+                for (tenant, at, data) in rows {
+                    tx.execute("INSERT INTO usage (tenant, at, data) VALUES (?1, ?2, ?3)", params![tenant, at, data])
                         .map_err(sql_error("record usage"))?;
                 }
                 tx.commit().map_err(sql_error("record usage"))
@@ -45,7 +46,7 @@ impl UsageLedger for SqliteUsage {
             .db
             .call(move |c| {
                 let mut st = c
-                    .prepare("SELECT data FROM usage WHERE tenant = ?1 ORDER BY seq")
+                    .prepare("SELECT data FROM usage WHERE tenant = ?1 ORDER BY at, seq")
                     .map_err(sql_error("read usage"))?;
                 let rows = st.query_map(params![tenant], |r| r.get(0)).map_err(sql_error("read usage"))?;
                 rows.collect::<Result<_, _>>().map_err(sql_error("read usage"))
