@@ -21,19 +21,7 @@ run_root="${MAILFERRY_RUN_DIR:-$here/run}/dovecot"
 die() { echo "dovecot.sh: $*" >&2; exit 1; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-make_tls() {
-  local dir="$1/tls"
-  [ -f "$dir/cert.pem" ] && return 0
-  mkdir -p "$dir"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mailferry test CA" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
-    -keyout "$dir/ca.key" -out "$dir/ca.pem" >/dev/null 2>&1
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/key.pem" -out "$dir/cert.csr" >/dev/null 2>&1
-  printf 'basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$dir/ext.cnf"
-  openssl x509 -req -in "$dir/cert.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 3650 \
-    -extfile "$dir/ext.cnf" -out "$dir/cert.pem" >/dev/null 2>&1
-  chmod 600 "$dir/key.pem" "$dir/ca.key"
-}
+make_tls() { "$(dirname "${BASH_SOURCE[0]}")/tls.sh" "$1"; }
 
 write_config() {
   local dir="$1"; shift

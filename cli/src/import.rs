@@ -1,4 +1,4 @@
-//! `mailferry import FILE --target postgres://…|passwd-file:PATH [--dry-run] [--update]`: create the domains,
+//! `mailferry import FILE --target postgres://…|passwd-file:PATH [--ca-file PEM] [--dry-run] [--update]`: create the domains,
 //! mailboxes (with quota) and aliases of an import file on the destination's directory. The whole file is
 //! validated, then compared with what the destination holds; any problem and nothing is written. Prints one line
 //! per row (create / unchanged / update) or every problem by line. Exit 0 done, 1 problems, 2 unusable input.
@@ -6,7 +6,7 @@
 use mailferry::csv::{Options, Plan, Purpose, validate};
 use mailferry::embedded::{Database, SqliteUsage};
 use mailferry::import::passwd_file::PasswdFileDirectory;
-use mailferry::import::postgres::PostgresDirectory;
+use mailferry::import::postgres::{PostgresDirectory, connect};
 use mailferry::import::reconcile::{Action, Mode};
 use mailferry::import::usage::{ImportContext, billing_csv, records_of};
 use mailferry::import::{ImportReport, import};
@@ -24,6 +24,10 @@ pub struct Args {
     /// `passwd-file:PATH` (a Dovecot passwd-file, with PATH.domains and PATH.aliases beside it).
     #[arg(long)]
     target: String,
+    /// CA certificate (PEM) to trust for PostgreSQL's TLS (e.g. the RDS bundle). TLS with certificate checks is
+    /// used for every host but loopback (`?sslmode=require` asks for it there too).
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
     /// Print what would be created, change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -100,30 +104,13 @@ fn fail(e: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-async fn directory(target: &str) -> Result<Box<dyn Directory>, String> {
+async fn directory(target: &str, ca_file: Option<&std::path::Path>) -> Result<Box<dyn Directory>, String> {
     if let Some(path) = target.strip_prefix("passwd-file:") {
         return Ok(Box::new(PasswdFileDirectory::new(path)));
     }
     if target.starts_with("postgres://") || target.starts_with("postgresql://") {
-        let mut config: tokio_postgres::Config = target.parse().map_err(|e| format!("--target: {e}"))?;
-        if let Ok(pw) = std::env::var("PGPASSWORD") {
-            config.password(pw);
-        }
-        let loopback = config.get_hosts().iter().all(|h| match h {
-            tokio_postgres::config::Host::Tcp(h) => {
-                h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-            }
-            tokio_postgres::config::Host::Unix(_) => true,
-        });
-        if !loopback {
-            return Err(
-                "TLS to PostgreSQL is not available yet: use a loopback address or a Unix socket (an SSH tunnel)"
-                    .into(),
-            );
-        }
-        let (client, connection) =
-            config.connect(tokio_postgres::NoTls).await.map_err(|e| format!("cannot connect to {target}: {e}"))?;
-        tokio::spawn(connection);
+        let password = std::env::var("PGPASSWORD").ok().map(mailferry::model::Secret::new);
+        let client = connect(target, password.as_ref(), ca_file).await.map_err(|e| e.to_string())?;
         return Ok(Box::new(PostgresDirectory::new(client)));
     }
     Err(format!("--target {target:?}: use postgres://… or passwd-file:PATH"))
@@ -170,7 +157,7 @@ pub async fn run(args: &Args) -> ExitCode {
         println!("{}", validation.summary());
         return ExitCode::from(1);
     };
-    let dir = match directory(&args.target).await {
+    let dir = match directory(&args.target, args.ca_file.as_deref()).await {
         Ok(d) => d,
         Err(e) => return fail(e),
     };

@@ -36,6 +36,17 @@ fn as_owner(program: &Path) -> Command {
 impl Postgres {
     /// Start a cluster with the directory schema loaded; panics with the server log when it cannot.
     pub fn start() -> Postgres {
+        Self::start_with(false)
+    }
+
+    /// The throw-away CA that signed the server's certificate (with `tls`).
+    pub fn ca_pem(&self) -> PathBuf {
+        self._dir.path().join("tls/ca.pem")
+    }
+
+    /// Start a cluster; with `tls`, it accepts TLS with a certificate for localhost/127.0.0.1 signed by a
+    /// throw-away CA ([`Postgres::ca_pem`]).
+    pub fn start_with(tls: bool) -> Postgres {
         let dir = tempfile::Builder::new().prefix("mf-postgres-").tempdir().expect("temp dir");
         let data = dir.path().join("data");
         if unsafe { libc::geteuid() } == 0 {
@@ -51,6 +62,18 @@ impl Postgres {
         let port = free_port();
         let mut cmd = as_owner(&bin("postgres"));
         cmd.arg("-D").arg(&data).args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]);
+        if tls {
+            let out =
+                Command::new(workspace_root().join("infra/tls.sh")).arg(dir.path()).output().expect("infra/tls.sh");
+            assert!(out.status.success(), "tls.sh: {}", String::from_utf8_lossy(&out.stderr));
+            let tls_dir = dir.path().join("tls");
+            if unsafe { libc::geteuid() } == 0 {
+                let _ = Command::new("chown").args(["-R", "postgres"]).arg(&tls_dir).status();
+            }
+            cmd.args(["-c", "ssl=on"]);
+            cmd.arg("-c").arg(format!("ssl_cert_file={}", tls_dir.join("cert.pem").display()));
+            cmd.arg("-c").arg(format!("ssl_key_file={}", tls_dir.join("key.pem").display()));
+        }
         cmd.arg("-k").arg(dir.path()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
         let child = spawn_tied(cmd).expect("start postgres");
         assert!(wait_for_port(port, Duration::from_secs(20)), "postgres did not listen on {port}");

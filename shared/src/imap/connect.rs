@@ -44,7 +44,9 @@ impl Login {
     }
 }
 
-fn tls_config(ca_file: Option<&PathBuf>, host: &str) -> Result<Arc<ClientConfig>, ImapError> {
+/// A TLS client configuration that verifies certificates against the web PKI roots plus `ca_file` (ring provider).
+/// Also used for PostgreSQL connections.
+pub(crate) fn tls_config(ca_file: Option<&PathBuf>, host: &str) -> Result<Arc<ClientConfig>, ImapError> {
     use rustls::pki_types::{CertificateDer, pem::PemObject};
     let tls_err = |detail: String| ImapError::Tls { host: host.to_string(), detail };
     let mut roots = RootCertStore::empty();

@@ -2,7 +2,7 @@
 //! trusted blindly), folder planning, and the copy engine. Depends on the checkpoint port, never on a store.
 
 mod append;
-mod connect;
+pub(crate) mod connect;
 mod date;
 mod error;
 mod fetch;

@@ -25,7 +25,19 @@ fn db(op: &'static str) -> impl Fn(tokio_postgres::Error) -> PortError {
         let retryable =
             e.is_closed() || e.code().is_some_and(|c| *c == tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE);
         // The server's own words (tokio-postgres's Display says only "db error").
-        let detail = e.as_db_error().map_or_else(|| e.to_string(), |d| format!("{}: {}", d.code().code(), d.message()));
+        let detail = match e.as_db_error() {
+            Some(d) => format!("{}: {}", d.code().code(), d.message()),
+            None => {
+                // The cause chain says why (e.g. "invalid peer certificate: UnknownIssuer").
+                let mut text = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    text.push_str(&format!(": {c}"));
+                    cause = c.source();
+                }
+                text
+            }
+        };
         PortError::Backend { op, retryable, detail, source: Some(Box::new(e)) }
     }
 }
@@ -38,6 +50,43 @@ impl PostgresDirectory {
     pub fn new(client: Client) -> Self {
         PostgresDirectory { client: Mutex::new(client) }
     }
+}
+
+/// Connect to `url` (`postgres://USER@HOST:PORT/DB`). TLS with certificate checks (web PKI roots plus `ca_file`,
+/// e.g. the RDS bundle) is required for any host but loopback and Unix sockets, where plain is used unless the URL
+/// asks for `sslmode=require`. The connection task is spawned; the client is returned.
+pub async fn connect(
+    url: &str,
+    password: Option<&Secret<String>>,
+    ca_file: Option<&std::path::Path>,
+) -> Result<Client, PortError> {
+    use tokio_postgres::config::{Host, SslMode};
+    let bad =
+        |detail: String| PortError::Backend { op: "connect to PostgreSQL", retryable: false, detail, source: None };
+    let mut config: tokio_postgres::Config = url.parse().map_err(|e| bad(format!("{url}: {e}")))?;
+    if let Some(p) = password {
+        config.password(p.expose());
+    }
+    let local = config.get_hosts().iter().all(|h| match h {
+        Host::Tcp(h) => h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()),
+        Host::Unix(_) => true,
+    });
+    if local && config.get_ssl_mode() != SslMode::Require {
+        let (client, conn) = config.connect(tokio_postgres::NoTls).await.map_err(db("connect to PostgreSQL"))?;
+        tokio::spawn(conn);
+        return Ok(client);
+    }
+    config.ssl_mode(SslMode::Require);
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        _ => String::new(),
+    };
+    let ca = ca_file.map(std::path::Path::to_path_buf);
+    let tls = crate::imap::connect::tls_config(ca.as_ref(), &host).map_err(|e| bad(e.to_string()))?;
+    let connector = tokio_postgres_rustls::MakeRustlsConnect::new((*tls).clone());
+    let (client, conn) = config.connect(connector).await.map_err(db("connect to PostgreSQL"))?;
+    tokio::spawn(conn);
+    Ok(client)
 }
 
 #[async_trait]
