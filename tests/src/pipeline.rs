@@ -2,10 +2,38 @@
 //! source accounts on a source test server.
 
 use crate::dovecot::Dovecot;
+use mailferry::embedded::{
+    Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteQueue,
+    SqliteSchedules, SqliteStore, SqliteUsage,
+};
 use mailferry::engine::CopySettings;
 use mailferry::model::Secret;
-use mailferry::stages::{Destination, Settings};
+use mailferry::ports::SystemClock;
+use mailferry::stages::{Deps, Destination, Settings};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The stages' ports on the embedded home in `dir` (database, blobs, outbox, key), destination `dst`.
+pub fn embedded_deps(dir: &Path, dst: &Dovecot) -> Deps {
+    let db = Database::open(&dir.join("state.sqlite")).unwrap();
+    let clock = Arc::new(SystemClock);
+    Deps {
+        store: Arc::new(SqliteStore::new(db.clone())),
+        counters: Arc::new(SqliteCounters::new(db.clone())),
+        checkpoints: Arc::new(SqliteCheckpoints::new(db.clone(), clock.clone())),
+        tasks: Arc::new(SqliteQueue::new(db.clone(), "tasks", 5, clock.clone())),
+        events: Arc::new(SqliteQueue::new(db.clone(), "events", 5, clock.clone())),
+        blobs: Arc::new(DirBlobs::new(dir.join("blobs"))),
+        mailer: Arc::new(OutboxMailer::new(dir.join("outbox"))),
+        secrets: Arc::new(KeyFileSecretBox::open_or_create(&dir.join("key")).unwrap()),
+        schedules: Arc::new(SqliteSchedules::new(db.clone())),
+        clock,
+        directory: None,
+        usage: Arc::new(SqliteUsage::new(db)),
+        settings: settings(dst, "blobs/"),
+    }
+}
 
 /// Settings whose destination is `dst` (master user `admin`), notifications from `mailferry@example.test`.
 pub fn settings(dst: &Dovecot, reports_at: &str) -> Settings {

@@ -2,17 +2,11 @@
 //! mailbox and folder task, and the "pass complete" event. Counted once, copied once (verified), one email.
 //! Also: the mailboxes-in-flight cap (1 here) lets the second mailbox start only when the first finished.
 
-use mailferry::embedded::{
-    Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteQueue,
-    SqliteSchedules, SqliteStore,
-};
 use mailferry::model::Pass;
-use mailferry::ports::{SystemClock, TaskQueue};
-use mailferry::stages::{self, Deps, PassEvent, ScheduleInput, Task, Upload, UploadOutcome};
+use mailferry::stages::{self, PassEvent, ScheduleInput, Task, Upload, UploadOutcome};
 use mailferry_tests::corpus::{self, Spec};
 use mailferry_tests::dovecot::Dovecot;
 use mailferry_tests::{pipeline, verify};
-use std::sync::Arc;
 use std::time::Duration;
 
 async fn fill(d: &Dovecot, user: &str, messages: usize, seed: u64) -> usize {
@@ -28,23 +22,8 @@ async fn every_message_twice_changes_nothing() {
     let n1 = fill(&src, "user1@example.test", 40, 51).await;
     let n2 = fill(&src, "user2@example.test", 20, 52).await;
     let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(&dir.path().join("state.sqlite")).unwrap();
-    let clock = Arc::new(SystemClock);
-    let tasks = Arc::new(SqliteQueue::new(db.clone(), "tasks", 5, clock.clone()));
-    let events = Arc::new(SqliteQueue::new(db.clone(), "events", 5, clock.clone()));
-    let deps = Deps {
-        store: Arc::new(SqliteStore::new(db.clone())),
-        counters: Arc::new(SqliteCounters::new(db.clone())),
-        checkpoints: Arc::new(SqliteCheckpoints::new(db.clone(), clock.clone())),
-        tasks: tasks.clone(),
-        events: events.clone(),
-        blobs: Arc::new(DirBlobs::new(dir.path().join("blobs"))),
-        mailer: Arc::new(OutboxMailer::new(dir.path().join("outbox"))),
-        secrets: Arc::new(KeyFileSecretBox::open_or_create(&dir.path().join("key")).unwrap()),
-        schedules: Arc::new(SqliteSchedules::new(db.clone())),
-        clock,
-        settings: pipeline::settings(&dst, "blobs/"),
-    };
+    let deps = pipeline::embedded_deps(dir.path(), &dst);
+    let (tasks, events) = (deps.tasks.clone(), deps.events.clone());
     let csv = pipeline::migration_csv(&src, &[(1, "pass"), (2, "pass")]);
     deps.blobs.put("migrations/acme/two.csv", csv.clone().into_bytes(), "text/csv").await.unwrap();
     let upload = Upload { key: "migrations/acme/two.csv".into(), ..Default::default() };

@@ -1,16 +1,10 @@
 //! The pre-flight check of an upload: message counts and sizes per account (`STATUS=SIZE`), and a destination
 //! mailbox whose quota cannot hold the source's mail refused by its line, before anything is copied.
 
-use mailferry::embedded::{
-    Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteQueue,
-    SqliteSchedules, SqliteStore,
-};
-use mailferry::ports::SystemClock;
-use mailferry::stages::{self, Deps, Upload, UploadOutcome};
+use mailferry::stages::{self, Upload, UploadOutcome};
 use mailferry_tests::corpus::{self, Spec};
 use mailferry_tests::dovecot::{Dovecot, Options};
 use mailferry_tests::pipeline;
-use std::sync::Arc;
 
 #[tokio::test]
 async fn sizes_counted_and_an_over_quota_destination_refused() {
@@ -26,21 +20,7 @@ async fn sizes_counted_and_an_over_quota_destination_refused() {
     s.logout().await;
 
     let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(&dir.path().join("state.sqlite")).unwrap();
-    let clock = Arc::new(SystemClock);
-    let deps = Deps {
-        store: Arc::new(SqliteStore::new(db.clone())),
-        counters: Arc::new(SqliteCounters::new(db.clone())),
-        checkpoints: Arc::new(SqliteCheckpoints::new(db.clone(), clock.clone())),
-        tasks: Arc::new(SqliteQueue::new(db.clone(), "tasks", 5, clock.clone())),
-        events: Arc::new(SqliteQueue::new(db.clone(), "events", 5, clock.clone())),
-        blobs: Arc::new(DirBlobs::new(dir.path().join("blobs"))),
-        mailer: Arc::new(OutboxMailer::new(dir.path().join("outbox"))),
-        secrets: Arc::new(KeyFileSecretBox::open_or_create(&dir.path().join("key")).unwrap()),
-        schedules: Arc::new(SqliteSchedules::new(db.clone())),
-        clock,
-        settings: pipeline::settings(&dst, "blobs/"),
-    };
+    let deps = pipeline::embedded_deps(dir.path(), &dst);
     let csv = pipeline::migration_csv(&src, &[(1, "pass"), (2, "pass")]);
     deps.blobs.put("migrations/acme/quota.csv", csv.into_bytes(), "text/csv").await.unwrap();
     let upload = Upload { key: "migrations/acme/quota.csv".into(), ..Default::default() };

@@ -159,6 +159,7 @@ pub async fn migrate(args: &MigrateArgs) -> ExitCode {
     };
     let job = match outcome {
         UploadOutcome::Ignored { reason } => return fail("migrate", reason),
+        UploadOutcome::Imported { .. } => return fail("migrate", "this is an import file: use `mailferry import`"),
         UploadOutcome::AlreadyHandled { job } => {
             println!("{} was uploaded before as job {job}; continuing it", args.file.display());
             job

@@ -12,7 +12,7 @@ pub mod status;
 
 use mailferry::embedded::{
     Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteQueue,
-    SqliteSchedules, SqliteStore,
+    SqliteSchedules, SqliteStore, SqliteUsage,
 };
 use mailferry::engine::CopySettings;
 use mailferry::imap::Endpoint;
@@ -108,6 +108,8 @@ impl Home {
             secrets: Arc::new(KeyFileSecretBox::open_or_create(&dir.join("key")).map_err(|e| e.to_string())?),
             schedules: Arc::new(schedules.clone()),
             clock,
+            directory: None,
+            usage: Arc::new(SqliteUsage::new(db.clone())),
             settings: Settings {
                 destination,
                 source_ca_file: config.ca_file.clone(),

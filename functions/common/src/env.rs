@@ -3,14 +3,15 @@
 //! points them at moto in tests).
 
 use mailferry::aws::{
-    DynamoCheckpoints, DynamoCounters, DynamoStore, EventBridgeSchedules, KmsSecretBox, S3Blobs, SesMailer, SqsQueue,
-    load_config, s3_client,
+    DynamoCheckpoints, DynamoCounters, DynamoStore, DynamoUsage, EventBridgeSchedules, KmsSecretBox, S3Blobs,
+    SesMailer, SqsQueue, load_config, s3_client,
 };
 use mailferry::engine::CopySettings;
 use mailferry::imap::Endpoint;
 use mailferry::imap::url::parse;
+use mailferry::import::postgres::{PostgresDirectory, connect};
 use mailferry::model::Secret;
-use mailferry::ports::{Sealed, SecretBox, SystemClock};
+use mailferry::ports::{Directory, Sealed, SecretBox, SystemClock};
 use mailferry::stages::{Deps, Destination, Settings};
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,10 +91,31 @@ impl Lambda {
             default_operator: vars("OPERATOR_EMAIL").filter(|s| !s.is_empty()),
             reports_at: format!("s3://{}/", var("BUCKET_NAME")?),
         };
+        // Imports create accounts in PostgreSQL (PostfixAdmin schema, e.g. RDS in the function's VPC) when a
+        // target is configured; its password is sealed with the deployment's key (context `import-target`).
+        let directory: Option<Arc<dyn Directory>> = match vars("IMPORT_TARGET").filter(|t| !t.is_empty()) {
+            Some(url) => {
+                let password = match vars("IMPORT_TARGET_PASSWORD_SEALED").filter(|p| !p.is_empty()) {
+                    Some(sealed) => Some(
+                        secrets
+                            .open(&Sealed(sealed), "import-target")
+                            .await
+                            .map_err(|e| format!("IMPORT_TARGET_PASSWORD_SEALED: {e}"))?,
+                    ),
+                    None => None,
+                };
+                let ca = vars("IMPORT_CA_FILE").map(std::path::PathBuf::from);
+                let client =
+                    connect(&url, password.as_ref(), ca.as_deref()).await.map_err(|e| format!("IMPORT_TARGET: {e}"))?;
+                Some(Arc::new(PostgresDirectory::new(client)))
+            }
+            None => None,
+        };
+        let dynamo_usage = dynamo.clone();
         let deps = Deps {
             store: Arc::new(DynamoStore::new(dynamo.clone(), &table)),
             counters: Arc::new(DynamoCounters::new(dynamo.clone(), &table)),
-            checkpoints: Arc::new(DynamoCheckpoints::new(dynamo, &table, clock.clone())),
+            checkpoints: Arc::new(DynamoCheckpoints::new(dynamo.clone(), &table, clock.clone())),
             tasks: Arc::new(SqsQueue::new(sqs.clone(), var("TASK_QUEUE_URL")?, var("TASK_DLQ_URL")?)),
             events: Arc::new(SqsQueue::new(sqs, var("EVENT_QUEUE_URL")?, var("EVENT_DLQ_URL")?)),
             blobs: Arc::new(blobs.clone()),
@@ -101,6 +123,8 @@ impl Lambda {
             secrets: Arc::new(secrets),
             schedules: Arc::new(schedules.clone()),
             clock,
+            directory,
+            usage: Arc::new(DynamoUsage::new(dynamo_usage, &table)),
             settings,
         };
         Ok(Lambda { deps, blobs, schedules, max_receives: number("MAX_RECEIVE_COUNT", 5)? as u32 })

@@ -15,6 +15,7 @@ mod copy;
 mod credentials;
 mod error;
 mod finish;
+mod import;
 mod messages;
 mod notify;
 mod preflight;
@@ -25,6 +26,7 @@ mod upload;
 
 pub use copy::on_task;
 pub use error::StageError;
+pub use import::Applied;
 pub use messages::{FolderTaskSpec, PassEvent, ScheduleInput, Task, parse_s3_event};
 pub use notify::on_pass_complete;
 pub use schedule::{on_schedule, schedule_pass};
@@ -34,7 +36,9 @@ pub use upload::{Upload, UploadOutcome, on_upload};
 use crate::engine::CopySettings;
 use crate::imap::Endpoint;
 use crate::model::{JobId, Pass, Secret};
-use crate::ports::{Blobs, Checkpoints, Clock, Counters, JobStore, Mailer, Schedules, SecretBox, TaskQueue};
+use crate::ports::{
+    Blobs, Checkpoints, Clock, Counters, Directory, JobStore, Mailer, Schedules, SecretBox, TaskQueue, UsageLedger,
+};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +88,10 @@ pub struct Deps {
     pub secrets: Arc<dyn SecretBox>,
     pub schedules: Arc<dyn Schedules>,
     pub clock: Arc<dyn Clock>,
+    /// Where imports create accounts; `None`: import files are validated and recorded, not applied.
+    pub directory: Option<Arc<dyn Directory>>,
+    /// What imports created, for billing.
+    pub usage: Arc<dyn UsageLedger>,
     pub settings: Settings,
 }
 

@@ -33,6 +33,8 @@ pub enum UploadOutcome {
     AlreadyHandled { job: JobId },
     /// The file has errors: nothing is stored but the report.
     Rejected { job: JobId, report: String, errors: usize },
+    /// An import file was applied to the directory (or refused with problems, then nothing was created).
+    Imported { job: JobId, report: String, applied: super::import::Applied },
     /// The job is stored; `failed` lists the accounts the pre-flight refused (line, address, why).
     Accepted {
         job: JobId,
@@ -92,7 +94,9 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
         source_file: file,
         created_at: deps.clock.now(),
     };
-    let options = Options { expect: Some(purpose), ..Default::default() };
+    // Import rows may use domains the destination already has: the import checks them against it.
+    let options =
+        Options { expect: Some(purpose), domains_checked_later: deps.directory.is_some(), ..Default::default() };
     let (kind, problems, plan) = match csv::validate(&bytes, &options) {
         Ok(v) => (v.kind.map(|k| k.to_string()), v.problems.clone(), v.plan.clone().map(|p| (p, v.summary()))),
         Err(e) => (None, vec![Problem::row_error(1, e.to_string())], None),
@@ -110,12 +114,20 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
     };
     let entries = match plan {
         Plan::Migration(entries) => entries,
-        Plan::Import(_) => {
-            // Creating the accounts is the import's work; here the file is validated and recorded.
-            let report = report::write(deps, &id, &upload.key, kind, &summary, &problems, &[]).await?;
+        Plan::Import(plan) => {
+            // Applied to the deployment's directory when there is one; else validated and recorded only.
+            let outcome = match super::import::apply(deps, &mut job, &plan, &upload.key, kind.clone(), &problems)
+                .await?
+            {
+                Some((applied, report)) => UploadOutcome::Imported { job: id.clone(), report, applied },
+                None => {
+                    let report = report::write(deps, &id, &upload.key, kind, &summary, &problems, &[]).await?;
+                    UploadOutcome::Accepted { job: id.clone(), report, ready: 0, failed: Vec::new(), scheduled: None }
+                }
+            };
             create(deps, &job).await?;
             delete_upload().await?;
-            return Ok(UploadOutcome::Accepted { job: id, report, ready: 0, failed: Vec::new(), scheduled: None });
+            return Ok(outcome);
         }
     };
     let accounts: Vec<_> = entries.iter().map(|e| &e.account).collect();
