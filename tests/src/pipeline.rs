@@ -65,3 +65,27 @@ pub fn migration_csv(src: &Dovecot, rows: &[(u32, &str)]) -> String {
     }
     csv
 }
+
+/// Over an open session of a mailbox with a 1 MB quota: a small message is stored and a 1.5 MB one refused with
+/// the server's quota words.
+pub async fn assert_quota_enforced(s: &mut mailferry::imap::Session) {
+    use mailferry::imap::{Appended, OutMessage};
+    let small = OutMessage { flags: vec![], internal_date: None, body: b"Subject: hi\r\n\r\nhello\r\n".to_vec() };
+    let big = OutMessage { flags: vec![], internal_date: None, body: vec![b'x'; 1_500_000] };
+    let outcomes = s.append_all("INBOX", &[small, big]).await.unwrap();
+    assert!(matches!(outcomes[0], Appended::Stored { .. }), "{outcomes:?}");
+    assert!(
+        matches!(&outcomes[1], Appended::Refused { text } if text.to_lowercase().contains("quota")),
+        "{outcomes:?}"
+    );
+}
+
+/// A Dovecot reading its users from a passwd-file at `dir/users` (created empty): what `mailferry import
+/// --target passwd-file:…` writes. Returns the server and the file's path.
+pub fn passwd_file_dovecot(dir: &Path) -> (Dovecot, std::path::PathBuf) {
+    let users = dir.join("users");
+    std::fs::write(&users, "").unwrap();
+    let options =
+        crate::dovecot::Options { users_from: Some(format!("passwd-file:{}", users.display())), ..Default::default() };
+    (Dovecot::start_with(options), users)
+}

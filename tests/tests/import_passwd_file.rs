@@ -3,13 +3,13 @@
 //! with one bad row changes nothing; the same file again changes nothing; a differing row is a conflict.
 
 use mailferry::csv::{Options, Plan, validate};
-use mailferry::imap::{self, Appended, Login, OutMessage};
+use mailferry::imap::{self, Login};
 use mailferry::import::passwd_file::PasswdFileDirectory;
 use mailferry::import::reconcile::{Action, Mode};
 use mailferry::import::{ImportReport, import};
 use mailferry::model::Secret;
 use mailferry_tests::corpus::plain_endpoint;
-use mailferry_tests::dovecot::{Dovecot, Options as DovecotOptions};
+use mailferry_tests::dovecot::Dovecot;
 use std::path::Path;
 
 async fn run(file: &str, path: &Path, mode: Mode) -> ImportReport {
@@ -28,12 +28,7 @@ async fn login(d: &Dovecot, user: &str, password: &str) -> Result<imap::Session,
 #[tokio::test]
 async fn passwd_file_import_logs_in_with_quota() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("users");
-    std::fs::write(&path, "").unwrap();
-    let d = Dovecot::start_with(DovecotOptions {
-        users_from: Some(format!("passwd-file:{}", path.display())),
-        ..Default::default()
-    });
+    let (d, path) = mailferry_tests::pipeline::passwd_file_dovecot(dir.path());
     let given = d.doveadm(&["pw", "-s", "SHA512-CRYPT", "-p", "given pass"]);
     let (scheme, hash) = given.trim().trim_start_matches('{').split_once('}').unwrap();
     let file = format!(
@@ -54,14 +49,7 @@ alias,,info@new.test,,,,ann@new.test|bob@new.test,,
         Ok(s) => s,
         Err(e) => panic!("plain-given password must log in: {e}\n{}\n{}", text, d.log()),
     };
-    let small = OutMessage { flags: vec![], internal_date: None, body: b"Subject: hi\r\n\r\nhello\r\n".to_vec() };
-    let big = OutMessage { flags: vec![], internal_date: None, body: vec![b'x'; 1_500_000] };
-    let outcomes = ann.append_all("INBOX", &[small, big]).await.unwrap();
-    assert!(matches!(outcomes[0], Appended::Stored { .. }));
-    assert!(
-        matches!(&outcomes[1], Appended::Refused { text } if text.to_lowercase().contains("quota")),
-        "{outcomes:?}"
-    );
+    mailferry_tests::pipeline::assert_quota_enforced(&mut ann).await;
     ann.logout().await;
     login(&d, "bob@new.test", "given pass").await.expect("hash-given password logs in").logout().await;
     let aliases = std::fs::read_to_string(dir.path().join("users.aliases")).unwrap();

@@ -3,7 +3,7 @@
 //! file with one bad row leaves every table unchanged; the same file again changes nothing.
 
 use mailferry::csv::{Options, Plan, validate};
-use mailferry::imap::{self, Appended, Login, OutMessage};
+use mailferry::imap::{self, Login};
 use mailferry::import::postgres::PostgresDirectory;
 use mailferry::import::reconcile::{Action, Mode};
 use mailferry::import::{ImportReport, import};
@@ -62,14 +62,7 @@ alias,,info@new.test,,,,ann@new.test|bob@new.test,,
     let login = |user: &str, pw: &str| Login::Password { user: user.into(), password: Secret::new(pw.into()) };
     let mut ann =
         imap::open(&plain_endpoint(d.port), &login("ann@new.test", "plain pass A")).await.expect("ann logs in");
-    let small = OutMessage { flags: vec![], internal_date: None, body: b"Subject: hi\r\n\r\nhello\r\n".to_vec() };
-    let big = OutMessage { flags: vec![], internal_date: None, body: vec![b'x'; 1_500_000] };
-    let outcomes = ann.append_all("INBOX", &[small, big]).await.unwrap();
-    assert!(matches!(outcomes[0], Appended::Stored { .. }));
-    assert!(
-        matches!(&outcomes[1], Appended::Refused { text } if text.to_lowercase().contains("quota")),
-        "{outcomes:?}"
-    );
+    mailferry_tests::pipeline::assert_quota_enforced(&mut ann).await;
     ann.logout().await;
     imap::open(&plain_endpoint(d.port), &login("bob@new.test", "given pass"))
         .await

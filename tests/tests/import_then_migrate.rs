@@ -3,7 +3,7 @@
 //! destination's master user), and the independent verifier finds both sides equal.
 
 use mailferry_tests::corpus::{self, Spec};
-use mailferry_tests::dovecot::{Dovecot, Options};
+use mailferry_tests::dovecot::Dovecot;
 use mailferry_tests::verify;
 use std::process::Command;
 
@@ -19,12 +19,7 @@ fn mailferry(args: &[&str]) -> (i32, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imported_accounts_receive_a_migration() {
     let dir = tempfile::tempdir().unwrap();
-    let users = dir.path().join("users");
-    std::fs::write(&users, "").unwrap();
-    let dst = Dovecot::start_with(Options {
-        users_from: Some(format!("passwd-file:{}", users.display())),
-        ..Default::default()
-    });
+    let (dst, users) = mailferry_tests::pipeline::passwd_file_dovecot(dir.path());
     let src = Dovecot::start();
     let mut s = corpus::login(src.port, "user1@example.test", "pass").await;
     let n = corpus::fill(&mut s, &Spec { seed: 81, messages: 60, large: vec![] }, 0..usize::MAX).await;

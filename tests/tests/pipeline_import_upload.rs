@@ -7,19 +7,13 @@ use mailferry::import::passwd_file::PasswdFileDirectory;
 use mailferry::model::{JobStatus, Secret, TenantId};
 use mailferry::stages::{self, Upload, UploadOutcome};
 use mailferry_tests::corpus::plain_endpoint;
-use mailferry_tests::dovecot::{Dovecot, Options};
 use mailferry_tests::pipeline;
 use std::sync::Arc;
 
 #[tokio::test]
 async fn import_upload_applies_records_usage_and_reports() {
     let dir = tempfile::tempdir().unwrap();
-    let users = dir.path().join("users");
-    std::fs::write(&users, "").unwrap();
-    let dst = Dovecot::start_with(Options {
-        users_from: Some(format!("passwd-file:{}", users.display())),
-        ..Default::default()
-    });
+    let (dst, users) = mailferry_tests::pipeline::passwd_file_dovecot(dir.path());
     let mut deps = pipeline::embedded_deps(dir.path(), &dst);
     deps.directory = Some(Arc::new(PasswdFileDirectory::new(&users)));
 

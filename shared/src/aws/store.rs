@@ -150,30 +150,41 @@ impl JobStore for DynamoStore {
     }
 
     async fn mailboxes(&self, job: &JobId) -> Result<Vec<MailboxRecord>, PortError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :mbx)")
-                .expression_attribute_values(":pk", s(job_pk(job)))
-                .expression_attribute_values(":mbx", s("MBX#"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("list mailboxes", e))?;
-            for item in page.items() {
-                let data = text(item, "data").ok_or_else(|| PortError::corrupt("mailbox", "no data attribute"))?;
-                out.push(serde_json::from_str(data).map_err(|e| PortError::corrupt("mailbox", e))?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        Ok(out)
+        query_data(&self.client, &self.table, &job_pk(job), "MBX#", "mailbox").await
     }
+}
+
+/// Every item of partition `pk` whose sort key starts with `sk_prefix`, in sort-key order, each decoded from its
+/// `data` attribute (JSON); pages are followed to the end.
+pub(crate) async fn query_data<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    table: &str,
+    pk: &str,
+    sk_prefix: &str,
+    what: &'static str,
+) -> Result<Vec<T>, PortError> {
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(sk_prefix))
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| sdk_error("query", e))?;
+        for item in page.items() {
+            let data = text(item, "data").ok_or_else(|| PortError::corrupt(what, "no data attribute"))?;
+            out.push(serde_json::from_str(data).map_err(|e| PortError::corrupt(what, e))?);
+        }
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    Ok(out)
 }

@@ -1,8 +1,8 @@
 //! The usage ledger on DynamoDB: one item per record under `USAGE#<tenant>`, sorted by time
-//! (`<rfc3339>#<random>`), written in batches of 25.
+//! (`U#<rfc3339>#<random>`), written in batches of 25.
 
 use super::error::sdk_error;
-use super::store::{s, text};
+use super::store::{query_data, s};
 use crate::model::TenantId;
 use crate::ports::{PortError, UsageLedger, UsageRecord};
 use async_trait::async_trait;
@@ -29,7 +29,7 @@ impl UsageLedger for DynamoUsage {
             let mut writes = Vec::with_capacity(chunk.len());
             for r in chunk {
                 let data = serde_json::to_string(r).map_err(|e| PortError::corrupt("usage record", e))?;
-                let sk = format!("{}#{}", r.at.format("%Y-%m-%dT%H:%M:%S%.6fZ"), uuid::Uuid::new_v4().simple());
+                let sk = format!("U#{}#{}", r.at.format("%Y-%m-%dT%H:%M:%S%.6fZ"), uuid::Uuid::new_v4().simple());
                 let put = PutRequest::builder()
                     .item("pk", s(format!("USAGE#{}", r.tenant)))
                     .item("sk", s(sk))
@@ -66,28 +66,6 @@ impl UsageLedger for DynamoUsage {
     }
 
     async fn records(&self, tenant: &TenantId) -> Result<Vec<UsageRecord>, PortError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(format!("USAGE#{tenant}")))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("read usage", e))?;
-            for item in page.items() {
-                let data = text(item, "data").ok_or_else(|| PortError::corrupt("usage record", "no data attribute"))?;
-                out.push(serde_json::from_str(data).map_err(|e| PortError::corrupt("usage record", e))?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        Ok(out)
+        query_data(&self.client, &self.table, &format!("USAGE#{tenant}"), "U#", "usage record").await
     }
 }
