@@ -187,8 +187,8 @@ pub async fn run(args: &Args) -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    let count = |a: fn(&Action) -> bool| report.rows.iter().filter(|r| a(&r.action)).count();
     if report.problems.is_empty() {
+        let counts = report.counts();
         println!(
             "{}: {} created, {} updated, {} unchanged in {:.1} s",
             if args.dry_run {
@@ -198,9 +198,9 @@ pub async fn run(args: &Args) -> ExitCode {
             } else {
                 "nothing to do"
             },
-            count(|a| *a == Action::Create),
-            count(|a| matches!(a, Action::Update { .. })),
-            count(|a| *a == Action::Unchanged),
+            counts.created,
+            counts.updated,
+            counts.unchanged,
             started.elapsed().as_secs_f64()
         );
         ExitCode::SUCCESS

@@ -304,6 +304,8 @@ pub async fn job_store(store: Arc<dyn JobStore>, concurrent: bool) {
     assert_eq!(listed.len(), 30);
     assert_eq!(listed[0].address, "user00@example.com");
     assert_eq!(listed[29].address, "user29@example.com");
+    assert_eq!(store.mailbox(&id, "user07@example.com").await.unwrap().as_ref(), Some(&listed[7]));
+    assert_eq!(store.mailbox(&id, "nobody@example.com").await.unwrap(), None);
     assert_eq!(store.purge_credentials(&id).await.unwrap(), 20);
     assert!(store.mailboxes(&id).await.unwrap().iter().all(|m| m.sealed_credentials.is_none()));
     assert!(store.mailboxes(&JobId::generate()).await.unwrap().is_empty());

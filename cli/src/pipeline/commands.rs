@@ -117,13 +117,28 @@ fn open(args: &StateArgs, config: Option<Config>) -> Result<Arc<Home>, String> {
     Home::open(&args.state, config, args.dest_password_file.as_deref()).map(Arc::new)
 }
 
-/// Exit status after a pass: 0 when every mailbox was copied without failure, 1 otherwise.
-async fn finish(home: &Home, job: &JobId) -> ExitCode {
-    match print_status(home, Some(job), false).await {
+/// The exit status of a printed progress: 0 when nothing needs attention, 1 when a mailbox was refused or
+/// failed, 2 when it could not be read.
+fn exit_of(printed: Result<bool, String>) -> ExitCode {
+    match printed {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => fail("status", e),
     }
+}
+
+/// Exit status after a pass: 0 when every mailbox was copied without failure, 1 otherwise.
+async fn finish(home: &Home, job: &JobId) -> ExitCode {
+    exit_of(print_status(home, Some(job), false).await)
+}
+
+/// Parse the job, pass and time of `args` and schedule the pass on `deps`' home; `via` ends the printed line.
+async fn schedule_on(deps: &mailferry::stages::Deps, args: &ScheduleArgs, via: &str) -> Result<JobId, String> {
+    let (job, pass) = job_and_pass(&args.job, &args.pass)?;
+    let at = parse_at(&args.at, deps.clock.now())?;
+    stages::schedule_pass(deps, &job, pass, at).await.map_err(|e| e.to_string())?;
+    println!("{pass} pass of {job} scheduled at {}{via}", at.to_rfc3339());
+    Ok(job)
 }
 
 pub async fn migrate(args: &MigrateArgs) -> ExitCode {
@@ -223,16 +238,8 @@ pub async fn schedule(args: &ScheduleArgs) -> ExitCode {
             Ok(d) => d,
             Err(code) => return code,
         };
-        let parsed = job_and_pass(&args.job, &args.pass).and_then(|jp| Ok((jp, parse_at(&args.at, deps.clock.now())?)));
-        let ((job, pass), at) = match parsed {
-            Ok(v) => v,
-            Err(e) => return fail("schedule", e),
-        };
-        return match stages::schedule_pass(&deps, &job, pass, at).await {
-            Ok(()) => {
-                println!("{pass} pass of {job} scheduled at {} (EventBridge Scheduler)", at.to_rfc3339());
-                ExitCode::SUCCESS
-            }
+        return match schedule_on(&deps, args, " (EventBridge Scheduler)").await {
+            Ok(_) => ExitCode::SUCCESS,
             Err(e) => fail("schedule", e),
         };
     }
@@ -240,18 +247,10 @@ pub async fn schedule(args: &ScheduleArgs) -> ExitCode {
         Ok(h) => h,
         Err(e) => return fail("schedule", e),
     };
-    let (job, pass) = match job_and_pass(&args.job, &args.pass) {
-        Ok(v) => v,
+    let job = match schedule_on(&home.deps, args, "").await {
+        Ok(j) => j,
         Err(e) => return fail("schedule", e),
     };
-    let at = match parse_at(&args.at, home.deps.clock.now()) {
-        Ok(t) => t,
-        Err(e) => return fail("schedule", e),
-    };
-    if let Err(e) = stages::schedule_pass(&home.deps, &job, pass, at).await {
-        return fail("schedule", e);
-    }
-    println!("{pass} pass of {job} scheduled at {}", at.to_rfc3339());
     if args.no_wait {
         return ExitCode::SUCCESS;
     }
@@ -269,11 +268,7 @@ pub async fn status(args: &StatusArgs) -> ExitCode {
         };
         let Some(job) = args.job.clone() else { return fail("status", "--aws needs the job id") };
         return match JobId::new(job).map_err(|e| e.to_string()) {
-            Ok(id) => match super::status::print_progress(&deps, &id, args.json).await {
-                Ok(true) => ExitCode::SUCCESS,
-                Ok(false) => ExitCode::from(1),
-                Err(e) => fail("status", e),
-            },
+            Ok(id) => exit_of(super::status::print_progress(&deps, &id, args.json).await),
             Err(e) => fail("status", e),
         };
     }
@@ -286,16 +281,13 @@ pub async fn status(args: &StatusArgs) -> ExitCode {
         Err(e) => return fail("status", e),
     };
     loop {
-        let ok = match print_status(&home, job.as_ref(), args.json).await {
-            Ok(ok) => ok,
-            Err(e) => return fail("status", e),
-        };
+        let printed = print_status(&home, job.as_ref(), args.json).await;
         let resting = match super::status::resolve(&home, job.as_ref()) {
             Ok(j) => super::runner::at_rest(&home, &j).await,
             Err(_) => true,
         };
-        if !args.watch || resting {
-            return if ok { ExitCode::SUCCESS } else { ExitCode::from(1) };
+        if printed.is_err() || !args.watch || resting {
+            return exit_of(printed);
         }
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         print!("\x1b[2J\x1b[H");

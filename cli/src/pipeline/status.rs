@@ -42,7 +42,10 @@ pub async fn print_status(home: &Home, job: Option<&JobId>, json: bool) -> Resul
 /// Print a job's progress from any home's ports (the embedded state directory, or AWS with `--aws`).
 pub async fn print_progress(deps: &Deps, id: &JobId, json: bool) -> Result<bool, String> {
     let id = id.clone();
-    let p = job_progress(deps, &id).await.map_err(|e| e.to_string())?.ok_or_else(|| format!("there is no job {id}"))?;
+    let p = job_progress(deps, &id, true)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("there is no job {id}"))?;
     let ok = p.mailboxes.iter().all(|m| m.problem.is_none() && m.failed == 0) && p.passes.iter().all(|x| x.failed == 0);
     if json {
         println!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());

@@ -149,6 +149,22 @@ impl JobStore for DynamoStore {
         Ok(())
     }
 
+    async fn mailbox(&self, job: &JobId, address: &str) -> Result<Option<MailboxRecord>, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(job_pk(job)))
+            .key("sk", s(format!("MBX#{address}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("read mailbox", e))?;
+        let Some(item) = out.item else { return Ok(None) };
+        let data = text(&item, "data").ok_or_else(|| PortError::corrupt("mailbox", "no data attribute"))?;
+        serde_json::from_str(data).map(Some).map_err(|e| PortError::corrupt("mailbox", e))
+    }
+
     async fn mailboxes(&self, job: &JobId) -> Result<Vec<MailboxRecord>, PortError> {
         query_data(&self.client, &self.table, &job_pk(job), "MBX#", "mailbox").await
     }

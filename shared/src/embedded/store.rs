@@ -104,6 +104,21 @@ impl JobStore for SqliteStore {
         Ok(purged)
     }
 
+    async fn mailbox(&self, job: &JobId, address: &str) -> Result<Option<MailboxRecord>, PortError> {
+        let (job, address) = (job.to_string(), address.to_string());
+        let row: Option<String> = self
+            .db
+            .call(move |c| {
+                c.query_row("SELECT data FROM mailboxes WHERE job = ?1 AND address = ?2", params![job, address], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(sql_error("read mailbox"))
+            })
+            .await?;
+        row.map(|d| serde_json::from_str(&d).map_err(|e| PortError::corrupt("mailbox", e))).transpose()
+    }
+
     async fn mailboxes(&self, job: &JobId) -> Result<Vec<MailboxRecord>, PortError> {
         let job = job.to_string();
         let rows: Vec<String> = self

@@ -29,6 +29,29 @@ pub struct ImportReport {
     pub applied: bool,
 }
 
+/// How many rows an import created, updated and left unchanged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RowCounts {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl ImportReport {
+    /// The rows counted by what happened to them.
+    pub fn counts(&self) -> RowCounts {
+        let mut c = RowCounts::default();
+        for r in &self.rows {
+            match r.action {
+                reconcile::Action::Create => c.created += 1,
+                reconcile::Action::Update { .. } => c.updated += 1,
+                reconcile::Action::Unchanged => c.unchanged += 1,
+            }
+        }
+        c
+    }
+}
+
 /// Every domain a plan touches, in ASCII.
 fn domains_of(plan: &ProvisionPlan) -> Vec<String> {
     let mut set = BTreeSet::new();

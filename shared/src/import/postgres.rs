@@ -133,19 +133,13 @@ impl Directory for PostgresDirectory {
         let op = "write the directory";
         let tx = client.transaction().await.map_err(db(op))?;
         let n = |v: Option<u32>| v.map_or(0, |v| v as i32);
-        for d in &c.create_domains {
+        // New and changed domains alike: reconciliation already decided which rows may be written.
+        for d in c.create_domains.iter().chain(&c.update_domains) {
             let quota = d.quota_mb.map_or(0, |q| q as i64);
             tx.execute(
-                "INSERT INTO domain (domain, mailboxes, aliases, quota) VALUES ($1, $2, $3, $4)",
-                &[&d.domain.ascii(), &n(d.max_mailboxes), &n(d.max_aliases), &quota],
-            )
-            .await
-            .map_err(db(op))?;
-        }
-        for d in &c.update_domains {
-            let quota = d.quota_mb.map_or(0, |q| q as i64);
-            tx.execute(
-                "UPDATE domain SET mailboxes = $2, aliases = $3, quota = $4, modified = now() WHERE domain = $1",
+                "INSERT INTO domain (domain, mailboxes, aliases, quota) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (domain) DO UPDATE SET mailboxes = EXCLUDED.mailboxes, aliases = EXCLUDED.aliases,
+                 quota = EXCLUDED.quota, modified = now()",
                 &[&d.domain.ascii(), &n(d.max_mailboxes), &n(d.max_aliases), &quota],
             )
             .await

@@ -24,6 +24,9 @@ pub trait JobStore: Send + Sync {
     /// A job's mailboxes, ordered by address.
     async fn mailboxes(&self, job: &JobId) -> Result<Vec<MailboxRecord>, PortError>;
 
+    /// One mailbox of a job, read by its key (every copy task needs its own, not the whole job's list).
+    async fn mailbox(&self, job: &JobId, address: &str) -> Result<Option<MailboxRecord>, PortError>;
+
     /// Remove the sealed credentials of every mailbox of a job; returns how many held some. Written once here
     /// on top of the two methods above, so every home purges the same way.
     async fn purge_credentials(&self, job: &JobId) -> Result<usize, PortError> {

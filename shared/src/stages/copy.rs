@@ -43,9 +43,10 @@ pub async fn on_task(
 }
 
 async fn record(deps: &Deps, job: &JobId, address: &str) -> Result<MailboxRecord, StageError> {
-    let all = deps.store.mailboxes(job).await.map_err(StageError::port("read mailboxes"))?;
-    all.into_iter()
-        .find(|m| m.address == address)
+    deps.store
+        .mailbox(job, address)
+        .await
+        .map_err(StageError::port("read mailbox"))?
         .ok_or_else(|| StageError::BadMessage { what: "task", detail: format!("job {job} has no mailbox {address}") })
 }
 
@@ -61,12 +62,8 @@ async fn on_mailbox(
         return Ok(TaskOutcome::Skipped);
     }
     let scope = mailbox_scope(job, pass, address);
-    let planned = async {
-        let cfg = mailbox_sync(deps, &m).await?;
-        Ok::<_, StageError>((engine::prepare_mailbox(&cfg).await?, cfg))
-    }
-    .await;
-    let (plan, _cfg) = match planned {
+    let planned = async { Ok::<_, StageError>(engine::prepare_mailbox(&mailbox_sync(deps, &m).await?).await?) }.await;
+    let plan = match planned {
         Ok(p) => p,
         Err(e) if e.is_retryable() && !last => return Err(e),
         Err(e) => {

@@ -47,11 +47,11 @@ pub(crate) async fn apply(
         import(plan, directory.as_ref(), Mode::CreateOnly, false).await.map_err(StageError::port("import accounts"))?;
     let mut all: Vec<Problem> = warnings.to_vec();
     all.extend(outcome.problems.iter().cloned());
-    let count = |f: fn(&Action) -> bool| outcome.rows.iter().filter(|r| f(&r.action)).count();
+    let counts = outcome.counts();
     let applied = Applied {
-        created: count(|a| *a == Action::Create),
-        updated: count(|a| matches!(a, Action::Update { .. })),
-        unchanged: count(|a| *a == Action::Unchanged),
+        created: counts.created,
+        updated: counts.updated,
+        unchanged: counts.unchanged,
         problems: outcome.problems.len(),
     };
     let summary = if outcome.problems.is_empty() {

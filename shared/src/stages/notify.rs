@@ -10,7 +10,7 @@ use crate::ports::Email;
 /// Whether an email went out for this event (`false`: already sent, or nobody to send to).
 pub async fn on_pass_complete(deps: &Deps, event: &PassEvent) -> Result<bool, StageError> {
     let scope = pass_scope(&event.job, event.pass);
-    let Some(progress) = job_progress(deps, &event.job).await? else {
+    let Some(progress) = job_progress(deps, &event.job, false).await? else {
         return Err(StageError::BadMessage { what: "pass event", detail: format!("there is no job {}", event.job) });
     };
     let Some(to) = progress.job.operator_email.clone() else {

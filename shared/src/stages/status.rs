@@ -29,7 +29,7 @@ pub struct MailboxProgress {
     pub problem: Option<String>,
     /// Messages the pre-flight counted on the source.
     pub expected: u64,
-    /// Messages on the destination so far, every pass included (from the checkpoints).
+    /// Messages on the destination so far, every pass included (from the checkpoints; 0 unless asked for).
     pub copied_total: u64,
     /// This pass: copied, bytes, skipped, failed folders, folders done of planned.
     pub copied: i64,
@@ -55,8 +55,13 @@ fn get(m: &BTreeMap<String, i64>, name: &str) -> i64 {
     m.get(name).copied().unwrap_or(0)
 }
 
-/// Read a job's progress; `None` when there is no such job.
-pub async fn job_progress(deps: &Deps, id: &JobId) -> Result<Option<JobProgress>, StageError> {
+/// Read a job's progress; `None` when there is no such job. `destination_totals` also reads every folder's
+/// checkpoint for [`MailboxProgress::copied_total`] (the progress bars); the notifier does without.
+pub async fn job_progress(
+    deps: &Deps,
+    id: &JobId,
+    destination_totals: bool,
+) -> Result<Option<JobProgress>, StageError> {
     let read = StageError::port("read progress");
     let Some(job) = deps.store.job(id).await.map_err(&read)? else { return Ok(None) };
     let mut passes = Vec::new();
@@ -83,7 +88,7 @@ pub async fn job_progress(deps: &Deps, id: &JobId) -> Result<Option<JobProgress>
     for m in deps.store.mailboxes(id).await.map_err(&read)? {
         let c = deps.counters.get(&mailbox_scope(id, latest, &m.address)).await.map_err(&read)?;
         let mut copied_total = 0;
-        for folder in &m.details.folders {
+        for folder in m.details.folders.iter().filter(|_| destination_totals) {
             let key = FolderKey { job: id.clone(), mailbox: m.address.clone(), folder: folder.clone() };
             copied_total += deps.checkpoints.load(&key).await.map_err(&read)?.map_or(0, |cp| cp.copied);
         }
