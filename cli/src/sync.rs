@@ -260,6 +260,7 @@ fn summarize(report: &MailboxReport, elapsed: Duration, as_json: bool) -> ExitCo
             "folders": report.folders.iter().map(|f| json!({
                 "folder": f.path, "source": f.source_messages, "dest": f.dest_messages, "copied": f.copied, "bytes": f.bytes,
                 "already_present": f.already_present, "outcome": outcome(f.outcome),
+                "dropped_flags": f.dropped_flags, "bad_dates": f.bad_dates,
                 "skipped": f.skipped.iter().map(|s| json!({"uid": s.uid, "size": s.size, "reason": s.reason})).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "failed": report.failed.iter().map(|(f, e)| json!({"folder": f, "error": e})).collect::<Vec<_>>(),

@@ -124,7 +124,8 @@ impl Spec {
 
 impl From<GenMessage> for OutMessage {
     fn from(m: GenMessage) -> Self {
-        OutMessage { flags: m.flags, internal_date: Some(m.internal_date), body: m.body }
+        let flags = m.flags.iter().map(|f| imap::Flag::parse(f).expect("a corpus flag is valid")).collect();
+        OutMessage { flags, internal_date: imap::InternalDate::parse(&m.internal_date), body: m.body }
     }
 }
 

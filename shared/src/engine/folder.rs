@@ -71,6 +71,10 @@ pub struct FolderReport {
     /// Messages found already on the destination while resuming (not copied again).
     pub already_present: u64,
     pub skipped: Vec<SkippedMessage>,
+    /// Flags left out because the source sent something that is not a valid flag (see the log for which).
+    pub dropped_flags: u64,
+    /// Messages whose INTERNALDATE from the source was not a date (copied with the arrival time instead).
+    pub bad_dates: u64,
     /// Counts at the end: source EXISTS, destination MESSAGES.
     pub source_messages: u32,
     pub dest_messages: u32,
@@ -86,8 +90,17 @@ pub struct Progress<'a> {
     pub bytes: u64,
 }
 
-fn keep_flag(f: &str) -> bool {
-    !f.eq_ignore_ascii_case("\\Recent")
+/// Flags the source sent that cannot be written back, and a date that is not one, are left out of the copy
+/// (never passed on as syntax) and counted in the report; the log names the folder and UID.
+fn note_unsafe_metadata(path: &str, meta: &crate::imap::MessageMeta, report: &mut FolderReport) {
+    for raw in &meta.dropped_flags {
+        tracing::warn!(folder = %path, uid = meta.uid.get(), flag = ?raw, "source flag is not a valid flag; left out");
+    }
+    report.dropped_flags += meta.dropped_flags.len() as u64;
+    if meta.internal_date.is_none() {
+        tracing::warn!(folder = %path, uid = meta.uid.get(), "source sent no valid INTERNALDATE; arrival time used");
+        report.bad_dates += 1;
+    }
 }
 
 /// One folder to copy: its checkpoint key and where it goes.
@@ -184,6 +197,8 @@ pub async fn copy_folder(
         bytes: 0,
         already_present: 0,
         skipped: Vec::new(),
+        dropped_flags: 0,
+        bad_dates: 0,
         source_messages: exists,
         dest_messages: 0,
         outcome: FolderOutcome::Done,
@@ -238,9 +253,10 @@ pub async fn copy_folder(
                     ));
                     continue;
                 }
-                // Flags and date move into the message; `sent` keeps the UID and size for reports.
-                let flags = std::mem::take(&mut meta.flags).into_iter().filter(|f| keep_flag(f)).collect();
-                out.push(OutMessage { flags, internal_date: Some(std::mem::take(&mut meta.internal_date)), body });
+                note_unsafe_metadata(&path, &meta, &mut report);
+                // Flags move into the message; `sent` keeps the UID and size for reports.
+                let flags = std::mem::take(&mut meta.flags);
+                out.push(OutMessage { flags, internal_date: meta.internal_date, body });
                 sent.push(meta);
             }
             let outcomes = if out.is_empty() {

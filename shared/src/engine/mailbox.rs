@@ -166,6 +166,8 @@ async fn survey(
                 bytes: 0,
                 already_present: 0,
                 skipped: Vec::new(),
+                dropped_flags: 0,
+                bad_dates: 0,
                 source_messages,
                 dest_messages,
                 outcome: compare_counts(source_messages, dest_messages, cp.skipped),

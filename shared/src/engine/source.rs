@@ -46,9 +46,23 @@ pub async fn produce(src: &mut Session, batches: Vec<Vec<MessageMeta>>, tx: mpsc
 
 async fn fetch_batch(src: &mut Session, metas: Vec<MessageMeta>) -> Result<Batch, ImapError> {
     let uids: Vec<Uid> = metas.iter().map(|m| m.uid).collect();
+    // What the batch may cost in memory: twice what the listing announced, plus slack for servers whose sizes
+    // are a little off. A server that sends more (or bodies nobody asked for) is not believed.
+    let announced: u64 = metas.iter().map(|m| m.size).sum();
+    let allowed = announced.saturating_mul(2).saturating_add(16 << 20);
     let tag = src.start_bodies(&uids).await?;
     let mut bodies: HashMap<Uid, Vec<u8>> = HashMap::with_capacity(uids.len());
+    let mut received = 0u64;
     while let Some(b) = src.next_body(&tag).await? {
+        if uids.binary_search(&b.uid).is_err() {
+            continue; // unsolicited: not ours to keep
+        }
+        received = received.saturating_add(b.body.len() as u64);
+        if received > allowed {
+            return Err(ImapError::Inconsistent {
+                detail: format!("bodies of {received} bytes for messages announced as {announced} bytes"),
+            });
+        }
         bodies.insert(b.uid, b.body);
     }
     let missing: Vec<Uid> = uids.iter().copied().filter(|u| !bodies.contains_key(u)).collect();

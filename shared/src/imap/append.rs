@@ -6,15 +6,24 @@
 //! when the server refuses it the batch is sent again message by message to find out which one it refuses.
 
 use super::ImapError;
+use super::date::InternalDate;
+use super::flag::{Flag, Flags};
 use super::parse::code_number;
 use super::session::{Resp, Session, quote};
 
-/// A message to append.
+/// A message to append. Flags and date are typed values, so nothing but valid `flag-list` and `date-time`
+/// syntax can be written; the body only ever travels as a literal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutMessage {
-    pub flags: Vec<String>,
-    pub internal_date: Option<String>,
+    pub flags: Vec<Flag>,
+    pub internal_date: Option<InternalDate>,
     pub body: Vec<u8>,
+}
+
+/// ` (flags) "date"` of one message in an APPEND.
+fn flags_and_date(m: &OutMessage) -> String {
+    let date = m.internal_date.map(|d| format!(" \"{d}\"")).unwrap_or_default();
+    format!(" ({}){date}", Flags::wire(&m.flags))
 }
 
 /// What became of one appended message.
@@ -38,11 +47,10 @@ impl Session {
             return self.append_all(wire, messages).await;
         }
         let tag = self.tag();
-        let head = format!("{tag} APPEND {}", quote(wire));
+        let head = format!("{tag} APPEND {}", quote(wire)?);
         self.write_parts(&[head.as_bytes()], false).await?;
         for m in messages {
-            let date = m.internal_date.as_deref().map(|d| format!(" {}", quote(d.trim_start()))).unwrap_or_default();
-            let part = format!(" ({}){date} {{{}+}}\r\n", m.flags.join(" "), m.body.len());
+            let part = format!("{} {{{}+}}\r\n", flags_and_date(m), m.body.len());
             self.write_parts(&[part.as_bytes(), &m.body], false).await?;
         }
         self.write_parts(&[b"\r\n"], true).await?;
@@ -68,23 +76,22 @@ impl Session {
 
     /// Append every message to `wire` (a modified UTF-7 name), in order. Returns one outcome per message.
     pub async fn append_all(&mut self, wire: &str, messages: &[OutMessage]) -> Result<Vec<Appended>, ImapError> {
-        let mailbox = quote(wire);
+        let mailbox = quote(wire)?;
         let mut tags: Vec<String> = Vec::with_capacity(messages.len());
         let mut outcomes: Vec<Option<Appended>> = vec![None; messages.len()];
         for m in messages {
             let tag = self.tag();
             tags.push(tag.clone());
-            let flags = m.flags.join(" ");
-            let date = m.internal_date.as_deref().map(|d| format!(" {}", quote(d.trim_start()))).unwrap_or_default();
+            let meta = flags_and_date(m);
             let len = m.body.len();
             if self.non_sync(len) {
                 // Buffered: the whole window goes out with one flush below.
-                let head = format!("{tag} APPEND {mailbox} ({flags}){date} {{{len}+}}\r\n");
+                let head = format!("{tag} APPEND {mailbox}{meta} {{{len}+}}\r\n");
                 self.write_parts(&[head.as_bytes(), &m.body, b"\r\n"], false).await?;
                 continue;
             }
             // Synchronising literal: wait for "+". Completions of earlier APPENDs may arrive first.
-            self.write(format!("{tag} APPEND {mailbox} ({flags}){date} {{{len}}}\r\n").as_bytes()).await?;
+            self.write(format!("{tag} APPEND {mailbox}{meta} {{{len}}}\r\n").as_bytes()).await?;
             loop {
                 match self.next().await? {
                     Resp::Continue => {

@@ -155,7 +155,7 @@ async fn login_command(s: &mut Session, user: &str, password: &Secret<String>) -
             what: "AUTH=PLAIN, needed for a user name or password with non-ASCII characters".into(),
         });
     }
-    s.run("LOGIN", &format!("{} {}", quote(user), quote(password.expose()))).await.map(|_| ())
+    s.run("LOGIN", &format!("{} {}", quote(user)?, quote(password.expose())?)).await.map(|_| ())
 }
 
 /// SASL PLAIN: `authzid NUL authcid NUL password`, base64 (RFC 4616).

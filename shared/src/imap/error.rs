@@ -36,6 +36,9 @@ pub enum ImapError {
     /// trusted any more.
     #[error("inconsistent answers from the server: {detail}")]
     Inconsistent { detail: String },
+    /// A value that cannot be written into a command safely (a CR, LF or NUL in a quoted string).
+    #[error("refused to send {what}")]
+    Unsafe { what: &'static str },
     /// The server lacks something mailferry needs.
     #[error("the server does not support {what}")]
     Unsupported { what: String },
@@ -53,9 +56,11 @@ impl ImapError {
                     || t.contains("throttl")
                     || t.contains("try again")
             }
-            ImapError::Tls { .. } | ImapError::Auth { .. } | ImapError::Bad { .. } | ImapError::Unsupported { .. } => {
-                false
-            }
+            ImapError::Tls { .. }
+            | ImapError::Auth { .. }
+            | ImapError::Bad { .. }
+            | ImapError::Unsupported { .. }
+            | ImapError::Unsafe { .. } => false,
         }
     }
 

@@ -3,6 +3,8 @@
 //! response at a time so memory holds one message, not a whole chunk.
 
 use super::ImapError;
+use super::date::InternalDate;
+use super::flag::Flag;
 use super::parse::{Tokens, Value, fetch, take_range};
 use super::session::{Resp, Session, completion};
 use crate::model::Uid;
@@ -11,9 +13,13 @@ use crate::model::Uid;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageMeta {
     pub uid: Uid,
-    pub flags: Vec<String>,
-    /// INTERNALDATE as the server wrote it; given back verbatim in APPEND.
-    pub internal_date: String,
+    /// The flags that can be written back (validated; `\Recent` left out).
+    pub flags: Vec<Flag>,
+    /// Flags the source sent that are not valid to write back, as sent (for the report only).
+    pub dropped_flags: Vec<String>,
+    /// INTERNALDATE, parsed; `None` when the source sent something that is not a date (the copy then gets the
+    /// destination's arrival time, and the report says so).
+    pub internal_date: Option<InternalDate>,
     pub size: u64,
 }
 
@@ -92,7 +98,8 @@ impl Session {
             };
             let uid = Uid::new(uid).ok_or_else(|| ImapError::protocol("UID 0"))?;
             if uid >= from {
-                out.push(MessageMeta { uid, flags, internal_date: date, size });
+                let dropped_flags = flags.dropped.into_iter().map(|(raw, _)| raw).collect();
+                out.push(MessageMeta { uid, flags: flags.kept, dropped_flags, internal_date: date, size });
             }
         }
         out.sort_by_key(|m| m.uid);

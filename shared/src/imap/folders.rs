@@ -127,7 +127,7 @@ impl Session {
 
     /// STATUS of a folder (not the selected one, per RFC 3501 §6.3.10).
     pub async fn status(&mut self, wire: &str) -> Result<Status, ImapError> {
-        let (untagged, _) = self.run("STATUS", &format!("{} (MESSAGES UIDNEXT UIDVALIDITY)", quote(wire))).await?;
+        let (untagged, _) = self.run("STATUS", &format!("{} (MESSAGES UIDNEXT UIDVALIDITY)", quote(wire)?)).await?;
         parse_status(&untagged)
     }
 
@@ -150,7 +150,7 @@ impl Session {
         let mut batch = String::new();
         for w in wires {
             let tag = self.tag();
-            batch.push_str(&format!("{tag} STATUS {} ({items})\r\n", quote(w)));
+            batch.push_str(&format!("{tag} STATUS {} ({items})\r\n", quote(w)?));
             tags.push(tag);
         }
         self.write(batch.as_bytes()).await?;
@@ -191,7 +191,7 @@ impl Session {
 
     /// Create a folder; one that already exists is fine.
     pub async fn create(&mut self, wire: &str) -> Result<(), ImapError> {
-        match self.run("CREATE", &quote(wire)).await {
+        match self.run("CREATE", &quote(wire)?).await {
             Ok(_) => Ok(()),
             Err(ImapError::No { code, text, .. })
                 if code.as_deref() == Some("ALREADYEXISTS") || text.to_ascii_lowercase().contains("already exists") =>
@@ -204,6 +204,6 @@ impl Session {
 
     /// Subscribe to a folder.
     pub async fn subscribe(&mut self, wire: &str) -> Result<(), ImapError> {
-        self.run("SUBSCRIBE", &quote(wire)).await.map(|_| ())
+        self.run("SUBSCRIBE", &quote(wire)?).await.map(|_| ())
     }
 }

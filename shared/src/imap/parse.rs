@@ -3,6 +3,8 @@
 //! response it does not model is returned as `Other`, never silently turned into "nothing".
 
 use super::ImapError;
+use super::date::InternalDate;
+use super::flag::Flags;
 use std::ops::Range;
 
 /// One token or list of a response.
@@ -136,8 +138,9 @@ impl<'a> Tokens<'a> {
             .iter()
             .position(|&b| b == b'}')
             .ok_or_else(|| ImapError::protocol("a literal marker without '}'"))?;
-        let digits = std::str::from_utf8(&self.buf[self.pos + 1..self.pos + close]).unwrap_or("").trim_end_matches('+');
-        let len: usize = digits.parse().map_err(|_| ImapError::protocol("a literal marker without a length"))?;
+        let inner = &self.buf[self.pos + 1..self.pos + close];
+        let len = literal_digits(inner.strip_suffix(b"+").unwrap_or(inner))
+            .ok_or_else(|| ImapError::protocol("a literal marker without a valid length"))?;
         let mut start = self.pos + close + 1;
         if self.buf.get(start) == Some(&b'\r') {
             start += 1;
@@ -146,11 +149,10 @@ impl<'a> Tokens<'a> {
             return Err(ImapError::protocol("a literal marker not at the end of a line"));
         }
         start += 1;
-        if start + len > self.buf.len() {
-            return Err(ImapError::protocol("a literal shorter than announced"));
-        }
-        self.pos = start + len;
-        Ok(Value::Literal(start..start + len))
+        let end = start.checked_add(len).filter(|&e| e <= self.buf.len());
+        let end = end.ok_or_else(|| ImapError::protocol("a literal shorter than announced"))?;
+        self.pos = end;
+        Ok(Value::Literal(start..end))
     }
 
     fn atom(&mut self) -> Value {
@@ -179,14 +181,25 @@ impl<'a> Tokens<'a> {
     }
 }
 
+/// A literal's length (RFC 3501 §9 `number`): ASCII digits only (no sign, no space), at most 10 of them (a
+/// `number` is 32-bit), checked. `None` for anything else, so no marker can wrap an addition or ask for 2^64 bytes.
+pub(crate) fn literal_digits(digits: &[u8]) -> Option<usize> {
+    if digits.is_empty() || digits.len() > 10 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = digits.iter().try_fold(0u64, |n, &d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))?;
+    u32::try_from(n).ok().and_then(|n| usize::try_from(n).ok())
+}
+
 /// What one FETCH response carried.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Fetch {
     pub seq: u32,
     pub uid: Option<u32>,
-    pub flags: Option<Vec<String>>,
-    /// INTERNALDATE as the server wrote it (`17-Jul-1996 02:44:25 -0700`), reusable verbatim in APPEND.
-    pub internal_date: Option<String>,
+    /// FLAGS, validated: only atoms and system flags are kept (a literal or a quoted string in FLAGS is dropped).
+    pub flags: Option<Flags>,
+    /// INTERNALDATE when present: parsed, or `None` inside when it was not a quoted `date-time`.
+    pub internal_date: Option<Option<InternalDate>>,
     pub size: Option<u64>,
     pub modseq: Option<u64>,
     /// `BODY[]` as a range of the response buffer.
@@ -203,10 +216,21 @@ pub fn fetch(seq: u32, list: &[Value], buf: &[u8]) -> Result<Fetch, ImapError> {
         match key.to_ascii_uppercase().as_str() {
             "UID" => f.uid = value.number().map(|n| n as u32),
             "RFC822.SIZE" => f.size = value.number(),
-            "INTERNALDATE" => f.internal_date = value.text(buf),
+            "INTERNALDATE" => {
+                let parsed = match value {
+                    Value::Str(s) => std::str::from_utf8(s).ok().and_then(InternalDate::parse),
+                    _ => None,
+                };
+                f.internal_date = Some(parsed);
+            }
             "FLAGS" => {
                 let Value::List(items) = value else { return Err(ImapError::protocol("FLAGS is not a list")) };
-                f.flags = Some(items.iter().filter_map(|v| v.text(buf)).collect());
+                // Only atoms can be flags; anything else is kept as a marker so Flags drops and reports it.
+                let raw = items.iter().map(|v| match v {
+                    Value::Atom(a) => a.clone(),
+                    other => other.text(buf).unwrap_or_else(|| format!("{other:?}")).chars().take(80).collect(),
+                });
+                f.flags = Some(Flags::from_raw(raw));
             }
             "MODSEQ" => f.modseq = if let Value::List(v) = value { v.first().and_then(Value::number) } else { None },
             "BODY[]" | "RFC822" => {
@@ -260,8 +284,8 @@ mod tests {
         let Value::List(items) = &v[3] else { panic!() };
         let f = fetch(3, items, buf).unwrap();
         assert_eq!(f.uid, Some(7));
-        assert_eq!(f.flags.as_deref(), Some(&["\\Seen".to_string(), "$Label1".to_string()][..]));
-        assert_eq!(f.internal_date.as_deref(), Some(" 7-Jul-2024 02:44:25 +0200"));
+        assert_eq!(Flags::wire(&f.flags.unwrap().kept), "\\Seen $Label1");
+        assert_eq!(f.internal_date.unwrap().unwrap().to_string(), "07-Jul-2024 02:44:25 +0200");
         assert_eq!(&buf[f.body.clone().unwrap()], b"hello");
         assert_eq!(take_range(buf.to_vec(), f.body.unwrap()), b"hello");
     }
@@ -283,5 +307,17 @@ mod tests {
         assert_eq!(code_number("UIDVALIDITY 42", "uidvalidity"), Some(42));
         assert!(Tokens::new(b"(a b\r\n", 0).next_value().is_err());
         assert!(Tokens::new(b"{10}\r\nabc", 0).next_value().is_err());
+        assert!(Tokens::new(b"{+18446744073709551591}\r\nabc", 0).next_value().is_err());
+        assert!(Tokens::new(b"{18446744073709551615}\r\nabc", 0).next_value().is_err());
+        assert!(Tokens::new(b"{ 3}\r\nabc", 0).next_value().is_err());
+    }
+
+    #[test]
+    fn literal_lengths_are_digits() {
+        assert_eq!(literal_digits(b"0"), Some(0));
+        assert_eq!(literal_digits(b"4294967295"), Some(4_294_967_295));
+        for bad in [&b""[..], b"+1", b"-1", b" 1", b"4294967296", b"00000000001", b"1e3"] {
+            assert_eq!(literal_digits(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 }

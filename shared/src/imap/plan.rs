@@ -59,20 +59,44 @@ pub struct Plan {
 }
 
 /// Match a pattern against a `/`-separated path (case-sensitive, except `INBOX`).
+///
+/// Linear in pattern × path (a set of pattern positions advanced one character at a time), so no pattern such
+/// as `*a*a*a*a*b` can make it backtrack exponentially; works on characters, not bytes.
 pub fn matches(pattern: &str, path: &str) -> bool {
-    fn go(p: &[char], t: &[char]) -> bool {
-        match p.split_first() {
-            None => t.is_empty(),
-            Some(('*', rest)) => (0..=t.len()).any(|i| go(rest, &t[i..])),
-            Some(('%', rest)) => (0..=t.len()).take_while(|&i| i == 0 || t[i - 1] != '/').any(|i| go(rest, &t[i..])),
-            Some((c, rest)) => t.first() == Some(c) && go(rest, &t[1..]),
-        }
-    }
-    let norm = |s: &str| {
-        if s.len() >= 5 && s[..5].eq_ignore_ascii_case("INBOX") { format!("INBOX{}", &s[5..]) } else { s.to_string() }
+    let norm = |s: &str| match s.get(..5) {
+        Some(head) if head.eq_ignore_ascii_case("INBOX") => format!("INBOX{}", &s[5..]),
+        _ => s.to_string(),
     };
     let (p, t): (Vec<char>, Vec<char>) = (norm(pattern).chars().collect(), norm(path).chars().collect());
-    go(&p, &t)
+    // A wildcard may match nothing: a live position on one lets the next position live too.
+    let close = |live: &mut [bool]| {
+        for i in 0..p.len() {
+            if live[i] && matches!(p[i], '*' | '%') {
+                live[i + 1] = true;
+            }
+        }
+    };
+    let mut live = vec![false; p.len() + 1];
+    live[0] = true;
+    close(&mut live);
+    for &c in &t {
+        let mut next = vec![false; p.len() + 1];
+        for (i, &pc) in p.iter().enumerate() {
+            if !live[i] {
+                continue;
+            }
+            match pc {
+                '*' => next[i] = true,
+                '%' if c != '/' => next[i] = true,
+                '%' => {}
+                _ if pc == c => next[i + 1] = true,
+                _ => {}
+            }
+        }
+        close(&mut next);
+        live = next;
+    }
+    live[p.len()]
 }
 
 fn segments(name: &str, listing: &Listing) -> Vec<String> {
@@ -139,6 +163,11 @@ pub fn plan(source: &Listing, dest: &Listing, filters: &Filters) -> Plan {
         let segs = segments(&e.name, source);
         let path = segs.join("/");
         if e.has("\\NonExistent") || e.has("\\Noselect") {
+            continue;
+        }
+        if e.name.chars().any(char::is_control) {
+            // CR, LF, NUL and their kin have no place in a folder name: shown escaped, never sent anywhere.
+            out.excluded.push((path.escape_debug().to_string(), "the name holds a control character".into()));
             continue;
         }
         if e.has("\\All") || e.has("\\Flagged") || e.has("\\Important") {

@@ -132,3 +132,46 @@ fn patterns() {
     assert!(matches("inbox", "INBOX"));
     assert!(!matches("Sent", "Sent Items"));
 }
+
+#[test]
+fn patterns_on_non_ascii_names_never_panic() {
+    for name in ["Entwürfe", "Отправленные", "日本語", "Größe/2024", "é", "INBOé", "INBOX"] {
+        for pattern in ["Größe/*", "INBOX*", "日*", "%", "*", "Entw%rfe", "INBO"] {
+            let _ = matches(pattern, name);
+        }
+    }
+    assert!(matches("Größe/*", "Größe/2024"));
+    assert!(matches("Entw%rfe", "Entwürfe"));
+    assert!(matches("日*", "日本語"));
+    assert!(!matches("Отправленные/%", "Отправленные"));
+}
+
+#[test]
+fn patterns_are_linear_not_exponential() {
+    // Backtracking takes seconds on this and grows combinatorially; the state-set matcher does 40 × 18 steps.
+    let path = "a".repeat(40);
+    assert!(!matches("*a*a*a*a*a*a*a*a*b", &path));
+    assert!(matches("*a*a*a*a*a*a*a*a*", &path));
+    let long = "x/".repeat(2000);
+    assert!(matches(&"*%".repeat(500), &long));
+    assert!(!matches(&format!("{}q", "%*".repeat(500)), &long));
+    assert!(matches("%%%%*%%%%", "abc"));
+    assert!(!matches("%/%", "a/b/c"));
+}
+
+#[test]
+fn folder_names_with_control_characters_are_left_out() {
+    let mut source = slash_dest();
+    source.entries.push(entry("Evil\r\nZ9 DELETE \"Important\"", '/', &[]));
+    source.entries.push(entry("Tab\there", '/', &[]));
+    let p = plan(&source, &slash_dest(), &Filters::default());
+    assert!(p.folders.iter().all(|f| !f.dest.chars().any(char::is_control)), "{p}");
+    let excluded: Vec<(&str, &str)> = p.excluded.iter().map(|(x, r)| (x.as_str(), r.as_str())).collect();
+    assert_eq!(
+        excluded,
+        [
+            ("Evil\\r\\nZ9 DELETE \\\"Important\\\"", "the name holds a control character"),
+            ("Tab\\there", "the name holds a control character")
+        ]
+    );
+}

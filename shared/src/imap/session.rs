@@ -47,7 +47,20 @@ pub struct Session {
     pub(crate) timeout: Duration,
     pub(crate) limits: ReadLimits,
     pub(crate) selected: Option<Selected>,
+    /// When the command now being answered was sent, and how many bytes have come back for it (see [`Session::next`]).
+    command_started: tokio::time::Instant,
+    command_bytes: u64,
 }
+
+/// How long a command may take in all: this many idle timeouts, plus the time its bytes take at
+/// [`MIN_RATE`]. A server that trickles (a line every 50 s against a 60 s timeout) is cut off at the budget.
+const COMMAND_BUDGET_IDLES: u32 = 10;
+/// The slowest transfer rate (bytes per second) a command's budget allows for beyond the fixed part.
+const MIN_RATE: u64 = 16 << 10;
+/// Caps on what one command may accumulate (LIST, STATUS, metadata FETCH, SEARCH …): a metadata listing of a
+/// 2-million-message folder fits; an endless stream of untagged responses does not.
+const MAX_UNTAGGED: usize = 4_000_000;
+const MAX_UNTAGGED_BYTES: usize = 512 << 20;
 
 impl Session {
     fn new(stream: Box<dyn Stream>, timeout: Duration, first_tag: u32) -> Self {
@@ -61,13 +74,18 @@ impl Session {
             timeout,
             limits: ReadLimits::default(),
             selected: None,
+            command_started: tokio::time::Instant::now(),
+            command_bytes: 0,
         }
     }
 
     /// Read the greeting on a fresh stream; `Bye` if the server refuses the connection.
     pub async fn start(stream: Box<dyn Stream>, timeout: Duration) -> Result<Self, ImapError> {
         let mut s = Session::new(stream, timeout, 0);
-        let Resp::Untagged(greeting) = s.next().await? else { return Err(ImapError::protocol("no greeting")) };
+        s.limits = ReadLimits::greeting();
+        let greeting = s.next().await;
+        s.limits = ReadLimits::default();
+        let Resp::Untagged(greeting) = greeting? else { return Err(ImapError::protocol("no greeting")) };
         let mut t = Tokens::new(&greeting, 2);
         let status = t.next_value()?.and_then(|v| v.text(&greeting)).unwrap_or_default().to_ascii_uppercase();
         let (code, text) = t.resp_text();
@@ -113,7 +131,10 @@ impl Session {
         self.selected.as_ref()
     }
 
+    /// A new tag; also starts the time and byte budget of the command it is for.
     pub(crate) fn tag(&mut self) -> String {
+        self.command_started = tokio::time::Instant::now();
+        self.command_bytes = 0;
         self.next_tag += 1;
         format!("m{}", self.next_tag)
     }
@@ -139,15 +160,24 @@ impl Session {
     }
 
     /// Read and classify the next response, folding untagged state (EXISTS, codes, CAPABILITY) in.
+    ///
+    /// Two clocks: every read waits at most the idle timeout, and the whole command (since its tag was made) gets
+    /// [`COMMAND_BUDGET_IDLES`] idle timeouts plus the time its bytes need at [`MIN_RATE`].
     pub(crate) async fn next(&mut self) -> Result<Resp, ImapError> {
         let mut buf = Vec::new();
-        let secs = self.timeout.as_secs();
-        let got = tokio::time::timeout(self.timeout, read_response(&mut self.reader, &mut buf, &self.limits))
+        let budget = self.timeout * COMMAND_BUDGET_IDLES + Duration::from_secs(self.command_bytes / MIN_RATE);
+        let spent = self.command_started.elapsed();
+        let secs = budget.as_secs();
+        let left = budget.checked_sub(spent).filter(|d| !d.is_zero());
+        let left = left.ok_or(ImapError::Timeout { op: "complete a command", secs })?;
+        let read = read_response(&mut self.reader, &mut buf, &self.limits, self.timeout);
+        let got = tokio::time::timeout(left, read)
             .await
-            .map_err(|_| ImapError::Timeout { op: "read response", secs })??;
+            .map_err(|_| ImapError::Timeout { op: "complete a command", secs })??;
         if !got {
             return Err(ImapError::Bye { text: "connection closed".into() });
         }
+        self.command_bytes = self.command_bytes.saturating_add(buf.len() as u64);
         classify(self, buf)
     }
 
@@ -194,9 +224,18 @@ impl Session {
         command: &'static str,
     ) -> Result<(Vec<Vec<u8>>, Option<String>), ImapError> {
         let mut untagged = Vec::new();
+        let mut bytes = 0usize;
         loop {
             match self.next().await? {
-                Resp::Untagged(u) => untagged.push(u),
+                Resp::Untagged(u) => {
+                    bytes += u.len();
+                    if untagged.len() >= MAX_UNTAGGED || bytes > MAX_UNTAGGED_BYTES {
+                        return Err(ImapError::protocol(format!(
+                            "more than {MAX_UNTAGGED} responses or {MAX_UNTAGGED_BYTES} bytes for one {command}"
+                        )));
+                    }
+                    untagged.push(u);
+                }
                 Resp::Continue => {
                     return Err(ImapError::protocol(format!("an unexpected continuation request during {command}")));
                 }
@@ -242,7 +281,7 @@ impl Session {
         let command = if read_only { "EXAMINE" } else { "SELECT" };
         let tag = self.tag();
         tracing::trace!(tag = %tag, command, "imap command");
-        self.write_parts(&[format!("{tag} {command} {}\r\n", quote(wire_name)).as_bytes()], flush).await?;
+        self.write_parts(&[format!("{tag} {command} {}\r\n", quote(wire_name)?).as_bytes()], flush).await?;
         Ok(tag)
     }
 
@@ -327,8 +366,13 @@ pub(crate) fn completion(
     }
 }
 
-/// An IMAP quoted string (RFC 3501 §4.3) for ASCII text without CR/LF; callers pass modified UTF-7 names.
-pub fn quote(s: &str) -> String {
+/// An IMAP quoted string (RFC 3501 §4.3 and §9 `quoted`): `"` and `\\` escaped. CR, LF and NUL cannot be
+/// quoted at all (`QUOTED-CHAR` excludes them), so a string holding one is refused: it would end the command
+/// line and start another. Callers pass modified UTF-7 names, which never hold them.
+pub fn quote(s: &str) -> Result<String, ImapError> {
+    if s.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+        return Err(ImapError::Unsafe { what: "a string holding CR, LF or NUL cannot be sent as a quoted string" });
+    }
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -338,5 +382,5 @@ pub fn quote(s: &str) -> String {
         out.push(c);
     }
     out.push('"');
-    out
+    Ok(out)
 }
