@@ -85,3 +85,77 @@ alias,,info@new.test,,,,ann@new.test|bob@new.test,,
     assert_eq!(std::fs::read(dir.path().join("users.bak")).unwrap(), before);
     login(&d, "ann@new.test", "plain pass A").await.expect("password kept on update").logout().await;
 }
+
+/// `{SSHA}` followed by passwd-file syntax: written as is, it would give the new account `nopassword=y` and make
+/// it log in as someone else.
+const SMUGGLED_HASH: &str = ":::::: nopassword=y user=ann@new.test x=";
+
+#[tokio::test]
+async fn a_hash_cannot_smuggle_passwd_file_fields() {
+    use mailferry::model::{EmailAddress, MailboxSpec, PasswordSpec, ProvisionPlan};
+    let dir = tempfile::tempdir().unwrap();
+    let (d, path) = mailferry_tests::pipeline::passwd_file_dovecot(dir.path());
+    let victim = "type,domain,address,password,quota_mb\ndomain,new.test,,,\nmailbox,,ann@new.test,ann secret 1,0\n";
+    assert!(run(victim, &path, Mode::CreateOnly).await.applied);
+
+    // Through the CSV: refused by line, and the message does not quote the "hash".
+    let file = format!("type,address,password,quota_mb\nmailbox,evil@new.test,{{SSHA}}{SMUGGLED_HASH},0\n");
+    let options = Options { known_domains: ["new.test".to_string()].into(), ..Default::default() };
+    let v = validate(file.as_bytes(), &options).unwrap();
+    assert!(v.plan.is_none());
+    let problem = v.problems.iter().find(|p| p.line == 2).expect("line 2 refused");
+    assert!(problem.message.contains("characters that scheme never uses"), "{}", problem.message);
+    assert!(!problem.message.contains("nopassword"), "{}", problem.message);
+
+    // Past the CSV (a bug upstream, another caller): the writer itself refuses, and nothing changes.
+    let before = std::fs::read(&path).unwrap();
+    let plan = ProvisionPlan {
+        mailboxes: vec![MailboxSpec {
+            line: 2,
+            address: EmailAddress::parse("evil@new.test").unwrap(),
+            password: PasswordSpec::Hashed { scheme: "SSHA".into(), hash: Secret::new(SMUGGLED_HASH.into()) },
+            quota_mb: 0,
+            display_name: "Evil\nmallory:x".into(),
+        }],
+        ..Default::default()
+    };
+    let err = import(&plan, &PasswdFileDirectory::new(&path), Mode::CreateOnly, false).await.expect_err("refused");
+    assert!(err.to_string().contains("a password hash with ':'"), "{err}");
+    assert!(!err.to_string().contains("nopassword"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the passwd-file is unchanged");
+    assert!(login(&d, "evil@new.test", "anything").await.is_err(), "no account logs in without a password");
+    login(&d, "ann@new.test", "ann secret 1").await.expect("the victim is untouched").logout().await;
+}
+
+#[tokio::test]
+async fn directory_files_are_never_written_through_a_symlink() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("users");
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::write(&elsewhere, "untouched\n").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+    let file = "type,domain,address,password,quota_mb\ndomain,new.test,,,\nmailbox,,ann@new.test,ann secret 1,0\n";
+    let options = Options::default();
+    let v = validate(file.as_bytes(), &options).unwrap();
+    let Some(Plan::Import(plan)) = v.plan else { panic!("{:?}", v.problems) };
+    let err = import(&plan, &PasswdFileDirectory::new(&path), Mode::CreateOnly, false).await.expect_err("refused");
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "untouched\n");
+    // A fresh file is created 0600; an existing one keeps its mode (0640 here) and so does its backup.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let fresh = dir.path().join("fresh");
+    import(&plan, &PasswdFileDirectory::new(&fresh), Mode::CreateOnly, false).await.unwrap();
+    assert_eq!(mode(&fresh), 0o600);
+    let kept = dir.path().join("kept");
+    std::fs::write(&kept, "").unwrap();
+    std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).unwrap();
+    import(&plan, &PasswdFileDirectory::new(&kept), Mode::CreateOnly, false).await.unwrap();
+    assert_eq!((mode(&kept), mode(&dir.path().join("kept.bak"))), (0o640, 0o640));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

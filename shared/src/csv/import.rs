@@ -38,19 +38,41 @@ const ROW_TYPES: &[(&str, RowType)] = &[
     ("aliases", RowType::Alias),
 ];
 
-/// Password schemes accepted as hashes, with the prefix their hash must start with (`None`: any non-empty).
-const SCHEMES: &[(&str, Option<&[&str]>)] = &[
-    ("SHA512-CRYPT", Some(&["$6$"])),
-    ("SHA256-CRYPT", Some(&["$5$"])),
-    ("BLF-CRYPT", Some(&["$2y$", "$2b$", "$2a$"])),
-    ("ARGON2ID", Some(&["$argon2id$"])),
-    ("ARGON2I", Some(&["$argon2i$"])),
-    ("MD5-CRYPT", Some(&["$1$"])),
-    ("SSHA512", None),
-    ("SSHA256", None),
-    ("SSHA", None),
-    ("PBKDF2", Some(&["$1$"])),
+/// Password schemes accepted as hashes, with the prefix their hash must start with (`None`: any) and the
+/// characters the hash may hold. The character set is what keeps a "hash" from carrying a `:` or a space into a
+/// passwd-file line, where it would start new fields (`{SSHA}:::::: nopassword=y` logs in with any password).
+const SCHEMES: &[Scheme] = &[
+    ("SHA512-CRYPT", Some(&["$6$"]), crypt_char),
+    ("SHA256-CRYPT", Some(&["$5$"]), crypt_char),
+    ("BLF-CRYPT", Some(&["$2y$", "$2b$", "$2a$"]), crypt_char),
+    ("ARGON2ID", Some(&["$argon2id$"]), phc_char),
+    ("ARGON2I", Some(&["$argon2i$"]), phc_char),
+    ("MD5-CRYPT", Some(&["$1$"]), crypt_char),
+    ("SSHA512", None, base64_char),
+    ("SSHA256", None, base64_char),
+    ("SSHA", None, base64_char),
+    ("PBKDF2", Some(&["$1$"]), crypt_char),
 ];
+
+/// A scheme's name, the prefixes its hash may start with, and the characters it may hold.
+type Scheme = (&'static str, Option<&'static [&'static str]>, fn(u8) -> bool);
+
+/// The longest hash accepted (the longest real ones are about 200 characters).
+const MAX_HASH: usize = 512;
+
+/// crypt(3) hashes: `$id$[rounds=N$]salt$hash` in the `./0-9A-Za-z` alphabet.
+fn crypt_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'$' | b'=')
+}
+
+/// PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`): base64 and the parameter punctuation.
+fn phc_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'$' | b'=' | b',')
+}
+
+fn base64_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
+}
 
 /// Validate every row and the file as a whole; `None` when anything is wrong.
 pub(crate) fn validate(
@@ -210,8 +232,8 @@ fn password(p: &mut RowProblems, value: &str) -> Option<PasswordSpec> {
         if scheme == "PLAIN" || scheme == "CLEAR" {
             return Some(PasswordSpec::Plain(Secret::new(hash.to_string())));
         }
-        let Some((_, prefixes)) = SCHEMES.iter().find(|(s, _)| *s == scheme) else {
-            let names: Vec<&str> = SCHEMES.iter().map(|(s, _)| *s).collect();
+        let Some((_, prefixes, allowed)) = SCHEMES.iter().find(|(s, _, _)| *s == scheme) else {
+            let names: Vec<&str> = SCHEMES.iter().map(|(s, _, _)| *s).collect();
             p.error(
                 "password",
                 format!(
@@ -221,6 +243,18 @@ fn password(p: &mut RowProblems, value: &str) -> Option<PasswordSpec> {
             );
             return None;
         };
+        if hash.len() > MAX_HASH || !hash.bytes().all(allowed) {
+            // The hash is a secret: say what is wrong with it, never quote it.
+            p.error(
+                "password",
+                format!(
+                    "the {{{scheme}}} hash holds characters that scheme never uses (a ':', a space, a control \
+                     character or other punctuation) or is over {MAX_HASH} characters; paste the hash exactly as \
+                     your old platform stored it"
+                ),
+            );
+            return None;
+        }
         let form_ok = match prefixes {
             Some(prefixes) => prefixes.iter().any(|pre| hash.starts_with(pre) && hash.len() > pre.len() + 8),
             None => hash.len() >= 8,

@@ -3,6 +3,13 @@
 //! (`domain:max_mailboxes:max_aliases:quota_mb`, empty = no limit) and aliases in `PATH.aliases` (Postfix virtual
 //! map lines, `address target,target`). Each file is written whole to a temporary file, synced, and renamed into
 //! place, the previous version kept as `*.bak`; unchanged files are not rewritten.
+//!
+//! The files are security-critical (Dovecot reads `user:password:uid:gid:gecos:home:shell:extra fields`, and an
+//! extra field such as `nopassword=y` or `user=` changes who logs in as whom), so every field is checked against
+//! its grammar right before it is written, whatever validated it before: a user name or password holding `:`,
+//! whitespace or a control character is refused, a display name loses them. Temporary files are created with
+//! `O_EXCL|O_NOFOLLOW` under an unpredictable name, with the mode and owner of the file they replace (0600 for a
+//! new one), so neither a planted symlink nor a umask can expose or redirect them.
 
 use super::reconcile::{Changes, Existing, ExistingDomain, ExistingMailbox};
 use crate::model::Secret;
@@ -43,18 +50,64 @@ fn read_lines(path: &Path) -> Result<Vec<String>, PortError> {
     }
 }
 
-/// Replace `path` with `lines` atomically, keeping the previous version as `path.bak`.
+/// Replace `path` with `lines` atomically, keeping the previous version as `path.bak`. A `path` that is not a
+/// regular file (a symlink, a directory) is refused.
 fn replace(path: &Path, lines: &[String]) -> Result<(), PortError> {
-    let tmp = companion(path, ".tmp");
-    let mut f = std::fs::File::create(&tmp).map_err(io("write directory file"))?;
+    use std::os::unix::fs::MetadataExt;
+    let (mode, owner) = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_file() => (m.mode() & 0o7777, Some((m.uid(), m.gid()))),
+        Ok(_) => {
+            return Err(PortError::corrupt(path.display().to_string(), "not a regular file; refusing to replace it"));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (0o600, None),
+        Err(e) => return Err(io("inspect directory file")(e)),
+    };
+    if owner.is_some() {
+        let previous = std::fs::read(path).map_err(io("keep a backup"))?;
+        write_new(&companion(path, ".bak"), &previous, mode, owner)?;
+    }
+    let mut body = Vec::new();
     for l in lines {
-        writeln!(f, "{l}").map_err(io("write directory file"))?;
+        body.extend_from_slice(l.as_bytes());
+        body.push(b'\n');
     }
-    f.sync_all().map_err(io("sync directory file"))?;
-    if path.exists() {
-        std::fs::copy(path, companion(path, ".bak")).map_err(io("keep a backup"))?;
+    write_new(path, &body, mode, owner)
+}
+
+/// Write `bytes` to a fresh temporary file beside `path` (`O_CREAT|O_EXCL|O_NOFOLLOW`, `mode`, `owner`), sync it
+/// and rename it over `path`.
+fn write_new(path: &Path, bytes: &[u8], mode: u32, owner: Option<(u32, u32)>) -> Result<(), PortError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let tmp = companion(path, &format!(".tmp.{}", uuid::Uuid::new_v4().simple()));
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)?;
+        if let Some((uid, gid)) = owner {
+            // Only root can give a file away; anyone else keeps their own (the file they replace was theirs).
+            match std::os::unix::fs::fchown(&f, Some(uid), Some(gid)) {
+                Err(e) if e.raw_os_error() == Some(libc::EPERM) => {}
+                other => other?,
+            }
+        }
+        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path).map_err(io("rename directory file"))
+    written.map_err(io("write directory file"))
+}
+
+/// A user name or password field: non-empty, no `:` (the field separator), no whitespace (the extra-field
+/// separator), no control character (a line break would start a new entry).
+fn plain_field(s: &str) -> bool {
+    !s.is_empty() && !s.chars().any(|c| c == ':' || c.is_whitespace() || c.is_control())
 }
 
 fn opt<T: std::str::FromStr>(s: Option<&str>) -> Option<T> {
@@ -70,9 +123,22 @@ fn quota_of(extra: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn user_line(key: &str, password: &str, display_name: &str, quota_mb: u64) -> String {
-    let name = display_name.replace([':', '\n'], " ");
-    format!("{key}:{password}:::{name}:::userdb_quota_rule=*:storage={quota_mb}M")
+/// One passwd-file line; refused (naming the mailbox, never the password) when a field breaks the grammar.
+fn user_line(key: &str, password: &str, display_name: &str, quota_mb: u64) -> Result<String, PortError> {
+    if !plain_field(key) {
+        return Err(PortError::corrupt(
+            format!("mailbox {key:?}"),
+            "a user name with ':', whitespace or a control character",
+        ));
+    }
+    if !plain_field(password) {
+        return Err(PortError::corrupt(
+            format!("mailbox {key}"),
+            "a password hash with ':', whitespace or a control character cannot go into a passwd-file",
+        ));
+    }
+    let name: String = display_name.chars().map(|c| if c == ':' || c.is_control() { ' ' } else { c }).collect();
+    Ok(format!("{key}:{password}:::{name}:::userdb_quota_rule=*:storage={quota_mb}M"))
 }
 
 impl PasswdFileDirectory {
@@ -153,13 +219,13 @@ impl Directory for PasswdFileDirectory {
             let key = m.address.key();
             let password =
                 passwords.get(&key).ok_or_else(|| PortError::corrupt(format!("mailbox {key}"), "no password"))?;
-            set(&mut users, &key, ':', user_line(&key, password.expose(), &m.display_name, m.quota_mb));
+            set(&mut users, &key, ':', user_line(&key, password.expose(), &m.display_name, m.quota_mb)?);
         }
         for m in &c.update_mailboxes {
             let key = m.address.key();
             if let Some(l) = users.iter_mut().find(|l| l.split(':').next() == Some(key.as_str())) {
                 let password = l.split(':').nth(1).unwrap_or("").to_string();
-                *l = user_line(&key, &password, &m.display_name, m.quota_mb);
+                *l = user_line(&key, &password, &m.display_name, m.quota_mb)?;
             }
         }
         // Domains and aliases first: a mailbox never appears before the domain it belongs to.

@@ -135,9 +135,11 @@ impl EmailAddress {
         if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
             return Err(AddressError::LocalDots);
         }
-        if let Some(c) =
-            local.chars().find(|c| !(c.is_ascii_alphanumeric() || LOCAL_SPECIALS.contains(*c) || !c.is_ascii()))
-        {
+        if let Some(c) = local.chars().find(|c| {
+            !(c.is_ascii_alphanumeric()
+                || LOCAL_SPECIALS.contains(*c)
+                || (!c.is_ascii() && !c.is_control() && !c.is_whitespace()))
+        }) {
             return Err(AddressError::LocalChar(c));
         }
         let domain = Domain::parse(domain)?;
