@@ -38,8 +38,8 @@ fn an_invalid_file_exits_1_listing_every_problem() {
     assert_eq!(
         stdout(&o),
         format!(
-            "{name}: line 2, column source_port: error: \"99999\" is not a port: use a number from 1 to 65535\n\
-             {name}: line 3, column destination: error: \"bob\" is not a valid email address: it has no '@'\n\
+            "{name}: line 2, column source_port: error: the value is not a port: use a number from 1 to 65535\n\
+             {name}: line 3, column destination: error: the value is not a valid email address: it has no '@'\n\
              migration file: 2 errors; nothing will be created or migrated\n"
         )
     );

@@ -1,25 +1,25 @@
-//! Parsing single fields into typed values, with messages that say what is wrong and how to fix it. A secret
-//! field's value never enters a message.
+//! Parsing single fields into typed values, with messages that say what is wrong and how to fix it. No
+//! message quotes the value: in a row whose fields have shifted (a missing or an unquoted delimiter) any cell
+//! may hold a password, so the line and the column name the cell instead.
 
-use super::problem::shown;
 use crate::model::{EmailAddress, Host};
 
-/// An email address, or a message naming the value and the reason.
+/// An email address, or a message giving the reason.
 pub(crate) fn email(value: &str) -> Result<EmailAddress, String> {
-    EmailAddress::parse(value).map_err(|e| format!("{} is not a valid email address: it {e}", shown(value)))
+    EmailAddress::parse(value).map_err(|e| format!("the value is not a valid email address: it {e}"))
 }
 
 /// A TCP port from 1 to 65535.
 pub(crate) fn port(value: &str) -> Result<u16, String> {
     match value.parse::<u32>() {
         Ok(p @ 1..=65535) => Ok(p as u16),
-        _ => Err(format!("{} is not a port: use a number from 1 to 65535", shown(value))),
+        _ => Err("the value is not a port: use a number from 1 to 65535".to_string()),
     }
 }
 
 /// A host name or IP address.
 pub(crate) fn host(value: &str) -> Result<Host, String> {
-    Host::parse(value).map_err(|why| format!("{} is not a valid server name: it {why}", shown(value)))
+    Host::parse(value).map_err(|why| format!("the value is not a valid server name: it {why}"))
 }
 
 /// One of a fixed set of words (case-insensitive); `accepted` lists (word, value) including synonyms, and
@@ -30,7 +30,7 @@ pub(crate) fn choice<T: Copy>(value: &str, accepted: &[(&str, T)], canonical: &s
         .iter()
         .find(|(word, _)| *word == v)
         .map(|(_, t)| *t)
-        .ok_or_else(|| format!("{} is not one of: {canonical}", shown(value)))
+        .ok_or_else(|| format!("the value is not one of: {canonical}"))
 }
 
 /// A whole number (for quotas and limits), with a hint when a unit was written.
@@ -38,9 +38,9 @@ pub(crate) fn count(value: &str, unit_hint: &str) -> Result<u64, String> {
     value.parse::<u64>().map_err(|_| {
         let has_unit = value.chars().any(|c| c.is_ascii_alphabetic()) && value.chars().any(|c| c.is_ascii_digit());
         if has_unit {
-            format!("{} is not a whole number; write the number only, {unit_hint}", shown(value))
+            format!("the value is not a whole number; write the number only, {unit_hint}")
         } else {
-            format!("{} is not a whole number {unit_hint}", shown(value))
+            format!("the value is not a whole number {unit_hint}")
         }
     })
 }

@@ -4,7 +4,7 @@
 
 use super::columns::{ColumnSpec, Columns};
 use super::fields;
-use super::problem::{Problem, shown};
+use super::problem::Problem;
 use super::reader::{Row, Table};
 use super::{FileKind, Options};
 use crate::model::{AliasSpec, Domain, DomainSpec, MailboxSpec, PasswordSpec, ProvisionPlan, Secret};
@@ -190,8 +190,8 @@ impl RowProblems<'_> {
 
 fn domain_row(p: &mut RowProblems) -> Option<DomainSpec> {
     let name = p.required("domain", "domain name")?;
-    let domain = Domain::parse(&name)
-        .map_err(|e| p.error("domain", format!("{} is not a valid domain name: it {e}", shown(&name))));
+    let domain =
+        Domain::parse(&name).map_err(|e| p.error("domain", format!("the value is not a valid domain name: it {e}")));
     let max_mailboxes = p.limit("max_mailboxes");
     let max_aliases = p.limit("max_aliases");
     let quota_mb = p.limit("quota_mb");
@@ -289,10 +289,10 @@ fn alias_row(p: &mut RowProblems) -> Option<AliasSpec> {
         p.required("address", "alias address").and_then(|v| fields::email(&v).map_err(|m| p.error("address", m)).ok());
     let raw = p.required("targets", "list of targets")?;
     let mut targets = Vec::new();
-    for t in fields::list(&raw, &['|', ',', ';', ' ']) {
-        match fields::email(&t) {
+    for (i, t) in fields::list(&raw, &['|', ',', ';', ' ']).iter().enumerate() {
+        match fields::email(t) {
             Ok(a) => targets.push(a),
-            Err(m) => p.error("targets", format!("target {m}")),
+            Err(m) => p.error("targets", m.replacen("the value", &format!("target {}", i + 1), 1)),
         }
     }
     let address = address?;

@@ -3,8 +3,8 @@
 
 use super::columns::{ColumnSpec, Columns};
 use super::fields;
-use super::problem::{Problem, shown};
-use super::reader::Table;
+use super::problem::Problem;
+use super::reader::{Row, Table};
 use super::{FileKind, Options};
 use crate::model::{AuthKind, Credentials, Provider, Secret, Security, SourceAccount};
 use std::collections::HashMap;
@@ -72,6 +72,15 @@ const PROVIDER: &[(&str, Provider)] = &[
     ("exchange", Provider::Exchange),
 ];
 
+/// An imapsync line without the empty field a trailing `;` makes.
+fn without_trailing_empty(row: &Row) -> Row {
+    let mut row = row.clone();
+    if row.fields.len() == IMAPSYNC_FIELDS.len() + 1 && row.fields.last().is_some_and(String::is_empty) {
+        row.fields.pop();
+    }
+    row
+}
+
 /// Validate every data row; `None` when any row is wrong.
 pub(crate) fn validate(
     kind: FileKind,
@@ -79,8 +88,13 @@ pub(crate) fn validate(
     options: &Options,
     problems: &mut Vec<Problem>,
 ) -> Option<Vec<MigrationEntry>> {
+    let trimmed: Vec<Row>;
     let (cols, data) = match kind {
-        FileKind::Imapsync => (Columns::positional(IMAPSYNC_FIELDS), &table.rows[..]),
+        FileKind::Imapsync => {
+            // imapsync's own documentation ends each line with ';': an empty 7th field, not a column.
+            trimmed = table.rows.iter().map(without_trailing_empty).collect();
+            (Columns::positional(IMAPSYNC_FIELDS), &trimmed[..])
+        }
         _ => (Columns::from_header(&table.rows[0], SPECS, problems), &table.rows[1..]),
     };
     let defaults = &options.source_defaults;
@@ -274,7 +288,7 @@ fn account(
         problems.push(Problem::error(
             line,
             cols.label(col),
-            format!("the folder pattern {} contains a control character", shown(bad)),
+            "a folder pattern contains a control character".to_string(),
         ));
         return None;
     }

@@ -210,13 +210,15 @@ pub fn validate(bytes: &[u8], options: &Options) -> Result<Validation, FileError
             let data_rows = table.rows.len() - kind.header_rows();
             if data_rows > options.limits.max_rows {
                 let line = table.rows[options.limits.max_rows + kind.header_rows()].line;
-                problems.push(Problem::row_error(
-                    line,
+                let limit = options.limits.max_rows;
+                let message = if table.cut_short {
+                    format!("the file has more than {limit} rows; split it into several files")
+                } else {
                     format!(
-                        "the file has {data_rows} rows, more than the limit of {}; split it into several files",
-                        options.limits.max_rows
-                    ),
-                ));
+                        "the file has {data_rows} rows, more than the limit of {limit}; split it into several files"
+                    )
+                };
+                problems.push(Problem::row_error(line, message));
                 None
             } else if kind.purpose() == Purpose::Migration {
                 migration::validate(kind, &table, options, &mut problems).map(Plan::Migration)
@@ -250,7 +252,10 @@ pub fn detect(table: &Table) -> Option<FileKind> {
         Some(FileKind::ImportMailboxes)
     } else if has("domain") && !has("address") {
         Some(FileKind::ImportDomains)
-    } else if table.delimiter == b';' && first.fields.len() == 6 && !first.fields[0].is_empty() {
+    } else if table.delimiter == b';'
+        && (first.fields.len() == 6 || (first.fields.len() == 7 && first.fields[6].is_empty()))
+        && !first.fields[0].is_empty()
+    {
         Some(FileKind::Imapsync)
     } else {
         None
@@ -258,8 +263,14 @@ pub fn detect(table: &Table) -> Option<FileKind> {
 }
 
 fn unknown_format(table: &Table) -> Problem {
+    // The first line may be data (a password among it), so it is described, never quoted.
     let (line, found) = table.rows.first().map_or((1, String::from("nothing")), |r| {
-        (r.line, r.fields.iter().take(8).map(|f| problem::shown(f)).collect::<Vec<_>>().join(", "))
+        let delimiter = match table.delimiter {
+            b';' => "';'",
+            b'\t' => "tabs",
+            _ => "','",
+        };
+        (r.line, format!("{} fields separated by {delimiter}", r.fields.len()))
     });
     Problem::row_error(
         line,

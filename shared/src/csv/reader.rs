@@ -30,6 +30,9 @@ pub struct Row {
 pub struct Table {
     pub delimiter: u8,
     pub rows: Vec<Row>,
+    /// Reading stopped because the file holds more records than the row limit allows (header included); `rows`
+    /// then ends one record past the limit, so the error can name its line.
+    pub cut_short: bool,
 }
 
 /// Read bytes into a [`Table`]; fails only when the bytes cannot be read as text.
@@ -76,6 +79,10 @@ pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, FileError> {
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
+    // One header, the limit, and one record more to name the first line over it; no more is built (a file of
+    // millions of tiny rows costs no memory beyond that).
+    let keep = limits.max_rows.saturating_add(2);
+    let mut cut_short = false;
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -83,6 +90,10 @@ pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, FileError> {
                 let line = record.position().map_or(0, |p| line_of(p.byte()));
                 if record.iter().all(str::is_empty) {
                     continue;
+                }
+                if rows.len() >= keep {
+                    cut_short = true;
+                    break;
                 }
                 rows.push(Row { line, fields: record.iter().map(str::to_string).collect() });
             }
@@ -92,7 +103,7 @@ pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, FileError> {
             }
         }
     }
-    Ok(Table { delimiter, rows })
+    Ok(Table { delimiter, rows, cut_short })
 }
 
 fn not_utf8(bytes: &[u8], offset: usize) -> FileError {

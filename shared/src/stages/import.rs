@@ -28,7 +28,7 @@ fn rows_csv(r: &ImportReport) -> String {
             Action::Unchanged => "already exists, unchanged",
             Action::Update { .. } => "updated",
         };
-        csv.push_str(&format!("{},{},{},{action}\n", row.line, row.kind, row.key));
+        csv.push_str(&format!("{},{},{},{action}\n", row.line, row.kind, report::cell(&row.key)));
     }
     csv
 }

@@ -52,9 +52,9 @@ pub(crate) async fn write(
         csv.push_str(&format!(
             "{},{},{},{}\n",
             p.line,
-            quote(p.column.as_deref().unwrap_or("")),
+            cell(p.column.as_deref().unwrap_or("")),
             severity,
-            quote(&p.message)
+            cell(&p.message)
         ));
     }
     let key = format!("reports/{job}/validation.json");
@@ -66,7 +66,23 @@ pub(crate) async fn write(
     Ok(key)
 }
 
-/// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
-fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+/// A CSV field for a report that will be opened in a spreadsheet: a value starting with `=`, `+`, `-`, `@`, tab
+/// or CR would be run as a formula (OWASP "CSV injection"), so it gets a leading `'`; then it is quoted (RFC 4180)
+/// when it holds a comma, quote or line break.
+pub(crate) fn cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cells_never_become_formulas() {
+        assert_eq!(super::cell("=HYPERLINK(\"http://x\",\"y\")"), "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+        assert_eq!(super::cell("+1"), "'+1");
+        assert_eq!(super::cell("-2+3"), "'-2+3");
+        assert_eq!(super::cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(super::cell("plain, text"), "\"plain, text\"");
+        assert_eq!(super::cell("ann@example.com"), "ann@example.com");
+    }
 }
