@@ -1,6 +1,7 @@
 //! `mailferry`: the operator's command. Each subcommand lives in its own module; this file only parses the
 //! command line and maps outcomes to exit codes.
 
+mod domains;
 mod import;
 mod pipeline;
 #[cfg(feature = "aws")]
@@ -34,6 +35,8 @@ enum Command {
     Import(import::Args),
     /// Export a tenant's usage for billing: mailboxes and reserved quota per domain per day (CSV).
     Usage(import::UsageArgs),
+    /// Declare which tenant owns which destination domains (migrations and imports stay within them).
+    Domains(domains::Args),
     /// Show a job's progress per mailbox.
     Status(pipeline::commands::StatusArgs),
     /// Seal a secret from standard input with the deployment's KMS key (for DEST_MASTER_PASSWORD_SEALED).
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Status(args) => runtime().block_on(pipeline::commands::status(&args)),
         Command::Import(args) => runtime().block_on(import::run(&args)),
         Command::Usage(args) => runtime().block_on(import::usage(&args)),
+        Command::Domains(args) => runtime().block_on(domains::run(&args)),
         #[cfg(feature = "aws")]
         Command::Seal(args) => runtime().block_on(seal::run(&args)),
     }

@@ -352,3 +352,44 @@ pub async fn usage_ledger(l: &dyn mailferry::ports::UsageLedger) {
     );
     assert_eq!(l.records(&other).await.unwrap().len(), 1);
 }
+
+/// The domain registry: the first claim wins, claiming one's own domain again is fine, another tenant's claim is
+/// refused without naming the owner, and of racing claims exactly one wins.
+pub async fn domain_owners(o: Arc<dyn mailferry::ports::DomainOwners>, concurrent: bool) {
+    use mailferry::model::TenantId;
+    use mailferry::ports::PortError;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (a, b) = (TenantId::new(format!("a-{id}")).unwrap(), TenantId::new(format!("b-{id}")).unwrap());
+    let domain = format!("d{}.test", &id[..12]);
+    assert_eq!(o.owner(&domain).await.unwrap(), None);
+    o.claim(&a, &domain).await.unwrap();
+    o.claim(&a, &domain).await.unwrap();
+    assert_eq!(o.owner(&domain).await.unwrap(), Some(a.clone()));
+    match o.claim(&b, &domain).await {
+        Err(PortError::AlreadyExists { what }) => {
+            assert!(what.contains(&domain) && !what.contains(a.as_str()), "{what}");
+        }
+        other => panic!("another tenant's claim must be refused: {other:?}"),
+    }
+    assert_eq!(o.owner(&domain).await.unwrap(), Some(a));
+    let raced = format!("r{}.test", &id[..12]);
+    let tenants: Vec<TenantId> = (0..6).map(|i| TenantId::new(format!("t{i}-{id}")).unwrap()).collect();
+    let mut wins = 0;
+    if concurrent {
+        let handles: Vec<_> = tenants
+            .iter()
+            .map(|t| {
+                let (o, t, d) = (o.clone(), t.clone(), raced.clone());
+                tokio::spawn(async move { o.claim(&t, &d).await.is_ok() })
+            })
+            .collect();
+        for h in handles {
+            wins += usize::from(h.await.unwrap());
+        }
+    } else {
+        for t in &tenants {
+            wins += usize::from(o.claim(t, &raced).await.is_ok());
+        }
+    }
+    assert_eq!(wins, 1, "exactly one tenant owns a domain");
+}

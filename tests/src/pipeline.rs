@@ -3,8 +3,8 @@
 
 use crate::dovecot::Dovecot;
 use mailferry::embedded::{
-    Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteQueue,
-    SqliteSchedules, SqliteStore, SqliteUsage,
+    Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteDomainOwners,
+    SqliteQueue, SqliteSchedules, SqliteStore, SqliteUsage,
 };
 use mailferry::engine::CopySettings;
 use mailferry::model::Secret;
@@ -30,9 +30,16 @@ pub fn embedded_deps(dir: &Path, dst: &Dovecot) -> Deps {
         schedules: Arc::new(SqliteSchedules::new(db.clone())),
         clock,
         directory: None,
-        usage: Arc::new(SqliteUsage::new(db)),
+        usage: Arc::new(SqliteUsage::new(db.clone())),
+        domains: Arc::new(SqliteDomainOwners::new(db)),
         settings: settings(dst, "blobs/"),
     }
+}
+
+/// Record that `tenant` owns `domain` (what an operator declares with `mailferry domains claim`).
+pub async fn own(deps: &Deps, tenant: &str, domain: &str) {
+    let tenant = mailferry::model::TenantId::new(tenant.to_string()).unwrap();
+    deps.domains.claim(&tenant, domain).await.unwrap();
 }
 
 /// Settings whose destination is `dst` (master user `admin`), notifications from `mailferry@example.test`.

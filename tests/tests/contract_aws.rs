@@ -138,3 +138,10 @@ async fn usage_ledger() {
     let (c, t) = dynamo().await;
     contract::usage_ledger(&mailferry::aws::DynamoUsage::new(c, t)).await;
 }
+
+#[tokio::test]
+async fn domain_owners() {
+    // moto applies concurrent conditional writes without a lock (see job_store), so claims race one at a time.
+    let (c, t) = dynamo().await;
+    contract::domain_owners(std::sync::Arc::new(mailferry::aws::DynamoDomainOwners::new(c, t)), false).await;
+}

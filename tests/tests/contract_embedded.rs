@@ -140,3 +140,9 @@ async fn usage_ledger() {
     let dir = tempfile::tempdir().unwrap();
     contract::usage_ledger(&mailferry::embedded::SqliteUsage::new(db(&dir))).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn domain_owners() {
+    let dir = tempfile::tempdir().unwrap();
+    contract::domain_owners(Arc::new(mailferry::embedded::SqliteDomainOwners::new(db(&dir))), true).await;
+}

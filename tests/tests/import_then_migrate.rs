@@ -42,8 +42,16 @@ async fn imported_accounts_receive_a_migration() {
     .unwrap();
     let state = dir.path().join("state");
     let dest = format!("imap://admin@127.0.0.1:{}", dst.port);
-    let (code, out) =
-        mailferry(&["migrate", migration.to_str().unwrap(), "--dest", &dest, "--state", state.to_str().unwrap()]);
+    let (code, out) = mailferry(&[
+        "migrate",
+        migration.to_str().unwrap(),
+        "--dest",
+        &dest,
+        "--domain",
+        "new.test",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{out}");
 
     let (a, b) = (

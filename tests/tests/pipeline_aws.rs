@@ -183,6 +183,7 @@ async fn s3_upload_to_notified_migration_then_final_pass() {
     // A poison message on the task queue: reported failed on each delivery, then dead-lettered by SQS.
     bridge.tasks.send(&["not a task".to_string()], Duration::ZERO).await.unwrap();
 
+    pipeline::own(&bridge.lambda.deps, "acme", "example.test").await;
     let csv = pipeline::migration_csv(&src, &[(1, "pass"), (2, "pass")]);
     let start = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
     s3.put_object()

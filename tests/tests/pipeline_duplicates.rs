@@ -23,6 +23,7 @@ async fn every_message_twice_changes_nothing() {
     let n2 = fill(&src, "user2@example.test", 20, 52).await;
     let dir = tempfile::tempdir().unwrap();
     let deps = pipeline::embedded_deps(dir.path(), &dst);
+    pipeline::own(&deps, "acme", "example.test").await;
     let (tasks, events) = (deps.tasks.clone(), deps.events.clone());
     let csv = pipeline::migration_csv(&src, &[(1, "pass"), (2, "pass")]);
     deps.blobs.put("migrations/acme/two.csv", csv.clone().into_bytes(), "text/csv").await.unwrap();

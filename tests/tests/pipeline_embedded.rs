@@ -94,7 +94,18 @@ async fn csv_to_notified_migration_then_final_pass() {
     let dest = format!("imap://admin@127.0.0.1:{}", dst.port);
     let (code, out, err) = mailferry(
         &state,
-        &["migrate", csv.to_str().unwrap(), "--dest", &dest, "--at", "+2s", "--notify", "ops@example.test"],
+        &[
+            "migrate",
+            csv.to_str().unwrap(),
+            "--dest",
+            &dest,
+            "--domain",
+            "example.test",
+            "--at",
+            "+2s",
+            "--notify",
+            "ops@example.test",
+        ],
     );
     assert_eq!(code, 1, "one mailbox was refused, so exit 1\n{out}\n{err}");
     assert!(out.contains("line 4: user3@example.test: not migrated: source server 127.0.0.1"), "{out}");

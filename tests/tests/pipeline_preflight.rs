@@ -21,6 +21,7 @@ async fn sizes_counted_and_an_over_quota_destination_refused() {
 
     let dir = tempfile::tempdir().unwrap();
     let deps = pipeline::embedded_deps(dir.path(), &dst);
+    pipeline::own(&deps, "acme", "example.test").await;
     let csv = pipeline::migration_csv(&src, &[(1, "pass"), (2, "pass")]);
     deps.blobs.put("migrations/acme/quota.csv", csv.into_bytes(), "text/csv").await.unwrap();
     let upload = Upload { key: "migrations/acme/quota.csv".into(), ..Default::default() };

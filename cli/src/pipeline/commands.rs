@@ -40,6 +40,10 @@ pub struct MigrateArgs {
     /// Tenant the job belongs to.
     #[arg(long, default_value = "local")]
     tenant: String,
+    /// Declare that the tenant owns this destination domain first (repeatable; see `mailferry domains claim`).
+    /// Rows whose destination is in a domain the tenant does not own are refused by line.
+    #[arg(long = "domain")]
+    domains: Vec<String>,
     /// Extra CA certificate (PEM) to trust for source and destination.
     #[arg(long)]
     ca_file: Option<PathBuf>,
@@ -154,6 +158,9 @@ pub async fn migrate(args: &MigrateArgs) -> ExitCode {
         Ok(h) => h,
         Err(e) => return fail("migrate", e),
     };
+    if let Err(e) = crate::domains::claim_all(home.deps.domains.as_ref(), &args.tenant, &args.domains).await {
+        return fail("migrate", e);
+    }
     let at = match parse_at(&args.at, home.deps.clock.now()) {
         Ok(t) => t,
         Err(e) => return fail("migrate", e),

@@ -11,8 +11,8 @@ pub mod runner;
 pub mod status;
 
 use mailferry::embedded::{
-    Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteQueue,
-    SqliteSchedules, SqliteStore, SqliteUsage,
+    Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteDomainOwners,
+    SqliteQueue, SqliteSchedules, SqliteStore, SqliteUsage,
 };
 use mailferry::engine::CopySettings;
 use mailferry::imap::Endpoint;
@@ -60,10 +60,19 @@ fn read_password(file: Option<&Path>) -> Result<Secret<String>, String> {
     })
 }
 
+/// Create the state directory (and parents) if needed, and make it private to its owner (0700): it holds sealed
+/// credentials, their key, and uploads while they are processed.
+pub fn private_dir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| format!("cannot make {} private: {e}", dir.display()))
+}
+
 impl Home {
     /// Open (creating) the state directory; `config` is written when given, else read from `config.json`.
     pub fn open(dir: &Path, config: Option<Config>, password_file: Option<&Path>) -> Result<Home, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        private_dir(dir)?;
         let config_path = dir.join("config.json");
         let config = match config {
             Some(c) => {
@@ -110,6 +119,7 @@ impl Home {
             clock,
             directory: None,
             usage: Arc::new(SqliteUsage::new(db.clone())),
+            domains: Arc::new(SqliteDomainOwners::new(db.clone())),
             settings: Settings {
                 destination,
                 source_ca_file: config.ca_file.clone(),

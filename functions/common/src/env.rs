@@ -3,8 +3,8 @@
 //! points them at moto in tests).
 
 use mailferry::aws::{
-    DynamoCheckpoints, DynamoCounters, DynamoStore, DynamoUsage, EventBridgeSchedules, KmsSecretBox, S3Blobs,
-    SesMailer, SqsQueue, load_config, s3_client,
+    DynamoCheckpoints, DynamoCounters, DynamoDomainOwners, DynamoStore, DynamoUsage, EventBridgeSchedules,
+    KmsSecretBox, S3Blobs, SesMailer, SqsQueue, load_config, s3_client,
 };
 use mailferry::engine::CopySettings;
 use mailferry::imap::Endpoint;
@@ -124,7 +124,8 @@ impl Lambda {
             schedules: Arc::new(schedules.clone()),
             clock,
             directory,
-            usage: Arc::new(DynamoUsage::new(dynamo_usage, &table)),
+            usage: Arc::new(DynamoUsage::new(dynamo_usage.clone(), &table)),
+            domains: Arc::new(DynamoDomainOwners::new(dynamo_usage, &table)),
             settings,
         };
         Ok(Lambda { deps, blobs, schedules, max_receives: number("MAX_RECEIVE_COUNT", 5)? as u32 })

@@ -5,6 +5,7 @@
 mod checkpoints;
 mod config;
 mod counters;
+mod domains;
 mod error;
 mod kms;
 mod s3;
@@ -17,6 +18,7 @@ mod usage;
 pub use checkpoints::DynamoCheckpoints;
 pub use config::{load_config, s3_client};
 pub use counters::DynamoCounters;
+pub use domains::DynamoDomainOwners;
 pub use kms::KmsSecretBox;
 pub use s3::S3Blobs;
 pub use scheduler::EventBridgeSchedules;

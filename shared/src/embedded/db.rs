@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS usage (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS usage_tenant ON usage (tenant, at, seq);
+CREATE TABLE IF NOT EXISTS domain_owners (
+    domain TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS schedules (
     name TEXT PRIMARY KEY,
     at INTEGER NOT NULL,

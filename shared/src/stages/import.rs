@@ -3,7 +3,7 @@
 //! the usage ledger. The job ends `complete`, or `failed` with every problem in the validation report.
 
 use super::report;
-use super::{Deps, StageError};
+use super::{Deps, StageError, tenancy};
 use crate::csv::Problem;
 use crate::import::reconcile::{Action, Mode};
 use crate::import::usage::{ImportContext, records_of};
@@ -43,8 +43,12 @@ pub(crate) async fn apply(
     warnings: &[Problem],
 ) -> Result<Option<(Applied, String)>, StageError> {
     let Some(directory) = deps.directory.as_ref() else { return Ok(None) };
-    let outcome =
-        import(plan, directory.as_ref(), Mode::CreateOnly, false).await.map_err(StageError::port("import accounts"))?;
+    let refused = tenancy::check_and_claim_import(deps, &job.tenant, plan, directory.as_ref()).await?;
+    let outcome = if refused.is_empty() {
+        import(plan, directory.as_ref(), Mode::CreateOnly, false).await.map_err(StageError::port("import accounts"))?
+    } else {
+        ImportReport { rows: Vec::new(), problems: refused, applied: false }
+    };
     let mut all: Vec<Problem> = warnings.to_vec();
     all.extend(outcome.problems.iter().cloned());
     let counts = outcome.counts();

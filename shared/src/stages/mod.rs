@@ -22,6 +22,7 @@ mod preflight;
 mod report;
 mod schedule;
 mod status;
+mod tenancy;
 mod upload;
 
 pub use copy::on_task;
@@ -37,7 +38,8 @@ use crate::engine::CopySettings;
 use crate::imap::Endpoint;
 use crate::model::{JobId, Pass, Secret};
 use crate::ports::{
-    Blobs, Checkpoints, Clock, Counters, Directory, JobStore, Mailer, Schedules, SecretBox, TaskQueue, UsageLedger,
+    Blobs, Checkpoints, Clock, Counters, Directory, DomainOwners, JobStore, Mailer, Schedules, SecretBox, TaskQueue,
+    UsageLedger,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -92,6 +94,8 @@ pub struct Deps {
     pub directory: Option<Arc<dyn Directory>>,
     /// What imports created, for billing.
     pub usage: Arc<dyn UsageLedger>,
+    /// Which tenant owns which destination domain.
+    pub domains: Arc<dyn DomainOwners>,
     pub settings: Settings,
 }
 

@@ -7,7 +7,7 @@
 //! mailboxes), and a second delivery of the same event finds the job, or the CSV already gone.
 
 use super::report::{self, CheckedMailbox};
-use super::{Deps, StageError, credentials, preflight, schedule};
+use super::{Deps, StageError, credentials, preflight, schedule, tenancy};
 use crate::csv::{self, Options, Plan, Problem, Purpose};
 use crate::model::{Job, JobId, JobKind, JobStatus, MailboxDetails, MailboxRecord, Pass, TenantId};
 use chrono::{DateTime, Utc};
@@ -103,17 +103,19 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
     };
     drop(bytes);
     let Some((plan, summary)) = plan else {
-        let errors = problems.iter().filter(|p| p.is_error()).count();
-        let summary = format!("{errors} error(s): nothing will be created or migrated");
-        let report = report::write(deps, &id, &upload.key, kind, &summary, &problems, &[]).await?;
-        job.status = JobStatus::Failed;
-        create(deps, &job).await?;
-        delete_upload().await?;
-        tracing::info!(job = %id, errors, "upload rejected");
-        return Ok(UploadOutcome::Rejected { job: id, report, errors });
+        return reject(deps, &mut job, &upload.key, kind, &problems).await;
     };
     let entries = match plan {
-        Plan::Migration(entries) => entries,
+        Plan::Migration(entries) => {
+            let refused = tenancy::check_migration(deps, &job.tenant, &entries).await?;
+            if !refused.is_empty() {
+                let mut all = problems.clone();
+                all.extend(refused);
+                all.sort_by_key(|p| p.line);
+                return reject(deps, &mut job, &upload.key, kind, &all).await;
+            }
+            entries
+        }
         Plan::Import(plan) => {
             // Applied to the deployment's directory when there is one; else validated and recorded only.
             let outcome = match super::import::apply(deps, &mut job, &plan, &upload.key, kind.clone(), &problems)
@@ -183,6 +185,24 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
         None => None,
     };
     Ok(UploadOutcome::Accepted { job: id, report, ready, failed, scheduled })
+}
+
+/// A file with errors: the report, a failed job, the CSV deleted; nothing else is stored.
+async fn reject(
+    deps: &Deps,
+    job: &mut Job,
+    key: &str,
+    kind: Option<String>,
+    problems: &[Problem],
+) -> Result<UploadOutcome, StageError> {
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    let summary = format!("{errors} error(s): nothing will be created or migrated");
+    let report = report::write(deps, &job.id, key, kind, &summary, problems, &[]).await?;
+    job.status = JobStatus::Failed;
+    create(deps, job).await?;
+    deps.blobs.delete(key).await.map_err(StageError::port("delete upload"))?;
+    tracing::info!(job = %job.id, errors, "upload rejected");
+    Ok(UploadOutcome::Rejected { job: job.id.clone(), report, errors })
 }
 
 async fn create(deps: &Deps, job: &Job) -> Result<(), StageError> {
