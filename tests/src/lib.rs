@@ -11,6 +11,7 @@ pub mod moto;
 pub mod pipeline;
 pub mod postgres;
 pub mod process;
+pub mod reset_proxy;
 pub mod verify;
 
 use std::path::PathBuf;

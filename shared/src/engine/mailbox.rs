@@ -90,14 +90,57 @@ pub async fn copy_one_folder(
     checkpoints: &dyn Checkpoints,
     progress: &(dyn Fn(Progress<'_>) + Send + Sync),
 ) -> Result<FolderReport, EngineError> {
-    let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: folder.path.clone() };
-    let (mut src, mut dst) =
-        connect(cfg).await.map_err(|source| EngineError::Imap { folder: folder.path.clone(), source })?;
-    let task = FolderTask { key: &key, plan: folder };
-    let report = copy_folder(&mut src, &mut dst, checkpoints, &task, &cfg.settings, progress).await;
-    src.logout().await;
-    dst.logout().await;
+    let mut conns = None;
+    let report = copy_with_retries(cfg, folder, checkpoints, progress, &mut conns).await;
+    if let Some((src, dst)) = conns {
+        src.logout().await;
+        dst.logout().await;
+    }
     report
+}
+
+/// Copy one folder on `conns` (logging in when `None`). A retryable failure drops the connections and tries
+/// again from the checkpoint on a fresh pair, up to `cfg.attempts` times with exponential back-off, unless the
+/// deadline has passed. `copied` counts what every attempt of this call copied.
+async fn copy_with_retries(
+    cfg: &MailboxSync,
+    folder: &FolderPlan,
+    checkpoints: &dyn Checkpoints,
+    progress: &(dyn Fn(Progress<'_>) + Send + Sync),
+    conns: &mut Option<(Session, Session)>,
+) -> Result<FolderReport, EngineError> {
+    let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: folder.path.clone() };
+    let imap_err = |source| EngineError::Imap { folder: folder.path.clone(), source };
+    // What earlier runs copied, so a run whose first attempt failed half-way still reports all it copied.
+    let before = checkpoints.load(&key).await.ok().flatten().map_or(0, |c| c.copied);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = async {
+            if conns.is_none() {
+                *conns = Some(connect(cfg).await.map_err(imap_err)?);
+            }
+            let (src, dst) = conns.as_mut().expect("connected");
+            let task = FolderTask { key: &key, plan: folder };
+            copy_folder(src, dst, checkpoints, &task, &cfg.settings, progress).await
+        }
+        .await;
+        let e = match result {
+            Ok(mut report) => {
+                report.copied = report.copied.max(report.total_copied.saturating_sub(before));
+                return Ok(report);
+            }
+            Err(e) => e,
+        };
+        *conns = None;
+        let late = cfg.settings.deadline.is_some_and(|d| tokio::time::Instant::now() >= d);
+        if !e.is_retryable() || e.is_fenced() || attempt >= cfg.attempts || late {
+            return Err(e);
+        }
+        let wait = Duration::from_millis(200 * 2u64.pow(attempt.min(6)));
+        tracing::warn!(folder = %folder.path, attempt, error = %e, wait_ms = wait.as_millis() as u64, "folder copy failed; retrying from the checkpoint");
+        tokio::time::sleep(wait).await;
+    }
 }
 
 /// Create the destination folders the plan needs (parents first) and subscribe as the source was (folders the
@@ -177,6 +220,33 @@ async fn survey(
     Ok((unchanged, changed))
 }
 
+/// Log in, plan, create the folders and survey them; a retryable failure (a dropped connection) starts over on
+/// fresh connections, up to `cfg.attempts` times with exponential back-off.
+async fn prepare_with_retries(
+    cfg: &MailboxSync,
+    checkpoints: &dyn Checkpoints,
+) -> Result<(Session, Session, Plan, Vec<FolderReport>, Vec<FolderPlan>), EngineError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = async {
+            let (mut src, mut dst, dest_listing, p) = open_and_plan(cfg).await?;
+            apply(&mut dst, &p, &dest_listing).await.map_err(mailbox_error)?;
+            let (unchanged, pending) = survey(&mut src, &mut dst, &p, cfg, checkpoints).await?;
+            Ok::<_, EngineError>((src, dst, p, unchanged, pending))
+        }
+        .await;
+        match result {
+            Err(e) if e.is_retryable() && attempt < cfg.attempts => {
+                let wait = Duration::from_millis(200 * 2u64.pow(attempt.min(6)));
+                tracing::warn!(attempt, error = %e, wait_ms = wait.as_millis() as u64, "planning failed; retrying");
+                tokio::time::sleep(wait).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Plan, create, and copy every folder. Folder failures are collected, not fatal to the others.
 pub async fn sync_mailbox(
     cfg: &MailboxSync,
@@ -186,15 +256,14 @@ pub async fn sync_mailbox(
     // Plan and survey on one pair of connections; the first worker goes on with that pair at once and the others
     // (one per folder with new mail, at most `parallel`) log in while it copies. A login costs a process fork on
     // many servers, so none is made that the work does not need: a run with nothing new logs in once per side.
-    let (mut src, mut dst, dest_listing, p) = open_and_plan(cfg).await?;
-    apply(&mut dst, &p, &dest_listing).await.map_err(mailbox_error)?;
-    let (unchanged, pending) = survey(&mut src, &mut dst, &p, cfg, checkpoints.as_ref()).await?;
+    let (src, dst, p, unchanged, pending) = prepare_with_retries(cfg, checkpoints.as_ref()).await?;
     let workers_wanted = pending.len().clamp(1, cfg.parallel.max(1));
     let mut first_conns = Some((src, dst));
     let queue = Arc::new(Mutex::new(pending.into_iter().rev().collect::<Vec<_>>()));
     let results = Arc::new(Mutex::new((unchanged, Vec::new())));
     let workers = (0..workers_wanted).map(|i| {
-        let (queue, results, checkpoints, progress) = (queue.clone(), results.clone(), checkpoints.clone(), progress.clone());
+        let (queue, results, checkpoints, progress) =
+            (queue.clone(), results.clone(), checkpoints.clone(), progress.clone());
         let reuse = if i == 0 { first_conns.take() } else { None };
         async move {
             // Each worker keeps its pair of connections across folders; a failure drops them and the next attempt
@@ -202,39 +271,8 @@ pub async fn sync_mailbox(
             let mut conns: Option<(Session, Session)> = reuse;
             loop {
                 let Some(folder) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else { break };
-                let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: folder.path.clone() };
-                let imap_err = |source| EngineError::Imap { folder: folder.path.clone(), source };
-                // What earlier runs copied, so a run whose first attempt failed half-way still reports all it copied.
-                let before = checkpoints.load(&key).await.ok().flatten().map_or(0, |c| c.copied);
-                let mut attempt = 0;
-                let outcome = loop {
-                    attempt += 1;
-                    let result = async {
-                        if conns.is_none() {
-                            conns = Some(connect(cfg).await.map_err(imap_err)?);
-                        }
-                        let (src, dst) = conns.as_mut().expect("connected");
-                        let task = FolderTask { key: &key, plan: &folder };
-                        copy_folder(src, dst, checkpoints.as_ref(), &task, &cfg.settings, progress.as_ref()).await
-                    }
-                    .await;
-                    match result {
-                        Ok(mut report) => {
-                            report.copied = report.copied.max(report.total_copied.saturating_sub(before));
-                            break Ok(report);
-                        }
-                        Err(e) => {
-                            conns = None;
-                            if e.is_retryable() && !e.is_fenced() && attempt < cfg.attempts {
-                                let wait = Duration::from_millis(200 * 2u64.pow(attempt.min(6)));
-                                tracing::warn!(folder = %folder.path, attempt, error = %e, wait_ms = wait.as_millis() as u64, "folder copy failed; retrying from the checkpoint");
-                                tokio::time::sleep(wait).await;
-                            } else {
-                                break Err(e);
-                            }
-                        }
-                    }
-                };
+                let outcome =
+                    copy_with_retries(cfg, &folder, checkpoints.as_ref(), progress.as_ref(), &mut conns).await;
                 let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
                 match outcome {
                     Ok(report) => r.0.push(report),

@@ -98,7 +98,9 @@ pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<Mailb
         mailbox: m.address.clone(),
         filters: Filters { include: d.include.clone(), exclude: d.exclude.clone() },
         parallel: 1,
-        attempts: 1,
+        // A dropped connection is retried inside the task from the checkpoint (fresh logins), before the queue's
+        // redelivery with its longer back-off.
+        attempts: 4,
         settings: deps.settings.copy.clone(),
     })
 }
