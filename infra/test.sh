@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs every check and test (README "Run the tests"; CI runs exactly this via .ci/run).
-# Installs what it needs first (infra/install.sh), then: template lint, formatting, clippy, all tests.
+# Installs what it needs first (infra/install.sh), then: template lint, formatting, clippy, a fuzz smoke run, all
+# tests.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -23,6 +24,10 @@ cargo fmt --all -- --check
 
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p mailferry --features fuzzing --locked -- -D warnings
+
+step "fuzz smoke run (every target, 15 s each; infra/fuzz.sh)"
+infra/fuzz.sh smoke 15
 
 step "tests"
 if command -v cargo-nextest >/dev/null 2>&1; then

@@ -15,3 +15,6 @@ pub mod stages;
 pub mod aws;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;

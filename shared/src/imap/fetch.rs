@@ -55,7 +55,7 @@ pub fn uid_set(uids: &[Uid]) -> String {
 }
 
 /// The FETCH inside an untagged response, if it is one.
-fn as_fetch(buf: &[u8]) -> Result<Option<super::parse::Fetch>, ImapError> {
+pub(crate) fn as_fetch(buf: &[u8]) -> Result<Option<super::parse::Fetch>, ImapError> {
     let mut t = Tokens::new(buf, 2);
     let Some(Value::Number(seq)) = t.next_value()? else { return Ok(None) };
     if !t.next_value()?.and_then(|v| v.text(buf)).is_some_and(|k| k.eq_ignore_ascii_case("FETCH")) {

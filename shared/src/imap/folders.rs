@@ -34,7 +34,7 @@ pub struct Status {
     pub size: Option<u64>,
 }
 
-fn parse_list(buf: &[u8]) -> Result<Option<ListEntry>, ImapError> {
+pub(crate) fn parse_list(buf: &[u8]) -> Result<Option<ListEntry>, ImapError> {
     let mut t = Tokens::new(buf, 2);
     let kind = t.next_value()?.and_then(|v| v.text(buf)).unwrap_or_default().to_ascii_uppercase();
     if kind != "LIST" && kind != "LSUB" {
@@ -55,7 +55,7 @@ fn parse_list(buf: &[u8]) -> Result<Option<ListEntry>, ImapError> {
 }
 
 /// The STATUS response among a command's untagged responses.
-fn parse_status(untagged: &[Vec<u8>]) -> Result<Status, ImapError> {
+pub(crate) fn parse_status(untagged: &[Vec<u8>]) -> Result<Status, ImapError> {
     for u in untagged {
         let mut t = Tokens::new(u, 2);
         if !t.next_value()?.and_then(|v| v.text(u)).is_some_and(|k| k.eq_ignore_ascii_case("STATUS")) {

@@ -5,14 +5,14 @@ mod append;
 pub(crate) mod connect;
 mod date;
 mod error;
-mod fetch;
+pub(crate) mod fetch;
 mod flag;
-mod folders;
-mod parse;
+pub(crate) mod folders;
+pub(crate) mod parse;
 pub mod plan;
 #[cfg(test)]
 mod plan_tests;
-mod reader;
+pub(crate) mod reader;
 mod session;
 mod special;
 pub mod url;

@@ -51,12 +51,16 @@ pub fn parse(input: &str) -> Result<ServerUrl, String> {
     let (user, hostport) =
         rest.rsplit_once('@').ok_or_else(|| format!("{input:?} has no user: write imaps://USER@HOST"))?;
     let (host, port) = match hostport.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| format!("{p:?} is not a port"))?),
+        Some((h, p)) => {
+            let port = p.parse::<u16>().ok().filter(|n| *n > 0 && p.bytes().all(|b| b.is_ascii_digit()));
+            (h, port.ok_or_else(|| format!("{p:?} is not a port: use a number from 1 to 65535"))?)
+        }
         None => (hostport, security.default_port()),
     };
     if host.is_empty() || user.is_empty() {
         return Err(format!("{input:?} needs both a user and a host"));
     }
+    let host = crate::model::Host::parse(host).map_err(|why| format!("{host:?} is not a server name: it {why}"))?;
     Ok(ServerUrl { security, user: percent_decode(user)?, host: host.to_string(), port })
 }
 
@@ -77,5 +81,9 @@ mod tests {
         assert!(parse("imaps://bob:secret@h").unwrap_err().contains("password"));
         assert!(parse("pop3://bob@h").is_err());
         assert!(parse("imaps://h").is_err());
+        // Found by the fuzz target: port 0, signs, and hosts that are not host names.
+        assert!(parse("imap://uima@h:0/").unwrap_err().contains("not a port"));
+        assert!(parse("imap://u@h:+143").unwrap_err().contains("not a port"));
+        assert!(parse("imap://u@h h:143").unwrap_err().contains("not a server name"));
     }
 }
