@@ -267,3 +267,18 @@ fn per_type_files_are_recognised_by_header() {
         .collect();
     assert_eq!(kinds, [Some(FileKind::ImportDomains), Some(FileKind::ImportMailboxes), Some(FileKind::ImportAliases)]);
 }
+
+bad!(
+    quota_that_would_wrap_to_unlimited,
+    with_domain("mailbox,,ann@example.com,Pass-1234,9223372036854775807,,,,\n"),
+    3,
+    Some("quota_mb"),
+    "the value is larger than 1073741824, the most mailferry accepts"
+);
+bad!(
+    domain_limit_that_would_turn_negative,
+    format!("{H}domain,example.com,,,,,,4294967295,\n"),
+    2,
+    Some("max_mailboxes"),
+    "the value is larger than 1000000000, the most mailferry accepts"
+);

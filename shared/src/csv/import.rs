@@ -183,9 +183,23 @@ impl RowProblems<'_> {
     fn limit(&mut self, col: &str) -> Option<Option<u64>> {
         match self.get(col) {
             None => Some(None),
-            Some(v) => fields::count(v, "(leave it empty for no limit)").map(Some).map_err(|m| self.error(col, m)).ok(),
+            Some(v) => fields::count(v, "(leave it empty for no limit)")
+                .and_then(|n| at_most(n, if col == "quota_mb" { MAX_QUOTA_MB } else { MAX_LIMIT }))
+                .map(Some)
+                .map_err(|m| self.error(col, m))
+                .ok(),
         }
     }
+}
+
+/// The largest quota accepted, in MB (1 PB): its size in bytes fits every store's integer (PostgreSQL's
+/// `bigint`, Dovecot's quota rules), so it can never wrap around to 0, which means "no limit".
+pub const MAX_QUOTA_MB: u64 = 1 << 30;
+/// The largest mailbox or alias count limit (fits PostgreSQL's `integer`; 0 would mean "no limit").
+pub const MAX_LIMIT: u64 = 1_000_000_000;
+
+fn at_most(n: u64, max: u64) -> Result<u64, String> {
+    if n <= max { Ok(n) } else { Err(format!("the value is larger than {max}, the most mailferry accepts")) }
 }
 
 fn domain_row(p: &mut RowProblems) -> Option<DomainSpec> {
@@ -198,8 +212,8 @@ fn domain_row(p: &mut RowProblems) -> Option<DomainSpec> {
     Some(DomainSpec {
         line: p.row.line,
         domain: domain.ok()?,
-        max_mailboxes: max_mailboxes?.map(|n| n.min(u32::MAX as u64) as u32),
-        max_aliases: max_aliases?.map(|n| n.min(u32::MAX as u64) as u32),
+        max_mailboxes: max_mailboxes?.map(|n| n as u32),
+        max_aliases: max_aliases?.map(|n| n as u32),
         quota_mb: quota_mb?,
     })
 }
@@ -215,6 +229,7 @@ fn mailbox_row(p: &mut RowProblems) -> Option<MailboxSpec> {
             None
         }
         Some(v) => fields::count(v, "of MB (for example 2048 for 2 GB; 0 for no limit)")
+            .and_then(|n| at_most(n, MAX_QUOTA_MB))
             .map_err(|m| p.error("quota_mb", m))
             .ok(),
     };

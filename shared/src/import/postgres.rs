@@ -132,15 +132,22 @@ impl Directory for PostgresDirectory {
         let mut client = self.client.lock().await;
         let op = "write the directory";
         let tx = client.transaction().await.map_err(db(op))?;
-        let n = |v: Option<u32>| v.map_or(0, |v| v as i32);
+        // Checked conversions: a value that does not fit must fail, never wrap (a quota of 0 means unlimited).
+        let too_big = |what: String| PortError::corrupt(what, "a limit or quota too large for the directory");
+        let n = |v: Option<u32>, what: &str| v.map_or(Ok(0), |v| i32::try_from(v).map_err(|_| too_big(what.into())));
+        let bytes = |mb: u64, what: &str| {
+            i64::try_from(mb).ok().and_then(|mb| mb.checked_mul(MB)).ok_or_else(|| too_big(what.to_string()))
+        };
         // New and changed domains alike: reconciliation already decided which rows may be written.
         for d in c.create_domains.iter().chain(&c.update_domains) {
-            let quota = d.quota_mb.map_or(0, |q| q as i64);
+            let what = format!("domain {}", d.domain.ascii());
+            let quota = d.quota_mb.map_or(Ok(0), |q| i64::try_from(q).map_err(|_| too_big(what.clone())))?;
+            let (mailboxes, aliases) = (n(d.max_mailboxes, &what)?, n(d.max_aliases, &what)?);
             tx.execute(
                 "INSERT INTO domain (domain, mailboxes, aliases, quota) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (domain) DO UPDATE SET mailboxes = EXCLUDED.mailboxes, aliases = EXCLUDED.aliases,
                  quota = EXCLUDED.quota, modified = now()",
-                &[&d.domain.ascii(), &n(d.max_mailboxes), &n(d.max_aliases), &quota],
+                &[&d.domain.ascii(), &mailboxes, &aliases, &quota],
             )
             .await
             .map_err(db(op))?;
@@ -150,7 +157,7 @@ impl Directory for PostgresDirectory {
             let password =
                 passwords.get(&key).ok_or_else(|| PortError::corrupt(format!("mailbox {key}"), "no password"))?;
             let (local, domain) = key.rsplit_once('@').unwrap_or((&key, ""));
-            let quota = m.quota_mb as i64 * MB;
+            let quota = bytes(m.quota_mb, &key)?;
             tx.execute(
                 "INSERT INTO mailbox (username, password, name, maildir, quota, local_part, domain)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -163,7 +170,7 @@ impl Directory for PostgresDirectory {
                 .map_err(db(op))?;
         }
         for m in &c.update_mailboxes {
-            let quota = m.quota_mb as i64 * MB;
+            let quota = bytes(m.quota_mb, &m.address.key())?;
             tx.execute(
                 "UPDATE mailbox SET quota = $2, name = $3, modified = now() WHERE username = $1",
                 &[&m.address.key(), &quota, &m.display_name],

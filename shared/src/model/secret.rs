@@ -1,19 +1,28 @@
-//! A wrapper for passwords and tokens that never shows its content by accident.
+//! A wrapper for passwords and tokens that never shows its content by accident, and wipes it when dropped.
 
 use std::fmt;
+use zeroize::Zeroize;
 
 /// A secret value (password, master password, OAuth token).
 ///
 /// `Debug` and `Display` always print `****`, so a secret inside any struct, error or `tracing` field is
 /// redacted wherever it is formatted. The only way to the clear text is [`Secret::expose`], which is easy to
 /// grep for. There is deliberately no `Serialize`: a secret reaches storage only sealed by a `SecretBox`.
+/// When a secret (or any clone of it) is dropped its memory is overwritten with zeros (`zeroize`), so a
+/// password does not linger in freed heap memory for a core dump or a later allocation to find.
 #[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret<T>(T);
+pub struct Secret<T: Zeroize>(T);
+
+impl<T: Zeroize> Drop for Secret<T> {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
 
 /// What every redacted secret prints as.
 pub const REDACTED: &str = "****";
 
-impl<T> Secret<T> {
+impl<T: Zeroize> Secret<T> {
     /// Wrap a value; from here on it prints as `****`.
     pub fn new(value: T) -> Self {
         Secret(value)
@@ -32,19 +41,19 @@ impl Secret<String> {
     }
 }
 
-impl<T> From<T> for Secret<T> {
+impl<T: Zeroize> From<T> for Secret<T> {
     fn from(value: T) -> Self {
         Secret(value)
     }
 }
 
-impl<T> fmt::Debug for Secret<T> {
+impl<T: Zeroize> fmt::Debug for Secret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
     }
 }
 
-impl<T> fmt::Display for Secret<T> {
+impl<T: Zeroize> fmt::Display for Secret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
     }
@@ -61,5 +70,16 @@ mod tests {
         assert_eq!(format!("{s}"), "****");
         assert_eq!(format!("{:?}", Some(&s)), "Some(****)");
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn dropped_secrets_are_wiped() {
+        let mut s = Secret::new("hunter2".to_string());
+        let (ptr, len) = (s.expose().as_ptr(), s.expose().len());
+        // What Drop does, observed without freeing the buffer: every byte becomes zero.
+        s.0.zeroize();
+        // SAFETY: the String's buffer is still allocated (zeroize keeps the capacity; `s` is alive).
+        let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
+        assert!(bytes.iter().all(|&b| b == 0), "{bytes:?}");
     }
 }
