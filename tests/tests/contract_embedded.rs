@@ -146,3 +146,15 @@ async fn domain_owners() {
     let dir = tempfile::tempdir().unwrap();
     contract::domain_owners(Arc::new(mailferry::embedded::SqliteDomainOwners::new(db(&dir))), true).await;
 }
+
+#[tokio::test]
+async fn blobs_are_private_to_their_owner() {
+    use mailferry::ports::Blobs;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = DirBlobs::new(dir.path().join("blobs"));
+    blobs.put("migrations/acme/batch.csv", b"destination,password\n".to_vec(), "text/csv").await.unwrap();
+    let mode = |p: &str| std::fs::metadata(dir.path().join(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("blobs/migrations/acme/batch.csv"), 0o600);
+    assert_eq!((mode("blobs/migrations/acme"), mode("blobs/migrations")), (0o700, 0o700));
+}

@@ -114,6 +114,8 @@ async fn csv_to_notified_migration_then_final_pass() {
     let report = std::fs::read_to_string(state.join(format!("blobs/reports/{job}/validation.csv"))).unwrap();
     assert!(report.lines().any(|l| l.starts_with("4,,error,") && l.contains("pre-flight check failed")), "{report}");
     assert!(!state.join("blobs/migrations/local/batch.csv").exists(), "the uploaded CSV must be deleted");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&state).unwrap().permissions().mode() & 0o777, 0o700, "the state is private");
 
     assert_eq!(assert_equal(&src, &dst, "user1@example.test").await, n1);
     assert_eq!(assert_equal(&src, &dst, "user2@example.test").await, n2);

@@ -177,7 +177,11 @@ pub async fn migrate(args: &MigrateArgs) -> ExitCode {
     let upload = Upload { key, start_at: Some(at), operator_email: args.notify.clone() };
     let outcome = match stages::on_upload(&home.deps, &upload).await {
         Ok(o) => o,
-        Err(e) => return fail("migrate", e),
+        Err(e) => {
+            // Nothing was stored; the copy of the CSV (with its passwords) does not stay behind either.
+            let _ = home.deps.blobs.delete(&upload.key).await;
+            return fail("migrate", e);
+        }
     };
     let job = match outcome {
         UploadOutcome::Ignored { reason } => return fail("migrate", reason),

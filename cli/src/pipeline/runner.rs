@@ -5,6 +5,7 @@
 //! been notified.
 
 use super::{Home, MAX_RECEIVES};
+use futures::FutureExt;
 use mailferry::model::{JobId, JobStatus, Pass};
 use mailferry::ports::{Delivery, TaskQueue};
 use mailferry::stages::{self, PassEvent, ScheduleInput, Task};
@@ -80,10 +81,19 @@ async fn worker(home: &Home, stop: &AtomicBool) {
         for d in got {
             let deadline = Some(tokio::time::Instant::now() + TASK_TIME);
             let result = match Task::parse(&d.body) {
-                Ok(task) => stages::on_task(&home.deps, &task, deadline, d.receive_count >= MAX_RECEIVES)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| (e.is_retryable(), e.to_string())),
+                // The stages turn a panic in the copy into a failed folder; this catch is the last resort that
+                // keeps the worker alive (a dead worker would leave `migrate` waiting for ever).
+                Ok(task) => std::panic::AssertUnwindSafe(stages::on_task(
+                    &home.deps,
+                    &task,
+                    deadline,
+                    d.receive_count >= MAX_RECEIVES,
+                ))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| Err(stages::StageError::BadMessage { what: "task", detail: "a panic".into() }))
+                .map(|_| ())
+                .map_err(|e| (e.is_retryable(), e.to_string())),
                 Err(e) => Err((false, e.to_string())),
             };
             settle(&home.tasks, &d, result).await;

@@ -59,10 +59,27 @@ impl Blobs for DirBlobs {
     async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> Result<(), PortError> {
         let path = self.path(key)?;
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
-        tokio::fs::create_dir_all(&dir).await.map_err(io("create blob directory"))?;
         let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
-        tokio::fs::write(&tmp, bytes).await.map_err(io("write blob"))?;
-        tokio::fs::rename(&tmp, &path).await.map_err(io("write blob"))
+        // Uploads hold clear-text passwords until the upload stage deletes them: owner-only (0700 directories,
+        // 0600 files, whatever the umask), written through a fresh file that no symlink can redirect.
+        tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&tmp)?;
+            f.write_all(&bytes)?;
+            std::fs::rename(&tmp, &path).inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })
+        })
+        .await
+        .map_err(|e| PortError::backend("write blob", true, e))?
+        .map_err(io("write blob"))
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {

@@ -5,6 +5,7 @@
 //! failed, so a pass always ends.
 
 use super::credentials::mailbox_sync;
+use super::error::no_panic;
 use super::finish::{self, FolderTotals};
 use super::{Deps, FolderTaskSpec, StageError, Task, mailbox_scope};
 use crate::engine::{self, FolderOutcome};
@@ -62,7 +63,8 @@ async fn on_mailbox(
         return Ok(TaskOutcome::Skipped);
     }
     let scope = mailbox_scope(job, pass, address);
-    let planned = async { Ok::<_, StageError>(engine::prepare_mailbox(&mailbox_sync(deps, &m).await?).await?) }.await;
+    let planning = async { Ok::<_, StageError>(engine::prepare_mailbox(&mailbox_sync(deps, &m).await?).await?) };
+    let planned = no_panic("planning a mailbox", planning).await;
     let plan = match planned {
         Ok(p) => p,
         Err(e) if e.is_retryable() && !last => return Err(e),
@@ -122,8 +124,8 @@ async fn on_folder(
         let mut cfg = mailbox_sync(deps, &m).await?;
         cfg.settings.deadline = deadline;
         Ok::<_, StageError>(engine::copy_one_folder(&cfg, &spec.folder, deps.checkpoints.as_ref(), &|_| {}).await?)
-    }
-    .await;
+    };
+    let run = no_panic("copying a folder", run).await;
     let report = match run {
         Ok(r) => r,
         Err(e) if e.is_retryable() && !last => {

@@ -28,6 +28,29 @@ pub enum StageError {
     /// A message or event that cannot be understood: retrying cannot help.
     #[error("unreadable {what}: {detail}")]
     BadMessage { what: &'static str, detail: String },
+    /// The work panicked (a bug): it fails with the reason instead of killing the worker or hanging the pass.
+    #[error("internal error while {what}: {detail}")]
+    Panicked { what: &'static str, detail: String },
+}
+
+/// Run `work`; a panic inside it becomes [`StageError::Panicked`] with the panic's message.
+pub(crate) async fn no_panic<T>(
+    what: &'static str,
+    work: impl std::future::Future<Output = Result<T, StageError>>,
+) -> Result<T, StageError> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            tracing::error!(what, detail = %detail, "panic caught");
+            Err(StageError::Panicked { what, detail })
+        }
+    }
 }
 
 impl StageError {
@@ -37,7 +60,7 @@ impl StageError {
             StageError::Port { source, .. } => source.is_retryable(),
             StageError::Engine(e) => e.is_retryable(),
             StageError::Imap { source, .. } => source.is_retryable(),
-            StageError::BadMessage { .. } | StageError::Mailbox { .. } => false,
+            StageError::BadMessage { .. } | StageError::Mailbox { .. } | StageError::Panicked { .. } => false,
         }
     }
 

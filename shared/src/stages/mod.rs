@@ -25,7 +25,7 @@ mod status;
 mod tenancy;
 mod upload;
 
-pub use copy::on_task;
+pub use copy::{TaskOutcome, on_task};
 pub use error::StageError;
 pub use import::Applied;
 pub use messages::{FolderTaskSpec, PassEvent, ScheduleInput, Task, parse_s3_event};
