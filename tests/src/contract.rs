@@ -393,3 +393,29 @@ pub async fn domain_owners(o: Arc<dyn mailferry::ports::DomainOwners>, concurren
     }
     assert_eq!(wins, 1, "exactly one tenant owns a domain");
 }
+
+/// A folder path longer than DynamoDB's sort-key limit (1,024 bytes): its checkpoint and its once-only
+/// completion event work like any other, and a path that differs only past the limit is another folder.
+pub async fn long_folder_paths(cp: &dyn Checkpoints, c: Arc<dyn Counters>) {
+    let long = format!("Archiv/{}", "Ordner mit sehr langem Namen/".repeat(60));
+    let other = format!("{long}x");
+    let key = |folder: &str| FolderKey {
+        job: JobId::generate(),
+        mailbox: "ann@example.test".into(),
+        folder: folder.to_string(),
+    };
+    let (k1, k2) = (key(&long), FolderKey { folder: other.clone(), ..key(&long) });
+    let k2 = FolderKey { job: k1.job.clone(), ..k2 };
+    for k in [&k1, &k2] {
+        let claim = cp.acquire(k, "w", std::time::Duration::from_secs(60)).await.unwrap();
+        let saved = Checkpoint { last_uid: Uid::new(k.folder.len() as u32), ..Default::default() };
+        cp.save(k, claim.lease.fence, &saved).await.unwrap();
+    }
+    assert_eq!(cp.load(&k1).await.unwrap().unwrap().last_uid, Uid::new(long.len() as u32));
+    assert_eq!(cp.load(&k2).await.unwrap().unwrap().last_uid, Uid::new(other.len() as u32));
+    let scope = format!("{}/initial/ann@example.test", k1.job);
+    assert!(c.add_once(&scope, &format!("folder:{long}"), &[("done", 1)]).await.unwrap().is_some());
+    assert!(c.add_once(&scope, &format!("folder:{long}"), &[("done", 1)]).await.unwrap().is_none());
+    assert!(c.add_once(&scope, &format!("folder:{other}"), &[("done", 1)]).await.unwrap().is_some());
+    assert_eq!(c.get(&scope).await.unwrap()["done"], 2);
+}

@@ -145,3 +145,10 @@ async fn domain_owners() {
     let (c, t) = dynamo().await;
     contract::domain_owners(std::sync::Arc::new(mailferry::aws::DynamoDomainOwners::new(c, t)), false).await;
 }
+
+#[tokio::test]
+async fn long_folder_paths() {
+    let (c, t) = dynamo().await;
+    let cp = DynamoCheckpoints::new(c.clone(), t.clone(), Arc::new(SystemClock));
+    contract::long_folder_paths(&cp, Arc::new(DynamoCounters::new(c, t))).await;
+}

@@ -158,3 +158,10 @@ async fn blobs_are_private_to_their_owner() {
     assert_eq!(mode("blobs/migrations/acme/batch.csv"), 0o600);
     assert_eq!((mode("blobs/migrations/acme"), mode("blobs/migrations")), (0o700, 0o700));
 }
+
+#[tokio::test]
+async fn long_folder_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = SqliteCheckpoints::new(db(&dir), Arc::new(SystemClock));
+    contract::long_folder_paths(&cp, Arc::new(SqliteCounters::new(db(&dir)))).await;
+}

@@ -3,6 +3,7 @@
 //! acquire, on the lease being free), so a worker that lost its lease cannot write.
 
 use super::error::sdk_error;
+use super::keys::sort_key;
 use super::store::{s, text};
 use crate::model::{Checkpoint, Claim, FolderKey, Lease};
 use crate::ports::{Checkpoints, Clock, PortError};
@@ -45,7 +46,7 @@ impl DynamoCheckpoints {
             .update_item()
             .table_name(&self.table)
             .key("pk", s(pk(key)))
-            .key("sk", s(key.folder.clone()))
+            .key("sk", s(sort_key(&key.folder)))
             .update_expression(set)
             .condition_expression("#f = :fence")
             .expression_attribute_names("#f", "fence")
@@ -109,7 +110,7 @@ impl Checkpoints for DynamoCheckpoints {
             .update_item()
             .table_name(&self.table)
             .key("pk", s(pk(key)))
-            .key("sk", s(key.folder.clone()))
+            .key("sk", s(sort_key(&key.folder)))
             .update_expression("SET #o = :owner, lease_until = :until, #d = if_not_exists(#d, :empty) ADD #f :one")
             .condition_expression("attribute_not_exists(pk) OR lease_until <= :now OR #o = :owner")
             .expression_attribute_names("#o", "owner")
@@ -166,7 +167,7 @@ impl DynamoCheckpoints {
             .get_item()
             .table_name(&self.table)
             .key("pk", s(pk(key)))
-            .key("sk", s(key.folder.clone()))
+            .key("sk", s(sort_key(&key.folder)))
             .consistent_read(true)
             .send()
             .await

@@ -5,6 +5,7 @@
 //! them cancels the transaction and it is tried again), so the values returned are exact.
 
 use super::error::sdk_error;
+use super::keys::sort_key;
 use super::store::s;
 use crate::ports::{Counters, PortError};
 use async_trait::async_trait;
@@ -119,7 +120,7 @@ impl Counters for DynamoCounters {
             let put = Put::builder()
                 .table_name(&self.table)
                 .item("pk", s(&pk))
-                .item("sk", s(format!("EVT#{event}")))
+                .item("sk", s(sort_key(&format!("EVT#{event}"))))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
                 .map_err(|e| PortError::backend("add counters once", false, e))?;
@@ -167,7 +168,7 @@ impl Counters for DynamoCounters {
             .get_item()
             .table_name(&self.table)
             .key("pk", s(format!("CTR#{scope}")))
-            .key("sk", s(format!("EVT#{event}")))
+            .key("sk", s(sort_key(&format!("EVT#{event}"))))
             .consistent_read(true)
             .send()
             .await
@@ -180,7 +181,7 @@ impl Counters for DynamoCounters {
             .delete_item()
             .table_name(&self.table)
             .key("pk", s(format!("CTR#{scope}")))
-            .key("sk", s(format!("EVT#{event}")))
+            .key("sk", s(sort_key(&format!("EVT#{event}"))))
             .send()
             .await
             .map_err(|e| sdk_error("forget counter event", e))?;

@@ -7,6 +7,7 @@ mod config;
 mod counters;
 mod domains;
 mod error;
+mod keys;
 mod kms;
 mod s3;
 mod scheduler;
