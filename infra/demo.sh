@@ -46,7 +46,7 @@ state="$MAILFERRY_RUN_DIR/state"
 export MAILFERRY_DEST_MASTER_PASSWORD=masterpass
 
 step "mailferry migrate (validate, pre-flight, start in 2 s, copy, notify)"
-"$bin/mailferry" migrate "$csv" --dest "imap://admin@127.0.0.1:$dst" --domain example.test --at +2s --notify ops@example.test \
+"$bin/mailferry" migrate "$csv" --dest "imap://admin@127.0.0.1:$dst" --domain example.test --allow-private-sources --at +2s --notify ops@example.test \
   --state "$state" || echo "(exit $?: one mailbox was refused, as intended)"
 job=$(cat "$state/last-job")
 echo "notification: $(ls "$state/outbox")"

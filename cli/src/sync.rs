@@ -9,7 +9,7 @@ use mailferry::engine::{
 };
 use mailferry::imap::plan::Filters;
 use mailferry::imap::url::{ServerUrl, parse};
-use mailferry::imap::{Endpoint, Login};
+use mailferry::imap::{Endpoint, Login, Networks};
 use mailferry::model::{JobId, Secret};
 use mailferry::ports::SystemClock;
 use serde_json::json;
@@ -88,6 +88,8 @@ fn endpoint(u: &ServerUrl, args: &Args) -> Endpoint {
         security: u.security,
         ca_file: args.ca_file.clone(),
         timeout: Duration::from_secs(args.timeout),
+        // The operator names both servers on the command line: any network.
+        networks: Networks::Any,
     }
 }
 

@@ -149,6 +149,7 @@ pub fn plain_endpoint(port: u16) -> Endpoint {
         security: Security::Plain,
         ca_file: None,
         timeout: Duration::from_secs(60),
+        networks: imap::Networks::Any,
     }
 }
 

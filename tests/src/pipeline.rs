@@ -51,12 +51,14 @@ pub fn settings(dst: &Dovecot, reports_at: &str) -> Settings {
             master_password: Secret::new("masterpass".into()),
         },
         source_ca_file: None,
+        allow_private_sources: true,
         imap_timeout: Duration::from_secs(30),
         mailboxes_in_flight: 1,
         preflight_concurrency: 4,
         copy: CopySettings { owner: "test-worker".into(), batch_max: 25, ..Default::default() },
         sender: "mailferry@example.test".into(),
         default_operator: Some("ops@example.test".into()),
+        operator_allow: None,
         reports_at: reports_at.into(),
     }
 }

@@ -124,7 +124,14 @@ fn migrate(csv: &Path, state: &Path, dest_port: u16) -> Command {
     let mut cmd = Command::new(mailferry_bin());
     cmd.arg("migrate")
         .arg(csv)
-        .args(["--dest", &format!("imap://admin@127.0.0.1:{dest_port}"), "--domain", "example.test", "--state"])
+        .args([
+            "--dest",
+            &format!("imap://admin@127.0.0.1:{dest_port}"),
+            "--domain",
+            "example.test",
+            "--allow-private-sources",
+            "--state",
+        ])
         .arg(state)
         .env("MAILFERRY_DEST_MASTER_PASSWORD", "masterpass");
     cmd

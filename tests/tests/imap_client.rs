@@ -9,7 +9,8 @@ use std::time::Duration;
 fn endpoint(d: &Dovecot, security: Security) -> Endpoint {
     let port = if security == Security::Tls { d.tls_port.unwrap() } else { d.port };
     let host = if security == Security::Plain { "127.0.0.1" } else { "localhost" };
-    Endpoint { host: host.into(), port, security, ca_file: Some(d.ca_pem()), timeout: Duration::from_secs(10) }
+    let (ca_file, timeout) = (Some(d.ca_pem()), Duration::from_secs(10));
+    Endpoint { host: host.into(), port, security, ca_file, timeout, networks: imap::Networks::Any }
 }
 
 fn user(n: u32) -> Login {

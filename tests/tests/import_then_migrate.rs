@@ -49,6 +49,7 @@ async fn imported_accounts_receive_a_migration() {
         &dest,
         "--domain",
         "new.test",
+        "--allow-private-sources",
         "--state",
         state.to_str().unwrap(),
     ]);

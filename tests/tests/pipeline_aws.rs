@@ -172,6 +172,8 @@ async fn s3_upload_to_notified_migration_then_final_pass() {
         ("DEST_IMAP_URL", format!("imap://admin@127.0.0.1:{}", dst.port)),
         ("DEST_MASTER_PASSWORD_SEALED", sealed.0),
         ("MAX_RECEIVE_COUNT", "2".into()),
+        ("ALLOW_PRIVATE_SOURCES", "true".into()),
+        ("OPERATOR_EMAIL_ALLOW", "@example.test".into()),
     ]);
     let lambda = Lambda::from_vars(&config, &|name| vars.get(name).cloned()).await.unwrap();
     let bridge = Bridge {

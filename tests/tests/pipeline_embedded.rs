@@ -101,6 +101,7 @@ async fn csv_to_notified_migration_then_final_pass() {
             &dest,
             "--domain",
             "example.test",
+            "--allow-private-sources",
             "--at",
             "+2s",
             "--notify",

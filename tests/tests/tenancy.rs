@@ -82,3 +82,31 @@ async fn an_import_claims_new_domains_and_cannot_touch_others() {
     assert!(text.contains("3,address,error,the domain acme.test belongs to another tenant"), "{text}");
     assert_eq!(std::fs::read(&users).unwrap(), before, "nothing created");
 }
+
+#[tokio::test]
+async fn an_upload_names_only_an_allowed_operator() {
+    let dst = Dovecot::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut deps = pipeline::embedded_deps(dir.path(), &dst);
+    deps.settings.operator_allow = Some(vec!["@example.test".into(), "boss@partner.test".into()]);
+    let csv = "destination,source_host,password\nann@nobody.test,127.0.0.1,pw-123456\n";
+    for (i, (asked, notified)) in [
+        ("victim@elsewhere.test", "ops@example.test"),
+        ("x@example.test@elsewhere.test", "ops@example.test"),
+        ("Boss@Partner.test", "Boss@Partner.test"),
+        ("team@example.test", "team@example.test"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let key = format!("migrations/acme/{i}.csv");
+        deps.blobs.put(&key, csv.as_bytes().to_vec(), "text/csv").await.unwrap();
+        let upload = Upload { key, operator_email: Some(asked.into()), ..Default::default() };
+        let job = match stages::on_upload(&deps, &upload).await.unwrap() {
+            UploadOutcome::Rejected { job, .. } | UploadOutcome::Accepted { job, .. } => job,
+            other => panic!("{other:?}"),
+        };
+        let stored = deps.store.job(&job).await.unwrap().unwrap();
+        assert_eq!(stored.operator_email.as_deref(), Some(notified), "{asked}");
+    }
+}

@@ -50,6 +50,10 @@ pub struct MigrateArgs {
     /// Mailboxes copied at once.
     #[arg(long, default_value_t = 10)]
     mailboxes_in_flight: usize,
+    /// Let source servers be on loopback, private or link-local networks (an old server on this LAN). Off by
+    /// default: the CSV decides where connections go, and it must not reach this machine's own network.
+    #[arg(long)]
+    allow_private_sources: bool,
     /// Validate, check and schedule, then return without running the copy.
     #[arg(long)]
     no_wait: bool,
@@ -153,6 +157,7 @@ pub async fn migrate(args: &MigrateArgs) -> ExitCode {
         mailboxes_in_flight: args.mailboxes_in_flight,
         sender: "mailferry@localhost".into(),
         timeout_secs: 60,
+        allow_private_sources: args.allow_private_sources,
     };
     let home = match open(&args.state, Some(config)) {
         Ok(h) => h,

@@ -15,8 +15,8 @@ use mailferry::embedded::{
     SqliteQueue, SqliteSchedules, SqliteStore, SqliteUsage,
 };
 use mailferry::engine::CopySettings;
-use mailferry::imap::Endpoint;
 use mailferry::imap::url::parse;
+use mailferry::imap::{Endpoint, Networks};
 use mailferry::model::Secret;
 use mailferry::ports::SystemClock;
 use mailferry::stages::{Deps, Destination, Settings};
@@ -35,6 +35,9 @@ pub struct Config {
     pub mailboxes_in_flight: usize,
     pub sender: String,
     pub timeout_secs: u64,
+    /// Source servers may be on loopback, private or link-local networks (`--allow-private-sources`).
+    #[serde(default)]
+    pub allow_private_sources: bool,
 }
 
 /// Ports and settings of one state directory.
@@ -96,6 +99,7 @@ impl Home {
                 security: dest.security,
                 ca_file: config.ca_file.clone(),
                 timeout,
+                networks: Networks::Any,
             },
             master_user: dest.user,
             master_password: read_password(password_file)?,
@@ -123,12 +127,14 @@ impl Home {
             settings: Settings {
                 destination,
                 source_ca_file: config.ca_file.clone(),
+                allow_private_sources: config.allow_private_sources,
                 imap_timeout: timeout,
                 mailboxes_in_flight: config.mailboxes_in_flight,
                 preflight_concurrency: 8,
                 copy: CopySettings { owner, ..Default::default() },
                 sender: config.sender.clone(),
                 default_operator: None,
+                operator_allow: None,
                 reports_at: format!("{}/blobs/", dir.display()),
             },
         };

@@ -7,8 +7,8 @@ use mailferry::aws::{
     KmsSecretBox, S3Blobs, SesMailer, SqsQueue, load_config, s3_client,
 };
 use mailferry::engine::CopySettings;
-use mailferry::imap::Endpoint;
 use mailferry::imap::url::parse;
+use mailferry::imap::{Endpoint, Networks};
 use mailferry::import::postgres::{PostgresDirectory, connect};
 use mailferry::model::Secret;
 use mailferry::ports::{Directory, Sealed, SecretBox, SystemClock};
@@ -75,11 +75,14 @@ impl Lambda {
                     security: dest.security,
                     ca_file: None,
                     timeout,
+                    networks: Networks::Any,
                 },
                 master_user: dest.user,
                 master_password,
             },
             source_ca_file: None,
+            // Off unless the deployment says so (template parameter AllowPrivateSources).
+            allow_private_sources: vars("ALLOW_PRIVATE_SOURCES").is_some_and(|v| v == "true"),
             imap_timeout: timeout,
             mailboxes_in_flight: number("MAILBOXES_IN_FLIGHT", 10)?,
             preflight_concurrency: number("PREFLIGHT_CONCURRENCY", 8)?,
@@ -89,6 +92,15 @@ impl Lambda {
             },
             sender: var("SENDER_EMAIL")?,
             default_operator: vars("OPERATOR_EMAIL").filter(|s| !s.is_empty()),
+            operator_allow: Some(
+                vars("OPERATOR_EMAIL_ALLOW")
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            ),
             reports_at: format!("s3://{}/", var("BUCKET_NAME")?),
         };
         // Imports create accounts in PostgreSQL (PostfixAdmin schema, e.g. RDS in the function's VPC) when a

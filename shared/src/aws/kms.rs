@@ -50,6 +50,7 @@ impl SecretBox for KmsSecretBox {
         let out = self
             .client
             .decrypt()
+            .key_id(&self.key_id)
             .ciphertext_blob(Blob::new(envelope.wrapped_key.clone()))
             .encryption_context("job", context)
             .send()

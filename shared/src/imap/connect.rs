@@ -24,6 +24,21 @@ pub struct Endpoint {
     pub ca_file: Option<PathBuf>,
     /// Timeout of every network wait.
     pub timeout: Duration,
+    /// Which addresses the host may resolve to: tenants' source servers are refused on loopback, private and
+    /// link-local networks unless the deployment allows them.
+    pub networks: Networks,
+}
+
+/// Which networks a connection may go to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Networks {
+    /// Anywhere (the operator's own servers: the destination, `mailferry sync`).
+    #[default]
+    Any,
+    /// Only public unicast addresses: never loopback, private (RFC 1918, RFC 4193), link-local, carrier-grade
+    /// NAT, multicast, documentation or reserved ranges, so an uploaded CSV cannot aim the service at its own
+    /// network (its database, its metadata endpoint).
+    PublicOnly,
 }
 
 /// How to log in. Secrets stay wrapped until the bytes are written.
@@ -84,7 +99,19 @@ async fn tls_wrap<S: Stream + 'static>(ep: &Endpoint, stream: S) -> Result<Box<d
 /// Connect and read the greeting (upgrading with STARTTLS when asked); not yet logged in.
 pub async fn connect(ep: &Endpoint) -> Result<Session, ImapError> {
     let secs = ep.timeout.as_secs();
-    let tcp = tokio::time::timeout(ep.timeout, TcpStream::connect((ep.host.as_str(), ep.port)))
+    let addresses = tokio::time::timeout(ep.timeout, tokio::net::lookup_host((ep.host.as_str(), ep.port)))
+        .await
+        .map_err(|_| ImapError::Timeout { op: "resolve the server name", secs })?
+        .map_err(ImapError::io("resolve the server name"))?
+        .collect::<Vec<_>>();
+    if ep.networks == Networks::PublicOnly && addresses.iter().any(|a| !super::address::is_public(a.ip())) {
+        return Err(ImapError::NotAllowed {
+            what: "a server on a loopback, private or link-local network (this deployment only reaches public \
+                   addresses)",
+        });
+    }
+    // The checked addresses themselves are connected to: no second lookup that could answer differently.
+    let tcp = tokio::time::timeout(ep.timeout, TcpStream::connect(&addresses[..]))
         .await
         .map_err(|_| ImapError::Timeout { op: "connect", secs })?
         .map_err(ImapError::io("connect"))?;

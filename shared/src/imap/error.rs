@@ -39,6 +39,9 @@ pub enum ImapError {
     /// A value that cannot be written into a command safely (a CR, LF or NUL in a quoted string).
     #[error("refused to send {what}")]
     Unsafe { what: &'static str },
+    /// The server is somewhere this deployment does not connect to.
+    #[error("refused to connect to {what}")]
+    NotAllowed { what: &'static str },
     /// The server lacks something mailferry needs.
     #[error("the server does not support {what}")]
     Unsupported { what: String },
@@ -60,7 +63,8 @@ impl ImapError {
             | ImapError::Auth { .. }
             | ImapError::Bad { .. }
             | ImapError::Unsupported { .. }
-            | ImapError::Unsafe { .. } => false,
+            | ImapError::Unsafe { .. }
+            | ImapError::NotAllowed { .. } => false,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The IMAP side of mailferry: a small, explicit client (responses parsed in full, literals streamed, no answer
 //! trusted blindly), folder planning, and the copy engine. Depends on the checkpoint port, never on a store.
 
+mod address;
 mod append;
 pub(crate) mod connect;
 mod date;
@@ -19,7 +20,7 @@ pub mod url;
 pub mod utf7;
 
 pub use append::{Appended, OutMessage};
-pub use connect::{Endpoint, Login, connect, login, open};
+pub use connect::{Endpoint, Login, Networks, connect, login, open};
 pub use date::{InternalDate, format_internal_date, parse_internal_date};
 pub use error::ImapError;
 pub use fetch::{FetchedBody, MessageMeta, uid_set};

@@ -4,7 +4,7 @@
 use super::{Deps, StageError};
 use crate::engine::MailboxSync;
 use crate::imap::plan::Filters;
-use crate::imap::{Endpoint, Login};
+use crate::imap::{Endpoint, Login, Networks};
 use crate::model::{AuthKind, Credentials, MailboxRecord, Secret, Security, SourceAccount};
 use crate::ports::Sealed;
 
@@ -57,6 +57,7 @@ pub(crate) fn endpoint(deps: &Deps, host: &str, port: u16, security: Security) -
         security,
         ca_file: deps.settings.source_ca_file.clone(),
         timeout: deps.settings.imap_timeout,
+        networks: if deps.settings.allow_private_sources { Networks::Any } else { Networks::PublicOnly },
     }
 }
 

@@ -60,6 +60,9 @@ pub struct Settings {
     pub destination: Destination,
     /// Trust this CA for source servers too (private CAs, tests).
     pub source_ca_file: Option<PathBuf>,
+    /// Let source servers be on loopback, private or link-local networks (an old server on the same LAN as an
+    /// on-premises deployment, tests). Off by default: an uploaded CSV must not reach the deployment's own network.
+    pub allow_private_sources: bool,
     /// Timeout of every network wait.
     pub imap_timeout: Duration,
     /// Mailboxes of one job copied at once.
@@ -71,6 +74,10 @@ pub struct Settings {
     /// The notifications' sender, and the recipient when the job names none.
     pub sender: String,
     pub default_operator: Option<String>,
+    /// Who an upload may name as its operator (`operator-email` metadata): addresses or `@domain`s. `None`: anyone
+    /// (the embedded home, where the operator types it); on AWS, whoever can upload must not be able to make the
+    /// service send mail anywhere, so anything not listed goes to `default_operator`.
+    pub operator_allow: Option<Vec<String>>,
     /// Where reports are, as the operator sees it (`s3://bucket/` or a directory), for the email.
     pub reports_at: String,
 }

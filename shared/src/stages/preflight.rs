@@ -11,6 +11,9 @@ use crate::imap::{self, ImapError};
 use crate::model::{Preflight, SourceAccount};
 use futures::StreamExt;
 
+/// How many network timeouts one account's whole check may take.
+const ACCOUNT_BUDGET_TIMEOUTS: u32 = 5;
+
 /// Check every account, at most `preflight_concurrency` at once; results in the accounts' order.
 pub(crate) async fn check_all(deps: &Deps, accounts: &[&SourceAccount]) -> Vec<Preflight> {
     let limit = deps.settings.preflight_concurrency.max(1);
@@ -18,7 +21,18 @@ pub(crate) async fn check_all(deps: &Deps, accounts: &[&SourceAccount]) -> Vec<P
 }
 
 async fn check(deps: &Deps, account: &SourceAccount) -> Preflight {
-    match survey(deps, account).await {
+    // One account may not hold the whole upload: however its server behaves, its check ends by this deadline.
+    let limit = deps.settings.imap_timeout * ACCOUNT_BUDGET_TIMEOUTS;
+    let surveyed = tokio::time::timeout(limit, survey(deps, account)).await.unwrap_or_else(|_| {
+        Err(format!(
+            "source server {}:{}, user {}: the check did not finish within {} s",
+            account.host,
+            account.port,
+            account.user,
+            limit.as_secs()
+        ))
+    });
+    match surveyed {
         Ok((folders, messages, bytes)) => Preflight { problem: None, folders, messages, bytes },
         Err(problem) => {
             tracing::info!(mailbox = %account.destination, problem = %problem, "pre-flight check failed");
@@ -33,7 +47,17 @@ async fn survey(deps: &Deps, account: &SourceAccount) -> Result<(u32, u64, Optio
     let server = format!("{}:{}", account.host, account.port);
     let src_ep = endpoint(deps, account.host.as_str(), account.port, account.security);
     let source_failed = |e: ImapError| format!("source server {server}, user {}: {e}", account.user);
-    let mut src = imap::open(&src_ep, &login).await.map_err(source_failed)?;
+    // How a connection failed (refused, timed out, TLS, not IMAP, not allowed) is logged but not reported:
+    // the report goes to whoever uploaded the file, who must not be able to probe networks with it.
+    let mut src = imap::connect(&src_ep).await.map_err(|e| {
+        tracing::info!(server = %server, error = %e, "source server unreachable");
+        format!(
+            "source server {server}: no IMAP server could be reached there with security {} (check the host, port and \
+             security columns)",
+            format!("{:?}", account.security).to_lowercase()
+        )
+    })?;
+    imap::login(&mut src, &login).await.map_err(source_failed)?;
     let dest = &deps.settings.destination.endpoint;
     let dest_failed =
         |e: ImapError| format!("destination mailbox {} on {}:{}: {e}", account.destination, dest.host, dest.port);

@@ -60,6 +60,27 @@ fn place(key: &str) -> Result<(Purpose, TenantId, String), String> {
     Ok((purpose, tenant, file.to_string()))
 }
 
+/// Whom to notify: the upload's `operator-email` when the deployment allows that address, else its default.
+fn operator(deps: &Deps, asked: Option<&str>) -> Option<String> {
+    let default = || deps.settings.default_operator.clone();
+    let Some(asked) = asked.map(str::trim).filter(|a| !a.is_empty()) else { return default() };
+    let allowed = match &deps.settings.operator_allow {
+        None => true,
+        Some(list) => {
+            let lower = asked.to_ascii_lowercase();
+            list.iter().map(|a| a.trim().to_ascii_lowercase()).any(|a| {
+                if a.starts_with('@') { lower.ends_with(&a) && lower.matches('@').count() == 1 } else { a == lower }
+            })
+        }
+    };
+    if allowed && crate::model::EmailAddress::parse(asked).is_ok() {
+        Some(asked.to_string())
+    } else {
+        tracing::warn!(asked = %asked, "operator-email not allowed by this deployment; using the default operator");
+        default()
+    }
+}
+
 /// The job id of an upload: the same object always gives the same job.
 fn job_id(key: &str, bytes: &[u8]) -> JobId {
     let mut h = Sha256::new();
@@ -90,7 +111,7 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
         tenant,
         kind: if purpose == Purpose::Import { JobKind::Import } else { JobKind::Migration },
         status: JobStatus::Validated,
-        operator_email: upload.operator_email.clone().or_else(|| deps.settings.default_operator.clone()),
+        operator_email: operator(deps, upload.operator_email.as_deref()),
         source_file: file,
         created_at: deps.clock.now(),
     };
