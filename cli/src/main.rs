@@ -37,6 +37,8 @@ enum Command {
     Usage(import::UsageArgs),
     /// Declare which tenant owns which destination domains (migrations and imports stay within them).
     Domains(domains::Args),
+    /// Stop a job for good: unschedule its passes and purge its sealed credentials now.
+    Cancel(pipeline::cancel::CancelArgs),
     /// Show a job's progress per mailbox.
     Status(pipeline::commands::StatusArgs),
     /// Seal a secret from standard input with the deployment's KMS key (for DEST_MASTER_PASSWORD_SEALED).
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => runtime().block_on(pipeline::commands::migrate(&args)),
         Command::Schedule(args) => runtime().block_on(pipeline::commands::schedule(&args)),
         Command::Status(args) => runtime().block_on(pipeline::commands::status(&args)),
+        Command::Cancel(args) => runtime().block_on(pipeline::cancel::cancel(&args)),
         Command::Import(args) => runtime().block_on(import::run(&args)),
         Command::Usage(args) => runtime().block_on(import::usage(&args)),
         Command::Domains(args) => runtime().block_on(domains::run(&args)),

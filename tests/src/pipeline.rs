@@ -52,6 +52,7 @@ pub fn settings(dst: &Dovecot, reports_at: &str) -> Settings {
         },
         source_ca_file: None,
         allow_private_sources: true,
+        credential_retention: Duration::from_secs(30 * 86_400),
         imap_timeout: Duration::from_secs(30),
         mailboxes_in_flight: 1,
         preflight_concurrency: 4,

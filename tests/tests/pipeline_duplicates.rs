@@ -37,7 +37,7 @@ async fn every_message_twice_changes_nothing() {
     assert_eq!(stages::on_upload(&deps, &upload).await.unwrap(), UploadOutcome::AlreadyHandled { job: job.clone() });
 
     stages::schedule_pass(&deps, &job, Pass::Initial, deps.clock.now()).await.unwrap();
-    let input = ScheduleInput { job: job.clone(), pass: Pass::Initial };
+    let input = ScheduleInput { job: job.clone(), pass: Pass::Initial, action: Default::default() };
     assert_eq!(stages::on_schedule(&deps, &input).await.unwrap(), 1, "one mailbox in flight at first");
     assert_eq!(stages::on_schedule(&deps, &input).await.unwrap(), 0, "a repeated scheduler event sends nothing");
 

@@ -50,7 +50,9 @@ async fn a_panic_fails_its_folder_and_the_pass_still_completes() {
     let upload = Upload { key: "migrations/acme/p.csv".into(), ..Default::default() };
     let UploadOutcome::Accepted { job, .. } = stages::on_upload(&deps, &upload).await.unwrap() else { panic!() };
     stages::schedule_pass(&deps, &job, Pass::Initial, deps.clock.now()).await.unwrap();
-    stages::on_schedule(&deps, &ScheduleInput { job: job.clone(), pass: Pass::Initial }).await.unwrap();
+    stages::on_schedule(&deps, &ScheduleInput { job: job.clone(), pass: Pass::Initial, action: Default::default() })
+        .await
+        .unwrap();
     let mut failed = Vec::new();
     loop {
         let got = deps.tasks.receive(10, Duration::from_secs(300), Duration::ZERO).await.unwrap();

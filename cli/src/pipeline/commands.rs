@@ -54,6 +54,9 @@ pub struct MigrateArgs {
     /// default: the CSV decides where connections go, and it must not reach this machine's own network.
     #[arg(long)]
     allow_private_sources: bool,
+    /// Cancel the job and purge its sealed credentials this many days after the upload if it is not complete.
+    #[arg(long, default_value_t = 30)]
+    keep_credentials_days: u64,
     /// Validate, check and schedule, then return without running the copy.
     #[arg(long)]
     no_wait: bool,
@@ -116,12 +119,12 @@ pub fn parse_at(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| format!("--at {s:?}: {e}"))
 }
 
-fn fail(cmd: &str, e: impl std::fmt::Display) -> ExitCode {
+pub(super) fn fail(cmd: &str, e: impl std::fmt::Display) -> ExitCode {
     eprintln!("mailferry {cmd}: {e}");
     ExitCode::from(2)
 }
 
-fn open(args: &StateArgs, config: Option<Config>) -> Result<Arc<Home>, String> {
+pub(super) fn open(args: &StateArgs, config: Option<Config>) -> Result<Arc<Home>, String> {
     Home::open(&args.state, config, args.dest_password_file.as_deref()).map(Arc::new)
 }
 
@@ -158,6 +161,7 @@ pub async fn migrate(args: &MigrateArgs) -> ExitCode {
         sender: "mailferry@localhost".into(),
         timeout_secs: 60,
         allow_private_sources: args.allow_private_sources,
+        credential_retention_days: args.keep_credentials_days,
     };
     let home = match open(&args.state, Some(config)) {
         Ok(h) => h,
@@ -234,7 +238,7 @@ fn print_report(dir: &Path, report: &str) {
 
 /// The AWS deployment's ports, from the same environment the functions read.
 #[cfg(feature = "aws")]
-async fn aws_deps(cmd: &str) -> Result<mailferry::stages::Deps, ExitCode> {
+pub(super) async fn aws_deps(cmd: &str) -> Result<mailferry::stages::Deps, ExitCode> {
     mailferry_lambda::Lambda::from_env().await.map(|l| l.deps).map_err(|e| fail(cmd, e))
 }
 

@@ -6,6 +6,7 @@
 //! State directory: `state.sqlite`, `key` (seals credentials), `blobs/` (uploads and `reports/`), `outbox/`
 //! (notifications as `.eml`), `config.json` (destination and settings; never a password).
 
+pub mod cancel;
 pub mod commands;
 pub mod runner;
 pub mod status;
@@ -38,6 +39,13 @@ pub struct Config {
     /// Source servers may be on loopback, private or link-local networks (`--allow-private-sources`).
     #[serde(default)]
     pub allow_private_sources: bool,
+    /// Days the sealed credentials may be kept before the job is cancelled (`--keep-credentials-days`).
+    #[serde(default = "default_retention_days")]
+    pub credential_retention_days: u64,
+}
+
+fn default_retention_days() -> u64 {
+    30
 }
 
 /// Ports and settings of one state directory.
@@ -128,6 +136,7 @@ impl Home {
                 destination,
                 source_ca_file: config.ca_file.clone(),
                 allow_private_sources: config.allow_private_sources,
+                credential_retention: Duration::from_secs(86_400 * config.credential_retention_days),
                 imap_timeout: timeout,
                 mailboxes_in_flight: config.mailboxes_in_flight,
                 preflight_concurrency: 8,

@@ -108,7 +108,7 @@ pub(crate) async fn at_rest(home: &Home, job: &JobId) -> bool {
         JobStatus::Scheduled | JobStatus::Running => return false,
         JobStatus::InitialDone => Pass::Initial,
         JobStatus::Complete => Pass::Final,
-        JobStatus::Validated | JobStatus::Failed => return true,
+        JobStatus::Validated | JobStatus::Failed | JobStatus::Cancelled => return true,
     };
     j.operator_email.is_none() || home.deps.counters.seen(&format!("{job}/{pass}"), "notified").await.unwrap_or(false)
 }

@@ -84,6 +84,7 @@ impl Lambda {
             // Off unless the deployment says so (template parameter AllowPrivateSources).
             allow_private_sources: vars("ALLOW_PRIVATE_SOURCES").is_some_and(|v| v == "true"),
             imap_timeout: timeout,
+            credential_retention: Duration::from_secs(86_400 * number("CREDENTIAL_RETENTION_DAYS", 30)? as u64),
             mailboxes_in_flight: number("MAILBOXES_IN_FLIGHT", 10)?,
             preflight_concurrency: number("PREFLIGHT_CONCURRENCY", 8)?,
             copy: CopySettings {

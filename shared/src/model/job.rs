@@ -48,6 +48,9 @@ pub enum JobStatus {
     Complete,
     /// Stopped by a permanent error.
     Failed,
+    /// Stopped by the operator, or because its credentials reached the end of their retention period; the
+    /// credentials are purged.
+    Cancelled,
 }
 
 impl JobStatus {
@@ -60,6 +63,7 @@ impl JobStatus {
             JobStatus::InitialDone => "initial_done",
             JobStatus::Complete => "complete",
             JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
         }
     }
 }
@@ -76,6 +80,7 @@ impl std::str::FromStr for JobStatus {
             JobStatus::InitialDone,
             JobStatus::Complete,
             JobStatus::Failed,
+            JobStatus::Cancelled,
         ]
         .into_iter()
         .find(|j| j.as_str() == s)

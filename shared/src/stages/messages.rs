@@ -40,6 +40,26 @@ pub struct PassEvent {
 pub struct ScheduleInput {
     pub job: JobId,
     pub pass: Pass,
+    /// What the schedule does: start the pass (the default, so the console JSON above stays valid), or end the
+    /// job because its credentials' retention period is over.
+    #[serde(default, skip_serializing_if = "ScheduleAction::is_start")]
+    pub action: ScheduleAction,
+}
+
+/// What a schedule does when it fires.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduleAction {
+    #[default]
+    Start,
+    /// Cancel the job and purge its sealed credentials (the retention period is over).
+    Expire,
+}
+
+impl ScheduleAction {
+    fn is_start(&self) -> bool {
+        *self == ScheduleAction::Start
+    }
 }
 
 impl Task {

@@ -13,6 +13,7 @@
 
 mod copy;
 mod credentials;
+mod end;
 mod error;
 mod finish;
 mod import;
@@ -26,9 +27,10 @@ mod tenancy;
 mod upload;
 
 pub use copy::{TaskOutcome, on_task};
+pub use end::cancel;
 pub use error::StageError;
 pub use import::Applied;
-pub use messages::{FolderTaskSpec, PassEvent, ScheduleInput, Task, parse_s3_event};
+pub use messages::{FolderTaskSpec, PassEvent, ScheduleAction, ScheduleInput, Task, parse_s3_event};
 pub use notify::on_pass_complete;
 pub use schedule::{on_schedule, schedule_pass};
 pub use status::{MailboxProgress, PassProgress, job_progress};
@@ -65,6 +67,9 @@ pub struct Settings {
     pub allow_private_sources: bool,
     /// Timeout of every network wait.
     pub imap_timeout: Duration,
+    /// How long sealed credentials may be kept: a job still not complete this long after its upload is
+    /// cancelled and its credentials purged (an abandoned job must not keep passwords for ever).
+    pub credential_retention: Duration,
     /// Mailboxes of one job copied at once.
     pub mailboxes_in_flight: usize,
     /// Source accounts checked at once during the pre-flight.

@@ -3,7 +3,7 @@
 //! running and sends one mailbox task per ready mailbox, at most `mailboxes_in_flight` at first: each finished
 //! mailbox sends the next one (see `finish`).
 
-use super::{Deps, ScheduleInput, StageError, Task, finish, pass_scope};
+use super::{Deps, ScheduleAction, ScheduleInput, StageError, Task, finish, pass_scope};
 use crate::model::{JobId, JobStatus, Pass};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -44,7 +44,8 @@ pub async fn schedule_pass(deps: &Deps, job: &JobId, pass: Pass, at: DateTime<Ut
             .await
             .map_err(StageError::port("schedule job"))?;
     }
-    let input = serde_json::to_string(&ScheduleInput { job: job.clone(), pass }).unwrap_or_default();
+    let input = ScheduleInput { job: job.clone(), pass, action: ScheduleAction::Start };
+    let input = serde_json::to_string(&input).unwrap_or_default();
     deps.schedules
         .schedule_at(&schedule_name(job, pass), at, &input)
         .await
@@ -58,6 +59,11 @@ pub async fn schedule_pass(deps: &Deps, job: &JobId, pass: Pass, at: DateTime<Ut
 /// Returns how many mailbox tasks were sent.
 pub async fn on_schedule(deps: &Deps, input: &ScheduleInput) -> Result<usize, StageError> {
     let (job, pass) = (&input.job, input.pass);
+    if input.action == ScheduleAction::Expire {
+        let purged = super::end::cancel(deps, job).await?;
+        tracing::info!(job = %job, purged, "credentials' retention period over: job cancelled");
+        return Ok(0);
+    }
     let current = deps.store.job(job).await.map_err(StageError::port("read job"))?.ok_or_else(|| no_job(job))?;
     let mut running = current.status == JobStatus::Running;
     for from in startable(pass) {

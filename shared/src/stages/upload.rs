@@ -7,7 +7,7 @@
 //! mailboxes), and a second delivery of the same event finds the job, or the CSV already gone.
 
 use super::report::{self, CheckedMailbox};
-use super::{Deps, StageError, credentials, preflight, schedule, tenancy};
+use super::{Deps, ScheduleAction, ScheduleInput, StageError, credentials, preflight, schedule, tenancy};
 use crate::csv::{self, Options, Plan, Problem, Purpose};
 use crate::model::{Job, JobId, JobKind, JobStatus, MailboxDetails, MailboxRecord, Pass, TenantId};
 use chrono::{DateTime, Utc};
@@ -196,6 +196,7 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
     let report = report::write(deps, &id, &upload.key, kind, &summary, &problems, &checked).await?;
     deps.store.put_mailboxes(&records).await.map_err(StageError::port("store mailboxes"))?;
     create(deps, &job).await?;
+    expire_later(deps, &id).await?;
     delete_upload().await?;
     tracing::info!(job = %id, ready, failed = failed.len(), "upload accepted");
     let scheduled = match upload.start_at {
@@ -206,6 +207,19 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
         None => None,
     };
     Ok(UploadOutcome::Accepted { job: id, report, ready, failed, scheduled })
+}
+
+/// Schedule the end of the credentials' retention period: unless the final pass purges them first, the job is
+/// then cancelled and they are purged.
+async fn expire_later(deps: &Deps, job: &JobId) -> Result<(), StageError> {
+    let retention = chrono::Duration::from_std(deps.settings.credential_retention).unwrap_or(chrono::Duration::MAX);
+    let at = deps.clock.now().checked_add_signed(retention).unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let input = ScheduleInput { job: job.clone(), pass: Pass::Initial, action: ScheduleAction::Expire };
+    let input = serde_json::to_string(&input).unwrap_or_default();
+    deps.schedules
+        .schedule_at(&super::end::expiry_name(job), at, &input)
+        .await
+        .map_err(StageError::port("schedule credential expiry"))
 }
 
 /// A file with errors: the report, a failed job, the CSV deleted; nothing else is stored.
