@@ -59,14 +59,31 @@ impl Postgres {
             .output()
             .expect("run initdb (is postgresql installed? run infra/install.sh)");
         assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        // A free port can be taken by another test before postgres binds it: then postgres exits, and the
+        // cluster is started again on another port.
+        for attempt in 1..=5 {
+            let (child, port) = Self::launch(dir.path(), &data, tls);
+            let mut child = child;
+            let listening = wait_for_port(port, Duration::from_secs(20));
+            std::thread::sleep(Duration::from_millis(100));
+            if listening && child.try_wait().ok().flatten().is_none() {
+                return Self::ready(dir, child, port);
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(attempt < 5, "postgres did not start on a free port in 5 attempts");
+        }
+        unreachable!()
+    }
+
+    fn launch(root: &std::path::Path, data: &std::path::Path, tls: bool) -> (std::process::Child, u16) {
         let port = free_port();
         let mut cmd = as_owner(&bin("postgres"));
-        cmd.arg("-D").arg(&data).args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]);
+        cmd.arg("-D").arg(data).args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]);
         if tls {
-            let out =
-                Command::new(workspace_root().join("infra/tls.sh")).arg(dir.path()).output().expect("infra/tls.sh");
+            let out = Command::new(workspace_root().join("infra/tls.sh")).arg(root).output().expect("infra/tls.sh");
             assert!(out.status.success(), "tls.sh: {}", String::from_utf8_lossy(&out.stderr));
-            let tls_dir = dir.path().join("tls");
+            let tls_dir = root.join("tls");
             if unsafe { libc::geteuid() } == 0 {
                 let _ = Command::new("chown").args(["-R", "postgres"]).arg(&tls_dir).status();
             }
@@ -74,9 +91,11 @@ impl Postgres {
             cmd.arg("-c").arg(format!("ssl_cert_file={}", tls_dir.join("cert.pem").display()));
             cmd.arg("-c").arg(format!("ssl_key_file={}", tls_dir.join("key.pem").display()));
         }
-        cmd.arg("-k").arg(dir.path()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-        let child = spawn_tied(cmd).expect("start postgres");
-        assert!(wait_for_port(port, Duration::from_secs(20)), "postgres did not listen on {port}");
+        cmd.arg("-k").arg(root).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        (spawn_tied(cmd).expect("start postgres"), port)
+    }
+
+    fn ready(dir: tempfile::TempDir, child: std::process::Child, port: u16) -> Postgres {
         let pg = Postgres { _dir: dir, child, port };
         pg.psql("postgres", "CREATE DATABASE mail");
         let schema = std::fs::read_to_string(workspace_root().join("infra/sql/postfixadmin.sql")).unwrap();
