@@ -5,6 +5,7 @@
 pub mod crypto;
 pub mod csv;
 pub mod engine;
+pub mod files;
 pub mod imap;
 pub mod import;
 pub mod model;

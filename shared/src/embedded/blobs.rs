@@ -41,7 +41,7 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> std::io::Result<()> 
     for entry in entries {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".tmp-") {
+        if crate::files::is_temporary(&name) {
             continue;
         }
         let key = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
@@ -59,23 +59,12 @@ impl Blobs for DirBlobs {
     async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> Result<(), PortError> {
         let path = self.path(key)?;
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
-        let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
         // Uploads hold clear-text passwords until the upload stage deletes them: owner-only (0700 directories,
-        // 0600 files, whatever the umask), written through a fresh file that no symlink can redirect.
+        // 0600 files, whatever the umask), written as crate::files writes secrets.
         tokio::task::spawn_blocking(move || {
-            use std::io::Write;
-            use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+            use std::os::unix::fs::DirBuilderExt;
             std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)?;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&tmp)?;
-            f.write_all(&bytes)?;
-            std::fs::rename(&tmp, &path).inspect_err(|_| {
-                let _ = std::fs::remove_file(&tmp);
-            })
+            crate::files::replace_file(&path, &bytes, 0o600, None)
         })
         .await
         .map_err(|e| PortError::backend("write blob", true, e))?

@@ -16,7 +16,6 @@ use crate::model::Secret;
 use crate::ports::{Directory, PortError};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The three files' lines.
@@ -74,34 +73,9 @@ fn replace(path: &Path, lines: &[String]) -> Result<(), PortError> {
     write_new(path, &body, mode, owner)
 }
 
-/// Write `bytes` to a fresh temporary file beside `path` (`O_CREAT|O_EXCL|O_NOFOLLOW`, `mode`, `owner`), sync it
-/// and rename it over `path`.
+/// Write a directory file safely (see [`crate::files`]).
 fn write_new(path: &Path, bytes: &[u8], mode: u32, owner: Option<(u32, u32)>) -> Result<(), PortError> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let tmp = companion(path, &format!(".tmp.{}", uuid::Uuid::new_v4().simple()));
-    let written = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)?;
-        if let Some((uid, gid)) = owner {
-            // Only root can give a file away; anyone else keeps their own (the file they replace was theirs).
-            match std::os::unix::fs::fchown(&f, Some(uid), Some(gid)) {
-                Err(e) if e.raw_os_error() == Some(libc::EPERM) => {}
-                other => other?,
-            }
-        }
-        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.map_err(io("write directory file"))
+    crate::files::replace_file(path, bytes, mode, owner).map_err(io("write directory file"))
 }
 
 /// A user name or password field: non-empty, no `:` (the field separator), no whitespace (the extra-field
