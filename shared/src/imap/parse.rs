@@ -48,11 +48,21 @@ impl Value {
 pub struct Tokens<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// Lists open around the current position, and values made so far (see [`MAX_DEPTH`], [`MAX_VALUES`]).
+    depth: usize,
+    values: usize,
 }
+
+/// Deepest nesting of parenthesised lists accepted (real responses nest a few levels; `((((…` a million deep
+/// would overflow the stack).
+pub const MAX_DEPTH: usize = 32;
+/// Most values in one response (a body is one value; a listing line a handful): a response made of millions of
+/// tiny literals or atoms cannot turn its bytes into gigabytes of values.
+pub const MAX_VALUES: usize = 1 << 20;
 
 impl<'a> Tokens<'a> {
     pub fn new(buf: &'a [u8], pos: usize) -> Self {
-        Tokens { buf, pos }
+        Tokens { buf, pos, depth: 0, values: 0 }
     }
 
     fn skip_spaces(&mut self) {
@@ -90,14 +100,25 @@ impl<'a> Tokens<'a> {
     pub fn next_value(&mut self) -> Result<Option<Value>, ImapError> {
         self.skip_spaces();
         let Some(&b) = self.buf.get(self.pos) else { return Ok(None) };
+        if !matches!(b, b'\r' | b'\n' | b')') {
+            self.values += 1;
+            if self.values > MAX_VALUES {
+                return Err(ImapError::protocol(format!("a response of more than {MAX_VALUES} values")));
+            }
+        }
         match b {
             b'\r' | b'\n' | b')' => Ok(None),
             b'(' => {
+                if self.depth >= MAX_DEPTH {
+                    return Err(ImapError::protocol(format!("lists nested more than {MAX_DEPTH} deep")));
+                }
                 self.pos += 1;
+                self.depth += 1;
                 let mut items = Vec::new();
                 while let Some(v) = self.next_value()? {
                     items.push(v);
                 }
+                self.depth -= 1;
                 self.skip_spaces();
                 if self.buf.get(self.pos) != Some(&b')') {
                     return Err(ImapError::protocol("a list without its closing parenthesis"));
@@ -310,6 +331,19 @@ mod tests {
         assert!(Tokens::new(b"{+18446744073709551591}\r\nabc", 0).next_value().is_err());
         assert!(Tokens::new(b"{18446744073709551615}\r\nabc", 0).next_value().is_err());
         assert!(Tokens::new(b"{ 3}\r\nabc", 0).next_value().is_err());
+    }
+
+    #[test]
+    fn nesting_and_value_counts_are_capped() {
+        let deep = "(".repeat(1_000_000);
+        let err = Tokens::new(deep.as_bytes(), 0).next_value().unwrap_err();
+        assert!(err.to_string().contains("nested more than 32 deep"), "{err}");
+        let mut ok = "(".repeat(MAX_DEPTH);
+        ok.push_str(&")".repeat(MAX_DEPTH));
+        assert!(Tokens::new(ok.as_bytes(), 0).next_value().unwrap().is_some());
+        let many = "(".to_string() + &"a ".repeat(MAX_VALUES + 1) + ")";
+        let err = Tokens::new(many.as_bytes(), 0).next_value().unwrap_err();
+        assert!(err.to_string().contains("more than 1048576 values"), "{err}");
     }
 
     #[test]
