@@ -49,7 +49,13 @@ pub enum FlagRefused {
     UnknownSystemFlag,
     /// Not an atom: it could smuggle syntax (spaces, parentheses, CR LF, literals) into a command.
     NotAnAtom,
+    /// Past the first [`MAX_FLAGS`] of one message.
+    TooMany,
 }
+
+/// The most flags read for one message (real messages carry a handful; a server sending a million must not cost
+/// a million comparisons each).
+pub const MAX_FLAGS: usize = 128;
 
 impl Flag {
     /// Validate a flag as a server sent it. System flags are matched without regard to case.
@@ -94,6 +100,7 @@ impl fmt::Display for FlagRefused {
             FlagRefused::Recent => "\\Recent cannot be set by a client",
             FlagRefused::UnknownSystemFlag => "an unknown system flag",
             FlagRefused::NotAnAtom => "not a valid flag (only atoms can be keywords)",
+            FlagRefused::TooMany => "more flags than mailferry keeps for one message",
         })
     }
 }
@@ -110,12 +117,17 @@ impl Flags {
     /// Sort raw flag texts into kept and dropped; `\Recent` is dropped silently (every server sets it).
     pub fn from_raw<I: IntoIterator<Item = String>>(raw: I) -> Flags {
         let mut out = Flags::default();
-        for r in raw {
+        let mut raw = raw.into_iter();
+        for r in raw.by_ref().take(MAX_FLAGS) {
             match Flag::parse(&r) {
                 Ok(f) if !out.kept.contains(&f) => out.kept.push(f),
                 Ok(_) | Err(FlagRefused::Recent) => {}
                 Err(why) => out.dropped.push((r, why)),
             }
+        }
+        let more = raw.count();
+        if more > 0 {
+            out.dropped.push((format!("{more} more"), FlagRefused::TooMany));
         }
         out
     }
@@ -154,5 +166,8 @@ mod tests {
         assert_eq!(f.kept, [Flag::Seen, Flag::Keyword(Keyword::new("$Junk").unwrap())]);
         assert_eq!(f.dropped, [("x y".to_string(), FlagRefused::NotAnAtom)]);
         assert_eq!(Flags::wire(&f.kept), "\\Seen $Junk");
+        let many = Flags::from_raw((0..1_000_000).map(|i| format!("k{i}")));
+        assert_eq!((many.kept.len(), many.dropped.len()), (MAX_FLAGS, 1));
+        assert_eq!(many.dropped[0], ("999872 more".to_string(), FlagRefused::TooMany));
     }
 }
