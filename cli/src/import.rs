@@ -62,8 +62,19 @@ pub struct UsageArgs {
     records: bool,
 }
 
-fn ledger(state: &std::path::Path) -> Result<SqliteUsage, String> {
-    Database::open(&state.join("state.sqlite")).map(SqliteUsage::new).map_err(|e| e.to_string())
+/// The usage ledger in a state directory. Recording creates it (`create`); exporting needs an existing one: a
+/// wrong `--state` is an error, never an empty export (an empty bill is a wrong bill).
+fn ledger(state: &std::path::Path, create: bool) -> Result<SqliteUsage, String> {
+    let db = state.join("state.sqlite");
+    if create {
+        crate::pipeline::private_dir(state)?;
+    } else if !db.is_file() {
+        return Err(format!(
+            "{} holds no mailferry state (give the --state directory the imports used)",
+            state.display()
+        ));
+    }
+    Database::open(&db).map(SqliteUsage::new).map_err(|e| e.to_string())
 }
 
 pub async fn usage(args: &UsageArgs) -> ExitCode {
@@ -71,7 +82,7 @@ pub async fn usage(args: &UsageArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
-    let records = match ledger(&args.state) {
+    let records = match ledger(&args.state, false) {
         Ok(l) => match l.records(&tenant).await {
             Ok(r) => r,
             Err(e) => return fail(e),
@@ -178,7 +189,7 @@ pub async fn run(args: &Args) -> ExitCode {
             by: args.by.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into()),
             source_file: args.file.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned()),
         };
-        let recorded = match ledger(state) {
+        let recorded = match ledger(state, true) {
             Ok(l) => l.record(&records_of(&report, &plan, &ctx)).await.map_err(|e| e.to_string()),
             Err(e) => Err(e),
         };

@@ -1,7 +1,7 @@
 //! `mailferry cancel JOB [--state DIR | --aws]`: stop a job for good (an abandoned migration, a wrong upload).
 //! Its pending passes are unscheduled and every sealed credential is purged at once; copies already made stay.
 
-use super::commands::{StateArgs, fail, open};
+use super::commands::{StateArgs, fail, open_existing};
 use mailferry::model::JobId;
 use mailferry::stages::{self, Deps};
 use std::process::ExitCode;
@@ -29,7 +29,7 @@ pub async fn cancel(args: &CancelArgs) -> ExitCode {
             Err(code) => code,
         };
     }
-    match open(&args.state, None) {
+    match open_existing(&args.state) {
         Ok(home) => cancel_on(&home.deps, &job).await,
         Err(e) => fail("cancel", e),
     }

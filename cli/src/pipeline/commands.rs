@@ -128,6 +128,11 @@ pub(super) fn open(args: &StateArgs, config: Option<Config>) -> Result<Arc<Home>
     Home::open(&args.state, config, args.dest_password_file.as_deref()).map(Arc::new)
 }
 
+/// The existing state, without the destination password and without creating anything.
+pub(super) fn open_existing(args: &StateArgs) -> Result<Arc<Home>, String> {
+    Home::open_existing(&args.state).map(Arc::new)
+}
+
 /// The exit status of a printed progress: 0 when nothing needs attention, 1 when a mailbox was refused or
 /// failed, 2 when it could not be read.
 fn exit_of(printed: Result<bool, String>) -> ExitCode {
@@ -292,7 +297,7 @@ pub async fn status(args: &StatusArgs) -> ExitCode {
             Err(e) => fail("status", e),
         };
     }
-    let home = match open(&args.state, None) {
+    let home = match open_existing(&args.state) {
         Ok(h) => h,
         Err(e) => return fail("status", e),
     };
@@ -310,6 +315,9 @@ pub async fn status(args: &StatusArgs) -> ExitCode {
             return exit_of(printed);
         }
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        print!("\x1b[2J\x1b[H");
+        // Clear the screen only on a terminal: a pipe or a file gets one report after another.
+        if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            print!("\x1b[2J\x1b[H");
+        }
     }
 }

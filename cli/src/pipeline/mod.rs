@@ -71,6 +71,14 @@ fn read_password(file: Option<&Path>) -> Result<Secret<String>, String> {
     })
 }
 
+/// A state directory that `migrate` made, or an error naming it (nothing is created).
+fn existing(dir: &Path) -> Result<(), String> {
+    if dir.join("config.json").is_file() && dir.join("state.sqlite").is_file() {
+        return Ok(());
+    }
+    Err(format!("{} holds no mailferry state (give the --state directory `mailferry migrate` used)", dir.display()))
+}
+
 /// Create the state directory (and parents) if needed, and make it private to its owner (0700): it holds sealed
 /// credentials, their key, and uploads while they are processed.
 pub fn private_dir(dir: &Path) -> Result<(), String> {
@@ -81,9 +89,26 @@ pub fn private_dir(dir: &Path) -> Result<(), String> {
 }
 
 impl Home {
-    /// Open (creating) the state directory; `config` is written when given, else read from `config.json`.
+    /// Open the state directory: with a `config` (a new migration) it is created and the config written;
+    /// without one it must exist already. Commands that log in need the destination master password.
     pub fn open(dir: &Path, config: Option<Config>, password_file: Option<&Path>) -> Result<Home, String> {
-        private_dir(dir)?;
+        if config.is_none() {
+            existing(dir)?;
+        }
+        Home::build(dir, config, read_password(password_file)?)
+    }
+
+    /// Open an existing state directory without the destination password, creating nothing: for commands that
+    /// only read (`status`) or end a job (`cancel`).
+    pub fn open_existing(dir: &Path) -> Result<Home, String> {
+        existing(dir)?;
+        Home::build(dir, None, Secret::new(String::new()))
+    }
+
+    fn build(dir: &Path, config: Option<Config>, master_password: Secret<String>) -> Result<Home, String> {
+        if config.is_some() {
+            private_dir(dir)?;
+        }
         let config_path = dir.join("config.json");
         let config = match config {
             Some(c) => {
@@ -110,7 +135,7 @@ impl Home {
                 networks: Networks::Any,
             },
             master_user: dest.user,
-            master_password: read_password(password_file)?,
+            master_password,
         };
         let db = Database::open(&dir.join("state.sqlite")).map_err(|e| e.to_string())?;
         let clock = Arc::new(SystemClock);

@@ -1,0 +1,35 @@
+//! Read-only commands stay read-only: a wrong `--state` is an error (exit 2) that names the directory, and
+//! nothing is created there; the usage export never turns a missing state into an empty bill.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn mailferry_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().and_then(|deps| deps.parent()).unwrap().join("mailferry")
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(mailferry_bin()).args(args).env_remove("MAILFERRY_DEST_MASTER_PASSWORD").output().unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn a_wrong_state_directory_is_an_error_and_stays_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nostate");
+    let m = missing.to_str().unwrap();
+    for args in [
+        vec!["status", "--state", m],
+        vec!["status", "--json", "--state", m],
+        vec!["usage", "--state", m, "--tenant", "acme"],
+        vec!["cancel", "job-0123456789abcdef0123", "--state", m],
+    ] {
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(out.is_empty(), "{args:?} printed {out:?}");
+        assert!(err.contains("nostate holds no mailferry state"), "{args:?}: {err}");
+        assert!(!missing.exists(), "{args:?} created {}", missing.display());
+    }
+}
