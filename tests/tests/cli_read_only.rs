@@ -33,3 +33,26 @@ fn a_wrong_state_directory_is_an_error_and_stays_absent() {
         assert!(!missing.exists(), "{args:?} created {}", missing.display());
     }
 }
+
+#[test]
+fn a_start_time_mistake_stops_migrate_before_any_state_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("batch.csv");
+    std::fs::write(&csv, "destination,source_host,password\nann@example.test,127.0.0.1,pw-123456\n").unwrap();
+    let state = dir.path().join("state");
+    for (at, says) in [("tomorrow", "not a time; use now, +30s"), ("2020-01-01T00:00:00Z", "is in the past")] {
+        let (code, _, err) = run(&[
+            "migrate",
+            csv.to_str().unwrap(),
+            "--dest",
+            "imap://admin@127.0.0.1:1",
+            "--at",
+            at,
+            "--state",
+            state.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(says), "{at}: {err}");
+        assert!(!state.exists(), "no state for a command that did not start");
+    }
+}
