@@ -5,7 +5,7 @@
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use mailferry::embedded::{Database, SqliteCheckpoints};
 use mailferry::engine::{
-    CopySettings, FolderOutcome, MailboxReport, MailboxSync, Progress, plan_mailbox, sync_mailbox,
+    CopySettings, FolderOutcome, FolderReport, MailboxReport, MailboxSync, Progress, plan_mailbox, sync_mailbox,
 };
 use mailferry::imap::plan::Filters;
 use mailferry::imap::url::{ServerUrl, parse};
@@ -246,9 +246,14 @@ fn summarize(report: &MailboxReport, elapsed: Duration, as_json: bool) -> ExitCo
     let copied: u64 = report.folders.iter().map(|f| f.copied).sum();
     let bytes: u64 = report.folders.iter().map(|f| f.bytes).sum();
     let skipped: usize = report.folders.iter().map(|f| f.skipped.len()).sum();
-    let clean =
-        report.failed.is_empty() && skipped == 0 && report.folders.iter().all(|f| f.outcome == FolderOutcome::Done);
-    let outcome = |o: FolderOutcome| match o {
+    // A folder is complete only when the destination holds at least what the source does: a message refused in
+    // an earlier run stays reported (and the exit status non-zero) on every later run until the counts match.
+    let short = |f: &FolderReport| u64::from(f.source_messages.saturating_sub(f.dest_messages));
+    let clean = report.failed.is_empty()
+        && skipped == 0
+        && report.folders.iter().all(|f| f.outcome == FolderOutcome::Done && short(f) == 0);
+    let outcome = |f: &FolderReport| match f.outcome {
+        FolderOutcome::Done if short(f) > 0 => format!("NOT COPIED: {} (refused by the destination)", short(f)),
         FolderOutcome::Done => "done".to_string(),
         FolderOutcome::MoreToDo => "more to do".to_string(),
         FolderOutcome::Differs { missing } => format!("DIFFERS: {missing} missing"),
@@ -261,7 +266,7 @@ fn summarize(report: &MailboxReport, elapsed: Duration, as_json: bool) -> ExitCo
             "complete": clean,
             "folders": report.folders.iter().map(|f| json!({
                 "folder": f.path, "source": f.source_messages, "dest": f.dest_messages, "copied": f.copied, "bytes": f.bytes,
-                "already_present": f.already_present, "outcome": outcome(f.outcome),
+                "already_present": f.already_present, "outcome": outcome(f), "not_copied": short(f),
                 "dropped_flags": f.dropped_flags, "bad_dates": f.bad_dates,
                 "skipped": f.skipped.iter().map(|s| json!({"uid": s.uid, "size": s.size, "reason": s.reason})).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
@@ -281,7 +286,7 @@ fn summarize(report: &MailboxReport, elapsed: Duration, as_json: bool) -> ExitCo
                 f.dest_messages,
                 f.copied,
                 f.skipped.len(),
-                outcome(f.outcome)
+                outcome(f)
             );
         }
         for f in &report.folders {
