@@ -18,6 +18,49 @@ pub enum EngineError {
         #[source]
         source: PortError,
     },
+    /// A failure reaching or using one side before any folder: which side, server and user, and what to try.
+    #[error("{side} server {server}, user {user}: {source}{}", advice(.source))]
+    Server {
+        side: Side,
+        server: String,
+        user: String,
+        #[source]
+        source: ImapError,
+    },
+}
+
+/// Which end of a copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Source,
+    Destination,
+}
+
+impl std::fmt::Display for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if *self == Side::Source { "source" } else { "destination" })
+    }
+}
+
+/// What an operator can do about a connection or login failure, when the error says enough to tell.
+fn advice(e: &ImapError) -> &'static str {
+    match e {
+        ImapError::Tls { detail, .. } if detail.contains("UnknownIssuer") => {
+            " (the certificate is not signed by an authority mailferry knows: give the server's CA with --ca-file)"
+        }
+        ImapError::Tls { detail, .. }
+            if detail.contains("InvalidContentType") || detail.contains("corrupt message") =>
+        {
+            " (this port does not speak TLS: use imap://…?starttls, or the server's TLS port, usually 993)"
+        }
+        ImapError::Tls { detail, .. } if detail.contains("NotValidForName") => {
+            " (the certificate was issued for another name: connect by the name on the certificate)"
+        }
+        ImapError::Auth { .. } => " (check the user name and the password, or the master user)",
+        ImapError::Io { op: "resolve the server name", .. } => " (check the host name)",
+        ImapError::Io { op: "connect", .. } => " (nothing accepts connections there: check the host and the port)",
+        _ => "",
+    }
 }
 
 impl EngineError {
@@ -26,6 +69,7 @@ impl EngineError {
         match self {
             EngineError::Imap { source, .. } => source.is_retryable(),
             EngineError::Checkpoint { source, .. } => source.is_retryable(),
+            EngineError::Server { source, .. } => source.is_retryable(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! connections with back-off, resuming from its checkpoint.
 
 use super::EngineError;
+use super::error::Side;
 use super::folder::{CopySettings, FolderReport, FolderTask, Progress, compare_counts, copy_folder};
 use crate::imap::plan::{Filters, FolderPlan, Listing, Plan, plan};
 use crate::imap::{self, Endpoint, ImapError, Login, Session};
@@ -44,10 +45,22 @@ pub(crate) async fn listing(s: &mut Session) -> Result<Listing, ImapError> {
     Ok(Listing { prefix, delimiter, entries, subscribed })
 }
 
-/// Log in to both sides at once.
-async fn connect(cfg: &MailboxSync) -> Result<(Session, Session), ImapError> {
+/// Log in to both sides at once; a failure names its side, server and user.
+async fn connect(cfg: &MailboxSync) -> Result<(Session, Session), EngineError> {
     let (src, dst) = tokio::join!(imap::open(&cfg.source, &cfg.source_login), imap::open(&cfg.dest, &cfg.dest_login));
-    Ok((src?, dst?))
+    Ok((src.map_err(on(cfg, Side::Source))?, dst.map_err(on(cfg, Side::Destination))?))
+}
+
+/// Attribute an error to one side of `cfg`.
+fn on(cfg: &MailboxSync, side: Side) -> impl Fn(ImapError) -> EngineError + '_ {
+    move |source| {
+        let (ep, login) = match side {
+            Side::Source => (&cfg.source, &cfg.source_login),
+            Side::Destination => (&cfg.dest, &cfg.dest_login),
+        };
+        let server = format!("{}:{}", ep.host, ep.port);
+        EngineError::Server { side, server, user: login.user().to_string(), source }
+    }
 }
 
 /// A mailbox-level failure (not tied to one folder).
@@ -57,9 +70,9 @@ fn mailbox_error(source: ImapError) -> EngineError {
 
 /// Connect, list both sides and plan; the connections and the destination's listing are handed back.
 async fn open_and_plan(cfg: &MailboxSync) -> Result<(Session, Session, Listing, Plan), EngineError> {
-    let (mut src, mut dst) = connect(cfg).await.map_err(mailbox_error)?;
-    let source_listing = listing(&mut src).await.map_err(mailbox_error)?;
-    let dest_listing = listing(&mut dst).await.map_err(mailbox_error)?;
+    let (mut src, mut dst) = connect(cfg).await?;
+    let source_listing = listing(&mut src).await.map_err(on(cfg, Side::Source))?;
+    let dest_listing = listing(&mut dst).await.map_err(on(cfg, Side::Destination))?;
     let p = plan(&source_listing, &dest_listing, &cfg.filters);
     Ok((src, dst, dest_listing, p))
 }
@@ -110,7 +123,6 @@ async fn copy_with_retries(
     conns: &mut Option<(Session, Session)>,
 ) -> Result<FolderReport, EngineError> {
     let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: folder.path.clone() };
-    let imap_err = |source| EngineError::Imap { folder: folder.path.clone(), source };
     // What earlier runs copied, so a run whose first attempt failed half-way still reports all it copied.
     let before = checkpoints.load(&key).await.ok().flatten().map_or(0, |c| c.copied);
     let mut attempt = 0;
@@ -118,7 +130,7 @@ async fn copy_with_retries(
         attempt += 1;
         let result = async {
             if conns.is_none() {
-                *conns = Some(connect(cfg).await.map_err(imap_err)?);
+                *conns = Some(connect(cfg).await?);
             }
             let (src, dst) = conns.as_mut().expect("connected");
             let task = FolderTask { key: &key, plan: folder };

@@ -20,7 +20,7 @@ mod folder;
 pub(crate) mod mailbox;
 mod source;
 
-pub use error::EngineError;
+pub use error::{EngineError, Side};
 pub use folder::Progress;
 pub use folder::{CopySettings, FolderOutcome, FolderReport, FolderTask, SkippedMessage, copy_folder};
 pub use mailbox::{MailboxReport, MailboxSync, copy_one_folder, plan_mailbox, prepare_mailbox, sync_mailbox};

@@ -1,0 +1,50 @@
+//! Every mistake explained: `mailferry sync` names the side, server and user of a failure and says what to try
+//! (exit 2, nothing copied), instead of `mailferry sync: : login refused…` for either side.
+
+use mailferry_tests::dovecot::{Dovecot, Options};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn mailferry_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().and_then(|deps| deps.parent()).unwrap().join("mailferry")
+}
+
+fn sync(source: &str, dest: &str, source_pw: &str, dest_pw: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(mailferry_bin())
+        .args(["sync", "--source", source, "--dest", dest, "--no-progress", "--timeout", "10", "--state"])
+        .arg(dir.path().join("s.sqlite"))
+        .env("MAILFERRY_SOURCE_PASSWORD", source_pw)
+        .env("MAILFERRY_DEST_PASSWORD", dest_pw)
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn each_side_says_what_went_wrong_and_what_to_try() {
+    let (src, dst) = (Dovecot::start_with(Options { tls: true, ..Default::default() }), Dovecot::start());
+    let plain = |d: &Dovecot| format!("imap://user1%40example.test@127.0.0.1:{}", d.port);
+
+    let (code, err) = sync(&plain(&src), &plain(&dst), "wrong", "pass");
+    assert_eq!(code, 2, "{err}");
+    let server = format!("source server 127.0.0.1:{}, user user1@example.test: login refused", src.port);
+    assert!(err.contains(&server) && err.contains("check the user name and the password"), "{err}");
+
+    let (code, err) = sync(&plain(&src), &plain(&dst), "pass", "wrong");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("destination server 127.0.0.1:{}, user user1@example.test", dst.port)), "{err}");
+
+    // imaps:// to a port that speaks plain IMAP.
+    let tls_to_plain = format!("imaps://user1%40example.test@127.0.0.1:{}", src.port);
+    let (code, err) = sync(&tls_to_plain, &plain(&dst), "pass", "pass");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("this port does not speak TLS: use imap://…?starttls"), "{err}");
+
+    // TLS to a server whose CA was not given.
+    let tls = format!("imaps://user1%40example.test@localhost:{}", src.tls_port.unwrap());
+    let (code, err) = sync(&tls, &plain(&dst), "pass", "pass");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("give the server's CA with --ca-file"), "{err}");
+}
