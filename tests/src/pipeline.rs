@@ -61,6 +61,7 @@ pub fn settings(dst: &Dovecot, reports_at: &str) -> Settings {
         default_operator: Some("ops@example.test".into()),
         operator_allow: None,
         reports_at: reports_at.into(),
+        command_scope: "--state test-state".into(),
     }
 }
 

@@ -124,6 +124,8 @@ async fn csv_to_notified_migration_then_final_pass() {
     assert_eq!(mails.len(), 1, "one notification after the initial pass");
     assert!(mails[0].contains("initial pass") && mails[0].contains("point the MX records"), "{}", mails[0]);
     assert!(mails[0].contains("user3@example.test") && mails[0].contains("line 4"), "{}", mails[0]);
+    let exact = format!("mailferry schedule {job} --pass final --at 2026-12-01T22:00:00Z --state {}", state.display());
+    assert!(mails[0].contains(&exact), "the exact command for the next step:\n{}", mails[0]);
 
     let sealed_present = ["state.sqlite", "state.sqlite-wal"]
         .iter()
@@ -144,7 +146,10 @@ async fn csv_to_notified_migration_then_final_pass() {
     assert_eq!(assert_equal(&src, &dst, "user1@example.test").await, n1 + 5);
     let mails = outbox(&state);
     assert_eq!(mails.len(), 2);
-    assert!(mails.iter().any(|m| m.contains("final pass") && m.contains("Migration complete")));
+    // One mailbox was refused: the final email says so, and never "every mailbox is on the new server".
+    let last = mails.iter().find(|m| m.contains("final pass")).expect("final pass email");
+    assert!(last.contains("1 mailbox(es) were not migrated") && !last.contains("Migration complete"), "{last}");
+    assert!(last.contains("2 of 3 mailboxes copied, 1 need attention"), "{last}");
 
     // Reading progress needs no secret: the destination password is not in the environment here.
     let out = Command::new(mailferry_bin())

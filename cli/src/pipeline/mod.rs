@@ -170,6 +170,7 @@ impl Home {
                 default_operator: None,
                 operator_allow: None,
                 reports_at: format!("{}/blobs/", dir.display()),
+                command_scope: format!("--state {}", dir.display()),
             },
         };
         Ok(Home { dir: dir.to_path_buf(), deps, schedules, tasks, events, config })

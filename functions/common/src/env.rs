@@ -103,6 +103,7 @@ impl Lambda {
                     .collect(),
             ),
             reports_at: format!("s3://{}/", var("BUCKET_NAME")?),
+            command_scope: "--aws".into(),
         };
         // Imports create accounts in PostgreSQL (PostfixAdmin schema, e.g. RDS in the function's VPC) when a
         // target is configured; its password is sealed with the deployment's key (context `import-target`).

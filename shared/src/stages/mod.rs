@@ -85,6 +85,9 @@ pub struct Settings {
     pub operator_allow: Option<Vec<String>>,
     /// Where reports are, as the operator sees it (`s3://bucket/` or a directory), for the email.
     pub reports_at: String,
+    /// How the operator's commands reach this home (`--state DIR` or `--aws`), so the email can give the exact
+    /// command for the next step.
+    pub command_scope: String,
 }
 
 /// The ports and settings the stages run on.

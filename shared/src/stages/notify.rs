@@ -42,23 +42,30 @@ fn escape(s: &str) -> String {
 pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> Email {
     let job = &p.job;
     let totals = p.passes.iter().find(|x| x.pass == pass.to_string()).cloned().unwrap_or_default();
-    let next = match pass {
-        Pass::Initial => {
-            "Next step: point the MX records to the new server, then schedule the final sync \
-                          (mailferry schedule JOB --pass final --at TIME); it copies only what arrived since."
-        }
-        Pass::Final => {
-            "Migration complete: every mailbox is on the new server and the source credentials have been purged."
-        }
-    };
     let problems = totals.failed + p.mailboxes.iter().filter(|m| m.problem.is_some()).count() as i64;
+    let next = match pass {
+        Pass::Initial => format!(
+            "Next step: point the MX records to the new server, then schedule the final sync; it copies only what \
+             arrived since:\n    mailferry schedule {} --pass final --at 2026-12-01T22:00:00Z {}",
+            job.id, deps.settings.command_scope
+        ),
+        Pass::Final if problems == 0 => {
+            "Migration complete: every mailbox is on the new server and the source credentials have been purged.".into()
+        }
+        Pass::Final => format!(
+            "Final pass finished, but {problems} mailbox(es) were not migrated (see above); the source credentials \
+             have been purged."
+        ),
+    };
+    // Out of every row of the file: the refused ones count too.
+    let rows = p.mailboxes.len();
     let subject = format!(
         "mailferry: {} pass of {} {} ({} of {} mailboxes copied{})",
         pass,
         job.source_file,
         if problems > 0 { "finished with problems" } else { "complete" },
         totals.done - totals.failed,
-        totals.mailboxes,
+        rows,
         if problems > 0 { format!(", {problems} need attention") } else { String::new() }
     );
     let report = format!("{}reports/{}/", deps.settings.reports_at, job.id);
@@ -109,7 +116,7 @@ pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> E
         escape(&job.source_file),
         totals.copied,
         mb(totals.bytes),
-        escape(next),
+        escape(&next),
         escape(&report)
     );
     Email { from: deps.settings.sender.clone(), to: vec![to], subject, text, html: Some(html) }
