@@ -76,7 +76,7 @@ fn operator(deps: &Deps, asked: Option<&str>) -> Option<String> {
     if allowed && crate::model::EmailAddress::parse(asked).is_ok() {
         Some(asked.to_string())
     } else {
-        tracing::warn!(asked = %asked, "operator-email not allowed by this deployment; using the default operator");
+        tracing::warn!(asked = ?asked, "operator-email not allowed by this deployment; using the default operator");
         default()
     }
 }
