@@ -3,6 +3,7 @@
 
 mod domains;
 mod import;
+mod interrupt;
 mod pipeline;
 #[cfg(feature = "aws")]
 mod seal;

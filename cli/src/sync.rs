@@ -3,6 +3,7 @@
 //! terminal, a summary table at the end; exit 0 only when every folder is fully and verifiably copied.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use mailferry::embedded::runners::RunnerLock;
 use mailferry::embedded::{Database, SqliteCheckpoints};
 use mailferry::engine::{
     CopySettings, FolderOutcome, FolderReport, MailboxReport, MailboxSync, Progress, plan_mailbox, sync_mailbox,
@@ -152,17 +153,17 @@ pub async fn run(args: &Args) -> ExitCode {
     }
     // One run per state file at a time: the lease owner is the state file, so a second run would share it.
     let lock_path = PathBuf::from(format!("{}.lock", args.state.display()));
-    let lock = match std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path) {
-        Ok(f) => f,
+    let (mut lock, after) = match RunnerLock::take_file(&lock_path) {
+        Ok(Some(taken)) => taken,
+        Ok(None) => {
+            eprintln!("mailferry sync: another sync is using {}", args.state.display());
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("mailferry sync: cannot open {}: {e}", lock_path.display());
             return ExitCode::from(2);
         }
     };
-    if lock.try_lock().is_err() {
-        eprintln!("mailferry sync: another sync is using {}", args.state.display());
-        return ExitCode::from(2);
-    }
     let db = match Database::open(&args.state) {
         Ok(db) => db,
         Err(e) => {
@@ -171,17 +172,45 @@ pub async fn run(args: &Args) -> ExitCode {
         }
     };
     let checkpoints = Arc::new(SqliteCheckpoints::new(db, Arc::new(SystemClock)));
+    if checkpoints.open_batches(&cfg.job).await.unwrap_or(0) > 0 {
+        wait_for_abandoned_writes(after).await;
+    }
+    if let Err(e) = lock.mark_running() {
+        eprintln!("mailferry sync: cannot write {}: {e}", lock_path.display());
+        return ExitCode::from(2);
+    }
     let bars = Bars::new(!args.no_progress && std::io::stderr().is_terminal());
     let started = Instant::now();
+    crate::interrupt::watch(cfg.settings.stop.clone());
     let report = sync_mailbox(&cfg, checkpoints, bars.callback()).await;
     bars.finish();
     match report {
-        Ok(report) => summarize(&report, started.elapsed(), args.json),
+        Ok(report) => {
+            let code = summarize(&report, started.elapsed(), args.json);
+            if !cfg.settings.stop.requested() {
+                return code;
+            }
+            for folder in &report.not_started {
+                println!("not started: {folder}");
+            }
+            crate::interrupt::resume_hint();
+            ExitCode::from(crate::interrupt::EXIT_INTERRUPTED)
+        }
         Err(e) => {
             eprintln!("mailferry sync: {e}");
             ExitCode::from(2)
         }
     }
+}
+
+/// After a run that died (killed, not interrupted) in the middle of a batch, the destination may still be
+/// committing that batch if it had received it in full: resume only once that is surely over (a few seconds after
+/// the death), so the resume's comparison sees it.
+async fn wait_for_abandoned_writes(after: Option<std::time::SystemTime>) {
+    let Some(wait) = after.and_then(|t| t.duration_since(std::time::SystemTime::now()).ok()) else { return };
+    let secs = wait.as_secs_f64();
+    eprintln!("mailferry sync: the last run ended abruptly; resuming in {secs:.2} s, once the destination settled");
+    tokio::time::sleep(wait).await;
 }
 
 /// A progress bar per folder (hidden when stderr is not a terminal).

@@ -21,6 +21,18 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
 
+/// The `mailferry` binary of this build (target/<profile>/mailferry, beside the running test's `deps` directory).
+pub fn mailferry_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    let bin = exe.parent().and_then(|deps| deps.parent()).expect("target directory").join("mailferry");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p mailferry-cli` (the workspace test run does)",
+        bin.display()
+    );
+    bin
+}
+
 /// A free TCP port on 127.0.0.1 (bound and released; a server started right after gets it in practice, and
 /// fixtures retry with another port when it was taken in between).
 pub fn free_port() -> u16 {

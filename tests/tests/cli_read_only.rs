@@ -1,13 +1,8 @@
 //! Read-only commands stay read-only: a wrong `--state` is an error (exit 2) that names the directory, and
 //! nothing is created there; the usage export never turns a missing state into an empty bill.
 
-use std::path::PathBuf;
+use mailferry_tests::mailferry_bin;
 use std::process::Command;
-
-fn mailferry_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(|deps| deps.parent()).unwrap().join("mailferry")
-}
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(mailferry_bin()).args(args).env_remove("MAILFERRY_DEST_MASTER_PASSWORD").output().unwrap();

@@ -2,13 +2,8 @@
 //! (exit 2, nothing copied), instead of `mailferry sync: : login refused…` for either side.
 
 use mailferry_tests::dovecot::{Dovecot, Options};
-use std::path::PathBuf;
+use mailferry_tests::mailferry_bin;
 use std::process::Command;
-
-fn mailferry_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(|deps| deps.parent()).unwrap().join("mailferry")
-}
 
 fn sync(source: &str, dest: &str, source_pw: &str, dest_pw: &str) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();

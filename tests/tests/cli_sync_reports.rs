@@ -3,13 +3,9 @@
 
 use mailferry_tests::corpus::{self, Spec};
 use mailferry_tests::dovecot::{Dovecot, Options};
-use std::path::{Path, PathBuf};
+use mailferry_tests::mailferry_bin;
+use std::path::Path;
 use std::process::Command;
-
-fn mailferry_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(|deps| deps.parent()).unwrap().join("mailferry")
-}
 
 fn sync(src: &Dovecot, dst: &Dovecot, state: &Path) -> (i32, String) {
     let url = |d: &Dovecot| format!("imap://user1%40example.test@127.0.0.1:{}", d.port);

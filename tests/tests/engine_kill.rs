@@ -6,22 +6,10 @@
 use mailferry::imap::OutMessage;
 use mailferry_tests::corpus::{self, Rng, Spec};
 use mailferry_tests::dovecot::Dovecot;
+use mailferry_tests::mailferry_bin;
 use mailferry_tests::verify;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The `mailferry` binary of this build (target/<profile>/mailferry, beside this test's deps directory).
-fn mailferry_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().and_then(|deps| deps.parent()).unwrap().join("mailferry");
-    assert!(
-        bin.exists(),
-        "{} is missing: build it with `cargo build -p mailferry-cli` (the workspace test run does)",
-        bin.display()
-    );
-    bin
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
@@ -45,7 +33,7 @@ async fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
     let state = dir.path().join("state.sqlite");
     let url = |d: &Dovecot| format!("imap://user1%40example.test@127.0.0.1:{}", d.port);
     let mut rng = Rng::new(20261124);
-    let (mut kills, mut runs) = (0u32, 0u32);
+    let (mut kills, mut runs, mut waits) = (0u32, 0u32, 0u32);
     let started = Instant::now();
     loop {
         runs += 1;
@@ -61,10 +49,27 @@ async fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        // Kill at a random moment: during start-up, listing, fetching, appending or checkpointing.
-        let delay = Duration::from_millis(80 + rng.below(250));
-        let deadline = Instant::now() + delay;
+        // Kill at a random moment: during start-up, listing, fetching, appending or checkpointing. A run after a
+        // death in the middle of a batch first waits a moment for the destination to settle (it says how long on
+        // stderr); the moment is counted from the end of that wait, so every kill lands in real work.
+        let stderr = child.stderr.take().unwrap();
+        let (tx, said) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut err = String::new();
+        let mut deadline = Instant::now() + Duration::from_millis(80 + rng.below(250));
         let status = loop {
+            for line in said.try_iter() {
+                if let Some(secs) = line.split("resuming in ").nth(1).and_then(|r| r.split(' ').next()) {
+                    deadline += Duration::from_secs_f64(secs.parse().unwrap());
+                    waits += 1;
+                }
+                err.push_str(&line);
+                err.push('\n');
+            }
             if let Some(status) = child.try_wait().unwrap() {
                 break Some(status);
             }
@@ -80,8 +85,7 @@ async fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
             }
             Some(status) if status.success() => break,
             Some(status) => {
-                let mut err = String::new();
-                std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+                err.extend(said.iter().map(|l| l + "\n"));
                 panic!("sync failed on its own ({status}) after {kills} kills:\n{err}");
             }
             None => {
@@ -91,7 +95,10 @@ async fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
             }
         }
     }
-    eprintln!("sync completed after {kills} SIGKILLs in {runs} runs ({:.1} s)", started.elapsed().as_secs_f64());
+    eprintln!(
+        "sync completed after {kills} SIGKILLs in {runs} runs, {waits} of which waited to settle ({:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
     assert!(kills >= 20, "only {kills} kills happened; the test must interrupt the copy at least 20 times");
 
     let (a, b) = (

@@ -6,20 +6,16 @@
 
 use mailferry_tests::corpus::{self, Spec};
 use mailferry_tests::dovecot::Dovecot;
+use mailferry_tests::mailferry_bin;
 use mailferry_tests::reset_proxy::ResetProxy;
 use mailferry_tests::verify;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const MESSAGES: usize = 3_000;
 /// No run may take longer than this (it would mean a wait without a way out).
 const WATCHDOG: Duration = Duration::from_secs(300);
-
-fn mailferry_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(|deps| deps.parent()).unwrap().join("mailferry")
-}
 
 async fn filled_source() -> Dovecot {
     let src = Dovecot::start();

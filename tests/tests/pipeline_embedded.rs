@@ -6,14 +6,11 @@
 use mailferry::imap::OutMessage;
 use mailferry_tests::corpus::{self, Spec};
 use mailferry_tests::dovecot::Dovecot;
+use mailferry_tests::mailferry_bin;
+use mailferry_tests::pipeline::outbox;
 use mailferry_tests::verify;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn mailferry_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(|deps| deps.parent()).unwrap().join("mailferry")
-}
 
 fn mailferry(state: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(mailferry_bin())
@@ -41,35 +38,6 @@ async fn assert_equal(src: &Dovecot, dst: &Dovecot, user: &str) -> usize {
     let diffs = verify::compare(&a, &b, |p| p.to_string());
     assert!(diffs.is_empty(), "{user}: source and destination differ:\n{}", diffs.join("\n"));
     verify::total(&b)
-}
-
-/// Each outbox email as its subject and decoded text part.
-fn outbox(state: &Path) -> Vec<String> {
-    use base64::Engine;
-    let mut mails: Vec<String> = std::fs::read_dir(state.join("outbox"))
-        .map(|d| d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect())
-        .unwrap_or_default();
-    for m in &mut mails {
-        let subject = m.lines().find(|l| l.starts_with("Subject: ")).unwrap_or("").to_string();
-        let text =
-            m.split("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n").nth(1);
-        let b64: String = text
-            .unwrap_or("")
-            .split("\r\n\r\n")
-            .next()
-            .unwrap_or("")
-            .split("--")
-            .next()
-            .unwrap_or("")
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let body =
-            base64::engine::general_purpose::STANDARD.decode(b64).map(|b| String::from_utf8_lossy(&b).into_owned());
-        *m = format!("{subject}\n{}", body.unwrap_or_default());
-    }
-    mails.sort();
-    mails
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,9 @@
 //! `mailferry migrate`, `schedule` and `status` on the embedded home.
 
-use super::runner::run_until_rest;
+use super::runner::{RunEnd, run_until_rest};
 use super::status::print_status;
 use super::{Config, Home};
+use crate::interrupt;
 use chrono::{DateTime, Utc};
 use mailferry::model::{JobId, Pass};
 use mailferry::stages::{self, Upload, UploadOutcome};
@@ -57,6 +58,9 @@ pub struct MigrateArgs {
     /// Cancel the job and purge its sealed credentials this many days after the upload if it is not complete.
     #[arg(long, default_value_t = 30)]
     keep_credentials_days: u64,
+    /// Messages per batch; each batch ends with a checkpoint, and Ctrl-C stops at the end of one.
+    #[arg(long, default_value_t = 250)]
+    batch_messages: usize,
     /// Validate, check and schedule, then return without running the copy.
     #[arg(long)]
     no_wait: bool,
@@ -156,9 +160,15 @@ fn exit_of(printed: Result<bool, String>) -> ExitCode {
     }
 }
 
-/// Exit status after a pass: 0 when every mailbox was copied without failure, 1 otherwise.
-async fn finish(home: &Home, job: &JobId) -> ExitCode {
-    exit_of(print_status(home, Some(job), false).await)
+/// Exit status after a run: 0 when every mailbox was copied without failure, 1 otherwise, 130 when interrupted
+/// (the progress so far is printed, and how to go on).
+async fn finish(home: &Home, job: &JobId, end: RunEnd) -> ExitCode {
+    let code = exit_of(print_status(home, Some(job), false).await);
+    if end == RunEnd::AtRest {
+        return code;
+    }
+    interrupt::resume_hint();
+    ExitCode::from(interrupt::EXIT_INTERRUPTED)
 }
 
 /// Parse the job, pass and time of `args` and schedule the pass on `deps`' home; `via` ends the printed line.
@@ -189,6 +199,7 @@ pub async fn migrate(args: &MigrateArgs) -> ExitCode {
         timeout_secs: 60,
         allow_private_sources: args.allow_private_sources,
         credential_retention_days: args.keep_credentials_days,
+        batch_messages: args.batch_messages,
     };
     let home = match open(&args.state, Some(config)) {
         Ok(h) => h,
@@ -202,6 +213,8 @@ pub async fn migrate(args: &MigrateArgs) -> ExitCode {
     if let Err(e) = home.deps.blobs.put(&key, bytes, "text/csv").await {
         return fail("migrate", e);
     }
+    // From here on Ctrl-C stops cleanly: the checks and the copy end at a safe point and the same command resumes.
+    interrupt::watch(home.deps.settings.copy.stop.clone());
     let upload = Upload { key, start_at: Some(at), operator_email: args.notify.clone() };
     let outcome = match stages::on_upload(&home.deps, &upload).await {
         Ok(o) => o,
@@ -244,8 +257,8 @@ pub async fn migrate(args: &MigrateArgs) -> ExitCode {
     if args.no_wait {
         return ExitCode::SUCCESS;
     }
-    run_until_rest(home.clone(), job.clone(), home.config.workers).await;
-    finish(&home, &job).await
+    let end = run_until_rest(home.clone(), job.clone(), home.config.workers).await;
+    finish(&home, &job, end).await
 }
 
 fn print_report(dir: &Path, report: &str) {
@@ -286,16 +299,31 @@ pub async fn schedule(args: &ScheduleArgs) -> ExitCode {
         Ok(h) => h,
         Err(e) => return fail("schedule", e),
     };
-    let job = match schedule_on(&home.deps, args, "").await {
-        Ok(j) => j,
-        Err(e) => return fail("schedule", e),
+    let job = match continuing(&home, &args.job).await {
+        Some(job) => job,
+        None => match schedule_on(&home.deps, args, "").await {
+            Ok(j) => j,
+            Err(e) => return fail("schedule", e),
+        },
     };
     if args.no_wait {
         return ExitCode::SUCCESS;
     }
+    interrupt::watch(home.deps.settings.copy.stop.clone());
     let workers = args.state.workers.unwrap_or(home.config.workers);
-    run_until_rest(home.clone(), job.clone(), workers).await;
-    finish(&home, &job).await
+    let end = run_until_rest(home.clone(), job.clone(), workers).await;
+    finish(&home, &job, end).await
+}
+
+/// The job, when a pass of it is running already (an interrupted `schedule`): running the same command again
+/// continues that pass instead of refusing to schedule it.
+async fn continuing(home: &Home, job: &str) -> Option<JobId> {
+    let id = JobId::new(job.to_string()).ok()?;
+    let running = home.deps.store.job(&id).await.ok()??.status == mailferry::model::JobStatus::Running;
+    running.then(|| {
+        println!("{id}: a pass is running; continuing it");
+        id
+    })
 }
 
 pub async fn status(args: &StatusArgs) -> ExitCode {

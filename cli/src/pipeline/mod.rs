@@ -42,10 +42,17 @@ pub struct Config {
     /// Days the sealed credentials may be kept before the job is cancelled (`--keep-credentials-days`).
     #[serde(default = "default_retention_days")]
     pub credential_retention_days: u64,
+    /// Messages per batch: one checkpoint (and one chance to stop cleanly) per batch (`--batch-messages`).
+    #[serde(default = "default_batch_messages")]
+    pub batch_messages: usize,
 }
 
 fn default_retention_days() -> u64 {
     30
+}
+
+fn default_batch_messages() -> usize {
+    250
 }
 
 /// Ports and settings of one state directory.
@@ -55,7 +62,15 @@ pub struct Home {
     pub schedules: SqliteSchedules,
     pub tasks: SqliteQueue,
     pub events: SqliteQueue,
+    pub checkpoints: SqliteCheckpoints,
     pub config: Config,
+    /// This process among those working on the directory (`runners/<holder>.lock`; receipts and leases carry it).
+    pub holder: String,
+}
+
+/// The lease owner a runner `holder` writes into checkpoints.
+pub fn lease_owner(holder: &str) -> String {
+    format!("mailferry-run:{holder}")
 }
 
 /// Tasks are received this often before they go to the dead-letter queue.
@@ -69,6 +84,11 @@ fn read_password(file: Option<&Path>) -> Result<Secret<String>, String> {
     std::env::var("MAILFERRY_DEST_MASTER_PASSWORD").map(Secret::new).map_err(|_| {
         "no destination master password: set MAILFERRY_DEST_MASTER_PASSWORD or give --dest-password-file".into()
     })
+}
+
+/// A short random tag, so a reused process id never names an older runner.
+fn uuid_part() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..8].to_string()
 }
 
 /// A state directory that `migrate` made, or an error naming it (nothing is created).
@@ -139,14 +159,16 @@ impl Home {
         };
         let db = Database::open(&dir.join("state.sqlite")).map_err(|e| e.to_string())?;
         let clock = Arc::new(SystemClock);
-        let tasks = SqliteQueue::new(db.clone(), "tasks", MAX_RECEIVES, clock.clone());
-        let events = SqliteQueue::new(db.clone(), "events", MAX_RECEIVES, clock.clone());
+        let holder = format!("{}-{}", std::process::id(), &uuid_part());
+        let tasks = SqliteQueue::new(db.clone(), "tasks", MAX_RECEIVES, clock.clone()).held_by(&holder);
+        let events = SqliteQueue::new(db.clone(), "events", MAX_RECEIVES, clock.clone()).held_by(&holder);
         let schedules = SqliteSchedules::new(db.clone());
-        let owner = format!("mailferry-run:{}:{}", std::process::id(), dir.display());
+        let checkpoints = SqliteCheckpoints::new(db.clone(), clock.clone());
+        let owner = lease_owner(&holder);
         let deps = Deps {
             store: Arc::new(SqliteStore::new(db.clone())),
             counters: Arc::new(SqliteCounters::new(db.clone())),
-            checkpoints: Arc::new(SqliteCheckpoints::new(db.clone(), clock.clone())),
+            checkpoints: Arc::new(checkpoints.clone()),
             tasks: Arc::new(tasks.clone()),
             events: Arc::new(events.clone()),
             blobs: Arc::new(DirBlobs::new(dir.join("blobs"))),
@@ -165,7 +187,7 @@ impl Home {
                 imap_timeout: timeout,
                 mailboxes_in_flight: config.mailboxes_in_flight,
                 preflight_concurrency: 8,
-                copy: CopySettings { owner, ..Default::default() },
+                copy: CopySettings { owner, batch_max: config.batch_messages.max(1), ..Default::default() },
                 sender: config.sender.clone(),
                 default_operator: None,
                 operator_allow: None,
@@ -173,6 +195,6 @@ impl Home {
                 command_scope: format!("--state {}", dir.display()),
             },
         };
-        Ok(Home { dir: dir.to_path_buf(), deps, schedules, tasks, events, config })
+        Ok(Home { dir: dir.to_path_buf(), deps, schedules, tasks, events, checkpoints, config, holder })
     }
 }

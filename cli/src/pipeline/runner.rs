@@ -2,10 +2,16 @@
 //! stage; a pool of workers takes tasks from the SQLite queue into the copy stage (acknowledged on success, made
 //! visible again with back-off on a retryable error, dead-lettered after `MAX_RECEIVES`); the notifier takes
 //! "pass complete" events. It runs until the watched job has no pass scheduled or running and its operator has
-//! been notified.
+//! been notified, or until it is asked to stop (Ctrl-C): then the tasks in flight end at a batch boundary and
+//! are settled (a folder with more to do goes back on the queue), so nothing is left hidden or leased.
+//!
+//! While it runs it holds a runner lock on the state directory (`mailferry::embedded::runners`); at start and
+//! every few seconds it hands back what runners that died without stopping had received or leased.
 
-use super::{Home, MAX_RECEIVES};
+use super::{Home, MAX_RECEIVES, lease_owner};
+use chrono::{DateTime, Utc};
 use futures::FutureExt;
+use mailferry::embedded::runners::{RunnerLock, dead_holders};
 use mailferry::model::{JobId, JobStatus, Pass};
 use mailferry::ports::{Delivery, TaskQueue};
 use mailferry::stages::{self, PassEvent, ScheduleInput, Task};
@@ -68,8 +74,21 @@ async fn handle_events(home: &Home) {
     }
 }
 
+/// Hand back the tasks and leases of runners that died (their lock files are free); returns how many holders.
+pub(crate) async fn rescue(home: &Home) -> usize {
+    let dead = dead_holders(&home.dir);
+    for d in &dead {
+        let at: DateTime<Utc> = d.hand_back_at.into();
+        let tasks = home.tasks.release_held_by(&d.holder, at).await.unwrap_or_default();
+        let events = home.events.release_held_by(&d.holder, at).await.unwrap_or_default();
+        let leases = home.checkpoints.expire_leases_of(&lease_owner(&d.holder), at).await.unwrap_or_default();
+        tracing::info!(holder = %d.holder, tasks, events, leases, at = %at, "handing back the work of a runner that is gone");
+    }
+    dead.len()
+}
+
 async fn worker(home: &Home, stop: &AtomicBool) {
-    while !stop.load(Ordering::Relaxed) {
+    while !stop.load(Ordering::Relaxed) && !home.deps.settings.copy.stop.requested() {
         let got = match home.tasks.receive(1, TASK_TIME * 2, Duration::from_millis(250)).await {
             Ok(g) => g,
             Err(e) => {
@@ -113,8 +132,21 @@ pub(crate) async fn at_rest(home: &Home, job: &JobId) -> bool {
     j.operator_email.is_none() || home.deps.counters.seen(&format!("{job}/{pass}"), "notified").await.unwrap_or(false)
 }
 
-/// Run the pipeline until `job` is at rest.
-pub async fn run_until_rest(home: Arc<Home>, job: JobId, workers: usize) {
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    /// The job is at rest (see [`at_rest`]).
+    AtRest,
+    /// A stop was asked for; the work in flight was settled and the job resumes when run again.
+    Interrupted,
+}
+
+/// Run the pipeline until `job` is at rest or a stop is asked for (`home.deps.settings.copy.stop`).
+pub async fn run_until_rest(home: Arc<Home>, job: JobId, workers: usize) -> RunEnd {
+    let _lock = RunnerLock::take(&home.dir, &home.holder)
+        .inspect_err(|e| tracing::warn!(error = %e, "cannot take the runner lock; a crash would hide tasks longer"))
+        .ok();
+    rescue(&home).await;
     let stop = Arc::new(AtomicBool::new(false));
     let pool: Vec<_> = (0..workers.max(1))
         .map(|_| {
@@ -122,16 +154,31 @@ pub async fn run_until_rest(home: Arc<Home>, job: JobId, workers: usize) {
             tokio::spawn(async move { worker(&home, &stop).await })
         })
         .collect();
-    loop {
+    let interrupted = || home.deps.settings.copy.stop.requested();
+    let mut round = 0u32;
+    let end = loop {
+        if interrupted() {
+            break RunEnd::Interrupted;
+        }
         fire_schedules(&home).await;
         handle_events(&home).await;
         if at_rest(&home, &job).await {
-            break;
+            break RunEnd::AtRest;
+        }
+        round = round.wrapping_add(1);
+        if round.is_multiple_of(25) {
+            rescue(&home).await;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    };
     stop.store(true, Ordering::Relaxed);
     for w in pool {
         let _ = w.await;
     }
+    // Every worker settled what it received; anything still marked as ours is handed back all the same.
+    let now = home.deps.clock.now();
+    let _ = home.tasks.release_held_by(&home.holder, now).await;
+    let _ = home.events.release_held_by(&home.holder, now).await;
+    let _ = home.checkpoints.expire_leases_of(&lease_owner(&home.holder), now).await;
+    end
 }

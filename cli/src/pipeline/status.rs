@@ -2,7 +2,8 @@
 //! the pre-flight counted on the source).
 
 use super::Home;
-use mailferry::model::JobId;
+use mailferry::embedded::runners::live_holders;
+use mailferry::model::{JobId, JobStatus};
 use mailferry::stages::{Deps, MailboxProgress, job_progress};
 
 fn bar(done: u64, total: u64, width: usize) -> String {
@@ -35,8 +36,21 @@ pub fn resolve(home: &Home, job: Option<&JobId>) -> Result<JobId, String> {
 }
 
 /// Print the job's progress; `Ok(true)` when nothing needs attention (no refused or failed mailbox).
+/// A job that is running or scheduled while no process works on the state directory is said to be idle, with
+/// how to go on (an interrupted `migrate` would otherwise look busy for ever).
 pub async fn print_status(home: &Home, job: Option<&JobId>, json: bool) -> Result<bool, String> {
-    print_progress(&home.deps, &resolve(home, job)?, json).await
+    let id = resolve(home, job)?;
+    let ok = print_progress(&home.deps, &id, json).await?;
+    let busy = matches!(home.deps.store.job(&id).await, Ok(Some(j)) if matches!(j.status, JobStatus::Running | JobStatus::Scheduled));
+    if !json && busy && live_holders(&home.dir) == 0 {
+        println!(
+            "note: no mailferry process is working on {}: run the interrupted migrate or schedule command again \
+             (`mailferry schedule {id} --pass PASS --state {}` continues a running pass)",
+            home.dir.display(),
+            home.dir.display()
+        );
+    }
+    Ok(ok)
 }
 
 /// Print a job's progress from any home's ports (the embedded state directory, or AWS with `--aws`).

@@ -21,6 +21,38 @@ impl SqliteCheckpoints {
     pub fn new(db: Database, clock: Arc<dyn Clock>) -> Self {
         SqliteCheckpoints { db, clock }
     }
+
+    /// How many folders of `job` have a batch open (sent, or being sent, and not yet recorded as stored).
+    pub async fn open_batches(&self, job: &crate::model::JobId) -> Result<usize, PortError> {
+        let job = job.as_str().to_string();
+        self.db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT count(*) FROM checkpoints WHERE job = ?1 AND json_extract(data, '$.open_batch') IS NOT NULL",
+                    params![job],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map(|n| n as usize)
+                .map_err(sql_error("count open batches"))
+            })
+            .await
+    }
+
+    /// End every lease `owner` holds at `at` (leases ending sooner are left alone): that process is gone (see
+    /// `embedded::runners`). The fencing token is left as it is; the next `acquire` raises it, so a late write
+    /// of the old owner is still refused. Returns how many leases were shortened.
+    pub async fn expire_leases_of(&self, owner: &str, at: DateTime<Utc>) -> Result<usize, PortError> {
+        let (owner, at) = (owner.to_string(), millis(at));
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "UPDATE checkpoints SET lease_until = ?2 WHERE owner = ?1 AND lease_until > ?2",
+                    params![owner, at],
+                )
+                .map_err(sql_error("end leases"))
+            })
+            .await
+    }
 }
 
 struct Row {

@@ -9,6 +9,7 @@ mod db;
 mod domains;
 mod mailer;
 mod queue;
+pub mod runners;
 mod schedules;
 mod secret_box;
 mod store;

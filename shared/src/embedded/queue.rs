@@ -4,6 +4,7 @@
 use super::db::{Database, millis, sql_error};
 use crate::ports::{Clock, Delivery, PortError, TaskQueue};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use rusqlite::{TransactionBehavior, params};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,19 +19,47 @@ pub struct SqliteQueue {
     name: String,
     max_receives: u32,
     clock: Arc<dyn Clock>,
+    /// Prefix of every receipt this handle gives out: which process holds a received message.
+    holder: String,
 }
 
 impl SqliteQueue {
     /// The queue `name`; a message received `max_receives` times and still not acknowledged goes to the
     /// dead-letter queue on its next receive (SQS's `maxReceiveCount`).
     pub fn new(db: Database, name: impl Into<String>, max_receives: u32, clock: Arc<dyn Clock>) -> Self {
-        SqliteQueue { db, name: name.into(), max_receives: max_receives.max(1), clock }
+        SqliteQueue { db, name: name.into(), max_receives: max_receives.max(1), clock, holder: String::new() }
+    }
+
+    /// The same queue, with receipts marked as held by `holder` (see [`SqliteQueue::release_held_by`]).
+    pub fn held_by(mut self, holder: &str) -> Self {
+        self.holder = format!("{holder}/");
+        self
+    }
+
+    /// Make every message received through a handle of `holder` visible again at `at` (now, when earlier): that
+    /// process is gone (its runner lock is free), so waiting for the visibility timeout would only delay the
+    /// work. The receive count is kept, so a message that kills its process still ends in the dead-letter queue.
+    /// Returns how many.
+    pub async fn release_held_by(&self, holder: &str, at: DateTime<Utc>) -> Result<usize, PortError> {
+        let (name, prefix) = (self.name.clone(), format!("{holder}/"));
+        let now = millis(self.clock.now().max(at));
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "UPDATE queue SET visible_at = ?3, receipt = NULL
+                     WHERE queue = ?1 AND dead = 0 AND substr(receipt, 1, length(?2)) = ?2",
+                    params![name, prefix, now],
+                )
+                .map_err(sql_error("release messages"))
+            })
+            .await
     }
 
     async fn try_receive(&self, max: usize, visibility: Duration) -> Result<Vec<Delivery>, PortError> {
         let (name, max_receives, now) = (self.name.clone(), i64::from(self.max_receives), millis(self.clock.now()));
         let hide_until = now.saturating_add(i64::try_from(visibility.as_millis()).unwrap_or(i64::MAX));
         let max = max.clamp(1, 10);
+        let holder = self.holder.clone();
         self.db
             .call(move |c| {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error("receive"))?;
@@ -51,7 +80,7 @@ impl SqliteQueue {
                         tracing::warn!(queue = %name, message = %id, receives = count, "message moved to the dead-letter queue");
                         continue;
                     }
-                    let receipt = uuid::Uuid::new_v4().to_string();
+                    let receipt = format!("{holder}{}", uuid::Uuid::new_v4());
                     tx.execute(
                         "UPDATE queue SET receive_count = receive_count + 1, visible_at = ?2, receipt = ?3 WHERE seq = ?1",
                         params![seq, hide_until, receipt],

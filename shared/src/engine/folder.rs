@@ -26,6 +26,15 @@ pub struct CopySettings {
     pub batch_max: usize,
     /// Stop cleanly (checkpoint saved, "more to do") once this passes.
     pub deadline: Option<Instant>,
+    /// Stop the same way when this is raised (an interrupted command).
+    pub stop: super::Stop,
+}
+
+impl CopySettings {
+    /// Whether a copy must stop at this batch boundary: the deadline passed or a stop was asked for.
+    pub fn must_stop(&self) -> bool {
+        self.stop.requested() || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
 }
 
 impl Default for CopySettings {
@@ -36,6 +45,7 @@ impl Default for CopySettings {
             batch_bytes: 4 << 20,
             batch_max: 250,
             deadline: None,
+            stop: super::Stop::default(),
         }
     }
 }
@@ -164,6 +174,9 @@ pub async fn copy_folder(
     } else {
         None
     };
+    // Messages of an interrupted batch found on the destination were stored by this job but never counted; the
+    // others a comparison finds were counted when they were copied (or were there before the job).
+    let count_present_from = cp.open_batch.as_ref().map_or(u32::MAX, |o| o.first.get());
     let mut present = Present::default();
     if let Some((from, _)) = window {
         if cp.open_batch.is_some() {
@@ -218,7 +231,7 @@ pub async fn copy_folder(
         let result = async {
         let mut handled = 0usize;
         while let Some(batch) = rx.recv().await {
-            if settings.deadline.is_some_and(|d| Instant::now() >= d) {
+            if settings.must_stop() {
                 return Ok::<bool, EngineError>(false);
             }
             let batch = batch.map_err(imap)?;
@@ -247,7 +260,10 @@ pub async fn copy_folder(
             let mut sent = Vec::with_capacity(batch.messages.len());
             for (mut meta, body) in batch.messages {
                 if meta.uid.get() <= check_until && present.take(&fingerprint(&body)) {
+                    // Stored by an interrupted run whose count never reached the checkpoint: it counts as copied
+                    // by this pass, so the report matches what the destination holds.
                     report.already_present += 1;
+                    cp.copied += u64::from(meta.uid.get() >= count_present_from);
                     continue;
                 }
                 if let Some(max) = limit.filter(|max| meta.size > *max) {

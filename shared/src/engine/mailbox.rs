@@ -36,6 +36,8 @@ pub struct MailboxReport {
     pub plan: Plan,
     pub folders: Vec<FolderReport>,
     pub failed: Vec<(String, String)>,
+    /// Folders a stop request left for the next run (not opened).
+    pub not_started: Vec<String>,
 }
 
 pub(crate) async fn listing(s: &mut Session) -> Result<Listing, ImapError> {
@@ -145,7 +147,7 @@ async fn copy_with_retries(
             Err(e) => e,
         };
         *conns = None;
-        let late = cfg.settings.deadline.is_some_and(|d| tokio::time::Instant::now() >= d);
+        let late = cfg.settings.must_stop();
         if !e.is_retryable() || e.is_fenced() || attempt >= cfg.attempts || late {
             return Err(e);
         }
@@ -281,7 +283,8 @@ pub async fn sync_mailbox(
             // Each worker keeps its pair of connections across folders; a failure drops them and the next attempt
             // reconnects.
             let mut conns: Option<(Session, Session)> = reuse;
-            loop {
+            // A stop request leaves the folders not started in the queue: the next run copies them.
+            while !cfg.settings.must_stop() {
                 let Some(folder) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else { break };
                 let outcome =
                     copy_with_retries(cfg, &folder, checkpoints.as_ref(), progress.as_ref(), &mut conns).await;
@@ -299,6 +302,7 @@ pub async fn sync_mailbox(
     });
     futures::future::join_all(workers).await;
     let (mut folders, failed) = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
+    let not_started = queue.lock().unwrap_or_else(|e| e.into_inner()).drain(..).rev().map(|f| f.path).collect();
     folders.sort_by(|a: &FolderReport, b| (a.path != "INBOX", &a.path).cmp(&(b.path != "INBOX", &b.path)));
-    Ok(MailboxReport { plan: p, folders, failed })
+    Ok(MailboxReport { plan: p, folders, failed, not_started })
 }

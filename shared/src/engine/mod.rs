@@ -19,8 +19,10 @@ mod error;
 mod folder;
 pub(crate) mod mailbox;
 mod source;
+mod stop;
 
 pub use error::{EngineError, Side};
 pub use folder::Progress;
 pub use folder::{CopySettings, FolderOutcome, FolderReport, FolderTask, SkippedMessage, copy_folder};
 pub use mailbox::{MailboxReport, MailboxSync, copy_one_folder, plan_mailbox, prepare_mailbox, sync_mailbox};
+pub use stop::Stop;
