@@ -77,7 +77,7 @@ fn unreadable_files_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["readable"], false);
-    assert!(doc["error"].as_str().unwrap().starts_with("line 2, column 4: byte 0xE9 is not valid UTF-8"));
+    assert!(doc["error"].as_str().unwrap().starts_with("line 2, column 1 (destination): byte 0xE9 is not valid UTF-8"));
 }
 
 #[test]

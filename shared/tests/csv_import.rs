@@ -282,3 +282,36 @@ bad!(
     Some("max_mailboxes"),
     "the value is larger than 1000000000, the most mailferry accepts"
 );
+
+#[test]
+fn duplicates_and_undeclared_domains_are_reported_with_the_rows_other_problems() {
+    // Line 3 is a good mailbox; line 4 repeats it with a bad quota; line 5 is in an undeclared domain with an
+    // empty password; line 6 declares the domain again with a bad limit.
+    let text = with_domain(
+        "mailbox,,ann@example.com,Pass-1234,100,,,,\nmailbox,,ann@example.com,Pass-1234,lots,,,,\n\
+         mailbox,,bob@example.org,,100,,,,\ndomain,example.com,,,,,,ten,\n",
+    );
+    let v = check(&text);
+    let places: Vec<(u64, Option<&str>)> = v.problems.iter().map(|p| (p.line, p.column.as_deref())).collect();
+    assert_eq!(
+        places,
+        [
+            (4, Some("quota_mb")),
+            (4, Some("address")),
+            (5, Some("password")),
+            (5, Some("address")),
+            (6, Some("max_mailboxes")),
+            (6, Some("domain")),
+        ],
+        "{:#?}",
+        v.problems
+    );
+    assert_error(&v, 4, Some("address"), "the mailbox ann@example.com is already on line 3");
+    assert_error(
+        &v,
+        5,
+        Some("address"),
+        "the domain example.org is not declared in this file and does not exist on the destination; add a domain row for it",
+    );
+    assert_error(&v, 6, Some("domain"), "the domain example.com is already declared on line 2");
+}

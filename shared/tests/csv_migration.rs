@@ -266,14 +266,18 @@ fn too_many_rows() {
 }
 
 #[test]
-fn latin1_bytes_are_refused_with_their_place() {
+fn latin1_bytes_are_refused_with_their_csv_column() {
     let bytes = b"destination,source_host,password\nren\xe9@example.com,mail.old.test,pw\n";
     let err = validate(bytes, &Options::default()).unwrap_err();
-    assert_eq!(err, FileError::NotUtf8 { line: 2, column: 4, byte: 0xE9 });
+    assert_eq!(err, FileError::NotUtf8 { line: 2, column: 1, name: " (destination)".into(), byte: 0xE9 });
     assert_eq!(
         err.to_string(),
-        "line 2, column 4: byte 0xE9 is not valid UTF-8; the file seems to be saved as Windows-1252 or Latin-1: save it as \"CSV UTF-8\" and upload it again"
+        "line 2, column 1 (destination): byte 0xE9 is not valid UTF-8; the file seems to be saved as Windows-1252 or Latin-1: save it as \"CSV UTF-8\" and upload it again"
     );
+    // The column counts fields (a quoted delimiter is inside one), not bytes or characters.
+    let bytes = b"destination;source_host;password\nann@example.com;\"mail;old\";p\xe4ss\n";
+    let err = validate(bytes, &Options::default()).unwrap_err().to_string();
+    assert!(err.starts_with("line 2, column 3 (password): byte 0xE4"), "{err}");
 }
 
 #[test]
@@ -296,6 +300,22 @@ fn every_problem_is_reported_at_once() {
         [(2, Some("source_port")), (2, Some("password")), (3, Some("destination")), (3, Some("security"))]
     );
     assert_eq!(v.summary(), "migration file: 4 errors; nothing will be created or migrated");
+}
+
+#[test]
+fn a_repeated_destination_is_reported_with_the_rows_other_problems() {
+    let text = format!(
+        "{H}ann@example.com,mail.old.test,993,tls,ann,password,pw-123456,,,,,,\nann@example.com,mail.old.test,0,tls,ann,password,,,,,,,\n"
+    );
+    let v = check(&text);
+    let places: Vec<(u64, Option<&str>)> = v.problems.iter().map(|p| (p.line, p.column.as_deref())).collect();
+    assert_eq!(places, [(3, Some("source_port")), (3, Some("password")), (3, Some("destination"))]);
+    assert_error(
+        &v,
+        3,
+        Some("destination"),
+        "ann@example.com is already the destination on line 2; each destination mailbox may appear once",
+    );
 }
 
 #[test]

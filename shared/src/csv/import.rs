@@ -7,7 +7,7 @@ use super::fields;
 use super::problem::Problem;
 use super::reader::{Row, Table};
 use super::{FileKind, Options};
-use crate::model::{AliasSpec, Domain, DomainSpec, MailboxSpec, PasswordSpec, ProvisionPlan, Secret};
+use crate::model::{AliasSpec, Domain, DomainSpec, EmailAddress, MailboxSpec, PasswordSpec, ProvisionPlan, Secret};
 
 const SPECS: &[ColumnSpec] = &[
     ColumnSpec { name: "type", aliases: &["kind", "row_type"] },
@@ -124,37 +124,55 @@ pub(crate) fn validate(
             },
         };
         let mut p = RowProblems { cols: &cols, row, problems };
-        match row_type {
-            RowType::Domain => {
-                if let Some(d) = domain_row(&mut p) {
-                    lines.domains.push(row.line);
-                    plan.domains.push(d);
-                }
+        let accepted = match row_type {
+            RowType::Domain => domain_row(&mut p).map(|d| plan.domains.push(d)).is_some(),
+            RowType::Mailbox => mailbox_row(&mut p).map(|m| plan.mailboxes.push(m)).is_some(),
+            RowType::Alias => alias_row(&mut p).map(|a| plan.aliases.push(a)).is_some(),
+        };
+        if accepted {
+            match row_type {
+                RowType::Domain => lines.domains.push(row.line),
+                RowType::Mailbox => lines.mailboxes.push(row.line),
+                RowType::Alias => lines.aliases.push(row.line),
             }
-            RowType::Mailbox => {
-                if let Some(m) = mailbox_row(&mut p) {
-                    lines.mailboxes.push(row.line);
-                    plan.mailboxes.push(m);
-                }
-            }
-            RowType::Alias => {
-                if let Some(a) = alias_row(&mut p) {
-                    lines.aliases.push(row.line);
-                    plan.aliases.push(a);
-                }
-            }
+        } else {
+            // A row with errors still takes part in the checks across rows (a duplicate, an undeclared domain)
+            // with what of it is valid: every problem of the file is reported at once.
+            lines.partial.extend(partial_row(&cols, row, row_type));
         }
     }
     super::import_checks::cross_check(&plan, &lines, &cols, options, problems);
     (problems.iter().filter(|p| p.is_error()).count() == errors_before).then_some(plan)
 }
 
-/// The line of each accepted spec, by position, for cross-row messages.
+/// The line of each accepted spec, by position, for cross-row messages; and the valid name of each row that has
+/// errors elsewhere.
 #[derive(Default)]
 pub(crate) struct Lines {
     pub domains: Vec<u64>,
     pub mailboxes: Vec<u64>,
     pub aliases: Vec<u64>,
+    pub partial: Vec<Partial>,
+}
+
+/// What is valid of a row with errors: its domain name, or its address.
+pub(crate) enum Partial {
+    Domain(u64, Domain),
+    Mailbox(u64, EmailAddress),
+    Alias(u64, EmailAddress),
+}
+
+fn partial_row(cols: &Columns, row: &Row, row_type: RowType) -> Option<Partial> {
+    if row_type == RowType::Domain {
+        let domain = Domain::parse(cols.get(row, "domain")?).ok()?;
+        return Some(Partial::Domain(row.line, domain));
+    }
+    let address = fields::email(cols.get(row, "address")?).ok()?;
+    Some(if row_type == RowType::Mailbox {
+        Partial::Mailbox(row.line, address)
+    } else {
+        Partial::Alias(row.line, address)
+    })
 }
 
 struct RowProblems<'a> {

@@ -3,7 +3,7 @@
 
 use super::Options;
 use super::columns::Columns;
-use super::import::Lines;
+use super::import::{Lines, Partial};
 use super::problem::Problem;
 use crate::model::{Domain, DomainSpec, EmailAddress, ProvisionPlan};
 use std::collections::HashMap;
@@ -16,42 +16,56 @@ enum Use {
 }
 
 struct Checker<'a> {
-    domains: HashMap<&'a str, (u64, &'a DomainSpec)>,
+    /// Declared domains: line and limits (none for a domain row with errors of its own).
+    domains: HashMap<&'a str, (u64, Option<&'a DomainSpec>)>,
     options: &'a Options,
     addresses: HashMap<String, (u64, Use)>,
     counts: HashMap<(&'a str, Use), u32>,
     column: String,
 }
 
-/// Run every cross-row check, pushing problems.
+/// Run every cross-row check, pushing problems. Rows with errors of their own take part with what of them is
+/// valid (`lines.partial`), so a duplicate or an undeclared domain is reported with them, not after a fix.
 pub(crate) fn cross_check(
     plan: &ProvisionPlan,
-    lines: &Lines,
+    lines: &'_ Lines,
     cols: &Columns,
     options: &Options,
     problems: &mut Vec<Problem>,
 ) {
+    let mut declared: Vec<(u64, &Domain, Option<&DomainSpec>)> =
+        plan.domains.iter().zip(&lines.domains).map(|(d, &line)| (line, &d.domain, Some(d))).collect();
+    let mut used: Vec<(u64, &EmailAddress, Use)> = Vec::new();
+    used.extend(plan.mailboxes.iter().zip(&lines.mailboxes).map(|(m, &line)| (line, &m.address, Use::Mailbox)));
+    used.extend(plan.aliases.iter().zip(&lines.aliases).map(|(a, &line)| (line, &a.address, Use::Alias)));
+    for p in &lines.partial {
+        match p {
+            Partial::Domain(line, d) => declared.push((*line, d, None)),
+            Partial::Mailbox(line, a) => used.push((*line, a, Use::Mailbox)),
+            Partial::Alias(line, a) => used.push((*line, a, Use::Alias)),
+        }
+    }
+    declared.sort_by_key(|d| d.0);
+    used.sort_by_key(|u| u.0);
     let mut domains = HashMap::new();
-    for (d, &line) in plan.domains.iter().zip(&lines.domains) {
-        match domains.get(d.domain.ascii()) {
+    for (line, domain, spec) in declared {
+        match domains.get(domain.ascii()) {
             Some((first, _)) => problems.push(Problem::error(
                 line,
                 cols.label("domain"),
-                format!("the domain {} is already declared on line {first}", d.domain),
+                format!("the domain {domain} is already declared on line {first}"),
             )),
             None => {
-                domains.insert(d.domain.ascii(), (line, d));
+                domains.insert(domain.ascii(), (line, spec));
             }
         }
     }
     let mut c =
         Checker { domains, options, addresses: HashMap::new(), counts: HashMap::new(), column: cols.label("address") };
-    for (m, &line) in plan.mailboxes.iter().zip(&lines.mailboxes) {
-        c.check(&m.address, Use::Mailbox, line, problems);
+    for (line, address, kind) in used {
+        c.check(address, kind, line, problems);
     }
-    for (a, &line) in plan.aliases.iter().zip(&lines.aliases) {
-        c.check(&a.address, Use::Alias, line, problems);
-    }
+    problems.sort_by_key(|p| p.line);
 }
 
 impl<'a> Checker<'a> {
@@ -80,7 +94,7 @@ impl<'a> Checker<'a> {
         }
         let n = self.counts.entry((domain.ascii(), kind)).or_default();
         *n += 1;
-        let Some(&(dline, spec)) = self.domains.get(domain.ascii()) else {
+        let Some(&(dline, Some(spec))) = self.domains.get(domain.ascii()) else {
             return;
         };
         let (limit, one, many) = match kind {

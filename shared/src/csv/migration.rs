@@ -139,29 +139,42 @@ pub(crate) fn validate(
         let before = problems.iter().filter(|p| p.is_error()).count();
         let shape_ok = cols.check_shape(row, problems);
         let account = shape_ok.then(|| account(&cols, row, options, host_reported, problems)).flatten();
-        let row_ok = shape_ok && problems.iter().filter(|p| p.is_error()).count() == before;
+        // A destination used twice is reported on every row that repeats it, whatever else is wrong there: every
+        // problem at once, not one per attempt.
+        let repeated = shape_ok && repeated_destination(&cols, row, &mut seen, problems);
+        let row_ok = shape_ok && !repeated && problems.iter().filter(|p| p.is_error()).count() == before;
         match account {
-            Some(account) if row_ok => {
-                let key = account.destination.key();
-                if let Some(first) = seen.get(&key) {
-                    problems.push(Problem::error(
-                        row.line,
-                        cols.label("destination"),
-                        format!(
-                            "{} is already the destination on line {first}; each destination mailbox may appear once",
-                            account.destination
-                        ),
-                    ));
-                    ok = false;
-                } else {
-                    seen.insert(key, row.line);
-                    entries.push(MigrationEntry { line: row.line, account });
-                }
-            }
+            Some(account) if row_ok => entries.push(MigrationEntry { line: row.line, account }),
             _ => ok = false,
         }
     }
     ok.then_some(entries)
+}
+
+/// Whether the row's destination (when it is an address) appeared on an earlier row; reported when it did.
+fn repeated_destination(
+    cols: &Columns,
+    row: &super::Row,
+    seen: &mut HashMap<String, u64>,
+    problems: &mut Vec<Problem>,
+) -> bool {
+    let Some(address) = cols.get(row, "destination").and_then(|v| fields::email(v).ok()) else { return false };
+    match seen.get(&address.key()) {
+        Some(first) => {
+            problems.push(Problem::error(
+                row.line,
+                cols.label("destination"),
+                format!(
+                    "{address} is already the destination on line {first}; each destination mailbox may appear once"
+                ),
+            ));
+            true
+        }
+        None => {
+            seen.insert(address.key(), row.line);
+            false
+        }
+    }
 }
 
 /// Build one account from a row, pushing every problem found; `None` when a required part is missing.

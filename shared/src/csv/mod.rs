@@ -28,9 +28,9 @@ pub enum FileError {
     #[error("the file is saved as UTF-16; save it as \"CSV UTF-8\" and upload it again")]
     Utf16,
     #[error(
-        "line {line}, column {column}: byte 0x{byte:02X} is not valid UTF-8; the file seems to be saved as Windows-1252 or Latin-1: save it as \"CSV UTF-8\" and upload it again"
+        "line {line}, column {column}{name}: byte 0x{byte:02X} is not valid UTF-8; the file seems to be saved as Windows-1252 or Latin-1: save it as \"CSV UTF-8\" and upload it again"
     )]
-    NotUtf8 { line: u64, column: usize, byte: u8 },
+    NotUtf8 { line: u64, column: usize, name: String, byte: u8 },
     #[error("line {line}: the file is not valid CSV: {detail}")]
     Malformed { line: u64, detail: String },
 }

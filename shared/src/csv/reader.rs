@@ -106,13 +106,36 @@ pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, FileError> {
     Ok(Table { delimiter, rows, cut_short })
 }
 
+/// Where the first byte that is not UTF-8 is: its line, and the CSV column (number and header name) it is in —
+/// what the person who saved the file can find in a spreadsheet, not a byte offset.
 fn not_utf8(bytes: &[u8], offset: usize) -> FileError {
     let before = &bytes[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
     let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    // The prefix is valid UTF-8, so counting characters in it is safe.
-    let column = std::str::from_utf8(&bytes[line_start..offset]).map_or(0, |s| s.chars().count()) + 1;
-    FileError::NotUtf8 { line, column, byte: bytes[offset] }
+    // The prefix is valid UTF-8 (the error is its first bad byte), so the header before it is readable.
+    let text = std::str::from_utf8(before).unwrap_or("");
+    let delimiter = char::from(sniff_delimiter(text.lines().next().unwrap_or("")));
+    let column = fields_before(&text[line_start.min(text.len())..], delimiter) + 1;
+    let header = text.lines().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    let name = header
+        .filter(|_| line > 1)
+        .and_then(|h| h.split(delimiter).nth(column - 1))
+        .map(|n| n.trim().trim_matches('"').chars().take(40).collect::<String>())
+        .filter(|n| !n.is_empty());
+    FileError::NotUtf8 { line, column, name: name.map(|n| format!(" ({n})")).unwrap_or_default(), byte: bytes[offset] }
+}
+
+/// How many delimiters outside quotes `line` holds: the fields that end before its end.
+fn fields_before(line: &str, delimiter: char) -> usize {
+    let mut quoted = false;
+    line.chars()
+        .filter(|&c| {
+            if c == '"' {
+                quoted = !quoted;
+            }
+            c == delimiter && !quoted
+        })
+        .count()
 }
 
 /// The delimiter of the first data line: whichever of `,` `;` tab occurs most outside quotes (`,` on a tie).

@@ -28,6 +28,9 @@ pub enum StageError {
     /// A message or event that cannot be understood: retrying cannot help.
     #[error("unreadable {what}: {detail}")]
     BadMessage { what: &'static str, detail: String },
+    /// The destination cannot be used at all (checked once before the accounts): nothing was stored.
+    #[error("nothing was stored or scheduled: {0}")]
+    Destination(#[source] Box<EngineError>),
     /// The work panicked (a bug): it fails with the reason instead of killing the worker or hanging the pass.
     #[error("internal error while {what}: {detail}")]
     Panicked { what: &'static str, detail: String },
@@ -59,6 +62,7 @@ impl StageError {
         match self {
             StageError::Port { source, .. } => source.is_retryable(),
             StageError::Engine(e) => e.is_retryable(),
+            StageError::Destination(e) => e.is_retryable(),
             StageError::Imap { source, .. } => source.is_retryable(),
             StageError::BadMessage { .. } | StageError::Mailbox { .. } | StageError::Panicked { .. } => false,
         }

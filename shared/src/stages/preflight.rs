@@ -6,6 +6,7 @@
 use super::Deps;
 use super::credentials::{dest_login, endpoint, login_of};
 use crate::engine::mailbox::listing;
+use crate::engine::{EngineError, Side};
 use crate::imap::plan::{Filters, plan};
 use crate::imap::{self, ImapError};
 use crate::model::{Preflight, SourceAccount};
@@ -13,6 +14,38 @@ use futures::StreamExt;
 
 /// How many network timeouts one account's whole check may take.
 const ACCOUNT_BUDGET_TIMEOUTS: u32 = 5;
+
+/// The destination, checked once before any account: its master user logs in on behalf of up to three of the
+/// file's mailboxes. When none succeeds, every row would fail for the same reason (a wrong host, port, TLS
+/// setting, master user or password, or mailboxes not created yet), so the upload stops with that reason instead
+/// of refusing every row and scheduling nothing useful.
+pub(crate) async fn check_destination(deps: &Deps, addresses: &[String]) -> Result<(), EngineError> {
+    let dest = &deps.settings.destination;
+    let (mut last, mut tried) = (None, Vec::new());
+    for address in addresses.iter().take(3) {
+        tried.push(address.as_str());
+        match imap::open(&dest.endpoint, &dest_login(deps, address)).await {
+            Ok(s) => {
+                s.logout().await;
+                return Ok(());
+            }
+            Err(source) => {
+                // Only a refused login may depend on the mailbox; any other failure is the same for all.
+                let again = matches!(source, ImapError::Auth { .. });
+                last = Some(EngineError::Server {
+                    side: Side::Destination,
+                    server: format!("{}:{}", dest.endpoint.host, dest.endpoint.port),
+                    user: format!("{} for {}", dest.master_user, tried.join(", ")),
+                    source,
+                });
+                if !again {
+                    break;
+                }
+            }
+        }
+    }
+    last.map_or(Ok(()), Err)
+}
 
 /// Check every account, at most `preflight_concurrency` at once; results in the accounts' order.
 pub(crate) async fn check_all(deps: &Deps, accounts: &[&SourceAccount]) -> Vec<Preflight> {

@@ -154,6 +154,8 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
         }
     };
     let accounts: Vec<_> = entries.iter().map(|e| &e.account).collect();
+    let addresses: Vec<String> = accounts.iter().map(|a| a.destination.to_string()).collect();
+    preflight::check_destination(deps, &addresses).await.map_err(|e| StageError::Destination(Box::new(e)))?;
     let checks = preflight::check_all(deps, &accounts).await;
     let mut records = Vec::with_capacity(entries.len());
     let mut checked = Vec::with_capacity(entries.len());
