@@ -7,6 +7,7 @@ mod interrupt;
 mod pipeline;
 #[cfg(feature = "aws")]
 mod seal;
+mod source_args;
 mod sync;
 
 mod validate;

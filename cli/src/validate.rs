@@ -1,8 +1,8 @@
 //! `mailferry validate FILE.csv [--json]`: read an upload exactly as the pipeline will and print every problem
 //! with its line and column, then one summary line. Exit status: 0 valid, 1 not valid, 2 cannot be read.
 
-use mailferry::csv::{self, Limits, Options, Purpose, SourceDefaults};
-use mailferry::model::{Host, Provider, Security};
+use crate::source_args::SourceArgs;
+use mailferry::csv::{self, Limits, Options, Purpose};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,18 +17,8 @@ pub struct Args {
     /// What the file must be (by default, whatever it looks like).
     #[arg(long, value_enum)]
     kind: Option<KindArg>,
-    /// Source server for rows (or formats) that name none, e.g. Microsoft 365 batch files.
-    #[arg(long, value_parser = parse_host)]
-    source_host: Option<Host>,
-    /// Source port for rows that name none.
-    #[arg(long)]
-    source_port: Option<u16>,
-    /// Source security for rows that name none.
-    #[arg(long, value_enum)]
-    source_security: Option<SecurityArg>,
-    /// Provider preset for rows that name none.
-    #[arg(long, value_enum)]
-    provider: Option<ProviderArg>,
+    #[command(flatten)]
+    source: SourceArgs,
     /// A domain that already exists on the destination (import files may then use it without a domain row).
     #[arg(long = "existing-domain", value_name = "DOMAIN")]
     existing_domains: Vec<String>,
@@ -46,25 +36,6 @@ enum KindArg {
     Migration,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum SecurityArg {
-    Tls,
-    Starttls,
-    Plain,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum ProviderArg {
-    Imap,
-    Gmail,
-    Office365,
-    Exchange,
-}
-
-fn parse_host(s: &str) -> Result<Host, String> {
-    Host::parse(s).map_err(|why| format!("the host {why}"))
-}
-
 impl Args {
     fn options(&self) -> Options {
         Options {
@@ -73,21 +44,7 @@ impl Args {
                 KindArg::Import => Purpose::Import,
                 KindArg::Migration => Purpose::Migration,
             }),
-            source_defaults: SourceDefaults {
-                host: self.source_host.clone(),
-                port: self.source_port,
-                security: self.source_security.map(|s| match s {
-                    SecurityArg::Tls => Security::Tls,
-                    SecurityArg::Starttls => Security::Starttls,
-                    SecurityArg::Plain => Security::Plain,
-                }),
-                provider: self.provider.map(|p| match p {
-                    ProviderArg::Imap => Provider::Imap,
-                    ProviderArg::Gmail => Provider::Gmail,
-                    ProviderArg::Office365 => Provider::Office365,
-                    ProviderArg::Exchange => Provider::Exchange,
-                }),
-            },
+            source_defaults: self.source.defaults(),
             known_domains: self
                 .existing_domains
                 .iter()

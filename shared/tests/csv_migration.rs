@@ -211,7 +211,7 @@ bad!(
     "EmailAddress,UserName,Password\nann@example.com,ann,pw-123456\n",
     1,
     None,
-    "a Microsoft 365 batch file names no source server: give one for the whole job (mailferry validate --source-host HOST)"
+    "a Microsoft 365 batch file names no source server: give one for the whole job (--source-host HOST on validate and migrate, or the upload's source-host metadata)"
 );
 bad!(
     imapsync_short_line,
@@ -401,4 +401,45 @@ fn imapsync_lines_may_end_with_a_semicolon() {
     assert_eq!(entries.len(), 2);
     let all: String = v.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n");
     assert!(!all.contains("Secret"), "{all}");
+}
+
+#[test]
+fn qboxmail_style_headers_are_a_migration_with_an_ssl_column() {
+    let text = "Email;Server;Port;Username;Password;SSL\n\
+                ann@example.com;mail.old.test;993;ann;pw-123456;yes\n\
+                bob@example.com;mail.old.test;143;bob;pw-654321;no\n";
+    let v = check(text);
+    assert_eq!(v.kind, Some(FileKind::Migration), "{:?}", v.problems);
+    assert!(v.is_valid(), "{:?}", v.problems);
+    let Some(Plan::Migration(entries)) = &v.plan else { panic!("no plan") };
+    let got: Vec<(u16, Security)> = entries.iter().map(|e| (e.account.port, e.account.security)).collect();
+    assert_eq!(got, [(993, Security::Tls), (143, Security::Starttls)], "no SSL is STARTTLS, never clear text");
+    let v = check("Email;Server;Port;Username;Password;SSL\nann@example.com;mail.old.test;993;ann;pw-123456;maybe\n");
+    assert_error(&v, 2, Some("SSL"), "the value is not one of: yes, no");
+}
+
+#[test]
+fn an_asked_for_migration_wins_over_an_import_look_alike() {
+    let text = "email,password\nann@example.com,pw-123456\n";
+    assert_eq!(check(text).kind, Some(FileKind::ImportMailboxes), "without a purpose it looks like an import");
+    let options = Options {
+        expect: Some(Purpose::Migration),
+        source_defaults: SourceDefaults::from_text(Some("mail.old.test"), Some("993"), Some("tls"), None).unwrap(),
+        ..Default::default()
+    };
+    let v = validate(text.as_bytes(), &options).unwrap();
+    assert_eq!(v.kind, Some(FileKind::Migration));
+    assert!(v.is_valid(), "{:?}", v.problems);
+}
+
+#[test]
+fn job_level_defaults_from_upload_metadata_name_the_field_at_fault() {
+    let d = SourceDefaults::from_text(Some(" imap.old.test "), Some("143"), Some("starttls"), Some("office365"));
+    let d = d.unwrap();
+    assert_eq!((d.port, d.security, d.provider), (Some(143), Some(Security::Starttls), Some(Provider::Office365)));
+    assert_eq!(SourceDefaults::from_text(None, None, None, Some("")).unwrap(), SourceDefaults::default());
+    let err = SourceDefaults::from_text(None, Some("99999"), None, None).unwrap_err();
+    assert_eq!(err, "source-port: the value is not a port: use a number from 1 to 65535");
+    let err = SourceDefaults::from_text(None, None, Some("ssl3"), None).unwrap_err();
+    assert!(err.starts_with("source-security: the value is not one of: tls, starttls, plain"), "{err}");
 }

@@ -1,5 +1,5 @@
 //! The AWS flavour end to end, against moto and Dovecot, with a small local bridge playing the Lambda service:
-//! a CSV put into S3 → moto's S3 notification lands on the upload queue → the bridge delivers it to the upload
+//! a CSV put into S3 (a Microsoft 365 batch file, its server given by the object's metadata) → moto's S3 notification lands on the upload queue → the bridge delivers it to the upload
 //! handler → the job is stored and a one-time schedule created → the bridge fires the due schedule into the
 //! scheduler handler → delivers task batches to the copy handler with partial-failure semantics (failed messages
 //! come back after the visibility timeout; a poison message ends in the dead-letter queue) → DynamoDB
@@ -186,14 +186,19 @@ async fn s3_upload_to_notified_migration_then_final_pass() {
     bridge.tasks.send(&["not a task".to_string()], Duration::ZERO).await.unwrap();
 
     pipeline::own(&bridge.lambda.deps, "acme", "example.test").await;
-    let csv = pipeline::migration_csv(&src, &[(1, "pass"), (2, "pass")]);
+    // A Microsoft 365 batch file names no server: the upload's metadata gives it for the whole job.
+    let csv = "EmailAddress,UserName,Password\r\nuser1@example.test,user1@example.test,pass\r\n\
+               user2@example.test,user2@example.test,pass\r\n";
     let start = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
     s3.put_object()
         .bucket(&bucket)
         .key("migrations/acme/batch one.csv")
         .metadata("start-at", start)
         .metadata("operator-email", "ops@example.test")
-        .body(csv.into_bytes().into())
+        .metadata("source-host", "127.0.0.1")
+        .metadata("source-port", src.port.to_string())
+        .metadata("source-security", "plain")
+        .body(csv.as_bytes().to_vec().into())
         .send()
         .await
         .unwrap();

@@ -61,6 +61,8 @@ pub struct MigrateArgs {
     /// Messages per batch; each batch ends with a checkpoint, and Ctrl-C stops at the end of one.
     #[arg(long, default_value_t = 250)]
     batch_messages: usize,
+    #[command(flatten)]
+    source: crate::source_args::SourceArgs,
     /// Validate, check and schedule, then return without running the copy.
     #[arg(long)]
     no_wait: bool,
@@ -215,7 +217,12 @@ pub async fn migrate(args: &MigrateArgs) -> ExitCode {
     }
     // From here on Ctrl-C stops cleanly: the checks and the copy end at a safe point and the same command resumes.
     interrupt::watch(home.deps.settings.copy.stop.clone());
-    let upload = Upload { key, start_at: Some(at), operator_email: args.notify.clone() };
+    let upload = Upload {
+        key,
+        start_at: Some(at),
+        operator_email: args.notify.clone(),
+        source_defaults: args.source.defaults(),
+    };
     let outcome = match stages::on_upload(&home.deps, &upload).await {
         Ok(o) => o,
         Err(e) => {

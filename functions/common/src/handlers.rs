@@ -4,6 +4,7 @@
 
 use super::Lambda;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use mailferry::csv::SourceDefaults;
 use mailferry::stages::{self, PassEvent, ScheduleInput, StageError, Task, Upload};
 use std::future::Future;
 use tokio::time::Instant;
@@ -42,7 +43,15 @@ pub async fn handle_upload(l: &Lambda, event: SqsEvent) -> SqsBatchResponse {
                 })?),
                 None => None,
             };
-            let upload = Upload { key, start_at, operator_email: meta.get("operator-email").cloned() };
+            let get = |name: &str| meta.get(name).map(String::as_str);
+            let source_defaults = SourceDefaults::from_text(
+                get("source-host"),
+                get("source-port"),
+                get("source-security"),
+                get("provider"),
+            )
+            .map_err(|detail| StageError::BadMessage { what: "upload metadata", detail })?;
+            let upload = Upload { key, start_at, operator_email: meta.get("operator-email").cloned(), source_defaults };
             let outcome = stages::on_upload(&l.deps, &upload).await?;
             tracing::info!(outcome = ?outcome, "upload handled");
         }

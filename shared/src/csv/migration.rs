@@ -10,7 +10,21 @@ use crate::model::{AuthKind, Credentials, Provider, Secret, Security, SourceAcco
 use std::collections::HashMap;
 
 /// Header cells that identify mailferry's own migration format.
-pub(crate) const HEADER_MARKERS: &[&str] = &["destination", "destination_address", "source_host", "source_user"];
+/// (`server`, `host` and `ssl` too: no import format has them, and Qboxmail-style exports name their columns
+/// `Email;Server;Port;Username;Password;SSL`.)
+pub(crate) const HEADER_MARKERS: &[&str] =
+    &["destination", "destination_address", "source_host", "source_user", "server", "host", "imap_host", "ssl"];
+
+/// Whether the first row names a column that a migration file reads as the destination address.
+pub(crate) fn names_destination(table: &Table) -> bool {
+    let Some(first) = table.rows.first() else { return false };
+    let spec = &SPECS[0];
+    first
+        .fields
+        .iter()
+        .map(|f| super::columns::normalize(f))
+        .any(|c| c == spec.name || spec.aliases.contains(&c.as_str()))
+}
 
 /// A valid row: the account and the line it came from (for reports).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,7 +40,7 @@ const SPECS: &[ColumnSpec] = &[
     },
     ColumnSpec { name: "source_host", aliases: &["host", "server", "imap_host"] },
     ColumnSpec { name: "source_port", aliases: &["port"] },
-    ColumnSpec { name: "security", aliases: &["encryption"] },
+    ColumnSpec { name: "security", aliases: &["encryption", "ssl"] },
     ColumnSpec { name: "source_user", aliases: &["username", "user", "login"] },
     ColumnSpec { name: "auth", aliases: &["auth_method", "authentication"] },
     ColumnSpec { name: "password", aliases: &["source_password"] },
@@ -48,7 +62,17 @@ const IMAPSYNC_FIELDS: &[(&str, &str)] = &[
     ("dest_password", "password2"),
 ];
 
-const SECURITY: &[(&str, Security)] = &[
+/// An `SSL` column (yes/no) instead of `security`: no SSL means STARTTLS on the plain port, never clear text
+/// (write `security=plain` for that).
+const SSL: &[(&str, Security)] = &[
+    ("yes", Security::Tls),
+    ("true", Security::Tls),
+    ("1", Security::Tls),
+    ("no", Security::Starttls),
+    ("false", Security::Starttls),
+    ("0", Security::Starttls),
+];
+pub(crate) const SECURITY: &[(&str, Security)] = &[
     ("tls", Security::Tls),
     ("ssl", Security::Tls),
     ("imaps", Security::Tls),
@@ -62,7 +86,7 @@ const AUTH: &[(&str, AuthKind)] = &[
     ("oauth2", AuthKind::Oauth2),
     ("oauth", AuthKind::Oauth2),
 ];
-const PROVIDER: &[(&str, Provider)] = &[
+pub(crate) const PROVIDER: &[(&str, Provider)] = &[
     ("imap", Provider::Imap),
     ("gmail", Provider::Gmail),
     ("google", Provider::Gmail),
@@ -109,7 +133,7 @@ pub(crate) fn validate(
         problems.push(Problem::row_error(
             header_line,
             format!(
-                "{what} names no source server: give one for the whole job (mailferry validate --source-host HOST)"
+                "{what} names no source server: give one for the whole job (--source-host HOST on validate and migrate, or the upload's source-host metadata)"
             ),
         ));
         host_reported = true;
@@ -215,6 +239,9 @@ fn account(
     };
     let security = match cols.get(row, "security") {
         None => Some(d.security.unwrap_or(Security::Tls)),
+        Some(v) if cols.label("security").eq_ignore_ascii_case("ssl") => {
+            fields::choice(v, SSL, "yes, no").map_err(|m| err("security", m)).ok()
+        }
         Some(v) => fields::choice(v, SECURITY, "tls, starttls, plain").map_err(|m| err("security", m)).ok(),
     };
     let port = match cols.get(row, "source_port") {

@@ -102,6 +102,36 @@ pub struct SourceDefaults {
     pub provider: Option<Provider>,
 }
 
+/// A value that is there and not blank.
+fn nonempty(v: Option<&str>) -> Option<&str> {
+    v.map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl SourceDefaults {
+    /// Job-level defaults from text (an upload's metadata: `source-host`, `source-port`, `source-security`,
+    /// `provider`), with the values the CSV columns accept; the error names the field at fault.
+    pub fn from_text(
+        host: Option<&str>,
+        port: Option<&str>,
+        security: Option<&str>,
+        provider: Option<&str>,
+    ) -> Result<SourceDefaults, String> {
+        let named = |field: &'static str| move |why: String| format!("{field}: {why}");
+        Ok(SourceDefaults {
+            host: nonempty(host).map(fields::host).transpose().map_err(named("source-host"))?,
+            port: nonempty(port).map(fields::port).transpose().map_err(named("source-port"))?,
+            security: nonempty(security)
+                .map(|v| fields::choice(v, migration::SECURITY, "tls, starttls, plain"))
+                .transpose()
+                .map_err(named("source-security"))?,
+            provider: nonempty(provider)
+                .map(|v| fields::choice(v, migration::PROVIDER, "imap, gmail, office365, exchange"))
+                .transpose()
+                .map_err(named("provider"))?,
+        })
+    }
+}
+
 /// How to validate.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -191,7 +221,14 @@ fn plural_es(n: usize) -> &'static str {
 pub fn validate(bytes: &[u8], options: &Options) -> Result<Validation, FileError> {
     let table = read_table(bytes, &options.limits)?;
     let mut problems = Vec::new();
-    let kind = detect(&table);
+    // The purpose the caller insists on wins over a look-alike: a header with an address column read as an
+    // import is a migration file when a migration was asked for (its rows then say what is missing).
+    let kind = detect(&table).map(|k| match options.expect {
+        Some(Purpose::Migration) if k.purpose() == Purpose::Import && migration::names_destination(&table) => {
+            FileKind::Migration
+        }
+        _ => k,
+    });
     let plan = match kind {
         None => {
             problems.push(unknown_format(&table));

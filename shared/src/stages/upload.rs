@@ -22,6 +22,9 @@ pub struct Upload {
     pub start_at: Option<DateTime<Utc>>,
     /// Who gets the notifications (S3 metadata `operator-email`); else the deployment's default.
     pub operator_email: Option<String>,
+    /// Source server for rows (or formats, such as Microsoft 365's) that name none: S3 metadata `source-host`,
+    /// `source-port`, `source-security`, `provider`, or `mailferry migrate --source-host …`.
+    pub source_defaults: csv::SourceDefaults,
 }
 
 /// What the upload stage did.
@@ -116,8 +119,12 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
         created_at: deps.clock.now(),
     };
     // Import rows may use domains the destination already has: the import checks them against it.
-    let options =
-        Options { expect: Some(purpose), domains_checked_later: deps.directory.is_some(), ..Default::default() };
+    let options = Options {
+        expect: Some(purpose),
+        domains_checked_later: deps.directory.is_some(),
+        source_defaults: upload.source_defaults.clone(),
+        ..Default::default()
+    };
     let (kind, problems, plan) = match csv::validate(&bytes, &options) {
         Ok(v) => (v.kind.map(|k| k.to_string()), v.problems.clone(), v.plan.clone().map(|p| (p, v.summary()))),
         Err(e) => (None, vec![Problem::row_error(1, e.to_string())], None),
