@@ -43,6 +43,8 @@ enum Command {
     Cancel(pipeline::cancel::CancelArgs),
     /// Show a job's progress per mailbox.
     Status(pipeline::commands::StatusArgs),
+    /// List the jobs of a state directory, newest first, with what is scheduled for each.
+    Jobs(pipeline::jobs::JobsArgs),
     /// Seal a secret from standard input with the deployment's KMS key (for DEST_MASTER_PASSWORD_SEALED).
     #[cfg(feature = "aws")]
     Seal(seal::Args),
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => runtime().block_on(pipeline::commands::migrate(&args)),
         Command::Schedule(args) => runtime().block_on(pipeline::commands::schedule(&args)),
         Command::Status(args) => runtime().block_on(pipeline::commands::status(&args)),
+        Command::Jobs(args) => runtime().block_on(pipeline::jobs::jobs(&args)),
         Command::Cancel(args) => runtime().block_on(pipeline::cancel::cancel(&args)),
         Command::Import(args) => runtime().block_on(import::run(&args)),
         Command::Usage(args) => runtime().block_on(import::usage(&args)),

@@ -19,6 +19,7 @@ fn a_wrong_state_directory_is_an_error_and_stays_absent() {
         vec!["status", "--state", m],
         vec!["status", "--json", "--state", m],
         vec!["usage", "--state", m, "--tenant", "acme"],
+        vec!["jobs", "--state", m],
         vec!["cancel", "job-0123456789abcdef0123", "--state", m],
     ] {
         let (code, out, err) = run(&args);

@@ -11,18 +11,25 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// Options every pipeline command shares.
+/// The state directory every pipeline command works on.
 #[derive(clap::Args, Clone)]
 pub struct StateArgs {
-    /// The state directory (database, key, reports, outbox).
-    #[arg(long, default_value = "mailferry-state")]
-    state: PathBuf,
+    /// The state directory (database, key, reports, outbox) that `migrate` created.
+    #[arg(long, default_value = "mailferry-state", value_name = "DIR")]
+    pub state: PathBuf,
+}
+
+/// Options of the commands that copy (`migrate`, `schedule`).
+#[derive(clap::Args, Clone)]
+pub struct RunArgs {
     /// File holding the destination master password (else MAILFERRY_DEST_MASTER_PASSWORD).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     dest_password_file: Option<PathBuf>,
-    /// Copy workers (folders copied at once).
-    #[arg(long)]
+    /// Copy workers (folders copied at once) [default: 4, or what `migrate` was given].
+    #[arg(long, value_name = "N")]
     workers: Option<usize>,
+    #[command(flatten)]
+    state: StateArgs,
 }
 
 #[derive(clap::Args)]
@@ -67,7 +74,7 @@ pub struct MigrateArgs {
     #[arg(long)]
     no_wait: bool,
     #[command(flatten)]
-    state: StateArgs,
+    run: RunArgs,
 }
 
 #[derive(clap::Args)]
@@ -86,7 +93,7 @@ pub struct ScheduleArgs {
     #[arg(long)]
     no_wait: bool,
     #[command(flatten)]
-    state: StateArgs,
+    run: RunArgs,
 }
 
 #[derive(clap::Args)]
@@ -143,8 +150,8 @@ pub(super) fn fail(cmd: &str, e: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-pub(super) fn open(args: &StateArgs, config: Option<Config>) -> Result<Arc<Home>, String> {
-    Home::open(&args.state, config, args.dest_password_file.as_deref()).map(Arc::new)
+pub(super) fn open(args: &RunArgs, config: Option<Config>) -> Result<Arc<Home>, String> {
+    Home::open(&args.state.state, config, args.dest_password_file.as_deref()).map(Arc::new)
 }
 
 /// The existing state, without the destination password and without creating anything.
@@ -195,7 +202,7 @@ pub async fn migrate(args: &MigrateArgs) -> ExitCode {
     let config = Config {
         dest: args.dest.clone(),
         ca_file: args.ca_file.clone(),
-        workers: args.state.workers.unwrap_or(4),
+        workers: args.run.workers.unwrap_or(4),
         mailboxes_in_flight: args.mailboxes_in_flight,
         sender: "mailferry@localhost".into(),
         timeout_secs: 60,
@@ -203,7 +210,7 @@ pub async fn migrate(args: &MigrateArgs) -> ExitCode {
         credential_retention_days: args.keep_credentials_days,
         batch_messages: args.batch_messages,
     };
-    let home = match open(&args.state, Some(config)) {
+    let home = match open(&args.run, Some(config)) {
         Ok(h) => h,
         Err(e) => return fail("migrate", e),
     };
@@ -302,7 +309,7 @@ pub async fn schedule(args: &ScheduleArgs) -> ExitCode {
             Err(e) => fail("schedule", e),
         };
     }
-    let home = match open(&args.state, None) {
+    let home = match open(&args.run, None) {
         Ok(h) => h,
         Err(e) => return fail("schedule", e),
     };
@@ -317,7 +324,7 @@ pub async fn schedule(args: &ScheduleArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     interrupt::watch(home.deps.settings.copy.stop.clone());
-    let workers = args.state.workers.unwrap_or(home.config.workers);
+    let workers = args.run.workers.unwrap_or(home.config.workers);
     let end = run_until_rest(home.clone(), job.clone(), workers).await;
     finish(&home, &job, end).await
 }

@@ -8,6 +8,7 @@
 
 pub mod cancel;
 pub mod commands;
+pub mod jobs;
 pub mod runner;
 pub mod status;
 
@@ -63,6 +64,8 @@ pub struct Home {
     pub tasks: SqliteQueue,
     pub events: SqliteQueue,
     pub checkpoints: SqliteCheckpoints,
+    /// The store as itself, for what only the embedded home offers (listing every job).
+    pub store: SqliteStore,
     pub config: Config,
     /// This process among those working on the directory (`runners/<holder>.lock`; receipts and leases carry it).
     pub holder: String,
@@ -164,9 +167,10 @@ impl Home {
         let events = SqliteQueue::new(db.clone(), "events", MAX_RECEIVES, clock.clone()).held_by(&holder);
         let schedules = SqliteSchedules::new(db.clone());
         let checkpoints = SqliteCheckpoints::new(db.clone(), clock.clone());
+        let store = SqliteStore::new(db.clone());
         let owner = lease_owner(&holder);
         let deps = Deps {
-            store: Arc::new(SqliteStore::new(db.clone())),
+            store: Arc::new(store.clone()),
             counters: Arc::new(SqliteCounters::new(db.clone())),
             checkpoints: Arc::new(checkpoints.clone()),
             tasks: Arc::new(tasks.clone()),
@@ -195,6 +199,6 @@ impl Home {
                 command_scope: format!("--state {}", dir.display()),
             },
         };
-        Ok(Home { dir: dir.to_path_buf(), deps, schedules, tasks, events, checkpoints, config, holder })
+        Ok(Home { dir: dir.to_path_buf(), deps, schedules, tasks, events, checkpoints, store, config, holder })
     }
 }

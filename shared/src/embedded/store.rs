@@ -17,6 +17,28 @@ impl SqliteStore {
     pub fn new(db: Database) -> Self {
         SqliteStore { db }
     }
+
+    /// Every job of this state directory, newest first (`mailferry jobs`; a cloud store is queried per job).
+    pub async fn jobs(&self) -> Result<Vec<Job>, PortError> {
+        let rows: Vec<(String, String)> = self
+            .db
+            .call(|c| {
+                let mut st = c.prepare("SELECT status, data FROM jobs").map_err(sql_error("list jobs"))?;
+                let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sql_error("list jobs"))?;
+                rows.collect::<Result<_, _>>().map_err(sql_error("list jobs"))
+            })
+            .await?;
+        let mut jobs = rows
+            .into_iter()
+            .map(|(status, data)| {
+                let mut job: Job = serde_json::from_str(&data).map_err(|e| PortError::corrupt("job", e))?;
+                job.status = status.parse().map_err(|e: String| PortError::corrupt("job status", e))?;
+                Ok(job)
+            })
+            .collect::<Result<Vec<Job>, PortError>>()?;
+        jobs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.as_str().cmp(b.id.as_str())));
+        Ok(jobs)
+    }
 }
 
 fn status_text(s: JobStatus) -> String {
