@@ -45,6 +45,8 @@ enum Command {
     Status(pipeline::commands::StatusArgs),
     /// List the jobs of a state directory, newest first, with what is scheduled for each.
     Jobs(pipeline::jobs::JobsArgs),
+    /// Print a job's validation report, or with --errors every message and mailbox that did not make it (CSV).
+    Report(pipeline::report::ReportArgs),
     /// Seal a secret from standard input with the deployment's KMS key (for DEST_MASTER_PASSWORD_SEALED).
     #[cfg(feature = "aws")]
     Seal(seal::Args),
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         Command::Schedule(args) => runtime().block_on(pipeline::commands::schedule(&args)),
         Command::Status(args) => runtime().block_on(pipeline::commands::status(&args)),
         Command::Jobs(args) => runtime().block_on(pipeline::jobs::jobs(&args)),
+        Command::Report(args) => runtime().block_on(pipeline::report::report(&args)),
         Command::Cancel(args) => runtime().block_on(pipeline::cancel::cancel(&args)),
         Command::Import(args) => runtime().block_on(import::run(&args)),
         Command::Usage(args) => runtime().block_on(import::usage(&args)),

@@ -297,7 +297,7 @@ fn summarize(report: &MailboxReport, elapsed: Duration, as_json: bool) -> ExitCo
                 "folder": f.path, "source": f.source_messages, "dest": f.dest_messages, "copied": f.copied, "bytes": f.bytes,
                 "already_present": f.already_present, "outcome": outcome(f), "not_copied": short(f),
                 "dropped_flags": f.dropped_flags, "bad_dates": f.bad_dates,
-                "skipped": f.skipped.iter().map(|s| json!({"uid": s.uid, "size": s.size, "reason": s.reason})).collect::<Vec<_>>(),
+                "skipped": f.skipped.iter().map(|s| json!({"uid": s.uid, "size": s.size, "date": s.date, "subject": s.subject, "reason": s.reason})).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "failed": report.failed.iter().map(|(f, e)| json!({"folder": f, "error": e})).collect::<Vec<_>>(),
         });
@@ -320,7 +320,10 @@ fn summarize(report: &MailboxReport, elapsed: Duration, as_json: bool) -> ExitCo
         }
         for f in &report.folders {
             for s in &f.skipped {
-                println!("skipped: {} UID {} ({} bytes): {}", s.folder, s.uid, s.size, s.reason);
+                println!(
+                    "skipped: {} UID {} ({} bytes, {}, {:?}): {}",
+                    s.folder, s.uid, s.size, s.date, s.subject, s.reason
+                );
             }
         }
         for (folder, error) in &report.failed {

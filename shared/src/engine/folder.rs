@@ -50,12 +50,15 @@ impl Default for CopySettings {
     }
 }
 
-/// A message the destination would not take, with the server's words.
+/// A message the destination would not take, with the server's words, and what lets a person find it: its
+/// INTERNALDATE (as the source gave it; empty when it gave none) and Subject.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SkippedMessage {
     pub folder: String,
     pub uid: u32,
     pub size: u64,
+    pub date: String,
+    pub subject: String,
     pub reason: String,
 }
 
@@ -267,11 +270,8 @@ pub async fn copy_folder(
                     continue;
                 }
                 if let Some(max) = limit.filter(|max| meta.size > *max) {
-                    report.skipped.push(skip(
-                        &path,
-                        &meta,
-                        format!("larger than the destination's APPENDLIMIT of {max} bytes"),
-                    ));
+                    let reason = format!("larger than the destination's APPENDLIMIT of {max} bytes");
+                    report.skipped.push(skip(&path, &meta, &body, reason));
                     continue;
                 }
                 note_unsafe_metadata(&path, &meta, &mut report);
@@ -294,7 +294,7 @@ pub async fn copy_folder(
                     }
                     Appended::Refused { text } => {
                         tracing::warn!(folder = %path, uid = meta.uid.get(), size = meta.size, reason = %text, "destination refused a message");
-                        report.skipped.push(skip(&path, meta, text.clone()));
+                        report.skipped.push(skip(&path, meta, &msg.body, text.clone()));
                     }
                 }
             }
@@ -365,8 +365,15 @@ pub(crate) fn compare_counts(source: u32, dest: u32, skipped: u64) -> FolderOutc
     }
 }
 
-fn skip(folder: &str, meta: &crate::imap::MessageMeta, reason: String) -> SkippedMessage {
-    SkippedMessage { folder: folder.to_string(), uid: meta.uid.get(), size: meta.size, reason }
+fn skip(folder: &str, meta: &crate::imap::MessageMeta, body: &[u8], reason: String) -> SkippedMessage {
+    SkippedMessage {
+        folder: folder.to_string(),
+        uid: meta.uid.get(),
+        size: meta.size,
+        date: meta.internal_date.map(|d| d.to_string()).unwrap_or_default(),
+        subject: super::headers::subject(body),
+        reason,
+    }
 }
 
 fn batch_first(b: &Batch) -> Option<Uid> {

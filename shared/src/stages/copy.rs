@@ -149,7 +149,7 @@ async fn on_folder(
             .skipped
             .iter()
             .map(|s| {
-                serde_json::json!({"folder": s.folder, "uid": s.uid, "size": s.size, "reason": s.reason}).to_string()
+                serde_json::json!({"folder": s.folder, "uid": s.uid, "size": s.size, "date": s.date, "subject": s.subject, "reason": s.reason}).to_string()
             })
             .collect();
         let key = format!(
