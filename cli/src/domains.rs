@@ -19,8 +19,10 @@ pub struct Args {
 enum Action {
     /// Declare that TENANT owns these destination domains.
     Claim {
+        /// The destination domains (example.com; internationalised names in either form).
         #[arg(required = true)]
         domains: Vec<String>,
+        /// The tenant that owns them (the name `migrate --tenant` and upload keys use).
         #[arg(long)]
         tenant: String,
         /// The state directory of the embedded home.

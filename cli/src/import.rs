@@ -50,8 +50,10 @@ pub struct Args {
 /// quota per domain per day) or the raw records.
 #[derive(clap::Args)]
 pub struct UsageArgs {
-    #[arg(long, default_value = "mailferry-state")]
+    /// The state directory that holds the usage ledger.
+    #[arg(long, default_value = "mailferry-state", value_name = "DIR")]
     state: PathBuf,
+    /// Whose usage to export.
     #[arg(long, default_value = "local")]
     tenant: String,
     /// Last day of the export (default: today, UTC).

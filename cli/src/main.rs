@@ -4,6 +4,7 @@
 mod domains;
 mod import;
 mod interrupt;
+mod logging;
 mod pipeline;
 #[cfg(feature = "aws")]
 mod seal;
@@ -21,6 +22,8 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    verbosity: logging::Verbosity,
 }
 
 #[derive(Subcommand)]
@@ -47,6 +50,11 @@ enum Command {
     Jobs(pipeline::jobs::JobsArgs),
     /// Print a job's validation report, or with --errors every message and mailbox that did not make it (CSV).
     Report(pipeline::report::ReportArgs),
+    /// Print a completion script for a shell: `mailferry completions bash > /etc/bash_completion.d/mailferry`.
+    Completions {
+        /// The shell the script is for.
+        shell: clap_complete::Shell,
+    },
     /// Seal a secret from standard input with the deployment's KMS key (for DEST_MASTER_PASSWORD_SEALED).
     #[cfg(feature = "aws")]
     Seal(seal::Args),
@@ -57,15 +65,21 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn main() -> ExitCode {
-    let filter = std::env::var("MAILFERRY_LOG").unwrap_or_else(|_| "warn".into());
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let log_file = match &cli.command {
+        Command::Migrate(args) => Some(args.state_dir().join("mailferry.log")),
+        Command::Schedule(args) => Some(args.state_dir().join("mailferry.log")),
+        _ => None,
+    };
+    logging::init(cli.verbosity, log_file);
     match cli.command {
         Command::Validate(args) => validate::run(&args),
-        Command::Sync(args) => runtime().block_on(sync::run(&args)),
+        Command::Sync(args) => runtime().block_on(sync::run(&args, cli.verbosity.quiet)),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "mailferry", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
         Command::Migrate(args) => runtime().block_on(pipeline::commands::migrate(&args)),
         Command::Schedule(args) => runtime().block_on(pipeline::commands::schedule(&args)),
         Command::Status(args) => runtime().block_on(pipeline::commands::status(&args)),
@@ -77,5 +91,31 @@ fn main() -> ExitCode {
         Command::Domains(args) => runtime().block_on(domains::run(&args)),
         #[cfg(feature = "aws")]
         Command::Seal(args) => runtime().block_on(seal::run(&args)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every argument of every command says what it is for in `--help`.
+    #[test]
+    fn every_argument_has_help() {
+        let cli = Cli::command();
+        let mut missing = Vec::new();
+        let mut stack: Vec<(String, &clap::Command)> = vec![("mailferry".into(), &cli)];
+        while let Some((path, cmd)) = stack.pop() {
+            if cmd.get_about().is_none() && path != "mailferry" {
+                missing.push(path.clone());
+            }
+            for arg in cmd.get_arguments().filter(|a| !["help", "version"].contains(&a.get_id().as_str())) {
+                if arg.get_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            stack.extend(cmd.get_subcommands().map(|c| (format!("{path} {}", c.get_name()), c)));
+        }
+        assert!(missing.is_empty(), "no help text: {missing:?}");
     }
 }

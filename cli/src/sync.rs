@@ -131,7 +131,7 @@ fn setup(args: &Args) -> Result<MailboxSync, String> {
 }
 
 /// Run the command.
-pub async fn run(args: &Args) -> ExitCode {
+pub async fn run(args: &Args, quiet: bool) -> ExitCode {
     let cfg = match setup(args) {
         Ok(c) => c,
         Err(e) => {
@@ -179,7 +179,7 @@ pub async fn run(args: &Args) -> ExitCode {
         eprintln!("mailferry sync: cannot write {}: {e}", lock_path.display());
         return ExitCode::from(2);
     }
-    let bars = Bars::new(!args.no_progress && std::io::stderr().is_terminal());
+    let bars = Bars::new(!args.no_progress && !quiet && std::io::stderr().is_terminal());
     let started = Instant::now();
     crate::interrupt::watch(cfg.settings.stop.clone());
     let report = sync_mailbox(&cfg, checkpoints, bars.callback()).await;

@@ -38,6 +38,12 @@ async fn a_microsoft_365_batch_file_migrates_with_job_level_source_options() {
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("initial pass: 1/1 mailboxes, 25 messages"), "{stdout}");
+    // The run's log stays in the state directory, private to its owner.
+    let log_path = dir.path().join("state/mailferry.log");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("upload accepted") && log.contains("mailbox planned"), "{log}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&log_path).unwrap().permissions().mode() & 0o777, 0o600);
     let (a, b) = (
         verify::digest(src.port, "user1@example.test", "pass").await,
         verify::digest(dst.port, "user1@example.test", "pass").await,

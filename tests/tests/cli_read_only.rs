@@ -52,3 +52,14 @@ fn a_start_time_mistake_stops_migrate_before_any_state_exists() {
         assert!(!state.exists(), "no state for a command that did not start");
     }
 }
+
+#[test]
+fn shell_completions_name_every_command() {
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, out, err) = run(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}: {err}");
+        for word in ["migrate", "schedule", "report", "source-host", "errors"] {
+            assert!(out.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+}

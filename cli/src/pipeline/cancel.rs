@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct CancelArgs {
+    /// The job to stop (its id, as `jobs` prints it).
     job: String,
     /// Cancel on the AWS deployment (the functions' environment, as for `schedule --aws`).
     #[cfg(feature = "aws")]

@@ -79,6 +79,7 @@ pub struct MigrateArgs {
 
 #[derive(clap::Args)]
 pub struct ScheduleArgs {
+    /// The job (its id, as `migrate`, `jobs` and the notification email print it).
     job: String,
     /// Schedule on the AWS deployment (EventBridge Scheduler) instead of the state directory; reads the same
     /// environment as the functions (TABLE_NAME, SCHEDULE_GROUP, … see functions/README.md).
@@ -88,8 +89,10 @@ pub struct ScheduleArgs {
     /// Which pass: initial or final.
     #[arg(long, default_value = "final")]
     pass: String,
+    /// When to start: `now`, `+30s`, `+5m`, `+2h`, or an RFC 3339 time such as 2026-11-24T22:00:00Z.
     #[arg(long, default_value = "now")]
     at: String,
+    /// Schedule the pass and return; a later `schedule` or `migrate` on the same state runs it.
     #[arg(long)]
     no_wait: bool,
     #[command(flatten)]
@@ -107,10 +110,25 @@ pub struct StatusArgs {
     /// Redraw every second until the job is at rest.
     #[arg(long)]
     watch: bool,
+    /// Print one JSON document (the job, its passes and every mailbox) instead of the table.
     #[arg(long)]
     json: bool,
     #[command(flatten)]
     state: StateArgs,
+}
+
+impl MigrateArgs {
+    /// The state directory (for the log file).
+    pub fn state_dir(&self) -> &Path {
+        &self.run.state.state
+    }
+}
+
+impl ScheduleArgs {
+    /// The state directory (for the log file).
+    pub fn state_dir(&self) -> &Path {
+        &self.run.state.state
+    }
 }
 
 /// Parse `--at`.

@@ -271,6 +271,7 @@ pub async fn sync_mailbox(
     // (one per folder with new mail, at most `parallel`) log in while it copies. A login costs a process fork on
     // many servers, so none is made that the work does not need: a run with nothing new logs in once per side.
     let (src, dst, p, unchanged, pending) = prepare_with_retries(cfg, checkpoints.as_ref()).await?;
+    tracing::info!(mailbox = %cfg.mailbox, folders = p.folders.len(), unchanged = unchanged.len(), to_copy = pending.len(), "mailbox surveyed");
     let workers_wanted = pending.len().clamp(1, cfg.parallel.max(1));
     let mut first_conns = Some((src, dst));
     let queue = Arc::new(Mutex::new(pending.into_iter().rev().collect::<Vec<_>>()));
