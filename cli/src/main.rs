@@ -80,8 +80,8 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "mailferry", &mut std::io::stdout());
             ExitCode::SUCCESS
         }
-        Command::Migrate(args) => runtime().block_on(pipeline::commands::migrate(&args)),
-        Command::Schedule(args) => runtime().block_on(pipeline::commands::schedule(&args)),
+        Command::Migrate(args) => runtime().block_on(pipeline::commands::migrate(&args, cli.verbosity.quiet)),
+        Command::Schedule(args) => runtime().block_on(pipeline::commands::schedule(&args, cli.verbosity.quiet)),
         Command::Status(args) => runtime().block_on(pipeline::commands::status(&args)),
         Command::Jobs(args) => runtime().block_on(pipeline::jobs::jobs(&args)),
         Command::Report(args) => runtime().block_on(pipeline::report::report(&args)),

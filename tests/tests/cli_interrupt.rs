@@ -145,7 +145,8 @@ fn migrate_cmd(csv: &Path, dst: &Dovecot, state: &Path) -> Command {
     cmd.arg("migrate")
         .arg(csv)
         .args(["--dest", &format!("imap://admin@127.0.0.1:{}", dst.port), "--domain", "example.test"])
-        .args(["--allow-private-sources", "--notify", "ops@example.test", "--batch-messages", "500", "--state"])
+        .args(["--allow-private-sources", "--notify", "ops@example.test", "--batch-messages", "500"])
+        .args(["--progress-every", "0", "--state"])
         .arg(state)
         .env("MAILFERRY_DEST_MASTER_PASSWORD", "masterpass")
         .stdin(Stdio::null())
@@ -177,6 +178,11 @@ async fn sigint_and_sigkill_during_migrate_resume_at_once_and_the_counts_are_the
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
     assert!(stderr.contains("interrupted — run the same command to resume"), "{stderr}");
+    // Live progress on the way (not a terminal: lines): the job and the mailbox, with rate and ETA.
+    let job_line = stdout.lines().find(|l| l.starts_with("progress: 0/1 mailboxes done, ")).expect(&stdout);
+    assert!(job_line.contains(&format!("/{total} messages, ")) && job_line.contains("msg/s, ETA "), "{job_line}");
+    let mailbox_line = stdout.lines().find(|l| l.starts_with("progress: user1@example.test ")).expect(&stdout);
+    assert!(mailbox_line.contains(&format!("/{total} messages, ")) && mailbox_line.contains(" ETA "), "{mailbox_line}");
     let first = inbox_count(&dst).await;
     assert!((first as usize) < total, "interrupted part-way ({first} of {total})");
     let out = Command::new(mailferry_bin()).args(["status", "--state"]).arg(&state).output().unwrap();

@@ -1,5 +1,6 @@
 //! `mailferry migrate`, `schedule` and `status` on the embedded home.
 
+use super::progress::Live;
 use super::runner::{RunEnd, run_until_rest};
 use super::status::print_status;
 use super::{Config, Home};
@@ -10,6 +11,7 @@ use mailferry::stages::{self, Upload, UploadOutcome};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The state directory every pipeline command works on.
 #[derive(clap::Args, Clone)]
@@ -28,6 +30,10 @@ pub struct RunArgs {
     /// Copy workers (folders copied at once) [default: 4, or what `migrate` was given].
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
+    /// When standard error is not a terminal: print the progress lines (job and each mailbox being copied:
+    /// messages, rate, ETA) at most this often, in seconds (0: whenever something moved).
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    progress_every: u64,
     #[command(flatten)]
     state: StateArgs,
 }
@@ -207,7 +213,7 @@ async fn schedule_on(deps: &mailferry::stages::Deps, args: &ScheduleArgs, via: &
     Ok(job)
 }
 
-pub async fn migrate(args: &MigrateArgs) -> ExitCode {
+pub async fn migrate(args: &MigrateArgs, quiet: bool) -> ExitCode {
     // Usage mistakes first, before any state is created.
     let at = match parse_at(&args.at, chrono::Utc::now()) {
         Ok(t) => t,
@@ -289,7 +295,8 @@ pub async fn migrate(args: &MigrateArgs) -> ExitCode {
     if args.no_wait {
         return ExitCode::SUCCESS;
     }
-    let end = run_until_rest(home.clone(), job.clone(), home.config.workers).await;
+    let mut live = Live::new(quiet, Duration::from_secs(args.run.progress_every));
+    let end = run_until_rest(home.clone(), job.clone(), home.config.workers, &mut live).await;
     finish(&home, &job, end).await
 }
 
@@ -315,7 +322,7 @@ fn job_and_pass(job: &str, pass: &str) -> Result<(JobId, Pass), String> {
     }
 }
 
-pub async fn schedule(args: &ScheduleArgs) -> ExitCode {
+pub async fn schedule(args: &ScheduleArgs, quiet: bool) -> ExitCode {
     #[cfg(feature = "aws")]
     if args.aws {
         let deps = match aws_deps("schedule").await {
@@ -343,7 +350,8 @@ pub async fn schedule(args: &ScheduleArgs) -> ExitCode {
     }
     interrupt::watch(home.deps.settings.copy.stop.clone());
     let workers = args.run.workers.unwrap_or(home.config.workers);
-    let end = run_until_rest(home.clone(), job.clone(), workers).await;
+    let mut live = Live::new(quiet, Duration::from_secs(args.run.progress_every));
+    let end = run_until_rest(home.clone(), job.clone(), workers, &mut live).await;
     finish(&home, &job, end).await
 }
 

@@ -9,6 +9,7 @@
 pub mod cancel;
 pub mod commands;
 pub mod jobs;
+pub mod progress;
 pub mod report;
 pub mod runner;
 pub mod status;

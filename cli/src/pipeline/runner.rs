@@ -8,6 +8,7 @@
 //! While it runs it holds a runner lock on the state directory (`mailferry::embedded::runners`); at start and
 //! every few seconds it hands back what runners that died without stopping had received or leased.
 
+use super::progress::Live;
 use super::{Home, MAX_RECEIVES, lease_owner};
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
@@ -142,7 +143,7 @@ pub enum RunEnd {
 }
 
 /// Run the pipeline until `job` is at rest or a stop is asked for (`home.deps.settings.copy.stop`).
-pub async fn run_until_rest(home: Arc<Home>, job: JobId, workers: usize) -> RunEnd {
+pub async fn run_until_rest(home: Arc<Home>, job: JobId, workers: usize, live: &mut Live) -> RunEnd {
     let _lock = RunnerLock::take(&home.dir, &home.holder)
         .inspect_err(|e| tracing::warn!(error = %e, "cannot take the runner lock; a crash would hide tasks longer"))
         .ok();
@@ -166,6 +167,9 @@ pub async fn run_until_rest(home: Arc<Home>, job: JobId, workers: usize) -> RunE
             break RunEnd::AtRest;
         }
         round = round.wrapping_add(1);
+        if round % 5 == 1 {
+            live.update(&home, &job, false).await;
+        }
         if round.is_multiple_of(25) {
             rescue(&home).await;
         }
@@ -175,6 +179,7 @@ pub async fn run_until_rest(home: Arc<Home>, job: JobId, workers: usize) -> RunE
     for w in pool {
         let _ = w.await;
     }
+    live.finish(&home, &job).await;
     // Every worker settled what it received; anything still marked as ours is handed back all the same.
     let now = home.deps.clock.now();
     let _ = home.tasks.release_held_by(&home.holder, now).await;
