@@ -6,9 +6,17 @@ use mailferry_tests::mailferry_bin;
 use std::process::Command;
 
 fn sync(source: &str, dest: &str, source_pw: &str, dest_pw: &str) -> (i32, String) {
+    run(source, dest, source_pw, dest_pw, "10")
+}
+
+fn sync_timeout(source: &str, dest: &str, timeout: &str) -> (i32, String) {
+    run(source, dest, "pass", "pass", timeout)
+}
+
+fn run(source: &str, dest: &str, source_pw: &str, dest_pw: &str, timeout: &str) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(mailferry_bin())
-        .args(["sync", "--source", source, "--dest", dest, "--no-progress", "--timeout", "10", "--state"])
+        .args(["sync", "--source", source, "--dest", dest, "--no-progress", "--timeout", timeout, "--state"])
         .arg(dir.path().join("s.sqlite"))
         .env("MAILFERRY_SOURCE_PASSWORD", source_pw)
         .env("MAILFERRY_DEST_PASSWORD", dest_pw)
@@ -36,6 +44,13 @@ fn each_side_says_what_went_wrong_and_what_to_try() {
     let (code, err) = sync(&tls_to_plain, &plain(&dst), "pass", "pass");
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("this port does not speak TLS: use imap://…?starttls"), "{err}");
+
+    // Plain imap:// to the TLS port: no greeting comes; said within --timeout, with what to use.
+    let plain_to_tls = format!("imap://user1%40example.test@127.0.0.1:{}", src.tls_port.unwrap());
+    let (code, err) = sync_timeout(&plain_to_tls, &plain(&dst), "3");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("read the greeting: no answer within 3 s"), "{err}");
+    assert!(err.contains("if this is a TLS port, usually 993, use imaps://"), "{err}");
 
     // TLS to a server whose CA was not given.
     let tls = format!("imaps://user1%40example.test@localhost:{}", src.tls_port.unwrap());

@@ -59,6 +59,9 @@ fn advice(e: &ImapError) -> &'static str {
         ImapError::Auth { .. } => " (check the user name and the password, or the master user)",
         ImapError::Io { op: "resolve the server name", .. } => " (check the host name)",
         ImapError::Io { op: "connect", .. } => " (nothing accepts connections there: check the host and the port)",
+        ImapError::Timeout { op: "read the greeting", .. } => {
+            " (the server sent no IMAP greeting: if this is a TLS port, usually 993, use imaps://)"
+        }
         _ => "",
     }
 }
@@ -71,6 +74,12 @@ impl EngineError {
             EngineError::Checkpoint { source, .. } => source.is_retryable(),
             EngineError::Server { source, .. } => source.is_retryable(),
         }
+    }
+
+    /// True when a server sent no greeting at all: at the first connection of a run that is a setting (a TLS
+    /// port spoken to in plain text), not a passing fault, and retrying only makes the operator wait.
+    pub fn is_silent_server(&self) -> bool {
+        matches!(self, EngineError::Server { source: ImapError::Timeout { op: "read the greeting", .. }, .. })
     }
 
     /// True when another worker owns the folder now: stop without retrying.

@@ -62,6 +62,9 @@ const MIN_RATE: u64 = 16 << 10;
 const MAX_UNTAGGED: usize = 4_000_000;
 const MAX_UNTAGGED_BYTES: usize = 512 << 20;
 
+/// How long a server may take to greet (RFC 3501 §7.1: the greeting is the first thing it sends).
+const GREETING_WAIT: Duration = Duration::from_secs(15);
+
 impl Session {
     fn new(stream: Box<dyn Stream>, timeout: Duration, first_tag: u32) -> Self {
         let (r, w) = tokio::io::split(stream);
@@ -83,7 +86,14 @@ impl Session {
     pub async fn start(stream: Box<dyn Stream>, timeout: Duration) -> Result<Self, ImapError> {
         let mut s = Session::new(stream, timeout, 0);
         s.limits = ReadLimits::greeting();
-        let greeting = s.next().await;
+        // A server greets at once; one that stays silent is most often a TLS port spoken to in plain text (it
+        // waits for a ClientHello), which should not cost the whole answer timeout to find out.
+        let wait = GREETING_WAIT.min(timeout);
+        let silent = ImapError::Timeout { op: "read the greeting", secs: wait.as_secs() };
+        let greeting = match tokio::time::timeout(wait, s.next()).await {
+            Err(_) | Ok(Err(ImapError::Timeout { .. })) => return Err(silent),
+            Ok(read) => read,
+        };
         s.limits = ReadLimits::default();
         let Resp::Untagged(greeting) = greeting? else { return Err(ImapError::protocol("no greeting")) };
         let mut t = Tokens::new(&greeting, 2);
