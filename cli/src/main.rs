@@ -48,6 +48,9 @@ enum Command {
     Status(pipeline::commands::StatusArgs),
     /// List the jobs of a state directory, newest first, with what is scheduled for each.
     Jobs(pipeline::jobs::JobsArgs),
+    /// Another pass over the mailboxes that need it (refused or failed; or --mailbox A, or --all), with corrected
+    /// credentials from --credentials FILE where given.
+    Retry(pipeline::retry::RetryArgs),
     /// Print a job's validation report, or with --errors every message and mailbox that did not make it (CSV).
     Report(pipeline::report::ReportArgs),
     /// Print a completion script for a shell: `mailferry completions bash > /etc/bash_completion.d/mailferry`.
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
     let log_file = match &cli.command {
         Command::Migrate(args) => Some(args.state_dir().join("mailferry.log")),
         Command::Schedule(args) => Some(args.state_dir().join("mailferry.log")),
+        Command::Retry(args) => Some(args.state_dir().join("mailferry.log")),
         _ => None,
     };
     logging::init(cli.verbosity, log_file);
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Command::Schedule(args) => runtime().block_on(pipeline::commands::schedule(&args, cli.verbosity.quiet)),
         Command::Status(args) => runtime().block_on(pipeline::commands::status(&args)),
         Command::Jobs(args) => runtime().block_on(pipeline::jobs::jobs(&args)),
+        Command::Retry(args) => runtime().block_on(pipeline::retry::retry(&args, cli.verbosity.quiet)),
         Command::Report(args) => runtime().block_on(pipeline::report::report(&args)),
         Command::Cancel(args) => runtime().block_on(pipeline::cancel::cancel(&args)),
         Command::Import(args) => runtime().block_on(import::run(&args)),

@@ -26,16 +26,16 @@ pub struct StateArgs {
 pub struct RunArgs {
     /// File holding the destination master password (else MAILFERRY_DEST_MASTER_PASSWORD).
     #[arg(long, value_name = "FILE")]
-    dest_password_file: Option<PathBuf>,
+    pub dest_password_file: Option<PathBuf>,
     /// Copy workers (folders copied at once) [default: 4, or what `migrate` was given].
     #[arg(long, value_name = "N")]
-    workers: Option<usize>,
+    pub workers: Option<usize>,
     /// When standard error is not a terminal: print the progress lines (job and each mailbox being copied:
     /// messages, rate, ETA) at most this often, in seconds (0: whenever something moved).
     #[arg(long, default_value_t = 30, value_name = "SECS")]
-    progress_every: u64,
+    pub progress_every: u64,
     #[command(flatten)]
-    state: StateArgs,
+    pub state: StateArgs,
 }
 
 #[derive(clap::Args)]
@@ -195,7 +195,7 @@ fn exit_of(printed: Result<bool, String>) -> ExitCode {
 
 /// Exit status after a run: 0 when every mailbox was copied without failure, 1 otherwise, 130 when interrupted
 /// (the progress so far is printed, and how to go on).
-async fn finish(home: &Home, job: &JobId, end: RunEnd) -> ExitCode {
+pub(super) async fn finish(home: &Home, job: &JobId, end: RunEnd) -> ExitCode {
     let code = exit_of(print_status(home, Some(job), false).await);
     if end == RunEnd::AtRest {
         return code;

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod jobs;
 pub mod progress;
 pub mod report;
+pub mod retry;
 pub mod runner;
 pub mod status;
 

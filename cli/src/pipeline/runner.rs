@@ -13,7 +13,7 @@ use super::{Home, MAX_RECEIVES, lease_owner};
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use mailferry::embedded::runners::{RunnerLock, dead_holders};
-use mailferry::model::{JobId, JobStatus, Pass};
+use mailferry::model::{JobId, JobStatus};
 use mailferry::ports::{Delivery, TaskQueue};
 use mailferry::stages::{self, PassEvent, ScheduleInput, Task};
 use std::sync::Arc;
@@ -121,16 +121,26 @@ async fn worker(home: &Home, stop: &AtomicBool) {
     }
 }
 
-/// Whether `job` is at rest: no pass scheduled or running, and the last finished pass notified.
+/// Whether `job` is at rest: no pass scheduled or running, and every finished pass notified.
 pub(crate) async fn at_rest(home: &Home, job: &JobId) -> bool {
     let Ok(Some(j)) = home.deps.store.job(job).await else { return true };
-    let pass = match j.status {
+    match j.status {
         JobStatus::Scheduled | JobStatus::Running => return false,
-        JobStatus::InitialDone => Pass::Initial,
-        JobStatus::Complete => Pass::Final,
+        JobStatus::InitialDone | JobStatus::Complete => {}
         JobStatus::Validated | JobStatus::Failed | JobStatus::Cancelled => return true,
-    };
-    j.operator_email.is_none() || home.deps.counters.seen(&format!("{job}/{pass}"), "notified").await.unwrap_or(false)
+    }
+    if j.operator_email.is_none() {
+        return true;
+    }
+    let counters = &home.deps.counters;
+    for pass in stages::passes_of(&home.deps, job).await.unwrap_or_default() {
+        let scope = format!("{job}/{pass}");
+        let complete = counters.seen(&scope, "complete").await.unwrap_or(false);
+        if complete && !counters.seen(&scope, "notified").await.unwrap_or(true) {
+            return false;
+        }
+    }
+    true
 }
 
 /// How a run ended.

@@ -15,20 +15,49 @@ pub enum JobKind {
     Migration,
 }
 
-/// Which copy pass: the first full copy, or the final one after the MX change.
+/// Which copy pass: the first full copy, the final one after the MX change, or a later one over chosen
+/// mailboxes (`mailferry retry`: the failed or refused ones, perhaps with corrected credentials; or all of them
+/// again after the final pass). Stored and shown as `initial`, `final`, `extra-N` (N from 2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(into = "String", try_from = "String")]
 pub enum Pass {
     Initial,
     Final,
+    /// Round N of the job's later passes; its mailboxes are those whose [`MailboxDetails::round`] is N.
+    Extra(u32),
 }
 
 impl fmt::Display for Pass {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Pass::Initial => "initial",
-            Pass::Final => "final",
-        })
+        match self {
+            Pass::Initial => f.write_str("initial"),
+            Pass::Final => f.write_str("final"),
+            Pass::Extra(n) => write!(f, "extra-{n}"),
+        }
+    }
+}
+
+impl From<Pass> for String {
+    fn from(p: Pass) -> String {
+        p.to_string()
+    }
+}
+
+impl TryFrom<String> for Pass {
+    type Error = String;
+
+    /// The inverse of `Display`.
+    fn try_from(s: String) -> Result<Pass, String> {
+        match s.as_str() {
+            "initial" => Ok(Pass::Initial),
+            "final" => Ok(Pass::Final),
+            other => other
+                .strip_prefix("extra-")
+                .and_then(|n| n.parse::<u32>().ok())
+                .filter(|n| *n >= 2)
+                .map(Pass::Extra)
+                .ok_or_else(|| format!("unknown pass {other:?}: initial, final or extra-N")),
+        }
     }
 }
 
@@ -141,6 +170,9 @@ pub struct MailboxDetails {
     pub preflight: Option<Preflight>,
     /// Folder paths the copy planned (the union over passes), for progress.
     pub folders: Vec<String>,
+    /// The latest later pass (`Pass::Extra`) this mailbox takes part in; 0 when none.
+    #[serde(default)]
+    pub round: u32,
 }
 
 /// What the live check of a source account found before anything was scheduled.
@@ -160,5 +192,23 @@ impl MailboxRecord {
     /// Whether the pre-flight check passed (a mailbox that failed it is reported and never copied).
     pub fn ready(&self) -> bool {
         self.details.preflight.as_ref().is_some_and(|p| p.problem.is_none())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pass;
+
+    #[test]
+    fn passes_are_stored_as_their_names() {
+        for (pass, name) in
+            [(Pass::Initial, "\"initial\""), (Pass::Final, "\"final\""), (Pass::Extra(3), "\"extra-3\"")]
+        {
+            assert_eq!(serde_json::to_string(&pass).unwrap(), name);
+            assert_eq!(serde_json::from_str::<Pass>(name).unwrap(), pass);
+        }
+        for bad in ["\"extra-1\"", "\"extra-x\"", "\"Final\"", "\"retry\""] {
+            assert!(serde_json::from_str::<Pass>(bad).is_err(), "{bad}");
+        }
     }
 }

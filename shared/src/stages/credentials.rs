@@ -32,6 +32,58 @@ pub(crate) async fn seal(
     Ok(sealed.0)
 }
 
+/// The non-secret half of an account as a mailbox record keeps it, with what the pre-flight found.
+pub(crate) fn details_of(a: &SourceAccount, preflight: crate::model::Preflight) -> crate::model::MailboxDetails {
+    crate::model::MailboxDetails {
+        host: a.host.to_string(),
+        port: a.port,
+        security: Some(a.security),
+        auth: Some(a.credentials.kind()),
+        master_user: match &a.credentials {
+            Credentials::Master { master_user, .. } => Some(master_user.clone()),
+            _ => None,
+        },
+        include: a.include.clone(),
+        exclude: a.exclude.clone(),
+        preflight: Some(preflight),
+        folders: Vec::new(),
+        round: 0,
+    }
+}
+
+/// A stored mailbox's account again, its secret opened (for a new pre-flight); an error when it was purged.
+pub(crate) async fn account_of(deps: &Deps, m: &MailboxRecord) -> Result<SourceAccount, StageError> {
+    let unusable = |reason: String| StageError::Mailbox { mailbox: m.address.clone(), reason };
+    let sealed = m
+        .sealed_credentials
+        .clone()
+        .ok_or_else(|| unusable("its credentials were purged: give them again with --credentials FILE".into()))?;
+    let secret: Secret<String> = deps
+        .secrets
+        .open(&Sealed(sealed), &context(&m.job, &m.address))
+        .await
+        .map_err(StageError::port("open credentials"))?;
+    let d = &m.details;
+    let credentials = match d.auth {
+        Some(AuthKind::Password) | None => Credentials::Password { password: secret },
+        Some(AuthKind::Master) => {
+            Credentials::Master { master_user: d.master_user.clone().unwrap_or_default(), master_password: secret }
+        }
+        Some(AuthKind::Oauth2) => return Err(unusable("OAuth 2.0 sign-in is not available yet".into())),
+    };
+    Ok(SourceAccount {
+        destination: crate::model::EmailAddress::parse(&m.address).map_err(|e| unusable(e.to_string()))?,
+        host: crate::model::Host::parse(&d.host).map_err(|e| unusable(format!("its host {e}")))?,
+        port: d.port,
+        security: d.security.unwrap_or(Security::Tls),
+        user: m.source_user.clone(),
+        credentials,
+        provider: crate::model::Provider::Imap,
+        include: d.include.clone(),
+        exclude: d.exclude.clone(),
+    })
+}
+
 /// The source login of an account as read from the file (pre-flight, before anything is stored).
 pub(crate) fn login_of(account: &SourceAccount) -> Result<Login, String> {
     match &account.credentials {

@@ -30,7 +30,9 @@ pub async fn cancel(deps: &Deps, job: &JobId) -> Result<usize, StageError> {
             break;
         }
     }
-    for name in [schedule_name(job, Pass::Initial), schedule_name(job, Pass::Final), expiry_name(job)] {
+    let mut names = vec![schedule_name(job, Pass::Initial), schedule_name(job, Pass::Final), expiry_name(job)];
+    names.extend(super::extra_passes(deps, job).await?.into_iter().map(|p| schedule_name(job, p)));
+    for name in names {
         deps.schedules.cancel(&name).await.map_err(StageError::port("remove schedule"))?;
     }
     let purged = deps.store.purge_credentials(job).await.map_err(StageError::port("purge credentials"))?;

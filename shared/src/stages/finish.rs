@@ -85,7 +85,7 @@ pub(crate) async fn mailbox_finished(
     let started = deps.counters.add(&scope, &[("started", 1)]).await.map_err(StageError::port("count mailbox"))?;
     let next = get(&started, "started") as usize;
     if next <= get(&after, "mailboxes") as usize {
-        let ready = super::ready_mailboxes(deps, job).await?;
+        let ready = super::ready_mailboxes(deps, job, pass).await?;
         if let Some(m) = ready.get(next - 1) {
             let body = Task::Mailbox { job: job.clone(), pass, mailbox: m.clone() }.to_body();
             deps.tasks.send(&[body], Duration::ZERO).await.map_err(StageError::port("send mailbox task"))?;
@@ -104,9 +104,11 @@ pub(crate) async fn pass_finished(deps: &Deps, job: &JobId, pass: Pass) -> Resul
     if deps.counters.add_once(&scope, "complete", &[]).await.map_err(StageError::port("finish pass"))?.is_none() {
         return Ok(());
     }
-    let to = if pass == Pass::Initial { JobStatus::InitialDone } else { JobStatus::Complete };
+    // A later pass leaves the job where it was: before or after its final pass.
+    let after_final = pass == Pass::Final || super::final_done(deps, job).await?;
+    let to = if after_final { JobStatus::Complete } else { JobStatus::InitialDone };
     deps.store.transition_job(job, JobStatus::Running, to).await.map_err(StageError::port("finish pass"))?;
-    if pass == Pass::Final {
+    if after_final {
         let purged = deps.store.purge_credentials(job).await.map_err(StageError::port("purge credentials"))?;
         let expiry = super::end::expiry_name(job);
         deps.schedules.cancel(&expiry).await.map_err(StageError::port("remove schedule"))?;

@@ -22,6 +22,7 @@ mod messages;
 mod notify;
 mod preflight;
 mod report;
+mod retry;
 mod schedule;
 mod status;
 mod tenancy;
@@ -34,6 +35,7 @@ pub use errors::{ERRORS_HEADER, error_report};
 pub use import::Applied;
 pub use messages::{FolderTaskSpec, PassEvent, ScheduleAction, ScheduleInput, Task, parse_s3_event};
 pub use notify::on_pass_complete;
+pub use retry::{Retried, Retry, retry};
 pub use schedule::{on_schedule, schedule_pass};
 pub use status::{MailboxProgress, PassProgress, job_progress};
 pub use upload::{Upload, UploadOutcome, on_upload};
@@ -128,7 +130,30 @@ pub(crate) fn mailbox_scope(job: &JobId, pass: Pass, address: &str) -> String {
 
 /// The addresses of a job's mailboxes that passed the pre-flight, in address order: the order the scheduler and
 /// the completions start them in.
-pub(crate) async fn ready_mailboxes(deps: &Deps, job: &JobId) -> Result<Vec<String>, StageError> {
+pub(crate) async fn ready_mailboxes(deps: &Deps, job: &JobId, pass: Pass) -> Result<Vec<String>, StageError> {
     let all = deps.store.mailboxes(job).await.map_err(StageError::port("read mailboxes"))?;
-    Ok(all.into_iter().filter(|m| m.ready()).map(|m| m.address).collect())
+    let in_pass = |m: &crate::model::MailboxRecord| match pass {
+        Pass::Extra(n) => m.details.round == n,
+        Pass::Initial | Pass::Final => true,
+    };
+    Ok(all.into_iter().filter(|m| m.ready() && in_pass(m)).map(|m| m.address).collect())
+}
+
+/// Whether the job's final pass has finished.
+pub(crate) async fn final_done(deps: &Deps, job: &JobId) -> Result<bool, StageError> {
+    deps.counters.seen(&pass_scope(job, Pass::Final), "complete").await.map_err(StageError::port("read counters"))
+}
+
+/// Every pass a job can have had so far: initial, final, and its later passes, oldest first.
+pub async fn passes_of(deps: &Deps, job: &JobId) -> Result<Vec<Pass>, StageError> {
+    let mut all = vec![Pass::Initial, Pass::Final];
+    all.extend(extra_passes(deps, job).await?);
+    Ok(all)
+}
+
+/// The later passes (`Pass::Extra`) a job has had so far, oldest first.
+pub(crate) async fn extra_passes(deps: &Deps, job: &JobId) -> Result<Vec<Pass>, StageError> {
+    let c = deps.counters.get(&format!("{job}/extra")).await.map_err(StageError::port("read counters"))?;
+    let last = c.get("rounds").copied().unwrap_or(0);
+    Ok((2..=u32::try_from(last).unwrap_or(0).saturating_add(1)).map(Pass::Extra).collect())
 }

@@ -54,7 +54,14 @@ pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> E
         }
         Pass::Final => format!(
             "Final pass finished, but {problems} mailbox(es) were not migrated (see above); the source credentials \
-             have been purged."
+             have been purged. To try them again (with corrected credentials where needed):\n    mailferry retry {} \
+             --credentials FILE {}",
+            job.id, deps.settings.command_scope
+        ),
+        Pass::Extra(_) if problems == 0 => "Every mailbox of this pass is on the new server.".into(),
+        Pass::Extra(_) => format!(
+            "{problems} mailbox(es) still need attention (see above). To try them again:\n    mailferry retry {} {}",
+            job.id, deps.settings.command_scope
         ),
     };
     // Out of every row of the file: the refused ones count too.

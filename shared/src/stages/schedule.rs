@@ -13,6 +13,7 @@ fn startable(pass: Pass) -> &'static [JobStatus] {
     match pass {
         Pass::Initial => &[JobStatus::Validated, JobStatus::Scheduled],
         Pass::Final => &[JobStatus::InitialDone, JobStatus::Scheduled],
+        Pass::Extra(_) => &[JobStatus::InitialDone, JobStatus::Complete, JobStatus::Scheduled],
     }
 }
 
@@ -28,6 +29,15 @@ pub(crate) fn schedule_name(job: &JobId, pass: Pass) -> String {
 /// Start `pass` of `job` at `at`: the job becomes `scheduled` and a one-time schedule is created.
 pub async fn schedule_pass(deps: &Deps, job: &JobId, pass: Pass, at: DateTime<Utc>) -> Result<(), StageError> {
     let current = deps.store.job(job).await.map_err(StageError::port("read job"))?.ok_or_else(|| no_job(job))?;
+    if pass == Pass::Final && current.status == JobStatus::Complete {
+        return Err(StageError::Mailbox {
+            mailbox: job.to_string(),
+            reason: format!(
+                "the final pass is over; for another pass over every mailbox (its credentials were purged): \
+                 mailferry retry {job} --all --credentials FILE"
+            ),
+        });
+    }
     if !startable(pass).contains(&current.status) {
         return Err(StageError::Mailbox {
             mailbox: job.to_string(),
@@ -80,7 +90,7 @@ pub async fn on_schedule(deps: &Deps, input: &ScheduleInput) -> Result<usize, St
         tracing::info!(job = %job, pass = %pass, status = %current.status, "schedule fired for a pass already under way or over; nothing to do");
         return Ok(0);
     }
-    let ready = super::ready_mailboxes(deps, job).await?;
+    let ready = super::ready_mailboxes(deps, job, pass).await?;
     let first = ready.len().min(deps.settings.mailboxes_in_flight.max(1));
     deps.counters
         .add_once(&scope, "fanout", &[("mailboxes", ready.len() as i64), ("started", first as i64)])

@@ -66,10 +66,13 @@ pub async fn job_progress(
     let Some(job) = deps.store.job(id).await.map_err(&read)? else { return Ok(None) };
     let mut passes = Vec::new();
     let mut latest = Pass::Initial;
-    for pass in [Pass::Initial, Pass::Final] {
+    let mut all = vec![Pass::Initial, Pass::Final];
+    all.extend(super::extra_passes(deps, id).await?);
+    for pass in all {
         let c = deps.counters.get(&pass_scope(id, pass)).await.map_err(&read)?;
         let started = deps.counters.seen(&pass_scope(id, pass), "fanout").await.map_err(&read)?;
-        if started {
+        // A later pass covers chosen mailboxes only: the others are shown from the pass before.
+        if started && !matches!(pass, Pass::Extra(_)) {
             latest = pass;
         }
         passes.push(PassProgress {
@@ -86,7 +89,11 @@ pub async fn job_progress(
     }
     let mut mailboxes = Vec::new();
     for m in deps.store.mailboxes(id).await.map_err(&read)? {
-        let c = deps.counters.get(&mailbox_scope(id, latest, &m.address)).await.map_err(&read)?;
+        let extra = Pass::Extra(m.details.round);
+        let in_extra =
+            m.details.round >= 2 && deps.counters.seen(&pass_scope(id, extra), "fanout").await.map_err(&read)?;
+        let shown = if in_extra { extra } else { latest };
+        let c = deps.counters.get(&mailbox_scope(id, shown, &m.address)).await.map_err(&read)?;
         let mut copied_total = 0;
         for folder in m.details.folders.iter().filter(|_| destination_totals) {
             let key = FolderKey { job: id.clone(), mailbox: m.address.clone(), folder: folder.clone() };

@@ -9,7 +9,7 @@
 use super::report::{self, CheckedMailbox};
 use super::{Deps, ScheduleAction, ScheduleInput, StageError, credentials, preflight, schedule, tenancy};
 use crate::csv::{self, Options, Plan, Problem, Purpose};
-use crate::model::{Job, JobId, JobKind, JobStatus, MailboxDetails, MailboxRecord, Pass, TenantId};
+use crate::model::{Job, JobId, JobKind, JobStatus, MailboxRecord, Pass, TenantId};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -182,20 +182,7 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
             source_user: a.user.clone(),
             line: entry.line,
             sealed_credentials: Some(credentials::seal(deps, &id, a).await?),
-            details: MailboxDetails {
-                host: a.host.to_string(),
-                port: a.port,
-                security: Some(a.security),
-                auth: Some(a.credentials.kind()),
-                master_user: match &a.credentials {
-                    crate::model::Credentials::Master { master_user, .. } => Some(master_user.clone()),
-                    _ => None,
-                },
-                include: a.include.clone(),
-                exclude: a.exclude.clone(),
-                preflight: Some(check),
-                folders: Vec::new(),
-            },
+            details: credentials::details_of(a, check),
         });
     }
     let failed: Vec<(u64, String, String)> =
