@@ -86,3 +86,25 @@ fn the_upload_place_is_enforced() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("this is an import file (import file) but it was uploaded as a migration"));
 }
+
+#[test]
+fn a_duplicate_is_reported_with_the_rows_other_problems_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("import.csv");
+    std::fs::write(
+        &file,
+        "type,domain,address,password,quota_mb\ndomain,example.com,,,\nmailbox,,ann@example.com,Pass-1234,100\n\
+         mailbox,,ann@example.com,Pass-1234,lots\nmailbox,,bob@example.org,Pass-1234,100\n",
+    )
+    .unwrap();
+    let o = validate(&[file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    for says in [
+        "line 4, column quota_mb: error:",
+        "line 4, column address: error: the mailbox ann@example.com is already on line 3",
+        "line 5, column address: error: the domain example.org is not declared in this file",
+    ] {
+        assert!(out.contains(says), "{says:?} missing:\n{out}");
+    }
+}

@@ -64,3 +64,17 @@ fn a_qboxmail_export_validates_as_a_migration() {
     assert_eq!(doc["valid"], true, "{doc:#}");
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn an_asked_for_migration_wins_over_an_import_look_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("accounts.csv");
+    std::fs::write(&csv, "email,password\nann@example.com,pw-123456\n").unwrap();
+    let validate = |extra: &[&str]| {
+        let out = Command::new(mailferry_bin()).arg("validate").arg(&csv).arg("--json").args(extra).output().unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(validate(&[])["kind"], "import_mailboxes");
+    let doc = validate(&["--kind", "migration", "--source-host", "mail.old.test"]);
+    assert_eq!((doc["kind"].as_str(), doc["valid"].as_bool()), (Some("migration"), Some(true)), "{doc:#}");
+}

@@ -52,6 +52,13 @@ fn each_side_says_what_went_wrong_and_what_to_try() {
     assert!(err.contains("read the greeting: no answer within 3 s"), "{err}");
     assert!(err.contains("if this is a TLS port, usually 993, use imaps://"), "{err}");
 
+    // A host name that does not resolve is named, with what to check.
+    let nowhere = "imap://user1%40example.test@no-such-host.invalid:143";
+    let (code, err) = sync(nowhere, &plain(&dst), "pass", "pass");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("source server no-such-host.invalid:143, user user1@example.test: resolve the server name"));
+    assert!(err.contains("(check the host name)"), "{err}");
+
     // TLS to a server whose CA was not given.
     let tls = format!("imaps://user1%40example.test@localhost:{}", src.tls_port.unwrap());
     let (code, err) = sync(&tls, &plain(&dst), "pass", "pass");

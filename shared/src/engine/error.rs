@@ -76,10 +76,18 @@ impl EngineError {
         }
     }
 
-    /// True when a server sent no greeting at all: at the first connection of a run that is a setting (a TLS
-    /// port spoken to in plain text), not a passing fault, and retrying only makes the operator wait.
-    pub fn is_silent_server(&self) -> bool {
-        matches!(self, EngineError::Server { source: ImapError::Timeout { op: "read the greeting", .. }, .. })
+    /// True when, at the first connection of a run, the error points at a setting rather than a passing fault
+    /// (a host name that does not resolve, a server that sends no greeting: a TLS port spoken to in plain text),
+    /// so retrying only makes the operator wait.
+    pub fn is_setting_mistake(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Server {
+                source: ImapError::Timeout { op: "read the greeting", .. }
+                    | ImapError::Io { op: "resolve the server name", .. },
+                ..
+            }
+        )
     }
 
     /// True when another worker owns the folder now: stop without retrying.

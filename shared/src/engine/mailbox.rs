@@ -251,7 +251,7 @@ async fn prepare_with_retries(
         }
         .await;
         match result {
-            Err(e) if e.is_retryable() && attempt < cfg.attempts && !(attempt == 1 && e.is_silent_server()) => {
+            Err(e) if e.is_retryable() && attempt < cfg.attempts && !(attempt == 1 && e.is_setting_mistake()) => {
                 let wait = Duration::from_millis(200 * 2u64.pow(attempt.min(6)));
                 tracing::warn!(attempt, error = %e, wait_ms = wait.as_millis() as u64, "planning failed; retrying");
                 tokio::time::sleep(wait).await;
