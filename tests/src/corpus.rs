@@ -196,3 +196,15 @@ async fn append(s: &mut Session, wire: &str, batch: Vec<OutMessage>) -> usize {
     );
     out.len()
 }
+
+/// Append the generated INBOX messages `range` of seed `seed` to `user`'s INBOX (password `pass`) on the server
+/// at `port`, in batches of 250.
+pub async fn add_to_inbox(port: u16, user: &str, seed: u64, range: std::ops::Range<usize>) {
+    let spec = Spec { seed, messages: 0, large: vec![] };
+    let mut s = login(port, user, "pass").await;
+    let batch: Vec<OutMessage> = range.map(|i| spec.message(0, i).into()).collect();
+    for chunk in batch.chunks(250) {
+        s.append_all("INBOX", chunk).await.expect("append");
+    }
+    s.logout().await;
+}

@@ -129,3 +129,17 @@ pub fn outbox(state: &std::path::Path) -> Vec<String> {
     mails.sort();
     mails
 }
+
+/// Run the `mailferry` binary with `args` on the state directory `state` (destination master password in the
+/// environment, as an operator would have it): exit code, stdout, stderr.
+pub fn mailferry_in(state: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(crate::mailferry_bin())
+        .args(args)
+        .arg("--state")
+        .arg(state)
+        .env("MAILFERRY_DEST_MASTER_PASSWORD", "masterpass")
+        .output()
+        .expect("run mailferry");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}

@@ -119,3 +119,12 @@ pub fn compare(src: &Digest, dst: &Digest, map: impl Fn(&str) -> String) -> Vec<
 pub fn total(d: &Digest) -> usize {
     d.values().map(Vec::len).sum()
 }
+
+/// Assert that `user`'s mailbox (password `pass`) on the servers at `src` and `dst` holds the same messages, with
+/// flags and dates, folder by folder; returns how many the destination holds.
+pub async fn assert_same(src: u16, dst: u16, user: &str) -> usize {
+    let (a, b) = (digest(src, user, "pass").await, digest(dst, user, "pass").await);
+    let diffs = compare(&a, &b, |p| p.to_string());
+    assert!(diffs.is_empty(), "{user}: source and destination differ:\n{}", diffs.join("\n"));
+    total(&b)
+}

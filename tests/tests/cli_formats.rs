@@ -44,12 +44,7 @@ async fn a_microsoft_365_batch_file_migrates_with_job_level_source_options() {
     assert!(log.contains("upload accepted") && log.contains("mailbox planned"), "{log}");
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&log_path).unwrap().permissions().mode() & 0o777, 0o600);
-    let (a, b) = (
-        verify::digest(src.port, "user1@example.test", "pass").await,
-        verify::digest(dst.port, "user1@example.test", "pass").await,
-    );
-    assert!(verify::compare(&a, &b, |p| p.to_string()).is_empty());
-    assert_eq!(verify::total(&b), 25);
+    assert_eq!(verify::assert_same(src.port, dst.port, "user1@example.test").await, 25);
 }
 
 #[test]

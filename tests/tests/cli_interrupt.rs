@@ -4,8 +4,7 @@
 //! (SIGKILL) is noticed by its free lock file and its work handed back at once too. Afterwards the destination
 //! holds every message exactly once, and the report and the email count exactly what it holds.
 
-use mailferry::imap::OutMessage;
-use mailferry_tests::corpus::{self, Spec};
+use mailferry_tests::corpus;
 use mailferry_tests::dovecot::Dovecot;
 use mailferry_tests::mailferry_bin;
 use mailferry_tests::pipeline::outbox;
@@ -16,13 +15,7 @@ use std::time::{Duration, Instant};
 
 /// Append `n` generated messages to user1's INBOX on `d`, starting at message `from`.
 async fn add(d: &Dovecot, from: usize, n: usize) {
-    let spec = Spec { seed: 41, messages: 0, large: vec![] };
-    let mut s = corpus::login(d.port, "user1@example.test", "pass").await;
-    let batch: Vec<OutMessage> = (from..from + n).map(|i| spec.message(0, i).into()).collect();
-    for chunk in batch.chunks(250) {
-        s.append_all("INBOX", chunk).await.unwrap();
-    }
-    s.logout().await;
+    corpus::add_to_inbox(d.port, "user1@example.test", 41, from..from + n).await;
 }
 
 /// Messages in user1's INBOX on `d` (0 while the folder does not exist yet).
@@ -94,11 +87,7 @@ fn sync_cmd(src: &Dovecot, dst: &Dovecot, state: &Path) -> Command {
 }
 
 async fn assert_equal(src: &Dovecot, dst: &Dovecot) -> usize {
-    let user = "user1@example.test";
-    let (a, b) = (verify::digest(src.port, user, "pass").await, verify::digest(dst.port, user, "pass").await);
-    let diffs = verify::compare(&a, &b, |p| p.to_string());
-    assert!(diffs.is_empty(), "source and destination differ:\n{}", diffs.join("\n"));
-    verify::total(&b)
+    verify::assert_same(src.port, dst.port, "user1@example.test").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,40 +3,22 @@
 //! credentials again is another final pass that copies exactly what arrived since — each through the binary,
 //! against Dovecot, with the notification for each pass.
 
-use mailferry::imap::OutMessage;
-use mailferry_tests::corpus::{self, Spec};
+use mailferry_tests::corpus;
 use mailferry_tests::dovecot::Dovecot;
-use mailferry_tests::mailferry_bin;
 use mailferry_tests::pipeline::{migration_csv, outbox};
 use mailferry_tests::verify;
 use std::path::Path;
-use std::process::Command;
 
 fn mailferry(state: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(mailferry_bin())
-        .args(args)
-        .arg("--state")
-        .arg(state)
-        .env("MAILFERRY_DEST_MASTER_PASSWORD", "masterpass")
-        .output()
-        .unwrap();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+    mailferry_tests::pipeline::mailferry_in(state, args)
 }
 
 async fn add(d: &Dovecot, user: &str, seed: u64, n: usize) {
-    let spec = Spec { seed, messages: 0, large: vec![] };
-    let mut s = corpus::login(d.port, user, "pass").await;
-    let batch: Vec<OutMessage> = (0..n).map(|i| spec.message(0, i).into()).collect();
-    s.append_all("INBOX", &batch).await.unwrap();
-    s.logout().await;
+    corpus::add_to_inbox(d.port, user, seed, 0..n).await;
 }
 
 async fn equal(src: &Dovecot, dst: &Dovecot, user: &str) -> usize {
-    let (a, b) = (verify::digest(src.port, user, "pass").await, verify::digest(dst.port, user, "pass").await);
-    let diffs = verify::compare(&a, &b, |p| p.to_string());
-    assert!(diffs.is_empty(), "{user}: {}", diffs.join("\n"));
-    verify::total(&b)
+    verify::assert_same(src.port, dst.port, user).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

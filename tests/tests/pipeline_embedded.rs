@@ -13,17 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn mailferry(state: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(mailferry_bin())
-        .args(args)
-        .arg("--state")
-        .arg(state)
-        .env("MAILFERRY_DEST_MASTER_PASSWORD", "masterpass")
-        .env("MAILFERRY_LOG", "mailferry=info")
-        .output()
-        .expect("run mailferry");
-    let (stdout, stderr) =
-        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
-    (out.status.code().unwrap_or(-1), stdout, stderr)
+    mailferry_tests::pipeline::mailferry_in(state, args)
 }
 
 async fn fill(d: &Dovecot, user: &str, spec: &Spec, range: std::ops::Range<usize>) -> usize {
@@ -34,10 +24,7 @@ async fn fill(d: &Dovecot, user: &str, spec: &Spec, range: std::ops::Range<usize
 }
 
 async fn assert_equal(src: &Dovecot, dst: &Dovecot, user: &str) -> usize {
-    let (a, b) = (verify::digest(src.port, user, "pass").await, verify::digest(dst.port, user, "pass").await);
-    let diffs = verify::compare(&a, &b, |p| p.to_string());
-    assert!(diffs.is_empty(), "{user}: source and destination differ:\n{}", diffs.join("\n"));
-    verify::total(&b)
+    verify::assert_same(src.port, dst.port, user).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

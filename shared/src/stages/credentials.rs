@@ -32,6 +32,14 @@ pub(crate) async fn seal(
     Ok(sealed.0)
 }
 
+/// Open a stored mailbox's sealed secret; `purged` says why there is none.
+async fn open_secret(deps: &Deps, m: &MailboxRecord, purged: &str) -> Result<Secret<String>, StageError> {
+    let Some(sealed) = m.sealed_credentials.clone() else {
+        return Err(StageError::Mailbox { mailbox: m.address.clone(), reason: purged.to_string() });
+    };
+    deps.secrets.open(&Sealed(sealed), &context(&m.job, &m.address)).await.map_err(StageError::port("open credentials"))
+}
+
 /// The non-secret half of an account as a mailbox record keeps it, with what the pre-flight found.
 pub(crate) fn details_of(a: &SourceAccount, preflight: crate::model::Preflight) -> crate::model::MailboxDetails {
     crate::model::MailboxDetails {
@@ -54,15 +62,8 @@ pub(crate) fn details_of(a: &SourceAccount, preflight: crate::model::Preflight) 
 /// A stored mailbox's account again, its secret opened (for a new pre-flight); an error when it was purged.
 pub(crate) async fn account_of(deps: &Deps, m: &MailboxRecord) -> Result<SourceAccount, StageError> {
     let unusable = |reason: String| StageError::Mailbox { mailbox: m.address.clone(), reason };
-    let sealed = m
-        .sealed_credentials
-        .clone()
-        .ok_or_else(|| unusable("its credentials were purged: give them again with --credentials FILE".into()))?;
-    let secret: Secret<String> = deps
-        .secrets
-        .open(&Sealed(sealed), &context(&m.job, &m.address))
-        .await
-        .map_err(StageError::port("open credentials"))?;
+    let purged = "its credentials were purged: give them again with --credentials FILE";
+    let secret = open_secret(deps, m, purged).await?;
     let d = &m.details;
     let credentials = match d.auth {
         Some(AuthKind::Password) | None => Credentials::Password { password: secret },
@@ -126,12 +127,7 @@ pub(crate) fn dest_login(deps: &Deps, address: &str) -> Login {
 /// Open a stored mailbox's credentials and build the engine's settings for it.
 pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<MailboxSync, StageError> {
     let unusable = |reason: &str| StageError::Mailbox { mailbox: m.address.clone(), reason: reason.to_string() };
-    let sealed = m.sealed_credentials.clone().ok_or_else(|| unusable("its credentials were purged (the job ended)"))?;
-    let secret: Secret<String> = deps
-        .secrets
-        .open(&Sealed(sealed), &context(&m.job, &m.address))
-        .await
-        .map_err(StageError::port("open credentials"))?;
+    let secret = open_secret(deps, m, "its credentials were purged (the job ended)").await?;
     let d = &m.details;
     let source_login = match d.auth {
         Some(AuthKind::Password) | None => Login::Password { user: m.source_user.clone(), password: secret },
