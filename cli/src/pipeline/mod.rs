@@ -6,6 +6,7 @@
 //! State directory: `state.sqlite`, `key` (seals credentials), `blobs/` (uploads and `reports/`), `outbox/`
 //! (notifications as `.eml`), `config.json` (destination and settings; never a password).
 
+pub mod at;
 pub mod cancel;
 pub mod commands;
 pub mod jobs;
