@@ -4,6 +4,7 @@
 #   infra/dovecot.sh config DIR --port P [--tls-port P] [--separator C] [--prefix P] [--users N] [--max-mail-size BYTES] [--quota-storage SIZE]
 #                       [--users-from sql:CONNECT | passwd-file:PATH]
 #                                   [--capability "IMAP4rev1 …"]  (replaces the capabilities announced after login)
+#                                   [--max-user-connections N]  (mail_max_userip_connections; Dovecot's default 10)
 #       write DIR/dovecot.conf, users, master users (and TLS files with --tls-port); start nothing.
 #   infra/dovecot.sh start NAME [same options; --port defaults to a free port]
 #       configure infra/run/dovecot/NAME and start it in the background; prints "NAME imap=127.0.0.1:P [imaps=...]".
@@ -26,6 +27,7 @@ make_tls() { "$(dirname "${BASH_SOURCE[0]}")/tls.sh" "$1"; }
 write_config() {
   local dir="$1"; shift
   local port="" tls_port=0 sep="/" prefix="" users=3 max_mail_size="" capability="+SPECIAL-USE" quota_storage="" users_from=""
+  local max_conns=10
   while [ $# -gt 0 ]; do
     case "$1" in
       --port) port="$2"; shift 2 ;;
@@ -37,6 +39,7 @@ write_config() {
       --quota-storage) quota_storage="$2"; shift 2 ;;
       --users-from) users_from="$2"; shift 2 ;;
       --capability) capability="$2"; shift 2 ;;
+      --max-user-connections) max_conns="$2"; shift 2 ;;
       *) die "unknown option $1" ;;
     esac
   done
@@ -135,6 +138,7 @@ auth_master_user_separator = *
 mailbox_list_index = no
 mail_location = maildir:$dir/mail/%d/%n$layout
 imap_capability = $capability
+mail_max_userip_connections = $max_conns
 $quota_lines
 passdb {
   driver = passwd-file

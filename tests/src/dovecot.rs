@@ -28,6 +28,8 @@ pub struct Options {
     pub users_from: Option<String>,
     /// Replace the capabilities announced after login (e.g. to hide LITERAL+).
     pub capability: Option<String>,
+    /// Concurrent sessions allowed per user and IP (`mail_max_userip_connections`; Dovecot's default is 10).
+    pub max_user_connections: Option<u32>,
 }
 
 impl Default for Options {
@@ -41,6 +43,7 @@ impl Default for Options {
             quota_storage: None,
             users_from: None,
             capability: None,
+            max_user_connections: None,
         }
     }
 }
@@ -80,6 +83,9 @@ impl Dovecot {
             }
             if let Some(c) = &options.capability {
                 cfg.args(["--capability", c]);
+            }
+            if let Some(n) = options.max_user_connections {
+                cfg.args(["--max-user-connections", &n.to_string()]);
             }
             if let Some(u) = &options.users_from {
                 cfg.args(["--users-from", u]);

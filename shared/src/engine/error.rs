@@ -90,6 +90,15 @@ impl EngineError {
         )
     }
 
+    /// True when a server refused a session because the user has too many open: wait, or let another
+    /// connection of the same mailbox do the work.
+    pub fn is_too_many_connections(&self) -> bool {
+        match self {
+            EngineError::Server { source, .. } | EngineError::Imap { source, .. } => source.is_too_many_connections(),
+            EngineError::Checkpoint { .. } => false,
+        }
+    }
+
     /// True when another worker owns the folder now: stop without retrying.
     pub fn is_fenced(&self) -> bool {
         matches!(self, EngineError::Checkpoint { source: PortError::Fenced { .. } | PortError::LeaseHeld { .. }, .. })

@@ -9,8 +9,12 @@ use crate::imap::plan::{Filters, FolderPlan, Listing, Plan, plan};
 use crate::imap::{self, Endpoint, ImapError, Login, Session};
 use crate::model::{FolderKey, JobId};
 use crate::ports::Checkpoints;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// How many times one connection waits for a crowded server (about 8 minutes in all) before giving up.
+const CROWDED_WAITS: u32 = 55;
 
 /// Everything needed to sync one mailbox.
 #[derive(Clone, Debug)]
@@ -106,7 +110,8 @@ pub async fn copy_one_folder(
     progress: &(dyn Fn(Progress<'_>) + Send + Sync),
 ) -> Result<FolderReport, EngineError> {
     let mut conns = None;
-    let report = copy_with_retries(cfg, folder, checkpoints, progress, &mut conns).await;
+    // A folder task never waits for a crowded server: the queue brings it back later (see `stages::copy`).
+    let report = copy_with_retries(cfg, folder, checkpoints, progress, &mut conns, &|| true).await;
     if let Some((src, dst)) = conns {
         src.logout().await;
         dst.logout().await;
@@ -117,17 +122,22 @@ pub async fn copy_one_folder(
 /// Copy one folder on `conns` (logging in when `None`). A retryable failure drops the connections and tries
 /// again from the checkpoint on a fresh pair, up to `cfg.attempts` times with exponential back-off, unless the
 /// deadline has passed. `copied` counts what every attempt of this call copied.
+///
+/// A server that refuses the login for too many connections is not a failure: when `give_way()` says another
+/// connection pair of the mailbox is at work, the error is returned at once (the caller hands the folder to it);
+/// otherwise the attempt is not counted and the login is tried again after a while.
 async fn copy_with_retries(
     cfg: &MailboxSync,
     folder: &FolderPlan,
     checkpoints: &dyn Checkpoints,
     progress: &(dyn Fn(Progress<'_>) + Send + Sync),
     conns: &mut Option<(Session, Session)>,
+    give_way: &(dyn Fn() -> bool + Send + Sync),
 ) -> Result<FolderReport, EngineError> {
     let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: folder.path.clone() };
     // What earlier runs copied, so a run whose first attempt failed half-way still reports all it copied.
     let before = checkpoints.load(&key).await.ok().flatten().map_or(0, |c| c.copied);
-    let mut attempt = 0;
+    let (mut attempt, mut crowded) = (0, 0u32);
     loop {
         attempt += 1;
         let result = async {
@@ -148,7 +158,15 @@ async fn copy_with_retries(
         };
         *conns = None;
         let late = cfg.settings.must_stop();
-        if !e.is_retryable() || e.is_fenced() || attempt >= cfg.attempts || late {
+        if e.is_too_many_connections() && !late && !give_way() && crowded < CROWDED_WAITS {
+            crowded += 1;
+            attempt -= 1;
+            let wait = Duration::from_secs(u64::from(crowded).min(10));
+            tracing::info!(folder = %folder.path, wait_s = wait.as_secs(), error = %e, "server crowded; waiting for a connection");
+            tokio::time::sleep(wait).await;
+            continue;
+        }
+        if !e.is_retryable() || e.is_fenced() || attempt >= cfg.attempts || late || e.is_too_many_connections() {
             return Err(e);
         }
         let wait = Duration::from_millis(200 * 2u64.pow(attempt.min(6)));
@@ -261,6 +279,17 @@ async fn prepare_with_retries(
     }
 }
 
+/// Reports of the folders copied, and the folders that failed with why.
+type Results = Mutex<(Vec<FolderReport>, Vec<(String, String)>)>;
+
+fn record(results: &Results, folder: &FolderPlan, outcome: Result<FolderReport, EngineError>) {
+    let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
+    match outcome {
+        Ok(report) => r.0.push(report),
+        Err(e) => r.1.push((folder.path.clone(), e.to_string())),
+    }
+}
+
 /// Plan, create, and copy every folder. Folder failures are collected, not fatal to the others.
 pub async fn sync_mailbox(
     cfg: &MailboxSync,
@@ -276,9 +305,12 @@ pub async fn sync_mailbox(
     let mut first_conns = Some((src, dst));
     let queue = Arc::new(Mutex::new(pending.into_iter().rev().collect::<Vec<_>>()));
     let results = Arc::new(Mutex::new((unchanged, Vec::new())));
+    // Workers still at work: one the server refuses for too many connections hands its folder back and stops
+    // while another goes on, so the mailbox settles at the connections the server allows.
+    let active = Arc::new(AtomicUsize::new(workers_wanted));
     let workers = (0..workers_wanted).map(|i| {
-        let (queue, results, checkpoints, progress) =
-            (queue.clone(), results.clone(), checkpoints.clone(), progress.clone());
+        let (queue, results, checkpoints, progress, active) =
+            (queue.clone(), results.clone(), checkpoints.clone(), progress.clone(), active.clone());
         let reuse = if i == 0 { first_conns.take() } else { None };
         async move {
             // Each worker keeps its pair of connections across folders; a failure drops them and the next attempt
@@ -287,14 +319,17 @@ pub async fn sync_mailbox(
             // A stop request leaves the folders not started in the queue: the next run copies them.
             while !cfg.settings.must_stop() {
                 let Some(folder) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else { break };
+                let others = || active.load(Ordering::SeqCst) > 1;
                 let outcome =
-                    copy_with_retries(cfg, &folder, checkpoints.as_ref(), progress.as_ref(), &mut conns).await;
-                let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
-                match outcome {
-                    Ok(report) => r.0.push(report),
-                    Err(e) => r.1.push((folder.path.clone(), e.to_string())),
+                    copy_with_retries(cfg, &folder, checkpoints.as_ref(), progress.as_ref(), &mut conns, &others).await;
+                if matches!(&outcome, Err(e) if e.is_too_many_connections()) && others() {
+                    tracing::info!(folder = %folder.path, "server crowded; another connection takes this folder");
+                    queue.lock().unwrap_or_else(|e| e.into_inner()).push(folder);
+                    break;
                 }
+                record(&results, &folder, outcome);
             }
+            active.fetch_sub(1, Ordering::SeqCst);
             if let Some((src, dst)) = conns {
                 src.logout().await;
                 dst.logout().await;
@@ -302,6 +337,17 @@ pub async fn sync_mailbox(
         }
     });
     futures::future::join_all(workers).await;
+    // A folder handed back just as the last other worker left is copied here, on one connection pair.
+    let mut conns = None;
+    while !cfg.settings.must_stop() {
+        let Some(folder) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else { break };
+        let outcome = copy_with_retries(cfg, &folder, checkpoints.as_ref(), progress.as_ref(), &mut conns, &|| false);
+        record(&results, &folder, outcome.await);
+    }
+    if let Some((src, dst)) = conns {
+        src.logout().await;
+        dst.logout().await;
+    }
     let (mut folders, failed) = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
     let not_started = queue.lock().unwrap_or_else(|e| e.into_inner()).drain(..).rev().map(|f| f.path).collect();
     folders.sort_by(|a: &FolderReport, b| (a.path != "INBOX", &a.path).cmp(&(b.path != "INBOX", &b.path)));

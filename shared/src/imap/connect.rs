@@ -160,7 +160,7 @@ pub async fn login(session: &mut Session, login: &Login) -> Result<(), ImapError
         }
     };
     match result {
-        Err(ImapError::No { text, .. }) | Err(ImapError::Bad { text, .. }) => Err(ImapError::Auth { text }),
+        Err(ImapError::No { text, .. }) | Err(ImapError::Bad { text, .. }) => Err(ImapError::refused_login(text)),
         Err(e) => Err(e),
         // Most servers send the new capabilities with the login's OK ([CAPABILITY …]); ask only if not.
         Ok(()) if session.capabilities_seen => Ok(()),

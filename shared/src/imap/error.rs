@@ -20,6 +20,10 @@ pub enum ImapError {
     /// The server refused the login.
     #[error("login refused by the server: {text}")]
     Auth { text: String },
+    /// The server refused the login because the user has too many sessions open (Dovecot's
+    /// `mail_max_userip_connections`, Gmail's 15): a reason to wait and use fewer connections, never a failure.
+    #[error("the server allows no more connections for this user now: {text}")]
+    TooManyConnections { text: String },
     /// The server answered NO to a command.
     #[error("{command} refused by the server: {text}")]
     No { command: &'static str, text: String, code: Option<String> },
@@ -52,6 +56,7 @@ impl ImapError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ImapError::Io { .. } | ImapError::Timeout { .. } | ImapError::Bye { .. } => true,
+            ImapError::TooManyConnections { .. } => true,
             ImapError::Protocol { .. } | ImapError::Inconsistent { .. } => true,
             ImapError::No { text, code, .. } => {
                 let t = text.to_ascii_lowercase();
@@ -65,6 +70,24 @@ impl ImapError {
             | ImapError::Unsupported { .. }
             | ImapError::Unsafe { .. }
             | ImapError::NotAllowed { .. } => false,
+        }
+    }
+
+    /// Whether the server refused a session because the user has too many open.
+    pub fn is_too_many_connections(&self) -> bool {
+        matches!(self, ImapError::TooManyConnections { .. })
+    }
+
+    /// A refused login's words: too many connections, or a refusal of the credentials.
+    pub(crate) fn refused_login(text: String) -> ImapError {
+        let t = text.to_ascii_lowercase();
+        if t.contains("maximum number of connections")
+            || t.contains("too many simultaneous connections")
+            || t.contains("too many connections")
+        {
+            ImapError::TooManyConnections { text }
+        } else {
+            ImapError::Auth { text }
         }
     }
 

@@ -27,6 +27,24 @@ pub enum TaskOutcome {
     Failed { reason: String },
     /// Nothing to do (a mailbox that failed its pre-flight).
     Skipped,
+    /// A server refused a session for too many connections: the task was sent again for later (never a
+    /// failure, and not a delivery counted towards the dead-letter queue).
+    Deferred,
+}
+
+/// Whether a stage error is a server refusing a session for too many connections.
+fn crowded(e: &StageError) -> bool {
+    matches!(e, StageError::Engine(e) if e.is_too_many_connections())
+}
+
+/// Send `task` again for later because a server is crowded: 5 to 15 s, spread so that deferred tasks do not all
+/// come back at once.
+async fn defer(deps: &Deps, task: Task, what: &str) -> Result<TaskOutcome, StageError> {
+    let spread = deps.clock.now().timestamp_subsec_millis() as u64 * 10;
+    let wait = Duration::from_millis(5_000 + spread);
+    deps.tasks.send(&[task.to_body()], wait).await.map_err(StageError::port("defer a task"))?;
+    tracing::info!(task = %what, wait_ms = wait.as_millis() as u64, "server crowded; task deferred");
+    Ok(TaskOutcome::Deferred)
 }
 
 /// Handle one task. `deadline`: when the worker must stop (Lambda's deadline minus a margin); `last_delivery`:
@@ -67,6 +85,10 @@ async fn on_mailbox(
     let planned = no_panic("planning a mailbox", planning).await;
     let plan = match planned {
         Ok(p) => p,
+        Err(e) if crowded(&e) => {
+            let task = Task::Mailbox { job: job.clone(), pass, mailbox: address.to_string() };
+            return defer(deps, task, address).await;
+        }
         Err(e) if e.is_retryable() && !last => return Err(e),
         Err(e) => {
             let reason = e.to_string();
@@ -128,6 +150,7 @@ async fn on_folder(
     let run = no_panic("copying a folder", run).await;
     let report = match run {
         Ok(r) => r,
+        Err(e) if crowded(&e) => return defer(deps, Task::Folder(spec.clone()), path).await,
         Err(e) if e.is_retryable() && !last => {
             tracing::warn!(job = %job, mailbox = %address, folder = %path, error = %e, "folder copy failed; the queue will retry");
             return Err(e);
