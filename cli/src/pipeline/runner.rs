@@ -15,17 +15,13 @@ use futures::FutureExt;
 use mailferry::embedded::runners::{RunnerLock, dead_holders};
 use mailferry::model::{JobId, JobStatus};
 use mailferry::ports::{Delivery, TaskQueue};
-use mailferry::stages::{self, PassEvent, ScheduleInput, Task};
+use mailferry::stages::{self, PassEvent, ScheduleInput, StageError, Task, delivery};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How long a folder task runs before it re-enqueues itself (so long folders interleave and progress is saved).
 const TASK_TIME: Duration = Duration::from_secs(600);
-
-fn back_off(receive_count: u32) -> Duration {
-    Duration::from_secs(2u64.pow(receive_count.min(6)))
-}
 
 async fn fire_schedules(home: &Home) {
     let due = match home.schedules.due(home.deps.clock.now()).await {
@@ -47,16 +43,12 @@ async fn fire_schedules(home: &Home) {
     }
 }
 
-async fn settle(queue: &dyn TaskQueue, d: &Delivery, result: Result<(), (bool, String)>) {
-    let outcome = match result {
-        Ok(()) => queue.ack(&d.receipt).await,
-        Err((retryable, error)) => {
-            tracing::warn!(message = %d.id, receive_count = d.receive_count, retryable, error = %error, "message failed");
-            let wait = if retryable { back_off(d.receive_count) } else { Duration::ZERO };
-            queue.retry_after(&d.receipt, wait).await
-        }
-    };
-    if let Err(e) = outcome {
+/// Settle a delivery by the one delivery policy (`stages::delivery`).
+async fn settle(queue: &dyn TaskQueue, d: &Delivery, result: Result<(), StageError>) {
+    if let Err(e) = &result {
+        tracing::warn!(message = %d.id, receive_count = d.receive_count, retryable = e.is_retryable(), error = %e, "message failed");
+    }
+    if let Err(e) = delivery::settle(queue, &d.receipt, delivery::settlement(&result, d.receive_count)).await {
         tracing::warn!(message = %d.id, error = %e, "cannot settle a message");
     }
 }
@@ -65,11 +57,8 @@ async fn handle_events(home: &Home) {
     let got = home.events.receive(10, Duration::from_secs(300), Duration::ZERO).await.unwrap_or_default();
     for d in got {
         let result = match serde_json::from_str::<PassEvent>(&d.body) {
-            Ok(event) => stages::on_pass_complete(&home.deps, &event)
-                .await
-                .map(|_| ())
-                .map_err(|e| (e.is_retryable(), e.to_string())),
-            Err(e) => Err((false, format!("unreadable event: {e}"))),
+            Ok(event) => stages::on_pass_complete(&home.deps, &event).await.map(|_| ()),
+            Err(e) => Err(StageError::BadMessage { what: "pass event", detail: e.to_string() }),
         };
         settle(&home.events, &d, result).await;
     }
@@ -111,10 +100,9 @@ async fn worker(home: &Home, stop: &AtomicBool) {
                 ))
                 .catch_unwind()
                 .await
-                .unwrap_or_else(|_| Err(stages::StageError::BadMessage { what: "task", detail: "a panic".into() }))
-                .map(|_| ())
-                .map_err(|e| (e.is_retryable(), e.to_string())),
-                Err(e) => Err((false, e.to_string())),
+                .unwrap_or_else(|_| Err(StageError::BadMessage { what: "task", detail: "a panic".into() }))
+                .map(|_| ()),
+                Err(e) => Err(e),
             };
             settle(&home.tasks, &d, result).await;
         }

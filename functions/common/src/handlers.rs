@@ -68,19 +68,18 @@ pub async fn handle_scheduler(l: &Lambda, input: serde_json::Value) -> Result<se
     Ok(serde_json::json!({ "job": input.job, "pass": input.pass, "mailbox_tasks_sent": sent }))
 }
 
-/// Mailbox and folder tasks; `deadline` is the invocation's deadline minus a margin for the checkpoint. A task
-/// that failed with a retryable error comes back with exponential back-off (2, 4, 8 … 300 s, by changing its
-/// visibility) instead of after the queue's long visibility timeout.
+/// Mailbox and folder tasks; `deadline` is the invocation's deadline minus a margin for the checkpoint. A failed
+/// task comes back by the one delivery policy (`stages::delivery`: exponential back-off for a retryable error,
+/// at once for a permanent one, by changing its visibility) instead of after the queue's long visibility timeout.
 pub async fn handle_copy(l: &Lambda, event: SqsEvent, deadline: Instant) -> SqsBatchResponse {
     each(event, |m| async move {
         let task = Task::parse(body(&m))?;
         let receives: u32 = m.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
         let result = stages::on_task(&l.deps, &task, Some(deadline), receives >= l.max_receives).await;
-        if let (Err(e), Some(receipt)) = (&result, &m.receipt_handle)
-            && e.is_retryable()
-        {
-            let wait = std::time::Duration::from_secs(2u64.pow(receives.min(8)).min(300));
-            if let Err(e) = l.deps.tasks.retry_after(receipt, wait).await {
+        // A failure is also listed in the batch response (so SQS keeps it); its visibility says when it returns.
+        if let (Err(_), Some(receipt)) = (&result, &m.receipt_handle) {
+            let settlement = stages::delivery::settlement(&result, receives);
+            if let Err(e) = stages::delivery::settle(l.deps.tasks.as_ref(), receipt, settlement).await {
                 tracing::warn!(error = %e, "cannot set the retry back-off");
             }
         }

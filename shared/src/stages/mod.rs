@@ -13,6 +13,7 @@
 
 mod copy;
 mod credentials;
+pub mod delivery;
 mod end;
 mod error;
 mod errors;
