@@ -4,6 +4,7 @@
 
 pub mod contract;
 pub mod corpus;
+pub mod delay_proxy;
 pub mod dovecot;
 pub mod engine;
 pub mod fake_imap;

@@ -1,0 +1,68 @@
+//! A TCP proxy that plays a long link: every chunk of bytes, in each direction, arrives `one_way` after it was
+//! sent (20 ms of round-trip time with `one_way` = 10 ms), with the bandwidth of loopback — the shape of a
+//! migration across the internet, for the benchmark and for tests of round trips. Order within a direction is
+//! kept; a side that closes closes the other once its bytes have arrived. It runs on its own thread and
+//! runtime and only listens and connects on 127.0.0.1.
+
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// A running proxy.
+pub struct DelayProxy {
+    /// Where clients connect.
+    pub port: u16,
+}
+
+impl DelayProxy {
+    /// Proxy 127.0.0.1:`target` with `one_way` of delay in each direction.
+    pub fn start(target: u16, one_way: Duration) -> DelayProxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("proxy address").port();
+        std::thread::Builder::new()
+            .name(format!("delay-proxy-{port}"))
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("proxy runtime");
+                rt.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener).expect("proxy listener");
+                    while let Ok((client, _)) = listener.accept().await {
+                        tokio::spawn(async move {
+                            let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else { return };
+                            let _ = (client.set_nodelay(true), server.set_nodelay(true));
+                            let ((cr, cw), (sr, sw)) = (client.into_split(), server.into_split());
+                            tokio::join!(pipe(cr, sw, one_way), pipe(sr, cw, one_way));
+                        });
+                    }
+                });
+            })
+            .expect("proxy thread");
+        DelayProxy { port }
+    }
+}
+
+/// Forward `from` to `to`, each chunk `delay` after it was read.
+async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, delay: Duration) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
+    let reader = async move {
+        let mut buf = vec![0u8; 64 << 10];
+        while let Ok(n @ 1..) = from.read(&mut buf).await {
+            if tx.send((Instant::now() + delay, buf[..n].to_vec())).is_err() {
+                break;
+            }
+        }
+    };
+    let writer = async move {
+        while let Some((due, bytes)) = rx.recv().await {
+            tokio::time::sleep_until(due).await;
+            if to.write_all(&bytes).await.is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown().await;
+    };
+    tokio::join!(reader, writer);
+}
