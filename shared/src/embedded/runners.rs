@@ -48,10 +48,11 @@ fn beat(path: &Path) -> Option<Sender<()>> {
     Some(tx)
 }
 
-/// When the work of the process that held `file` (now free) may be taken over: [`SETTLE`] after its death.
+/// When the work of the process that held `file` (now free) may be taken over: [`SETTLE`] after its death. A file
+/// time in the future (a clock that jumped, a touched file) counts as now, so the wait is bounded.
 fn handed_back_at(file: &File) -> SystemTime {
     let touched = file.metadata().and_then(|m| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH);
-    touched + HEARTBEAT + SETTLE
+    touched.min(SystemTime::now()) + HEARTBEAT + SETTLE
 }
 
 fn runners(dir: &Path) -> PathBuf {
@@ -180,7 +181,14 @@ mod tests {
         drop(lock);
         // A run that died leaves the file marked and free.
         std::fs::write(&path, b"running\n").unwrap();
-        let (_lock, after) = RunnerLock::take_file(&path).unwrap().unwrap();
+        let (lock, after) = RunnerLock::take_file(&path).unwrap().unwrap();
         assert!(after.unwrap() > SystemTime::now() + SETTLE, "taken over only once its last writes are surely over");
+        drop(lock);
+        // A file time far in the future does not make the next run wait for it.
+        std::fs::write(&path, b"running\n").unwrap();
+        let far = SystemTime::now() + Duration::from_secs(86_400);
+        OpenOptions::new().write(true).open(&path).unwrap().set_modified(far).unwrap();
+        let (_lock, after) = RunnerLock::take_file(&path).unwrap().unwrap();
+        assert!(after.unwrap() <= SystemTime::now() + HEARTBEAT + SETTLE, "the wait is bounded");
     }
 }
