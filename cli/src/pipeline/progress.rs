@@ -66,6 +66,11 @@ impl Live {
 
     /// Read the job's progress and show it (`force`: print the lines even before `every` has passed).
     pub async fn update(&mut self, home: &Home, job: &JobId, force: bool) {
+        // Lines are printed at most every `every`: no need to read every checkpoint in between.
+        let due = self.last.is_none_or(|(at, _)| at.elapsed() >= self.every);
+        if self.bars.is_none() && !due && !force {
+            return;
+        }
         let Ok(Some(p)) = job_progress(&home.deps, job, true).await else { return };
         let copying: Vec<&MailboxProgress> =
             p.mailboxes.iter().filter(|m| m.problem.is_none() && m.folders > 0 && !m.finished).collect();
@@ -96,9 +101,7 @@ impl Live {
             }
             return;
         }
-        let moved = done != self.last.map_or(0, |l| l.1);
-        let due = self.last.is_none_or(|(at, _)| at.elapsed() >= self.every);
-        if !moved || !(due || force) {
+        if done == self.last.map_or(0, |l| l.1) {
             return;
         }
         self.last = Some((Instant::now(), done));

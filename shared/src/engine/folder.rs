@@ -372,7 +372,8 @@ fn skip(folder: &str, meta: &crate::imap::MessageMeta, body: &[u8], reason: Stri
         size: meta.size,
         date: meta.internal_date.map(|d| d.to_string()).unwrap_or_default(),
         subject: super::headers::subject(body),
-        reason,
+        // The destination's words go into reports and onto terminals as text, never as control sequences.
+        reason: super::headers::printable(&reason, 1000),
     }
 }
 

@@ -17,7 +17,7 @@
 mod dedupe;
 mod error;
 mod folder;
-mod headers;
+pub mod headers;
 pub(crate) mod mailbox;
 mod source;
 mod stop;

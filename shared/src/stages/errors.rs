@@ -5,6 +5,7 @@
 
 use super::report::cell;
 use super::{Deps, StageError};
+use crate::engine::headers::printable;
 use crate::model::JobId;
 use serde::Deserialize;
 
@@ -37,8 +38,9 @@ fn pass_and_mailbox<'k>(key: &'k str, job: &JobId) -> Option<(&'k str, &'k str)>
     Some((pass, mailbox))
 }
 
+/// One CSV line; every field is cleaned first (server words and recorded errors may carry control characters).
 fn row(fields: &[&str]) -> String {
-    fields.iter().map(|f| cell(f)).collect::<Vec<_>>().join(",") + "\n"
+    fields.iter().map(|f| cell(&printable(f, 1000))).collect::<Vec<_>>().join(",") + "\n"
 }
 
 /// The error CSV of `job` (only the header when nothing went wrong).
