@@ -5,7 +5,9 @@ use chrono::Utc;
 use mailferry::model::{
     Checkpoint, FolderKey, Job, JobId, JobKind, JobStatus, MailboxRecord, Secret, TenantId, Uid, UidValidity,
 };
-use mailferry::ports::{Blobs, Checkpoints, Counters, JobStore, ManualClock, PortError, Sealed, SecretBox, TaskQueue};
+use mailferry::ports::{
+    Blobs, Checkpoints, Counters, JobStore, ManualClock, PortError, Sealed, SecretBox, Slots, TaskQueue,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -418,4 +420,49 @@ pub async fn long_folder_paths(cp: &dyn Checkpoints, c: Arc<dyn Counters>) {
     assert!(c.add_once(&scope, &format!("folder:{long}"), &[("done", 1)]).await.unwrap().is_none());
     assert!(c.add_once(&scope, &format!("folder:{other}"), &[("done", 1)]).await.unwrap().is_some());
     assert_eq!(c.get(&scope).await.unwrap()["done"], 2);
+}
+
+/// Connection slots: at most `limit` holders; a holder taking again renews (not a second slot); a slot given back
+/// or whose lease ended is free again; scopes are independent.
+pub async fn slots_cap_and_expiry(slots: &dyn Slots, clock: &ManualClock) {
+    let scope = format!("{}/mailbox/ann@example.com", JobId::generate());
+    let ttl = Duration::from_secs(60);
+    assert!(slots.take(&scope, "w1", 2, ttl).await.unwrap(), "first slot of two");
+    assert!(slots.take(&scope, "w2", 2, ttl).await.unwrap(), "second slot of two");
+    assert!(!slots.take(&scope, "w3", 2, ttl).await.unwrap(), "a third holder must be refused at a limit of 2");
+    assert!(slots.take(&scope, "w1", 2, ttl).await.unwrap(), "a holder taking again renews its own slot");
+    assert_eq!(slots.holders(&scope).await.unwrap(), vec!["w1".to_string(), "w2".to_string()]);
+    assert!(slots.take("other-scope", "w3", 2, ttl).await.unwrap(), "scopes are independent");
+    slots.give_back(&scope, "w2").await.unwrap();
+    slots.give_back(&scope, "nobody").await.unwrap();
+    assert!(slots.take(&scope, "w3", 2, ttl).await.unwrap(), "a slot given back is free");
+    clock.advance(Duration::from_secs(30));
+    assert!(slots.take(&scope, "w3", 2, ttl).await.unwrap(), "renewed for another 60 s");
+    clock.advance(Duration::from_secs(31));
+    assert_eq!(slots.holders(&scope).await.unwrap(), vec!["w3".to_string()], "w1's lease ended after 61 s");
+    assert!(slots.take(&scope, "w4", 2, ttl).await.unwrap(), "an ended lease frees its slot");
+    assert!(!slots.take(&scope, "w5", 2, ttl).await.unwrap());
+}
+
+/// Many takers racing for 3 slots: exactly 3 win. `concurrent: false` for moto (see
+/// [`one_winner_among_racing_workers`]).
+pub async fn slots_racing_takers(slots: Arc<dyn Slots>, concurrent: bool) {
+    let scope = format!("{}/host/imap.example.com", JobId::generate());
+    let take = |i: usize| {
+        let (slots, scope) = (Arc::clone(&slots), scope.clone());
+        async move { slots.take(&scope, &format!("w{i}"), 3, Duration::from_secs(60)).await.unwrap() }
+    };
+    let mut won = 0;
+    if concurrent {
+        let tasks: Vec<_> = (0..12).map(|i| tokio::spawn(take(i))).collect();
+        for t in tasks {
+            won += usize::from(t.await.unwrap());
+        }
+    } else {
+        for i in 0..12 {
+            won += usize::from(take(i).await);
+        }
+    }
+    assert_eq!(won, 3, "exactly the limit of takers may win");
+    assert_eq!(slots.holders(&scope).await.unwrap().len(), 3);
 }

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use mailferry::aws::{
-    DynamoCheckpoints, DynamoCounters, DynamoStore, KmsSecretBox, S3Blobs, SesMailer, SqsQueue, s3_client,
+    DynamoCheckpoints, DynamoCounters, DynamoSlots, DynamoStore, KmsSecretBox, S3Blobs, SesMailer, SqsQueue, s3_client,
 };
 use mailferry::ports::{Email, Mailer, ManualClock, SystemClock};
 use mailferry_tests::{contract, moto};
@@ -151,4 +151,17 @@ async fn long_folder_paths() {
     let (c, t) = dynamo().await;
     let cp = DynamoCheckpoints::new(c.clone(), t.clone(), Arc::new(SystemClock));
     contract::long_folder_paths(&cp, Arc::new(DynamoCounters::new(c, t))).await;
+}
+
+#[tokio::test]
+async fn slots_cap_and_expiry() {
+    let (c, t) = dynamo().await;
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    contract::slots_cap_and_expiry(&DynamoSlots::new(c, t, clock.clone()), &clock).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn slots_racing_takers() {
+    let (c, t) = dynamo().await;
+    contract::slots_racing_takers(Arc::new(DynamoSlots::new(c, t, Arc::new(SystemClock))), false).await;
 }

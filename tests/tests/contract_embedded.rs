@@ -2,9 +2,10 @@
 
 use chrono::Utc;
 use mailferry::embedded::{
-    Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteQueue, SqliteStore,
+    Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteQueue, SqliteSlots,
+    SqliteStore,
 };
-use mailferry::ports::{Email, Mailer, ManualClock, SystemClock};
+use mailferry::ports::{Email, Mailer, ManualClock, Slots, SystemClock};
 use mailferry_tests::contract;
 use std::sync::Arc;
 
@@ -164,4 +165,30 @@ async fn long_folder_paths() {
     let dir = tempfile::tempdir().unwrap();
     let cp = SqliteCheckpoints::new(db(&dir), Arc::new(SystemClock));
     contract::long_folder_paths(&cp, Arc::new(SqliteCounters::new(db(&dir)))).await;
+}
+
+#[tokio::test]
+async fn slots_cap_and_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    contract::slots_cap_and_expiry(&SqliteSlots::new(db(&dir), clock.clone()), &clock).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn slots_racing_takers() {
+    let dir = tempfile::tempdir().unwrap();
+    contract::slots_racing_takers(Arc::new(SqliteSlots::new(db(&dir), Arc::new(SystemClock))), true).await;
+}
+
+/// A dead runner's slots end when it is found dead, not when their leases would have run out.
+#[tokio::test]
+async fn slots_of_a_dead_runner_are_freed() {
+    let dir = tempfile::tempdir().unwrap();
+    let slots = SqliteSlots::new(db(&dir), Arc::new(SystemClock));
+    let ttl = std::time::Duration::from_secs(600);
+    assert!(slots.take("s", "mailferry-run:1-a#t1", 1, ttl).await.unwrap());
+    assert!(slots.take("t", "mailferry-run:11-b#t1", 1, ttl).await.unwrap());
+    assert_eq!(slots.expire_held_by("mailferry-run:1-a#", Utc::now()).await.unwrap(), 1);
+    assert!(slots.take("s", "mailferry-run:2-c#t1", 1, ttl).await.unwrap(), "the dead runner's slot is free");
+    assert!(!slots.take("t", "mailferry-run:2-c#t2", 1, ttl).await.unwrap(), "another runner's slot is not");
 }

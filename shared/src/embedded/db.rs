@@ -66,6 +66,12 @@ CREATE TABLE IF NOT EXISTS queue (
     receipt TEXT,
     dead INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS slots (
+    scope TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    until_ms INTEGER NOT NULL,
+    PRIMARY KEY (scope, holder)
+);
 CREATE INDEX IF NOT EXISTS queue_ready ON queue (queue, dead, visible_at);
 CREATE UNIQUE INDEX IF NOT EXISTS queue_receipt ON queue (receipt);
 ";

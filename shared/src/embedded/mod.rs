@@ -12,6 +12,7 @@ mod queue;
 pub mod runners;
 mod schedules;
 mod secret_box;
+mod slots;
 mod store;
 mod usage;
 
@@ -24,5 +25,6 @@ pub use mailer::OutboxMailer;
 pub use queue::SqliteQueue;
 pub use schedules::SqliteSchedules;
 pub use secret_box::KeyFileSecretBox;
+pub use slots::SqliteSlots;
 pub use store::SqliteStore;
 pub use usage::SqliteUsage;

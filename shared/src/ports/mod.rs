@@ -13,6 +13,7 @@ mod mailer;
 mod queue;
 mod schedules;
 mod secret_box;
+mod slots;
 mod store;
 mod usage;
 
@@ -27,5 +28,6 @@ pub use mailer::{Email, Mailer};
 pub use queue::{Delivery, TaskQueue};
 pub use schedules::Schedules;
 pub use secret_box::{Sealed, SecretBox};
+pub use slots::Slots;
 pub use store::{JobStore, strip_credentials};
 pub use usage::{UsageLedger, UsageRecord};
