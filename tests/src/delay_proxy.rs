@@ -2,8 +2,11 @@
 //! sent (20 ms of round-trip time with `one_way` = 10 ms), with the bandwidth of loopback — the shape of a
 //! migration across the internet, for the benchmark and for tests of round trips. Order within a direction is
 //! kept; a side that closes closes the other once its bytes have arrived. It runs on its own thread and
-//! runtime and only listens and connects on 127.0.0.1.
+//! runtime and only listens and connects on 127.0.0.1. It also counts the connections open at once (from the
+//! client's connect to the client's close), so a test can prove a connection cap held.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -15,6 +18,9 @@ use tokio::time::Instant;
 pub struct DelayProxy {
     /// Where clients connect.
     pub port: u16,
+    /// Connections open now, and the most there ever were at once.
+    open: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
 }
 
 impl DelayProxy {
@@ -23,6 +29,8 @@ impl DelayProxy {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         listener.set_nonblocking(true).expect("nonblocking");
         let port = listener.local_addr().expect("proxy address").port();
+        let (open, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (open_in, peak_in) = (open.clone(), peak.clone());
         std::thread::Builder::new()
             .name(format!("delay-proxy-{port}"))
             .spawn(move || {
@@ -30,17 +38,37 @@ impl DelayProxy {
                 rt.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener).expect("proxy listener");
                     while let Ok((client, _)) = listener.accept().await {
+                        let now = open_in.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak_in.fetch_max(now, Ordering::SeqCst);
+                        let open = open_in.clone();
                         tokio::spawn(async move {
-                            let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else { return };
+                            let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else {
+                                open.fetch_sub(1, Ordering::SeqCst);
+                                return;
+                            };
                             let _ = (client.set_nodelay(true), server.set_nodelay(true));
                             let ((cr, cw), (sr, sw)) = (client.into_split(), server.into_split());
-                            tokio::join!(pipe(cr, sw, one_way), pipe(sr, cw, one_way));
+                            let client_side = async {
+                                pipe(cr, sw, one_way).await;
+                                open.fetch_sub(1, Ordering::SeqCst);
+                            };
+                            tokio::join!(client_side, pipe(sr, cw, one_way));
                         });
                     }
                 });
             })
             .expect("proxy thread");
-        DelayProxy { port }
+        DelayProxy { port, open, peak }
+    }
+
+    /// The most connections that were open at once so far.
+    pub fn peak_connections(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+
+    /// Connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
     }
 }
 

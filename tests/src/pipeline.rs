@@ -4,7 +4,7 @@
 use crate::dovecot::Dovecot;
 use mailferry::embedded::{
     Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteDomainOwners,
-    SqliteQueue, SqliteSchedules, SqliteStore, SqliteUsage,
+    SqliteQueue, SqliteSchedules, SqliteSlots, SqliteStore, SqliteUsage,
 };
 use mailferry::engine::CopySettings;
 use mailferry::model::Secret;
@@ -22,6 +22,7 @@ pub fn embedded_deps(dir: &Path, dst: &Dovecot) -> Deps {
         store: Arc::new(SqliteStore::new(db.clone())),
         counters: Arc::new(SqliteCounters::new(db.clone())),
         checkpoints: Arc::new(SqliteCheckpoints::new(db.clone(), clock.clone())),
+        slots: Arc::new(SqliteSlots::new(db.clone(), clock.clone())),
         tasks: Arc::new(SqliteQueue::new(db.clone(), "tasks", 5, clock.clone())),
         events: Arc::new(SqliteQueue::new(db.clone(), "events", 5, clock.clone())),
         blobs: Arc::new(DirBlobs::new(dir.join("blobs"))),
@@ -57,6 +58,7 @@ pub fn settings(dst: &Dovecot, reports_at: &str) -> Settings {
         mailboxes_in_flight: 1,
         preflight_concurrency: 4,
         copy: CopySettings { owner: "test-worker".into(), batch_max: 25, ..Default::default() },
+        connections: Default::default(),
         sender: "mailferry@example.test".into(),
         default_operator: Some("ops@example.test".into()),
         operator_allow: None,

@@ -1,6 +1,8 @@
 //! Every message of the pipeline delivered twice changes nothing: the upload event, the scheduler event, every
 //! mailbox and folder task, and the "pass complete" event. Counted once, copied once (verified), one email.
 //! Also: the mailboxes-in-flight cap (1 here) lets the second mailbox start only when the first finished.
+//! Run twice: with every non-empty folder on its own task, and with the small folders copied by the mailbox
+//! task over its own connections (the default).
 
 use mailferry::model::Pass;
 use mailferry::stages::{self, PassEvent, ScheduleInput, Task, Upload, UploadOutcome};
@@ -18,11 +20,24 @@ async fn fill(d: &Dovecot, user: &str, messages: usize, seed: u64) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_message_twice_changes_nothing() {
+    let handled = every_message_twice(0).await;
+    assert!(handled >= 2 + 2 * 13, "handled {handled} tasks: every folder task twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_message_twice_with_small_folders_on_the_mailbox_task() {
+    let handled = every_message_twice(2000).await;
+    assert_eq!(handled, 2, "the two mailbox tasks copied every folder; no folder task was needed");
+}
+
+/// Run a two-mailbox job delivering every message twice; returns how many task messages were handled.
+async fn every_message_twice(small_folder: u32) -> usize {
     let (src, dst) = (Dovecot::start(), Dovecot::start());
     let n1 = fill(&src, "user1@example.test", 40, 51).await;
     let n2 = fill(&src, "user2@example.test", 20, 52).await;
     let dir = tempfile::tempdir().unwrap();
-    let deps = pipeline::embedded_deps(dir.path(), &dst);
+    let mut deps = pipeline::embedded_deps(dir.path(), &dst);
+    deps.settings.connections.small_folder = small_folder;
     pipeline::own(&deps, "acme", "example.test").await;
     let (tasks, events) = (deps.tasks.clone(), deps.events.clone());
     let csv = pipeline::migration_csv(&src, &[(1, "pass"), (2, "pass")]);
@@ -56,7 +71,6 @@ async fn every_message_twice_changes_nothing() {
         }
     }
     // Duplicated tasks enqueue duplicates of their follow-ups; all of them were handled twice too.
-    assert!(handled >= 2 + 2 * 13, "handled {handled} tasks");
     let got = events.receive(10, Duration::from_secs(300), Duration::ZERO).await.unwrap();
     assert_eq!(got.len(), 1, "exactly one pass-complete event");
     let event: PassEvent = serde_json::from_str(&got[0].body).unwrap();
@@ -73,4 +87,5 @@ async fn every_message_twice_changes_nothing() {
     }
     let job_now = deps.store.job(&job).await.unwrap().unwrap();
     assert_eq!(job_now.status, mailferry::model::JobStatus::InitialDone);
+    handled
 }

@@ -74,6 +74,17 @@ pub struct MigrateArgs {
     /// Messages per batch; each batch ends with a checkpoint, and Ctrl-C stops at the end of one.
     #[arg(long, default_value_t = 250)]
     batch_messages: usize,
+    /// Pairs of connections (source and destination) one mailbox may have open at once. Keep it below the
+    /// servers' per-user limits (Dovecot 10, Gmail 15 including the user's own clients).
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    connections_per_mailbox: u32,
+    /// Connections to one source server at once, across all mailboxes of the job.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    connections_per_host: u32,
+    /// Folders with at most this many messages to copy are copied over the connections their mailbox was
+    /// planned with (one login per side for all of them); bigger ones get their own connections, in parallel.
+    #[arg(long, default_value_t = 2000, value_name = "MESSAGES")]
+    small_folder: u32,
     #[command(flatten)]
     source: crate::source_args::SourceArgs,
     /// Validate, check and schedule, then return without running the copy.
@@ -196,6 +207,11 @@ pub async fn migrate(args: &MigrateArgs, quiet: bool) -> ExitCode {
         ca_file: args.ca_file.clone(),
         workers: args.run.workers.unwrap_or(4),
         mailboxes_in_flight: args.mailboxes_in_flight,
+        connections: super::ConnectionsConfig {
+            per_mailbox: args.connections_per_mailbox.max(1),
+            per_source_host: args.connections_per_host.max(1),
+            small_folder: args.small_folder,
+        },
         sender: "mailferry@localhost".into(),
         timeout_secs: 60,
         allow_private_sources: args.allow_private_sources,

@@ -18,14 +18,14 @@ pub mod status;
 
 use mailferry::embedded::{
     Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteDomainOwners,
-    SqliteQueue, SqliteSchedules, SqliteStore, SqliteUsage,
+    SqliteQueue, SqliteSchedules, SqliteSlots, SqliteStore, SqliteUsage,
 };
 use mailferry::engine::CopySettings;
 use mailferry::imap::url::parse;
 use mailferry::imap::{Endpoint, Networks};
 use mailferry::model::Secret;
 use mailferry::ports::SystemClock;
-use mailferry::stages::{Deps, Destination, Settings};
+use mailferry::stages::{Connections, Deps, Destination, Settings};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -50,6 +50,29 @@ pub struct Config {
     /// Messages per batch: one checkpoint (and one chance to stop cleanly) per batch (`--batch-messages`).
     #[serde(default = "default_batch_messages")]
     pub batch_messages: usize,
+    /// Connection caps and the small-folder size (`--connections-per-mailbox`, `--connections-per-host`,
+    /// `--small-folder`).
+    #[serde(default)]
+    pub connections: ConnectionsConfig,
+}
+
+/// The connection settings `migrate` was given (see `mailferry::stages::Connections`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct ConnectionsConfig {
+    pub per_mailbox: u32,
+    pub per_source_host: u32,
+    pub small_folder: u32,
+}
+
+impl Default for ConnectionsConfig {
+    fn default() -> Self {
+        let c = Connections::default();
+        ConnectionsConfig {
+            per_mailbox: c.per_mailbox,
+            per_source_host: c.per_source_host,
+            small_folder: c.small_folder,
+        }
+    }
 }
 
 fn default_retention_days() -> u64 {
@@ -68,6 +91,7 @@ pub struct Home {
     pub tasks: SqliteQueue,
     pub events: SqliteQueue,
     pub checkpoints: SqliteCheckpoints,
+    pub slots: SqliteSlots,
     /// The store as itself, for what only the embedded home offers (listing every job).
     pub store: SqliteStore,
     pub config: Config,
@@ -171,12 +195,14 @@ impl Home {
         let events = SqliteQueue::new(db.clone(), "events", MAX_RECEIVES, clock.clone()).held_by(&holder);
         let schedules = SqliteSchedules::new(db.clone());
         let checkpoints = SqliteCheckpoints::new(db.clone(), clock.clone());
+        let slots = SqliteSlots::new(db.clone(), clock.clone());
         let store = SqliteStore::new(db.clone());
         let owner = lease_owner(&holder);
         let deps = Deps {
             store: Arc::new(store.clone()),
             counters: Arc::new(SqliteCounters::new(db.clone())),
             checkpoints: Arc::new(checkpoints.clone()),
+            slots: Arc::new(slots.clone()),
             tasks: Arc::new(tasks.clone()),
             events: Arc::new(events.clone()),
             blobs: Arc::new(DirBlobs::new(dir.join("blobs"))),
@@ -196,6 +222,11 @@ impl Home {
                 mailboxes_in_flight: config.mailboxes_in_flight,
                 preflight_concurrency: 8,
                 copy: CopySettings { owner, batch_max: config.batch_messages.max(1), ..Default::default() },
+                connections: Connections {
+                    per_mailbox: config.connections.per_mailbox,
+                    per_source_host: config.connections.per_source_host,
+                    small_folder: config.connections.small_folder,
+                },
                 sender: config.sender.clone(),
                 default_operator: None,
                 operator_allow: None,
@@ -203,6 +234,6 @@ impl Home {
                 command_scope: format!("--state {}", dir.display()),
             },
         };
-        Ok(Home { dir: dir.to_path_buf(), deps, schedules, tasks, events, checkpoints, store, config, holder })
+        Ok(Home { dir: dir.to_path_buf(), deps, schedules, tasks, events, checkpoints, slots, store, config, holder })
     }
 }

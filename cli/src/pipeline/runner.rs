@@ -64,6 +64,11 @@ async fn handle_events(home: &Home) {
     }
 }
 
+/// What the connection slots of runner `holder` start with.
+fn slot_prefix(holder: &str) -> String {
+    stages::holder_prefix(&lease_owner(holder))
+}
+
 /// Hand back the tasks and leases of runners that died (their lock files are free); returns how many holders.
 pub(crate) async fn rescue(home: &Home) -> usize {
     let dead = dead_holders(&home.dir);
@@ -72,7 +77,8 @@ pub(crate) async fn rescue(home: &Home) -> usize {
         let tasks = home.tasks.release_held_by(&d.holder, at).await.unwrap_or_default();
         let events = home.events.release_held_by(&d.holder, at).await.unwrap_or_default();
         let leases = home.checkpoints.expire_leases_of(&lease_owner(&d.holder), at).await.unwrap_or_default();
-        tracing::info!(holder = %d.holder, tasks, events, leases, at = %at, "handing back the work of a runner that is gone");
+        let slots = home.slots.expire_held_by(&slot_prefix(&d.holder), at).await.unwrap_or_default();
+        tracing::info!(holder = %d.holder, tasks, events, leases, slots, at = %at, "handing back the work of a runner that is gone");
     }
     dead.len()
 }
@@ -183,5 +189,6 @@ pub async fn run_until_rest(home: Arc<Home>, job: JobId, workers: usize, live: &
     let _ = home.tasks.release_held_by(&home.holder, now).await;
     let _ = home.events.release_held_by(&home.holder, now).await;
     let _ = home.checkpoints.expire_leases_of(&lease_owner(&home.holder), now).await;
+    let _ = home.slots.expire_held_by(&slot_prefix(&home.holder), now).await;
     end
 }

@@ -3,7 +3,7 @@
 //! points them at moto in tests).
 
 use mailferry::aws::{
-    DynamoCheckpoints, DynamoCounters, DynamoDomainOwners, DynamoStore, DynamoUsage, EventBridgeSchedules,
+    DynamoCheckpoints, DynamoCounters, DynamoDomainOwners, DynamoSlots, DynamoStore, DynamoUsage, EventBridgeSchedules,
     KmsSecretBox, S3Blobs, SesMailer, SqsQueue, load_config, s3_client,
 };
 use mailferry::engine::CopySettings;
@@ -12,7 +12,7 @@ use mailferry::imap::{Endpoint, Networks};
 use mailferry::import::postgres::{PostgresDirectory, connect};
 use mailferry::model::Secret;
 use mailferry::ports::{Directory, Sealed, SecretBox, SystemClock};
-use mailferry::stages::{Deps, Destination, Settings};
+use mailferry::stages::{Connections, Deps, Destination, Settings};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -91,6 +91,11 @@ impl Lambda {
                 owner: format!("lambda:{}", vars("AWS_LAMBDA_LOG_STREAM_NAME").unwrap_or_default()),
                 ..Default::default()
             },
+            connections: Connections {
+                per_mailbox: number("CONNECTIONS_PER_MAILBOX", 4)? as u32,
+                per_source_host: number("CONNECTIONS_PER_SOURCE_HOST", 20)? as u32,
+                small_folder: number("SMALL_FOLDER_MESSAGES", 2000)? as u32,
+            },
             sender: var("SENDER_EMAIL")?,
             default_operator: vars("OPERATOR_EMAIL").filter(|s| !s.is_empty()),
             operator_allow: Some(
@@ -130,6 +135,7 @@ impl Lambda {
             store: Arc::new(DynamoStore::new(dynamo.clone(), &table)),
             counters: Arc::new(DynamoCounters::new(dynamo.clone(), &table)),
             checkpoints: Arc::new(DynamoCheckpoints::new(dynamo.clone(), &table, clock.clone())),
+            slots: Arc::new(DynamoSlots::new(dynamo.clone(), &table, clock.clone())),
             tasks: Arc::new(SqsQueue::new(sqs.clone(), var("TASK_QUEUE_URL")?, var("TASK_DLQ_URL")?)),
             events: Arc::new(SqsQueue::new(sqs, var("EVENT_QUEUE_URL")?, var("EVENT_DLQ_URL")?)),
             blobs: Arc::new(blobs.clone()),

@@ -1,13 +1,14 @@
-//! Copying one folder (see the protocol in the module docs): acquire the folder, resume or re-scan as the
-//! checkpoint says, list only UIDs above the checkpoint, then batches of fetch → APPEND → checkpoint until done
-//! or the deadline, and finally compare counts on both sides.
+//! Copying one folder (see the protocol in the module docs), in named steps: open (acquire the folder, list
+//! only UIDs above the checkpoint, resume or re-scan as the checkpoint says: `resume`), batches of fetch →
+//! APPEND → checkpoint until done or the deadline, and finish (compare counts on both sides).
 
 use super::EngineError;
-use super::dedupe::{Present, destination_from, fingerprint};
+use super::dedupe::{Present, fingerprint};
+use super::resume::ResumeWindow;
 use super::source::{Batch, plan_batches, produce};
 use crate::imap::plan::FolderPlan;
-use crate::imap::{Appended, ImapError, OutMessage, Session};
-use crate::model::{Checkpoint, FolderKey, OpenBatch, Uid};
+use crate::imap::{Appended, ImapError, MessageMeta, OutMessage, Session};
+use crate::model::{Checkpoint, FolderKey, OpenBatch, Uid, UidValidity};
 use crate::ports::{Checkpoints, PortError};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -128,7 +129,9 @@ fn next_uid(last: Option<Uid>) -> Option<Uid> {
     last.map_or(Some(1), |u| u.get().checked_add(1)).and_then(Uid::new)
 }
 
-/// Copy one planned folder. `src` and `dst` are logged-in sessions; the source is opened read-only.
+/// Copy one planned folder. `src` and `dst` are logged-in sessions; the source is opened read-only. Three steps:
+/// open and resume ([`Copying::open`]), copy batch after batch until done or told to stop
+/// ([`Copying::copy_batches`]), finish (checkpoint, lease, counts: [`Copying::finish`]).
 pub async fn copy_folder(
     src: &mut Session,
     dst: &mut Session,
@@ -137,220 +140,267 @@ pub async fn copy_folder(
     settings: &CopySettings,
     progress: &(dyn Fn(Progress<'_>) + Send + Sync),
 ) -> Result<FolderReport, EngineError> {
-    let (key, plan) = (task.key, task.plan);
-    let path = plan.path.clone();
-    let imap = |source: ImapError| EngineError::Imap { folder: plan.path.clone(), source };
-    let port = |source: PortError| EngineError::Checkpoint { folder: plan.path.clone(), source };
-    let claim = checkpoints.acquire(key, &settings.owner, settings.lease_ttl).await.map_err(port)?;
-    let fence = claim.lease.fence;
-    let mut lease_until = Instant::now() + settings.lease_ttl;
-    let mut cp = claim.checkpoint;
-    // The source's metadata from the checkpoint on is fetched pipelined behind EXAMINE (one round trip); a
-    // UIDVALIDITY change found below asks again from UID 1.
-    let fetched_from = next_uid(cp.last_uid);
-    let opening = async {
-        match fetched_from {
-            Some(from) => src.examine_with_metadata(&plan.source_wire, from).await,
-            None => src.open(&plan.source_wire, true).await.map(|sel| (sel, Vec::new())),
-        }
-    };
-    let (opened, dest_status) = tokio::join!(opening, dst.status(&plan.dest_wire));
-    let ((sel, mut metas), dest_status) = (opened.map_err(imap)?, dest_status.map_err(imap)?);
-    let validity = sel.uid_validity.and_then(crate::model::UidValidity::new);
-
-    // Resume window: destination messages from UID `.0` on may be copies of source messages up to UID `.1`.
-    // It stays in force (and is written into every open batch) until the checkpoint has passed `.1`, so a
-    // second crash while resuming still compares against everything the first run may have stored.
-    let whole = Uid::new(u32::MAX).expect("non-zero");
-    let window: Option<(u32, Uid)> = if cp.uid_validity.is_some() && cp.uid_validity != validity {
-        tracing::warn!(folder = %path, was = ?cp.uid_validity, now = ?validity, "uidvalidity changed: comparing the whole folder");
-        cp = Checkpoint { copied: cp.copied, skipped: cp.skipped, ..Default::default() };
-        Some((1, whole))
-    } else if let Some(open) = &cp.open_batch {
-        tracing::info!(folder = %path, dest_from = open.dest_uid_next, "resuming an interrupted batch");
-        Some((open.dest_uid_next, open.last))
-    } else if cp.last_uid.is_none() && dest_status.messages.unwrap_or(0) > 0 {
-        // A first copy into a folder that already holds mail (an earlier run whose state was lost, a manual
-        // copy): whatever is there already is not copied again.
-        tracing::info!(folder = %path, "destination folder is not empty: comparing by content before the first copy");
-        Some((1, whole))
-    } else {
-        None
-    };
-    // Messages of an interrupted batch found on the destination were stored by this job but never counted; the
-    // others a comparison finds were counted when they were copied (or were there before the job).
-    let count_present_from = cp.open_batch.as_ref().map_or(u32::MAX, |o| o.first.get());
-    let mut present = Present::default();
-    if let Some((from, _)) = window {
-        if cp.open_batch.is_some() {
-            settle(dst, &plan.dest_wire).await.map_err(imap)?;
-        }
-        present = destination_from(dst, &plan.dest_wire, from).await.map_err(imap)?;
-    }
-    let check_until = window.map_or(0, |(_, last)| last.get());
-    cp.uid_validity = validity;
-    cp.done = false;
-
-    let from = next_uid(cp.last_uid);
-    if from != fetched_from {
-        metas = match from {
-            Some(from) => src.metadata_from(from).await.map_err(imap)?,
-            None => Vec::new(),
-        };
-    }
-    let exists = src.selected().map_or(0, |s| s.exists);
-    if cp.last_uid.is_none() && metas.len() != exists as usize {
-        return Err(imap(ImapError::Inconsistent {
-            detail: format!("EXISTS says {exists} messages but the listing has {}", metas.len()),
-        }));
-    }
-    let total = metas.len() as u64;
-    let limit: Option<u64> = dst.capability_value("APPENDLIMIT").and_then(|v| v.parse().ok());
-    let mut report = FolderReport {
-        path: path.clone(),
-        copied: 0,
-        total_copied: 0,
-        bytes: 0,
-        already_present: 0,
-        skipped: Vec::new(),
-        dropped_flags: 0,
-        bad_dates: 0,
-        source_messages: exists,
-        dest_messages: 0,
-        outcome: FolderOutcome::Done,
-    };
-    progress(Progress { path: &path, done: 0, total, bytes: 0 });
-
-    let batches = plan_batches(metas, settings.batch_bytes, settings.batch_max);
-    let batch_count = batches.len();
-    let (tx, mut rx) = mpsc::channel::<Result<Batch, ImapError>>(1);
-    let producer = produce(src, batches, tx);
-    let mut first_dest_next = dest_status.uid_next;
-    // However the consumer ends (done, deadline, an error), the channel is closed: a producer waiting to hand
-    // over its next batch is woken with an error and returns, instead of waiting forever for a receiver that
-    // still exists but will never receive again. It only ever waits after a whole FETCH was read, so the
-    // source session stays usable.
-    let consumer = async {
-        let result = async {
-        let mut handled = 0usize;
-        while let Some(batch) = rx.recv().await {
-            if settings.must_stop() {
-                return Ok::<bool, EngineError>(false);
-            }
-            let batch = batch.map_err(imap)?;
-            if lease_until.saturating_duration_since(Instant::now()) < settings.lease_ttl / 2 {
-                checkpoints.renew(key, fence, settings.lease_ttl).await.map_err(port)?;
-                lease_until = Instant::now() + settings.lease_ttl;
-            }
-            let (Some(first), Some(last)) = (batch_first(&batch), batch_last(&batch)) else { continue };
-            cp.open_batch = Some(match window {
-                Some((from, until)) if cp.last_uid.is_none_or(|done| done < until) => {
-                    OpenBatch { dest_uid_next: from, first, last: until.max(last) }
-                }
-                _ => {
-                    // The first batch reuses the STATUS taken when the folder was opened (a lower, older UIDNEXT
-                    // only widens a resume's comparison, never narrows it); later batches ask again.
-                    let dest_next = match first_dest_next.take() {
-                        Some(n) => n,
-                        None => dst.status(&plan.dest_wire).await.map_err(imap)?.uid_next.unwrap_or(1),
-                    };
-                    OpenBatch { dest_uid_next: dest_next, first, last }
-                }
-            });
-            checkpoints.save(key, fence, &cp).await.map_err(port)?;
-            let skipped_before = report.skipped.len();
-            let mut out = Vec::with_capacity(batch.messages.len());
-            let mut sent = Vec::with_capacity(batch.messages.len());
-            for (mut meta, body) in batch.messages {
-                if meta.uid.get() <= check_until && present.take(&fingerprint(&body)) {
-                    // Stored by an interrupted run whose count never reached the checkpoint: it counts as copied
-                    // by this pass, so the report matches what the destination holds.
-                    report.already_present += 1;
-                    cp.copied += u64::from(meta.uid.get() >= count_present_from);
-                    continue;
-                }
-                if let Some(max) = limit.filter(|max| meta.size > *max) {
-                    let reason = format!("larger than the destination's APPENDLIMIT of {max} bytes");
-                    report.skipped.push(skip(&path, &meta, &body, reason));
-                    continue;
-                }
-                note_unsafe_metadata(&path, &meta, &mut report);
-                // Flags move into the message; `sent` keeps the UID and size for reports.
-                let flags = std::mem::take(&mut meta.flags);
-                out.push(OutMessage { flags, internal_date: meta.internal_date, body });
-                sent.push(meta);
-            }
-            let outcomes = if out.is_empty() {
-                Vec::new()
-            } else {
-                dst.append_batch(&plan.dest_wire, &out).await.map_err(imap)?
-            };
-            let mut stored = 0u64;
-            for ((meta, outcome), msg) in sent.iter().zip(&outcomes).zip(&out) {
-                match outcome {
-                    Appended::Stored { .. } => {
-                        stored += 1;
-                        report.bytes += msg.body.len() as u64;
-                    }
-                    Appended::Refused { text } => {
-                        tracing::warn!(folder = %path, uid = meta.uid.get(), size = meta.size, reason = %text, "destination refused a message");
-                        report.skipped.push(skip(&path, meta, &msg.body, text.clone()));
-                    }
-                }
-            }
-            report.copied += stored;
-            cp.copied += stored;
-            cp.skipped += (report.skipped.len() - skipped_before) as u64;
-            cp.last_uid = Some(last);
-            cp.open_batch = None;
-            checkpoints.save(key, fence, &cp).await.map_err(port)?;
-            handled += 1;
-            progress(Progress {
-                path: &path,
-                done: report.copied + report.already_present + report.skipped.len() as u64,
-                total,
-                bytes: report.bytes,
-            });
-        }
-        Ok(handled == batch_count)
-        }
-        .await;
-        rx.close();
-        result
-    };
-    let ((), finished) = tokio::join!(producer, consumer);
-    let finished = finished?;
-    if finished {
-        cp.done = true;
-        checkpoints.save(key, fence, &cp).await.map_err(port)?;
-    }
-    checkpoints.release(key, fence).await.map_err(port)?;
-    report.total_copied = cp.copied;
-
-    report.source_messages = src.selected().map_or(exists, |s| s.exists);
-    report.dest_messages = dst.status(&plan.dest_wire).await.map_err(imap)?.messages.unwrap_or(0);
-    report.outcome = if finished {
-        compare_counts(report.source_messages, report.dest_messages, cp.skipped)
-    } else {
-        FolderOutcome::MoreToDo
-    };
-    tracing::info!(folder = %path, copied = report.copied, skipped = report.skipped.len(), source = report.source_messages, dest = report.dest_messages, outcome = ?report.outcome, "folder finished");
-    Ok(report)
+    let (mut run, metas) = Copying::open(src, dst, checkpoints, task, settings).await?;
+    progress(Progress { path: &task.plan.path, done: 0, total: metas.len() as u64, bytes: 0 });
+    let finished = run.copy_batches(src, dst, metas, progress).await?;
+    run.finish(src, dst, finished).await
 }
 
-/// After a crash, the dead worker's last APPEND may still be committing on the server (it had received every
-/// byte). Wait until the destination folder's UIDNEXT holds still for a moment (at most a few seconds) before
-/// comparing, so such a late commit is seen and not copied again.
-async fn settle(dst: &mut Session, wire: &str) -> Result<(), ImapError> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut last = dst.status(wire).await?.uid_next;
-    loop {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let now = dst.status(wire).await?.uid_next;
-        if now == last || Instant::now() >= deadline {
-            return Ok(());
+fn imap_error(plan: &FolderPlan) -> impl Fn(ImapError) -> EngineError + '_ {
+    move |source| EngineError::Imap { folder: plan.path.clone(), source }
+}
+
+fn port_error(plan: &FolderPlan) -> impl Fn(PortError) -> EngineError + '_ {
+    move |source| EngineError::Checkpoint { folder: plan.path.clone(), source }
+}
+
+/// A folder copy under way: its lease and checkpoint, what resuming must compare, and the report so far.
+struct Copying<'a> {
+    key: &'a FolderKey,
+    plan: &'a FolderPlan,
+    checkpoints: &'a dyn Checkpoints,
+    settings: &'a CopySettings,
+    fence: u64,
+    lease_until: Instant,
+    cp: Checkpoint,
+    window: Option<ResumeWindow>,
+    /// Destination messages of the window, fingerprinted; source UIDs up to `check_until` are looked up here.
+    present: Present,
+    check_until: u32,
+    /// Messages of an interrupted batch (source UID from this on) found on the destination were stored by this
+    /// job but never counted; the others a comparison finds were counted when copied (or were there before).
+    count_present_from: u32,
+    /// A lower bound of the destination's UIDNEXT for the next open batch: from the STATUS taken when the folder
+    /// was opened, then from the last batch's APPENDUIDs (RFC 4315), so no STATUS round trip is needed per batch.
+    dest_next: Option<u32>,
+    /// The destination's APPENDLIMIT (RFC 7889): larger messages are skipped, not sent.
+    limit: Option<u64>,
+    report: FolderReport,
+}
+
+impl<'a> Copying<'a> {
+    /// Take the folder's lease, open the source read-only with the metadata from the checkpoint on (pipelined
+    /// behind EXAMINE, one round trip, while the destination's STATUS is asked at the same time), decide the
+    /// resume window and fingerprint what it covers. Returns the state and the messages to copy.
+    async fn open(
+        src: &mut Session,
+        dst: &mut Session,
+        checkpoints: &'a dyn Checkpoints,
+        task: &FolderTask<'a>,
+        settings: &'a CopySettings,
+    ) -> Result<(Copying<'a>, Vec<MessageMeta>), EngineError> {
+        let (key, plan) = (task.key, task.plan);
+        let (imap, port) = (imap_error(plan), port_error(plan));
+        let claim = checkpoints.acquire(key, &settings.owner, settings.lease_ttl).await.map_err(&port)?;
+        let lease_until = Instant::now() + settings.lease_ttl;
+        let mut cp = claim.checkpoint;
+        let fetched_from = next_uid(cp.last_uid);
+        let opening = async {
+            match fetched_from {
+                Some(from) => src.examine_with_metadata(&plan.source_wire, from).await,
+                None => src.open(&plan.source_wire, true).await.map(|sel| (sel, Vec::new())),
+            }
+        };
+        let (opened, dest_status) = tokio::join!(opening, dst.status(&plan.dest_wire));
+        let ((sel, mut metas), dest_status) = (opened.map_err(&imap)?, dest_status.map_err(&imap)?);
+        let validity = sel.uid_validity.and_then(UidValidity::new);
+        let window = ResumeWindow::decide(&mut cp, validity, dest_status.messages.unwrap_or(0), &plan.path);
+        let count_present_from = cp.open_batch.as_ref().map_or(u32::MAX, |o| o.first.get());
+        let present = match window {
+            Some(w) => w.present(dst, &plan.dest_wire, cp.open_batch.is_some()).await.map_err(&imap)?,
+            None => Present::default(),
+        };
+        cp.uid_validity = validity;
+        cp.done = false;
+        // A UIDVALIDITY change reset the checkpoint: ask again from UID 1.
+        let from = next_uid(cp.last_uid);
+        if from != fetched_from {
+            metas = match from {
+                Some(from) => src.metadata_from(from).await.map_err(&imap)?,
+                None => Vec::new(),
+            };
         }
-        last = now;
+        let exists = src.selected().map_or(0, |s| s.exists);
+        if cp.last_uid.is_none() && metas.len() != exists as usize {
+            return Err(imap(ImapError::Inconsistent {
+                detail: format!("EXISTS says {exists} messages but the listing has {}", metas.len()),
+            }));
+        }
+        let report = FolderReport {
+            path: plan.path.clone(),
+            copied: 0,
+            total_copied: 0,
+            bytes: 0,
+            already_present: 0,
+            skipped: Vec::new(),
+            dropped_flags: 0,
+            bad_dates: 0,
+            source_messages: exists,
+            dest_messages: 0,
+            outcome: FolderOutcome::Done,
+        };
+        let run = Copying {
+            key,
+            plan,
+            checkpoints,
+            settings,
+            fence: claim.lease.fence,
+            lease_until,
+            cp,
+            window,
+            present,
+            check_until: window.map_or(0, |w| w.until.get()),
+            count_present_from,
+            dest_next: dest_status.uid_next,
+            limit: dst.capability_value("APPENDLIMIT").and_then(|v| v.parse().ok()),
+            report,
+        };
+        Ok((run, metas))
+    }
+
+    /// Fetch batches from the source (one ahead, on the source session) while storing the previous one on the
+    /// destination. Returns whether every batch was stored (`false`: stopped at a batch boundary).
+    async fn copy_batches(
+        &mut self,
+        src: &mut Session,
+        dst: &mut Session,
+        metas: Vec<MessageMeta>,
+        progress: &(dyn Fn(Progress<'_>) + Send + Sync),
+    ) -> Result<bool, EngineError> {
+        let (plan, total) = (self.plan, metas.len() as u64);
+        let batches = plan_batches(metas, self.settings.batch_bytes, self.settings.batch_max);
+        let batch_count = batches.len();
+        let (tx, mut rx) = mpsc::channel::<Result<Batch, ImapError>>(1);
+        let producer = produce(src, batches, tx);
+        // However the consumer ends (done, deadline, an error), the channel is closed: a producer waiting to hand
+        // over its next batch is woken with an error and returns, instead of waiting forever for a receiver that
+        // still exists but will never receive again. It only ever waits after a whole FETCH was read, so the
+        // source session stays usable.
+        let consumer = async {
+            let result = async {
+                let mut handled = 0usize;
+                while let Some(batch) = rx.recv().await {
+                    if self.settings.must_stop() {
+                        return Ok(false);
+                    }
+                    self.copy_batch(dst, batch.map_err(imap_error(plan))?).await?;
+                    handled += 1;
+                    let r = &self.report;
+                    let done = r.copied + r.already_present + r.skipped.len() as u64;
+                    progress(Progress { path: &plan.path, done, total, bytes: r.bytes });
+                }
+                Ok::<bool, EngineError>(handled == batch_count)
+            }
+            .await;
+            rx.close();
+            result
+        };
+        let ((), finished) = tokio::join!(producer, consumer);
+        finished
+    }
+
+    /// One batch: record it as open (fenced), leave out what the destination holds already or would refuse by
+    /// size, APPEND the rest in one command, count what was stored and skipped, and record the batch as done.
+    async fn copy_batch(&mut self, dst: &mut Session, batch: Batch) -> Result<(), EngineError> {
+        let (plan, path) = (self.plan, &self.plan.path);
+        let (imap, port) = (imap_error(plan), port_error(plan));
+        if self.lease_until.saturating_duration_since(Instant::now()) < self.settings.lease_ttl / 2 {
+            self.checkpoints.renew(self.key, self.fence, self.settings.lease_ttl).await.map_err(&port)?;
+            self.lease_until = Instant::now() + self.settings.lease_ttl;
+        }
+        let (Some(first), Some(last)) = (batch_first(&batch), batch_last(&batch)) else { return Ok(()) };
+        let open = match ResumeWindow::in_force(self.window, &self.cp) {
+            Some(w) => w.open_batch(first, last),
+            None => {
+                let dest_next = match self.dest_next.take() {
+                    Some(n) => n,
+                    None => dst.status(&plan.dest_wire).await.map_err(&imap)?.uid_next.unwrap_or(1),
+                };
+                self.dest_next = Some(dest_next);
+                OpenBatch { dest_uid_next: dest_next, first, last }
+            }
+        };
+        self.cp.open_batch = Some(open);
+        self.checkpoints.save(self.key, self.fence, &self.cp).await.map_err(&port)?;
+        let skipped_before = self.report.skipped.len();
+        let mut out = Vec::with_capacity(batch.messages.len());
+        let mut sent = Vec::with_capacity(batch.messages.len());
+        for (mut meta, body) in batch.messages {
+            if meta.uid.get() <= self.check_until && self.present.take(&fingerprint(&body)) {
+                // Stored by an interrupted run whose count never reached the checkpoint: it counts as copied by
+                // this pass, so the report matches what the destination holds.
+                self.report.already_present += 1;
+                self.cp.copied += u64::from(meta.uid.get() >= self.count_present_from);
+                continue;
+            }
+            if let Some(max) = self.limit.filter(|max| meta.size > *max) {
+                let reason = format!("larger than the destination's APPENDLIMIT of {max} bytes");
+                self.report.skipped.push(skip(path, &meta, &body, reason));
+                continue;
+            }
+            note_unsafe_metadata(path, &meta, &mut self.report);
+            // Flags move into the message; `sent` keeps the UID and size for reports.
+            let flags = std::mem::take(&mut meta.flags);
+            out.push(OutMessage { flags, internal_date: meta.internal_date, body });
+            sent.push(meta);
+        }
+        let outcomes =
+            if out.is_empty() { Vec::new() } else { dst.append_batch(&plan.dest_wire, &out).await.map_err(&imap)? };
+        let mut stored = 0u64;
+        let mut highest = Some(0u32);
+        for ((meta, outcome), msg) in sent.iter().zip(&outcomes).zip(&out) {
+            match outcome {
+                Appended::Stored { uid } => {
+                    stored += 1;
+                    self.report.bytes += msg.body.len() as u64;
+                    highest = highest.zip(*uid).map(|(h, u)| h.max(u));
+                }
+                Appended::Refused { text } => {
+                    tracing::warn!(folder = %path, uid = meta.uid.get(), size = meta.size, reason = %text, "destination refused a message");
+                    self.report.skipped.push(skip(path, meta, &msg.body, text.clone()));
+                }
+            }
+        }
+        // New UIDs only grow: one above the highest APPENDUID is a lower bound of the next UIDNEXT. Without
+        // APPENDUID for every stored message, the next batch asks with STATUS.
+        match highest {
+            Some(h) if h > 0 => self.dest_next = h.checked_add(1),
+            Some(_) => {}
+            None => self.dest_next = None,
+        }
+        self.report.copied += stored;
+        self.cp.copied += stored;
+        self.cp.skipped += (self.report.skipped.len() - skipped_before) as u64;
+        self.cp.last_uid = Some(last);
+        self.cp.open_batch = None;
+        self.checkpoints.save(self.key, self.fence, &self.cp).await.map_err(&port)
+    }
+
+    /// Record the folder done (when every batch was stored), give the lease back, and compare the counts on
+    /// both sides.
+    async fn finish(
+        mut self,
+        src: &mut Session,
+        dst: &mut Session,
+        finished: bool,
+    ) -> Result<FolderReport, EngineError> {
+        let (plan, port) = (self.plan, port_error(self.plan));
+        if finished {
+            self.cp.done = true;
+            self.checkpoints.save(self.key, self.fence, &self.cp).await.map_err(&port)?;
+        }
+        self.checkpoints.release(self.key, self.fence).await.map_err(&port)?;
+        let mut report = self.report;
+        report.total_copied = self.cp.copied;
+        report.source_messages = src.selected().map_or(report.source_messages, |s| s.exists);
+        report.dest_messages = dst.status(&plan.dest_wire).await.map_err(imap_error(plan))?.messages.unwrap_or(0);
+        report.outcome = if finished {
+            compare_counts(report.source_messages, report.dest_messages, self.cp.skipped)
+        } else {
+            FolderOutcome::MoreToDo
+        };
+        tracing::info!(folder = %plan.path, copied = report.copied, skipped = report.skipped.len(), source = report.source_messages, dest = report.dest_messages, outcome = ?report.outcome, "folder finished");
+        Ok(report)
     }
 }
 

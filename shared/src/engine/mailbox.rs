@@ -4,7 +4,8 @@
 
 use super::EngineError;
 use super::error::Side;
-use super::folder::{CopySettings, FolderReport, FolderTask, Progress, compare_counts, copy_folder};
+use super::folder::{CopySettings, FolderReport, FolderTask, Progress, copy_folder};
+use super::survey::open_mailbox;
 use crate::imap::plan::{Filters, FolderPlan, Listing, Plan, plan};
 use crate::imap::{self, Endpoint, ImapError, Login, Session};
 use crate::model::{FolderKey, JobId};
@@ -44,11 +45,11 @@ pub struct MailboxReport {
     pub not_started: Vec<String>,
 }
 
+/// Both sides' namespaces and folders in one round trip each (see [`Session::folders_at_once`]).
 pub(crate) async fn listing(s: &mut Session) -> Result<Listing, ImapError> {
-    let (prefix, delimiter) = s.personal_namespace().await?;
-    let entries = s.list_all().await?;
-    let subscribed = s.list_subscribed().await?.into_iter().map(|e| e.name).collect();
-    Ok(Listing { prefix, delimiter, entries, subscribed })
+    let found = s.folders_at_once().await?;
+    let subscribed = found.subscribed.into_iter().map(|e| e.name).collect();
+    Ok(Listing { prefix: found.personal.0, delimiter: found.personal.1, entries: found.all, subscribed })
 }
 
 /// Log in to both sides at once; a failure names its side, server and user.
@@ -70,15 +71,16 @@ fn on(cfg: &MailboxSync, side: Side) -> impl Fn(ImapError) -> EngineError + '_ {
 }
 
 /// A mailbox-level failure (not tied to one folder).
-fn mailbox_error(source: ImapError) -> EngineError {
+pub(super) fn mailbox_error(source: ImapError) -> EngineError {
     EngineError::Imap { folder: String::new(), source }
 }
 
 /// Connect, list both sides and plan; the connections and the destination's listing are handed back.
-async fn open_and_plan(cfg: &MailboxSync) -> Result<(Session, Session, Listing, Plan), EngineError> {
+pub(super) async fn open_and_plan(cfg: &MailboxSync) -> Result<(Session, Session, Listing, Plan), EngineError> {
     let (mut src, mut dst) = connect(cfg).await?;
-    let source_listing = listing(&mut src).await.map_err(on(cfg, Side::Source))?;
-    let dest_listing = listing(&mut dst).await.map_err(on(cfg, Side::Destination))?;
+    let (source_listing, dest_listing) = tokio::join!(listing(&mut src), listing(&mut dst));
+    let source_listing = source_listing.map_err(on(cfg, Side::Source))?;
+    let dest_listing = dest_listing.map_err(on(cfg, Side::Destination))?;
     let p = plan(&source_listing, &dest_listing, &cfg.filters);
     Ok((src, dst, dest_listing, p))
 }
@@ -89,16 +91,6 @@ pub async fn plan_mailbox(cfg: &MailboxSync) -> Result<Plan, EngineError> {
     src.logout().await;
     dst.logout().await;
     Ok(p)
-}
-
-/// Log in to both sides, plan, and create the destination folders the plan needs: the first step of a mailbox
-/// task, whose folders are then copied one task each ([`copy_one_folder`]).
-pub async fn prepare_mailbox(cfg: &MailboxSync) -> Result<Plan, EngineError> {
-    let (src, mut dst, dest_listing, p) = open_and_plan(cfg).await?;
-    let applied = apply(&mut dst, &p, &dest_listing).await.map_err(mailbox_error);
-    src.logout().await;
-    dst.logout().await;
-    applied.map(|()| p)
 }
 
 /// Copy one planned folder over a fresh pair of connections (a folder task): until done or `cfg.settings`'
@@ -177,79 +169,19 @@ async fn copy_with_retries(
 
 /// Create the destination folders the plan needs (parents first) and subscribe as the source was (folders the
 /// destination already subscribes are left alone).
-async fn apply(dst: &mut Session, p: &Plan, dest: &Listing) -> Result<(), ImapError> {
-    for (_, wire) in &p.parents {
-        dst.create(wire).await?;
-    }
-    for f in &p.folders {
-        if f.create {
-            dst.create(&f.dest_wire).await?;
-        }
-        if (f.subscribe || f.create) && !dest.subscribed.contains(&f.dest) {
-            dst.subscribe(&f.dest_wire).await?;
-        }
-    }
-    Ok(())
-}
-
-/// The cheap look before copying: STATUS of every planned folder on the source, pipelined (one round trip, RFC
-/// 3501 §5.5), against the checkpoints. A folder with the same UIDVALIDITY, no UID above its checkpoint and no
-/// interrupted batch has nothing new: it is reported from the counts (a second pipelined STATUS round, on the
-/// destination, for those folders only) without being opened or leased. Returns those reports and the folders
-/// that need a copy.
-async fn survey(
-    src: &mut Session,
-    dst: &mut Session,
-    p: &Plan,
-    cfg: &MailboxSync,
-    checkpoints: &dyn Checkpoints,
-) -> Result<(Vec<FolderReport>, Vec<FolderPlan>), EngineError> {
-    let source_wires: Vec<String> = p.folders.iter().map(|f| f.source_wire.clone()).collect();
-    let statuses = src.status_many(&source_wires).await.map_err(mailbox_error)?;
-    let (mut caught_up, mut changed) = (Vec::new(), Vec::new());
-    for (f, st) in p.folders.iter().zip(statuses) {
-        let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: f.path.clone() };
-        let cp = checkpoints
-            .load(&key)
-            .await
-            .map_err(|source| EngineError::Checkpoint { folder: f.path.clone(), source })?;
-        match cp {
-            Some(cp)
-                if cp.open_batch.is_none()
-                    && cp.uid_validity.is_some_and(|v| Some(v.get()) == st.uid_validity)
-                    && cp
-                        .last_uid
-                        .is_some_and(|last| st.uid_next.is_some_and(|n| n <= last.get().saturating_add(1))) =>
-            {
-                caught_up.push((f, st, cp));
-            }
-            _ => changed.push(f.clone()),
-        }
-    }
-    let dest_wires: Vec<String> = caught_up.iter().map(|(f, ..)| f.dest_wire.clone()).collect();
-    let dest =
-        if dest_wires.is_empty() { Vec::new() } else { dst.status_many(&dest_wires).await.map_err(mailbox_error)? };
-    let unchanged = caught_up
-        .into_iter()
-        .zip(dest)
-        .map(|((f, st, cp), dest_st)| {
-            let (source_messages, dest_messages) = (st.messages.unwrap_or(0), dest_st.messages.unwrap_or(0));
-            FolderReport {
-                path: f.path.clone(),
-                copied: 0,
-                total_copied: cp.copied,
-                bytes: 0,
-                already_present: 0,
-                skipped: Vec::new(),
-                dropped_flags: 0,
-                bad_dates: 0,
-                source_messages,
-                dest_messages,
-                outcome: compare_counts(source_messages, dest_messages, cp.skipped),
-            }
-        })
+pub(super) async fn apply(dst: &mut Session, p: &Plan, dest: &Listing) -> Result<(), ImapError> {
+    // Two round trips in all, however many folders: the CREATEs pipelined (parents first, in order), then the
+    // SUBSCRIBEs.
+    let mut creates: Vec<String> = p.parents.iter().map(|(_, wire)| wire.clone()).collect();
+    creates.extend(p.folders.iter().filter(|f| f.create).map(|f| f.dest_wire.clone()));
+    dst.create_many(&creates).await?;
+    let subscribes: Vec<String> = p
+        .folders
+        .iter()
+        .filter(|f| (f.subscribe || f.create) && !dest.subscribed.contains(&f.dest))
+        .map(|f| f.dest_wire.clone())
         .collect();
-    Ok((unchanged, changed))
+    dst.subscribe_many(&subscribes).await
 }
 
 /// Log in, plan, create the folders and survey them; a retryable failure (a dropped connection) starts over on
@@ -261,13 +193,9 @@ async fn prepare_with_retries(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let result = async {
-            let (mut src, mut dst, dest_listing, p) = open_and_plan(cfg).await?;
-            apply(&mut dst, &p, &dest_listing).await.map_err(mailbox_error)?;
-            let (unchanged, pending) = survey(&mut src, &mut dst, &p, cfg, checkpoints).await?;
-            Ok::<_, EngineError>((src, dst, p, unchanged, pending))
-        }
-        .await;
+        let result = open_mailbox(cfg, checkpoints)
+            .await
+            .map(|o| (o.src, o.dst, o.plan, o.unchanged, o.pending.into_iter().map(|p| p.folder).collect()));
         match result {
             Err(e) if e.is_retryable() && attempt < cfg.attempts && !(attempt == 1 && e.is_setting_mistake()) => {
                 let wait = Duration::from_millis(200 * 2u64.pow(attempt.min(6)));

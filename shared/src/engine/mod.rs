@@ -19,11 +19,14 @@ mod error;
 mod folder;
 pub mod headers;
 pub(crate) mod mailbox;
+mod resume;
 mod source;
 mod stop;
+mod survey;
 
 pub use error::{EngineError, Side};
 pub use folder::Progress;
 pub use folder::{CopySettings, FolderOutcome, FolderReport, FolderTask, SkippedMessage, copy_folder};
-pub use mailbox::{MailboxReport, MailboxSync, copy_one_folder, plan_mailbox, prepare_mailbox, sync_mailbox};
+pub use mailbox::{MailboxReport, MailboxSync, copy_one_folder, plan_mailbox, sync_mailbox};
 pub use stop::Stop;
+pub use survey::{OpenedMailbox, Pending, copy_over, open_mailbox};

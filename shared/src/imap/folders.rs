@@ -84,6 +84,39 @@ pub(crate) fn parse_status(untagged: &[Vec<u8>]) -> Result<Status, ImapError> {
     Err(ImapError::Inconsistent { detail: "STATUS returned no STATUS response".into() })
 }
 
+/// The personal namespace's prefix and delimiter from a NAMESPACE answer (RFC 2342); `None` when it holds no
+/// NAMESPACE response.
+fn parse_namespace(untagged: &[Vec<u8>]) -> Result<Option<(String, Option<char>)>, ImapError> {
+    for u in untagged {
+        let mut t = Tokens::new(u, 2);
+        if t.next_value()?.and_then(|v| v.text(u)).is_some_and(|k| k.eq_ignore_ascii_case("NAMESPACE")) {
+            if let Some(Value::List(personal)) = t.next_value()?
+                && let Some(Value::List(first)) = personal.first()
+            {
+                let prefix = first
+                    .first()
+                    .and_then(|v| v.bytes(u))
+                    .map(utf7::decode)
+                    .transpose()
+                    .map_err(ImapError::protocol)?;
+                let delim = first.get(1).and_then(|v| v.text(u)).and_then(|s| s.chars().next());
+                return Ok(Some((prefix.unwrap_or_default(), delim)));
+            }
+            return Ok(Some((String::new(), None)));
+        }
+    }
+    Ok(None)
+}
+
+/// What [`Session::folders_at_once`] found.
+#[derive(Clone, Debug, Default)]
+pub struct FolderSurvey {
+    /// The personal namespace's prefix and delimiter.
+    pub personal: (String, Option<char>),
+    pub all: Vec<ListEntry>,
+    pub subscribed: Vec<ListEntry>,
+}
+
 impl Session {
     /// Every folder (`LIST "" "*"`).
     pub async fn list_all(&mut self) -> Result<Vec<ListEntry>, ImapError> {
@@ -101,28 +134,52 @@ impl Session {
     pub async fn personal_namespace(&mut self) -> Result<(String, Option<char>), ImapError> {
         if self.has("NAMESPACE") {
             let (untagged, _) = self.run("NAMESPACE", "").await?;
-            for u in &untagged {
-                let mut t = Tokens::new(u, 2);
-                if t.next_value()?.and_then(|v| v.text(u)).is_some_and(|k| k.eq_ignore_ascii_case("NAMESPACE")) {
-                    if let Some(Value::List(personal)) = t.next_value()?
-                        && let Some(Value::List(first)) = personal.first()
-                    {
-                        let prefix = first
-                            .first()
-                            .and_then(|v| v.bytes(u))
-                            .map(utf7::decode)
-                            .transpose()
-                            .map_err(ImapError::protocol)?;
-                        let delim = first.get(1).and_then(|v| v.text(u)).and_then(|s| s.chars().next());
-                        return Ok((prefix.unwrap_or_default(), delim));
-                    }
-                    return Ok((String::new(), None));
-                }
+            if let Some(found) = parse_namespace(&untagged)? {
+                return Ok(found);
             }
         }
         let (untagged, _) = self.run("LIST", "\"\" \"\"").await?;
         let delim = untagged.iter().filter_map(|u| parse_list(u).ok().flatten()).find_map(|e| e.delimiter);
         Ok((String::new(), delim))
+    }
+
+    /// The personal namespace, every folder and the subscribed ones in one round trip: NAMESPACE (or
+    /// `LIST "" ""` without it), `LIST "" "*"` and `LSUB "" "*"` pipelined (RFC 3501 §5.5).
+    pub async fn folders_at_once(&mut self) -> Result<FolderSurvey, ImapError> {
+        let namespace = self.has("NAMESPACE");
+        let commands: [(&'static str, &str); 3] = [
+            if namespace { ("NAMESPACE", "") } else { ("LIST", "\"\" \"\"") },
+            ("LIST", "\"\" \"*\""),
+            ("LSUB", "\"\" \"*\""),
+        ];
+        let mut tags = Vec::with_capacity(3);
+        let mut batch = String::new();
+        for (command, args) in commands {
+            let tag = self.tag();
+            batch.push_str(&if args.is_empty() {
+                format!("{tag} {command}\r\n")
+            } else {
+                format!("{tag} {command} {args}\r\n")
+            });
+            tags.push(tag);
+        }
+        self.write(batch.as_bytes()).await?;
+        let mut answers = Vec::with_capacity(3);
+        for (tag, (command, _)) in tags.iter().zip(commands) {
+            answers.push(self.finish(tag, command).await?.0);
+        }
+        let entries = |untagged: &[Vec<u8>]| -> Result<Vec<ListEntry>, ImapError> {
+            untagged.iter().filter_map(|u| parse_list(u).transpose()).collect()
+        };
+        let (all, subscribed) = (entries(&answers[1])?, entries(&answers[2])?);
+        let found = if namespace { parse_namespace(&answers[0])? } else { None };
+        let personal = match found {
+            Some(found) => found,
+            None => {
+                (String::new(), entries(&answers[0])?.into_iter().chain(all.iter().cloned()).find_map(|e| e.delimiter))
+            }
+        };
+        Ok(FolderSurvey { personal, all, subscribed })
     }
 
     /// STATUS of a folder (not the selected one, per RFC 3501 §6.3.10).
@@ -191,19 +248,56 @@ impl Session {
 
     /// Create a folder; one that already exists is fine.
     pub async fn create(&mut self, wire: &str) -> Result<(), ImapError> {
-        match self.run("CREATE", &quote(wire)?).await {
-            Ok(_) => Ok(()),
-            Err(ImapError::No { code, text, .. })
-                if code.as_deref() == Some("ALREADYEXISTS") || text.to_ascii_lowercase().contains("already exists") =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
+        self.create_many(&[wire.to_string()]).await
     }
 
-    /// Subscribe to a folder.
-    pub async fn subscribe(&mut self, wire: &str) -> Result<(), ImapError> {
-        self.run("SUBSCRIBE", &quote(wire)?).await.map(|_| ())
+    /// Create folders in one round trip: every CREATE is sent, then every answer read (pipelining, RFC 3501
+    /// §5.5; the server runs them in order, so parents listed first exist before their children). A folder that
+    /// exists already is fine; the first other refusal is returned after every answer was read.
+    pub async fn create_many(&mut self, wires: &[String]) -> Result<(), ImapError> {
+        let exists = |e: &ImapError| {
+            matches!(e, ImapError::No { code, text, .. }
+                if code.as_deref() == Some("ALREADYEXISTS") || text.to_ascii_lowercase().contains("already exists"))
+        };
+        self.pipelined("CREATE", wires, &exists).await
+    }
+
+    /// Subscribe to folders in one round trip (pipelined like [`Session::create_many`]).
+    pub async fn subscribe_many(&mut self, wires: &[String]) -> Result<(), ImapError> {
+        self.pipelined("SUBSCRIBE", wires, &|_| false).await
+    }
+
+    /// Send `command <folder>` for every folder, then read every answer; a refusal that `fine` accepts is not
+    /// an error. NO and BAD answers are read to the end, so the session stays in step; any other error (the
+    /// connection) ends at once.
+    async fn pipelined(
+        &mut self,
+        command: &'static str,
+        wires: &[String],
+        fine: &(dyn Fn(&ImapError) -> bool + Send + Sync),
+    ) -> Result<(), ImapError> {
+        let mut tags = Vec::with_capacity(wires.len());
+        let mut batch = String::new();
+        for w in wires {
+            let tag = self.tag();
+            batch.push_str(&format!("{tag} {command} {}\r\n", quote(w)?));
+            tags.push(tag);
+        }
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.write(batch.as_bytes()).await?;
+        let mut first = None;
+        for tag in &tags {
+            match self.finish(tag, command).await {
+                Ok(_) => {}
+                Err(e) if fine(&e) => {}
+                Err(e @ (ImapError::No { .. } | ImapError::Bad { .. })) => {
+                    first.get_or_insert(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        first.map_or(Ok(()), Err)
     }
 }

@@ -25,6 +25,6 @@ pub use date::{InternalDate, format_internal_date, parse_internal_date};
 pub use error::ImapError;
 pub use fetch::{FetchedBody, MessageMeta, uid_set};
 pub use flag::{Flag, FlagRefused, Flags, Keyword};
-pub use folders::{ListEntry, Status};
+pub use folders::{FolderSurvey, ListEntry, Status};
 pub use session::{Selected, Session, Stream, quote};
 pub use special::SpecialUse;

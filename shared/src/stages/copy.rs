@@ -1,15 +1,17 @@
-//! The copy stage: mailbox tasks (plan the folders, create them on the destination, enqueue one folder task
-//! each) and folder tasks (run the engine until done or the deadline; more to do goes back on the queue).
-//! Retryable errors go back to the queue (the caller lets the message reappear with back-off); permanent ones,
-//! or retryable ones on the last delivery, are recorded under `reports/<job>/<pass>/failed/` and the folder ends
-//! failed, so a pass always ends.
+//! The copy stage: mailbox tasks (see `mailbox_task`: plan, create, copy the small folders over the same
+//! connections, one folder task for each big one) and folder tasks (run the engine until done or the deadline;
+//! more to do goes back on the queue). Every task first takes its connection slots (`connections`); a full cap
+//! or a server refusing a login for too many connections defers the task, never fails it. Retryable errors go
+//! back to the queue (the caller lets the message reappear with back-off); permanent ones, or retryable ones on
+//! the last delivery, are recorded under `reports/<job>/<pass>/failed/` and the folder ends failed, so a pass
+//! always ends.
 
 use super::credentials::mailbox_sync;
 use super::error::no_panic;
 use super::finish::{self, FolderTotals};
-use super::{Deps, FolderTaskSpec, StageError, Task, mailbox_scope};
-use crate::engine::{self, FolderOutcome};
-use crate::model::{FolderKey, JobId, MailboxRecord, Pass};
+use super::{Deps, FolderTaskSpec, StageError, Task, connections, mailbox_scope, mailbox_task};
+use crate::engine::{self, FolderOutcome, FolderReport};
+use crate::model::{JobId, MailboxRecord, Pass};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -27,23 +29,34 @@ pub enum TaskOutcome {
     Failed { reason: String },
     /// Nothing to do (a mailbox that failed its pre-flight).
     Skipped,
-    /// A server refused a session for too many connections: the task was sent again for later (never a
-    /// failure, and not a delivery counted towards the dead-letter queue).
+    /// A server refused a session for too many connections, or a connection cap was full: the task was sent
+    /// again for later (never a failure, and not a delivery counted towards the dead-letter queue).
     Deferred,
 }
 
 /// Whether a stage error is a server refusing a session for too many connections.
-fn crowded(e: &StageError) -> bool {
+pub(super) fn crowded(e: &StageError) -> bool {
     matches!(e, StageError::Engine(e) if e.is_too_many_connections())
 }
 
-/// Send `task` again for later because a server is crowded: 5 to 15 s, spread so that deferred tasks do not all
-/// come back at once.
-async fn defer(deps: &Deps, task: Task, what: &str) -> Result<TaskOutcome, StageError> {
-    let spread = deps.clock.now().timestamp_subsec_millis() as u64 * 10;
-    let wait = Duration::from_millis(5_000 + spread);
+/// Why a task waits: a server refused a login for too many connections, or one of our own connection caps is
+/// full (cheaper to ask again: no login was made).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Crowded {
+    Server,
+    Cap,
+}
+
+/// Send `task` again for later: 5 to 15 s when a server is crowded, 1 to 3 s when a cap is full, spread so that
+/// deferred tasks do not all come back at once.
+pub(super) async fn defer(deps: &Deps, task: Task, what: &str, why: Crowded) -> Result<TaskOutcome, StageError> {
+    let spread = u64::from(deps.clock.now().timestamp_subsec_millis());
+    let wait = match why {
+        Crowded::Server => Duration::from_millis(5_000 + spread * 10),
+        Crowded::Cap => Duration::from_millis(1_000 + spread * 2),
+    };
     deps.tasks.send(&[task.to_body()], wait).await.map_err(StageError::port("defer a task"))?;
-    tracing::info!(task = %what, wait_ms = wait.as_millis() as u64, "server crowded; task deferred");
+    tracing::info!(task = %what, why = ?why, wait_ms = wait.as_millis() as u64, "connections crowded; task deferred");
     Ok(TaskOutcome::Deferred)
 }
 
@@ -56,82 +69,19 @@ pub async fn on_task(
     last_delivery: bool,
 ) -> Result<TaskOutcome, StageError> {
     match task {
-        Task::Mailbox { job, pass, mailbox } => on_mailbox(deps, job, *pass, mailbox, last_delivery).await,
+        Task::Mailbox { job, pass, mailbox } => {
+            mailbox_task::on_mailbox(deps, job, *pass, mailbox, deadline, last_delivery).await
+        }
         Task::Folder(spec) => on_folder(deps, spec, deadline, last_delivery).await,
     }
 }
 
-async fn record(deps: &Deps, job: &JobId, address: &str) -> Result<MailboxRecord, StageError> {
+pub(super) async fn record(deps: &Deps, job: &JobId, address: &str) -> Result<MailboxRecord, StageError> {
     deps.store
         .mailbox(job, address)
         .await
         .map_err(StageError::port("read mailbox"))?
         .ok_or_else(|| StageError::BadMessage { what: "task", detail: format!("job {job} has no mailbox {address}") })
-}
-
-async fn on_mailbox(
-    deps: &Deps,
-    job: &JobId,
-    pass: Pass,
-    address: &str,
-    last: bool,
-) -> Result<TaskOutcome, StageError> {
-    let mut m = record(deps, job, address).await?;
-    if !m.ready() {
-        return Ok(TaskOutcome::Skipped);
-    }
-    let scope = mailbox_scope(job, pass, address);
-    let planning = async { Ok::<_, StageError>(engine::prepare_mailbox(&mailbox_sync(deps, &m).await?).await?) };
-    let planned = no_panic("planning a mailbox", planning).await;
-    let plan = match planned {
-        Ok(p) => p,
-        Err(e) if crowded(&e) => {
-            let task = Task::Mailbox { job: job.clone(), pass, mailbox: address.to_string() };
-            return defer(deps, task, address).await;
-        }
-        Err(e) if e.is_retryable() && !last => return Err(e),
-        Err(e) => {
-            let reason = e.to_string();
-            write_failure(deps, job, pass, address, "", &reason).await?;
-            let now = deps.clock.now().timestamp_millis();
-            let totals = deps
-                .counters
-                .add_once(&scope, "planned", &[("folders", 0), ("failed", 1), ("started_ms", now)])
-                .await
-                .map_err(StageError::port("count folders"))?;
-            if let Some(totals) = totals {
-                finish::mailbox_finished(deps, job, pass, address, &totals).await?;
-            }
-            return Ok(TaskOutcome::Failed { reason });
-        }
-    };
-    for f in &plan.folders {
-        if !m.details.folders.contains(&f.path) {
-            m.details.folders.push(f.path.clone());
-        }
-    }
-    deps.store.put_mailboxes(std::slice::from_ref(&m)).await.map_err(StageError::port("store folders"))?;
-    let mut bodies = Vec::with_capacity(plan.folders.len());
-    for f in &plan.folders {
-        let key = FolderKey { job: job.clone(), mailbox: address.to_string(), folder: f.path.clone() };
-        let copied_before =
-            deps.checkpoints.load(&key).await.map_err(StageError::port("read checkpoint"))?.map_or(0, |c| c.copied);
-        let spec =
-            FolderTaskSpec { job: job.clone(), pass, mailbox: address.to_string(), folder: f.clone(), copied_before };
-        bodies.push(Task::Folder(spec).to_body());
-    }
-    let now = deps.clock.now().timestamp_millis();
-    let first = deps
-        .counters
-        .add_once(&scope, "planned", &[("folders", plan.folders.len() as i64), ("started_ms", now)])
-        .await
-        .map_err(StageError::port("count folders"))?;
-    deps.tasks.send(&bodies, Duration::ZERO).await.map_err(StageError::port("send folder tasks"))?;
-    if let Some(totals) = first.filter(|_| plan.folders.is_empty()) {
-        finish::mailbox_finished(deps, job, pass, address, &totals).await?;
-    }
-    tracing::info!(job = %job, pass = %pass, mailbox = %address, folders = plan.folders.len(), "mailbox planned");
-    Ok(TaskOutcome::Planned { folders: plan.folders.len() })
 }
 
 async fn on_folder(
@@ -140,33 +90,49 @@ async fn on_folder(
     deadline: Option<Instant>,
     last: bool,
 ) -> Result<TaskOutcome, StageError> {
-    let (job, pass, address, path) = (&spec.job, spec.pass, spec.mailbox.as_str(), spec.folder.path.as_str());
+    let (job, address, path) = (&spec.job, spec.mailbox.as_str(), spec.folder.path.as_str());
     let m = record(deps, job, address).await?;
+    let Some(held) = connections::take(deps, job, address, &m.details.host, deadline).await? else {
+        return defer(deps, Task::Folder(spec.clone()), path, Crowded::Cap).await;
+    };
     let run = async {
         let mut cfg = mailbox_sync(deps, &m).await?;
         cfg.settings.deadline = deadline;
         Ok::<_, StageError>(engine::copy_one_folder(&cfg, &spec.folder, deps.checkpoints.as_ref(), &|_| {}).await?)
     };
     let run = no_panic("copying a folder", run).await;
-    let report = match run {
-        Ok(r) => r,
-        Err(e) if crowded(&e) => return defer(deps, Task::Folder(spec.clone()), path).await,
+    connections::release(deps, held).await;
+    match run {
+        Ok(report) => settle_run(deps, spec, report).await,
+        Err(e) if crowded(&e) => defer(deps, Task::Folder(spec.clone()), path, Crowded::Server).await,
         Err(e) if e.is_retryable() && !last => {
             tracing::warn!(job = %job, mailbox = %address, folder = %path, error = %e, "folder copy failed; the queue will retry");
-            return Err(e);
+            Err(e)
         }
         Err(e) => {
             let reason = e.to_string();
-            write_failure(deps, job, pass, address, path, &reason).await?;
+            write_failure(deps, job, spec.pass, address, path, &reason).await?;
             let t = FolderTotals { failed: true, ..Default::default() };
-            finish::folder_finished(deps, job, pass, address, path, t).await?;
-            return Ok(TaskOutcome::Failed { reason });
+            finish::folder_finished(deps, job, spec.pass, address, path, t).await?;
+            Ok(TaskOutcome::Failed { reason })
         }
-    };
-    // Bytes and skipped messages are counted per run (a folder may take several runs).
+    }
+}
+
+/// Account for one run of a folder copy (on its own task or the mailbox task's connections): bytes and skipped
+/// messages (counted per run: a folder may take several), the skipped messages' report, and then either the
+/// folder's task again (more to do) or the folder finished.
+pub(super) async fn settle_run(
+    deps: &Deps,
+    spec: &FolderTaskSpec,
+    report: FolderReport,
+) -> Result<TaskOutcome, StageError> {
+    let (job, pass, address, path) = (&spec.job, spec.pass, spec.mailbox.as_str(), spec.folder.path.as_str());
     let scope = mailbox_scope(job, pass, address);
-    let run_deltas = [("bytes", report.bytes as i64), ("skipped", report.skipped.len() as i64)];
-    deps.counters.add(&scope, &run_deltas).await.map_err(StageError::port("count progress"))?;
+    if report.bytes > 0 || !report.skipped.is_empty() {
+        let run_deltas = [("bytes", report.bytes as i64), ("skipped", report.skipped.len() as i64)];
+        deps.counters.add(&scope, &run_deltas).await.map_err(StageError::port("count progress"))?;
+    }
     if !report.skipped.is_empty() {
         let lines: Vec<String> = report
             .skipped
@@ -213,7 +179,7 @@ fn name_hash(path: &str) -> String {
 }
 
 /// Record why a mailbox (empty `folder`) or folder failed, for the report and the notification.
-async fn write_failure(
+pub(super) async fn write_failure(
     deps: &Deps,
     job: &JobId,
     pass: Pass,

@@ -11,6 +11,7 @@
 //! Counter scopes: `<job>/<pass>` (mailboxes, started, done, copied, bytes, skipped, failed) and
 //! `<job>/<pass>/<address>` (folders, done, copied, bytes, skipped, failed, started_ms, finished_ms).
 
+mod connections;
 mod copy;
 mod credentials;
 pub mod delivery;
@@ -19,6 +20,7 @@ mod error;
 mod errors;
 mod finish;
 mod import;
+mod mailbox_task;
 mod messages;
 mod notify;
 mod preflight;
@@ -29,6 +31,7 @@ mod status;
 mod tenancy;
 mod upload;
 
+pub use connections::{Connections, holder_prefix};
 pub use copy::{TaskOutcome, on_task};
 pub use end::cancel;
 pub use error::StageError;
@@ -45,8 +48,8 @@ use crate::engine::CopySettings;
 use crate::imap::Endpoint;
 use crate::model::{JobId, Pass, Secret};
 use crate::ports::{
-    Blobs, Checkpoints, Clock, Counters, Directory, DomainOwners, JobStore, Mailer, Schedules, SecretBox, TaskQueue,
-    UsageLedger,
+    Blobs, Checkpoints, Clock, Counters, Directory, DomainOwners, JobStore, Mailer, Schedules, SecretBox, Slots,
+    TaskQueue, UsageLedger,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -81,6 +84,9 @@ pub struct Settings {
     pub preflight_concurrency: usize,
     /// Batches, lease and owner for the engine (the deadline is set per task).
     pub copy: CopySettings,
+    /// Connection caps per mailbox and per source server, and which folders share the mailbox task's
+    /// connections.
+    pub connections: Connections,
     /// The notifications' sender, and the recipient when the job names none.
     pub sender: String,
     pub default_operator: Option<String>,
@@ -101,6 +107,8 @@ pub struct Deps {
     pub store: Arc<dyn JobStore>,
     pub counters: Arc<dyn Counters>,
     pub checkpoints: Arc<dyn Checkpoints>,
+    /// Connection slots (the caps in `settings.connections`).
+    pub slots: Arc<dyn Slots>,
     /// Mailbox and folder tasks.
     pub tasks: Arc<dyn TaskQueue>,
     /// "Pass complete" events for the notifier.

@@ -47,9 +47,12 @@ pub(crate) async fn check_destination(deps: &Deps, addresses: &[String]) -> Resu
     last.map_or(Ok(()), Err)
 }
 
-/// Check every account, at most `preflight_concurrency` at once; results in the accounts' order.
+/// Check every account, at most `preflight_concurrency` at once and never more than the per-source-server
+/// connection cap (the pre-flight's logins count against the same server limits as the copy's); results in the
+/// accounts' order.
 pub(crate) async fn check_all(deps: &Deps, accounts: &[&SourceAccount]) -> Vec<Preflight> {
-    let limit = deps.settings.preflight_concurrency.max(1);
+    let per_host = deps.settings.connections.per_source_host as usize;
+    let limit = deps.settings.preflight_concurrency.min(per_host).max(1);
     futures::stream::iter(accounts.iter().map(|a| check(deps, a))).buffered(limit).collect().await
 }
 

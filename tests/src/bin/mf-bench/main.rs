@@ -1,8 +1,12 @@
 //! `mf-bench`: migrate the same generated corpus with mailferry, Dovecot's `doveadm backup` (through imapc) and
 //! `mbsync`, in one run, between local Dovecot servers; then a delta pass after 1 % new mail and a folder holding
-//! one 40 MB message. Prints a table and writes JSON. Run through `infra/bench.sh`.
+//! one 40 MB message; then the other shapes of work against doveadm (see `shapes`): many small mailboxes, and a
+//! long link. Prints tables and writes JSON. Run through `infra/bench.sh`.
 //!
 //!   mf-bench --mailferry PATH [--messages 10000] [--large 20000000] [--out FILE] [--no-peers]
+//!            [--mailboxes 300] [--per-mailbox 20] [--link-messages 2000] [--rtt-ms 20] [--only big|shapes]
+
+mod shapes;
 
 use mailferry::imap::OutMessage;
 use mailferry_tests::corpus::{self, Spec};
@@ -83,26 +87,10 @@ fn url(d: &Dovecot) -> String {
     format!("imap://user1%40example.test@127.0.0.1:{}", d.port)
 }
 
-fn mailferry(bin: &PathBuf, src: &Dovecot, dst: &Dovecot, state: &std::path::Path) -> Command {
+fn mailferry(bin: &std::path::Path, src: &Dovecot, dst: &Dovecot, state: &std::path::Path) -> Command {
     let mut c = Command::new(bin);
     c.args(["sync", "--source", &url(src), "--dest", &url(dst), "--no-progress", "--state"]).arg(state);
     c.env("MAILFERRY_SOURCE_PASSWORD", "pass").env("MAILFERRY_DEST_PASSWORD", "pass");
-    c
-}
-
-fn doveadm(src: &Dovecot, dst: &Dovecot) -> Command {
-    let mut c = Command::new("doveadm");
-    c.arg("-c").arg(dst.root().join("dovecot.conf"));
-    for o in [
-        "imapc_host=127.0.0.1".to_string(),
-        format!("imapc_port={}", src.port),
-        "imapc_user=user1@example.test".into(),
-        "imapc_password=pass".into(),
-        "imapc_features=rfc822.size fetch-headers".into(),
-    ] {
-        c.args(["-o", &o]);
-    }
-    c.args(["backup", "-R", "-u", "user1@example.test", "imapc:"]);
     c
 }
 
@@ -128,14 +116,9 @@ fn arg(args: &[String], name: &str) -> Option<String> {
     args.windows(2).find(|w| w[0] == name).map(|w| w[1].clone())
 }
 
-#[tokio::main]
-async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let bin = PathBuf::from(arg(&args, "--mailferry").expect("--mailferry PATH"));
-    let messages: usize = arg(&args, "--messages").map_or(10_000, |v| v.parse().unwrap());
-    let large: usize = arg(&args, "--large").map_or(20_000_000, |v| v.parse().unwrap());
-    let out = PathBuf::from(arg(&args, "--out").unwrap_or_else(|| "target/bench/results.json".into()));
-    let peers = !args.iter().any(|a| a == "--no-peers");
+/// The one big mailbox: mailferry, doveadm and mbsync; delta passes; one 40 MB message. Prints its tables and
+/// returns its JSON.
+async fn big(bin: &std::path::Path, messages: usize, large: usize, peers: bool) -> serde_json::Value {
     let work = tempfile::tempdir().unwrap();
     let digest = |d: &Dovecot| verify::digest(d.port, "user1@example.test", "pass");
 
@@ -163,12 +146,12 @@ async fn main() {
     eprintln!("mailferry…");
     let mf_dst = Dovecot::start();
     let state = work.path().join("state.sqlite");
-    let (t, rss) = timed(mailferry(&bin, &src, &mf_dst, &state));
+    let (t, rss) = timed(mailferry(bin, &src, &mf_dst, &state));
     record("mailferry", t, rss, &digest(&mf_dst).await, total, total_bytes);
     if peers {
         eprintln!("doveadm backup (imapc)…");
         let dst = Dovecot::start();
-        let (t, rss) = timed(doveadm(&src, &dst));
+        let (t, rss) = timed(shapes::doveadm(src.port, &dst, "user1@example.test"));
         record("doveadm backup", t, rss, &digest(&dst).await, total, total_bytes);
         eprintln!("mbsync…");
         let dst = Dovecot::start();
@@ -185,7 +168,7 @@ async fn main() {
         let mut s = corpus::login(src.port, "user1@example.test", "pass").await;
         added = corpus::fill(&mut s, &Spec { seed: 4242 + round, messages: new, large: vec![] }, 0..usize::MAX).await;
         s.logout().await;
-        let (t, rss) = timed(mailferry(&bin, &src, &mf_dst, &state));
+        let (t, rss) = timed(mailferry(bin, &src, &mf_dst, &state));
         deltas.push(t);
         delta_rss = delta_rss.max(rss);
         delta_ok &= verify::compare(&digest(&src).await, &digest(&mf_dst).await, |p| p.to_string()).is_empty();
@@ -199,7 +182,7 @@ async fn main() {
     let m = Spec { seed: 1, messages: 1, large: vec![40 << 20] }.message(0, 0);
     s.append_all("INBOX", &[OutMessage::from(m)]).await.unwrap();
     s.logout().await;
-    let (big_t, big_rss) = timed(mailferry(&bin, &big_src, &big_dst, &work.path().join("big.sqlite")));
+    let (big_t, big_rss) = timed(mailferry(bin, &big_src, &big_dst, &work.path().join("big.sqlite")));
     let big_ok = verify::compare(&digest(&big_src).await, &digest(&big_dst).await, |p| p.to_string()).is_empty();
 
     let first = runs[0].seconds;
@@ -232,7 +215,7 @@ async fn main() {
         "40 MB message: copied in {:.2} s, peak RSS {big_rss:.1} MiB (bound: 64 MiB + 40 MiB = 104 MiB), verified: {big_ok}",
         big_t.as_secs_f64()
     );
-    let doc = json!({
+    json!({
         "corpus": {"messages": total, "bytes": total_bytes, "largest": large},
         "runs": runs.iter().map(|r| json!({
             "tool": r.tool, "messages": r.messages, "bytes": r.bytes, "seconds": r.seconds,
@@ -241,7 +224,30 @@ async fn main() {
         })).collect::<Vec<_>>(),
         "delta": {"new_messages": added, "seconds": delta_t.as_secs_f64(), "runs_seconds": deltas.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(), "percent_of_first_pass": delta_pct, "peak_rss_mib": delta_rss, "verified": delta_ok},
         "large_message": {"bytes": 40 << 20, "seconds": big_t.as_secs_f64(), "peak_rss_mib": big_rss, "bound_mib": 104, "verified": big_ok},
-    });
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let bin = PathBuf::from(arg(&args, "--mailferry").expect("--mailferry PATH"));
+    let number = |name: &str, default: usize| arg(&args, name).map_or(default, |v| v.parse().unwrap());
+    let (messages, large) = (number("--messages", 10_000), number("--large", 20_000_000));
+    let out = PathBuf::from(arg(&args, "--out").unwrap_or_else(|| "target/bench/results.json".into()));
+    let peers = !args.iter().any(|a| a == "--no-peers");
+    let only = arg(&args, "--only").unwrap_or_default();
+    let mut doc = json!({});
+    if only != "shapes" {
+        doc = big(&bin, messages, large, peers).await;
+    }
+    if only != "big" {
+        let (users, per) = (number("--mailboxes", 300) as u32, number("--per-mailbox", 20));
+        let rtt = Duration::from_millis(number("--rtt-ms", 20) as u64);
+        let mut runs = shapes::many_small(&bin, users, per).await;
+        runs.extend(shapes::long_link(&bin, number("--link-messages", 2000), rtt).await);
+        shapes::print(&runs);
+        doc["shapes"] = runs.iter().map(shapes::ShapeRun::json).collect();
+    }
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).unwrap();
     }

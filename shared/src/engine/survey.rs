@@ -1,0 +1,130 @@
+//! Opening a mailbox for copying: log in to both sides, plan the folders, create what the destination lacks,
+//! and survey every folder in one pipelined round trip, so that folders with nothing new are reported without
+//! being opened and the others come with an estimate of what they hold to copy. The pipeline's mailbox task
+//! then copies the small ones over this same pair of connections (see `stages::copy`).
+
+use super::EngineError;
+use super::folder::{CopySettings, FolderReport, FolderTask, Progress, compare_counts, copy_folder};
+use super::mailbox::{MailboxSync, apply, mailbox_error, open_and_plan};
+use crate::imap::Session;
+use crate::imap::plan::{FolderPlan, Plan};
+use crate::model::FolderKey;
+use crate::ports::Checkpoints;
+
+/// A folder with something to copy, and about how many messages (new UIDs since the checkpoint, or every
+/// message when there is no usable checkpoint).
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub folder: FolderPlan,
+    pub estimate: u32,
+}
+
+/// A mailbox ready for copying: both sessions logged in, the destination's folders created, every folder
+/// surveyed.
+pub struct OpenedMailbox {
+    pub src: Session,
+    pub dst: Session,
+    pub plan: Plan,
+    /// Folders with nothing new, reported from the counts.
+    pub unchanged: Vec<FolderReport>,
+    /// Folders to copy, in plan order.
+    pub pending: Vec<Pending>,
+}
+
+/// Log in to both sides, plan, create the folders the plan needs and survey them (one attempt; the caller
+/// decides about retrying).
+pub async fn open_mailbox(cfg: &MailboxSync, checkpoints: &dyn Checkpoints) -> Result<OpenedMailbox, EngineError> {
+    let (mut src, mut dst, dest_listing, plan) = open_and_plan(cfg).await?;
+    let applied = async {
+        apply(&mut dst, &plan, &dest_listing).await.map_err(mailbox_error)?;
+        survey(&mut src, &mut dst, &plan, cfg, checkpoints).await
+    };
+    match applied.await {
+        Ok((unchanged, pending)) => Ok(OpenedMailbox { src, dst, plan, unchanged, pending }),
+        Err(e) => {
+            src.logout().await;
+            dst.logout().await;
+            Err(e)
+        }
+    }
+}
+
+/// Copy one folder of `cfg`'s mailbox over an open pair of sessions (until done, the deadline or a stop in
+/// `settings`), resuming from its checkpoint. After an error the sessions are in an unknown state: drop them.
+pub async fn copy_over(
+    src: &mut Session,
+    dst: &mut Session,
+    cfg: &MailboxSync,
+    folder: &FolderPlan,
+    checkpoints: &dyn Checkpoints,
+    settings: &CopySettings,
+    progress: &(dyn Fn(Progress<'_>) + Send + Sync),
+) -> Result<FolderReport, EngineError> {
+    let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: folder.path.clone() };
+    copy_folder(src, dst, checkpoints, &FolderTask { key: &key, plan: folder }, settings, progress).await
+}
+
+/// The cheap look before copying: STATUS of every planned folder on the source, pipelined (one round trip, RFC
+/// 3501 §5.5), against the checkpoints. A folder with the same UIDVALIDITY, no UID above its checkpoint and no
+/// interrupted batch has nothing new: it is reported from the counts (a second pipelined STATUS round, on the
+/// destination, for those folders only) without being opened or leased. Returns those reports and the folders
+/// that need a copy.
+pub(super) async fn survey(
+    src: &mut Session,
+    dst: &mut Session,
+    p: &Plan,
+    cfg: &MailboxSync,
+    checkpoints: &dyn Checkpoints,
+) -> Result<(Vec<FolderReport>, Vec<Pending>), EngineError> {
+    let source_wires: Vec<String> = p.folders.iter().map(|f| f.source_wire.clone()).collect();
+    let statuses = src.status_many(&source_wires).await.map_err(mailbox_error)?;
+    let (mut caught_up, mut changed) = (Vec::new(), Vec::new());
+    for (f, st) in p.folders.iter().zip(statuses) {
+        let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: f.path.clone() };
+        let cp = checkpoints
+            .load(&key)
+            .await
+            .map_err(|source| EngineError::Checkpoint { folder: f.path.clone(), source })?;
+        match cp {
+            Some(cp)
+                if cp.open_batch.is_none()
+                    && cp.uid_validity.is_some_and(|v| Some(v.get()) == st.uid_validity)
+                    && cp
+                        .last_uid
+                        .is_some_and(|last| st.uid_next.is_some_and(|n| n <= last.get().saturating_add(1))) =>
+            {
+                caught_up.push((f, st, cp));
+            }
+            Some(cp) if cp.uid_validity.is_some_and(|v| Some(v.get()) == st.uid_validity) => {
+                let done = cp.last_uid.map_or(0, |u| u.get());
+                let estimate = st.uid_next.map_or(st.messages.unwrap_or(0), |n| n.saturating_sub(done + 1));
+                changed.push(Pending { folder: f.clone(), estimate: estimate.min(st.messages.unwrap_or(estimate)) });
+            }
+            _ => changed.push(Pending { folder: f.clone(), estimate: st.messages.unwrap_or(0) }),
+        }
+    }
+    let dest_wires: Vec<String> = caught_up.iter().map(|(f, ..)| f.dest_wire.clone()).collect();
+    let dest =
+        if dest_wires.is_empty() { Vec::new() } else { dst.status_many(&dest_wires).await.map_err(mailbox_error)? };
+    let unchanged = caught_up
+        .into_iter()
+        .zip(dest)
+        .map(|((f, st, cp), dest_st)| {
+            let (source_messages, dest_messages) = (st.messages.unwrap_or(0), dest_st.messages.unwrap_or(0));
+            FolderReport {
+                path: f.path.clone(),
+                copied: 0,
+                total_copied: cp.copied,
+                bytes: 0,
+                already_present: 0,
+                skipped: Vec::new(),
+                dropped_flags: 0,
+                bad_dates: 0,
+                source_messages,
+                dest_messages,
+                outcome: compare_counts(source_messages, dest_messages, cp.skipped),
+            }
+        })
+        .collect();
+    Ok((unchanged, changed))
+}

@@ -1,0 +1,171 @@
+//! The mailbox task: log in to both sides once, plan the folders, create them on the destination and survey
+//! them in one round trip; then give each big folder its own folder task (so big folders copy in parallel,
+//! each on its own connections) and copy the small ones right here, over the connections already open. A
+//! mailbox of sixteen small folders costs one login per side, not sixteen; a later pass whose folders hold
+//! nothing new opens none of them.
+//!
+//! The copies use the engine's checkpoint protocol exactly as a folder task does (lease, open batch, fenced
+//! saves), so a crash here resumes like any other: the redelivered mailbox task (or a folder task) continues
+//! from the checkpoints, and each folder is counted finished once. A folder whose copy here fails or runs into
+//! the deadline or a stop goes on as its own folder task, and so do the small folders not reached.
+
+use super::copy::{Crowded, TaskOutcome, crowded, defer, record, settle_run, write_failure};
+use super::credentials::mailbox_sync;
+use super::error::no_panic;
+use super::finish;
+use super::{Deps, FolderTaskSpec, StageError, Task, connections, mailbox_scope};
+use crate::engine::{self, OpenedMailbox};
+use crate::imap::plan::FolderPlan;
+use crate::model::{FolderKey, JobId, MailboxRecord, Pass};
+use std::collections::VecDeque;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Handle a mailbox task (see the module docs). `deadline`: when the worker must stop; `last`: this delivery is
+/// the last one, so a retryable failure is recorded as final.
+pub(super) async fn on_mailbox(
+    deps: &Deps,
+    job: &JobId,
+    pass: Pass,
+    address: &str,
+    deadline: Option<Instant>,
+    last: bool,
+) -> Result<TaskOutcome, StageError> {
+    let m = record(deps, job, address).await?;
+    if !m.ready() {
+        return Ok(TaskOutcome::Skipped);
+    }
+    let task = || Task::Mailbox { job: job.clone(), pass, mailbox: address.to_string() };
+    let Some(held) = connections::take(deps, job, address, &m.details.host, deadline).await? else {
+        return defer(deps, task(), address, Crowded::Cap).await;
+    };
+    let result = plan_and_copy(deps, m, pass, deadline, last).await;
+    connections::release(deps, held).await;
+    match result {
+        Err(e) if crowded(&e) => defer(deps, task(), address, Crowded::Server).await,
+        other => other,
+    }
+}
+
+async fn plan_and_copy(
+    deps: &Deps,
+    mut m: MailboxRecord,
+    pass: Pass,
+    deadline: Option<Instant>,
+    last: bool,
+) -> Result<TaskOutcome, StageError> {
+    let (job, address) = (m.job.clone(), m.address.clone());
+    let opening = async {
+        let mut cfg = mailbox_sync(deps, &m).await?;
+        cfg.settings.deadline = deadline;
+        let opened = engine::open_mailbox(&cfg, deps.checkpoints.as_ref()).await?;
+        Ok::<_, StageError>((cfg, opened))
+    };
+    let (cfg, opened) = match no_panic("planning a mailbox", opening).await {
+        Ok(o) => o,
+        Err(e) if crowded(&e) || (e.is_retryable() && !last) => return Err(e),
+        Err(e) => return planning_failed(deps, &job, pass, &address, e).await,
+    };
+    let OpenedMailbox { src, dst, plan, unchanged, pending } = opened;
+    for f in &plan.folders {
+        if !m.details.folders.contains(&f.path) {
+            m.details.folders.push(f.path.clone());
+        }
+    }
+    deps.store.put_mailboxes(std::slice::from_ref(&m)).await.map_err(StageError::port("store folders"))?;
+    let spec = |folder: &FolderPlan, copied_before| FolderTaskSpec {
+        job: job.clone(),
+        pass,
+        mailbox: address.clone(),
+        folder: folder.clone(),
+        copied_before,
+    };
+    let (mut small, mut big) = (VecDeque::new(), Vec::new());
+    for p in &pending {
+        let key = FolderKey { job: job.clone(), mailbox: address.clone(), folder: p.folder.path.clone() };
+        let before =
+            deps.checkpoints.load(&key).await.map_err(StageError::port("read checkpoint"))?.map_or(0, |c| c.copied);
+        if p.estimate <= deps.settings.connections.small_folder {
+            small.push_back(spec(&p.folder, before));
+        } else {
+            big.push(Task::Folder(spec(&p.folder, before)).to_body());
+        }
+    }
+    let scope = mailbox_scope(&job, pass, &address);
+    let now = deps.clock.now().timestamp_millis();
+    let first = deps
+        .counters
+        .add_once(&scope, "planned", &[("folders", plan.folders.len() as i64), ("started_ms", now)])
+        .await
+        .map_err(StageError::port("count folders"))?;
+    if let Some(totals) = first.filter(|_| plan.folders.is_empty()) {
+        finish::mailbox_finished(deps, &job, pass, &address, &totals).await?;
+    }
+    tracing::info!(job = %job, pass = %pass, mailbox = %address, folders = plan.folders.len(), unchanged = unchanged.len(), own_tasks = big.len(), here = small.len(), "mailbox planned");
+    deps.tasks.send(&big, Duration::ZERO).await.map_err(StageError::port("send folder tasks"))?;
+    for report in unchanged {
+        if let Some(folder) = plan.folders.iter().find(|f| f.path == report.path) {
+            settle_run(deps, &spec(folder, report.total_copied), report).await?;
+        }
+    }
+    copy_small(deps, &cfg, (src, dst), &mut small).await?;
+    let rest: Vec<String> = small.into_iter().map(|s| Task::Folder(s).to_body()).collect();
+    deps.tasks.send(&rest, Duration::ZERO).await.map_err(StageError::port("send folder tasks"))?;
+    Ok(TaskOutcome::Planned { folders: plan.folders.len() })
+}
+
+/// Copy the small folders one after the other over the open pair of connections, taking each off `small` as it
+/// is settled. Stops at the deadline or a stop request, or at the first folder whose copy fails (the sessions
+/// are then in an unknown state); what is left in `small` is the caller's to send as folder tasks.
+async fn copy_small(
+    deps: &Deps,
+    cfg: &engine::MailboxSync,
+    (mut src, mut dst): (crate::imap::Session, crate::imap::Session),
+    small: &mut VecDeque<FolderTaskSpec>,
+) -> Result<(), StageError> {
+    let checkpoints = deps.checkpoints.as_ref();
+    while let Some(spec) = small.front() {
+        if cfg.settings.must_stop() {
+            break;
+        }
+        let copy = async {
+            Ok(engine::copy_over(&mut src, &mut dst, cfg, &spec.folder, checkpoints, &cfg.settings, &|_| {}).await?)
+        };
+        match no_panic("copying a folder", copy).await {
+            Ok(report) => {
+                let spec = small.pop_front().expect("a front element");
+                settle_run(deps, &spec, report).await?;
+            }
+            Err(e) => {
+                tracing::info!(mailbox = %cfg.mailbox, folder = %spec.folder.path, error = %e, "copy on the mailbox's connections failed; the folder goes on as its own task");
+                return Ok(());
+            }
+        }
+    }
+    src.logout().await;
+    dst.logout().await;
+    Ok(())
+}
+
+/// The mailbox cannot be planned (for good, or on its last delivery): record why, and count it as a mailbox
+/// with no folders and one failure so the pass still ends.
+async fn planning_failed(
+    deps: &Deps,
+    job: &JobId,
+    pass: Pass,
+    address: &str,
+    e: StageError,
+) -> Result<TaskOutcome, StageError> {
+    let reason = e.to_string();
+    write_failure(deps, job, pass, address, "", &reason).await?;
+    let now = deps.clock.now().timestamp_millis();
+    let totals = deps
+        .counters
+        .add_once(&mailbox_scope(job, pass, address), "planned", &[("folders", 0), ("failed", 1), ("started_ms", now)])
+        .await
+        .map_err(StageError::port("count folders"))?;
+    if let Some(totals) = totals {
+        finish::mailbox_finished(deps, job, pass, address, &totals).await?;
+    }
+    Ok(TaskOutcome::Failed { reason })
+}
