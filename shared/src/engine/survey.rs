@@ -4,8 +4,9 @@
 //! then copies the small ones over this same pair of connections (see `stages::copy`).
 
 use super::EngineError;
-use super::folder::{CopySettings, FolderReport, FolderTask, Progress, compare_counts, copy_folder};
+use super::folder::{CopySettings, FolderReport, FolderTask, Progress, copy_folder};
 use super::mailbox::{MailboxSync, apply, mailbox_error, open_and_plan};
+use super::report::compare_counts;
 use crate::imap::Session;
 use crate::imap::plan::{FolderPlan, Plan};
 use crate::model::FolderKey;

@@ -4,7 +4,7 @@
 //! long link. Prints tables and writes JSON. Run through `infra/bench.sh`.
 //!
 //!   mf-bench --mailferry PATH [--messages 10000] [--large 20000000] [--out FILE] [--no-peers]
-//!            [--mailboxes 300] [--per-mailbox 20] [--link-messages 2000] [--rtt-ms 20] [--only big|shapes]
+//!            [--mailboxes 300] [--per-mailbox 20] [--link-messages 2000] [--rtt-ms 20] [--only big|shapes|many|link]
 
 mod shapes;
 
@@ -237,14 +237,19 @@ async fn main() {
     let peers = !args.iter().any(|a| a == "--no-peers");
     let only = arg(&args, "--only").unwrap_or_default();
     let mut doc = json!({});
-    if only != "shapes" {
+    if only == "big" || only == "both" || only.is_empty() {
         doc = big(&bin, messages, large, peers).await;
     }
     if only != "big" {
         let (users, per) = (number("--mailboxes", 300) as u32, number("--per-mailbox", 20));
         let rtt = Duration::from_millis(number("--rtt-ms", 20) as u64);
-        let mut runs = shapes::many_small(&bin, users, per).await;
-        runs.extend(shapes::long_link(&bin, number("--link-messages", 2000), rtt).await);
+        let mut runs = Vec::new();
+        if only != "link" {
+            runs.extend(shapes::many_small(&bin, users, per, out.parent()).await);
+        }
+        if only != "many" {
+            runs.extend(shapes::long_link(&bin, number("--link-messages", 2000), rtt).await);
+        }
         shapes::print(&runs);
         doc["shapes"] = runs.iter().map(shapes::ShapeRun::json).collect();
     }

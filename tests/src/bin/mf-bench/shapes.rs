@@ -22,17 +22,34 @@ pub struct ShapeRun {
     pub expected: usize,
     /// What the tool reported as failed (folders for mailferry), when it says.
     pub failed: Option<u64>,
+    /// CPU time the whole machine spent while it ran (the tool and both servers), in seconds.
+    pub cpu_seconds: f64,
+}
+
+/// CPU time the machine has spent so far (every core, not idle), in seconds (`/proc/stat`, USER_HZ = 100).
+pub fn cpu_now() -> f64 {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> =
+        text.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    let busy: u64 = fields.iter().enumerate().filter(|(i, _)| *i != 3 && *i != 4).map(|(_, v)| v).sum();
+    busy as f64 / 100.0
 }
 
 impl ShapeRun {
     pub fn json(&self) -> Value {
         json!({"shape": self.shape, "tool": self.tool, "seconds": self.seconds, "identical": self.identical,
-               "expected": self.expected, "failed": self.failed})
+               "expected": self.expected, "failed": self.failed, "cpu_seconds": self.cpu_seconds})
     }
 }
 
 /// `doveadm backup` of `user` from the IMAP server at `src_port` into `dst`'s own storage.
 pub fn doveadm(src_port: u16, dst: &Dovecot, user: &str) -> Command {
+    doveadm_with(src_port, dst, user, &[])
+}
+
+/// [`doveadm`] with more `imapc_` settings (`imapc_list_prefix=INBOX` for a source whose folders live under INBOX,
+/// so they arrive without that prefix, as mailferry puts them).
+pub fn doveadm_with(src_port: u16, dst: &Dovecot, user: &str, more: &[&str]) -> Command {
     let mut c = Command::new("doveadm");
     c.arg("-c").arg(dst.root().join("dovecot.conf"));
     for o in [
@@ -41,7 +58,10 @@ pub fn doveadm(src_port: u16, dst: &Dovecot, user: &str) -> Command {
         format!("imapc_user={user}"),
         "imapc_password=pass".into(),
         "imapc_features=rfc822.size fetch-headers".into(),
-    ] {
+    ]
+    .into_iter()
+    .chain(more.iter().map(|m| m.to_string()))
+    {
         c.args(["-o", &o]);
     }
     c.args(["backup", "-R", "-u", user, "imapc:"]);
@@ -82,8 +102,8 @@ async fn fill_many(src: &Dovecot, users: u32, per: usize) -> usize {
 }
 
 /// Many small mailboxes (a `.`-separated, `INBOX.`-prefixed source, as many old servers are): `mailferry migrate`
-/// with its defaults against `doveadm backup` two mailboxes at a time.
-pub async fn many_small(bin: &Path, users: u32, per: usize) -> Vec<ShapeRun> {
+/// with its defaults (or `MF_BENCH_MIGRATE_ARGS`, for tuning) against `doveadm backup` two mailboxes at a time.
+pub async fn many_small(bin: &Path, users: u32, per: usize, keep_log: Option<&Path>) -> Vec<ShapeRun> {
     let shape = format!("{users} mailboxes x {per} messages");
     let src = Dovecot::start_with(Options { separator: '.', prefix: "INBOX.".into(), users, ..Default::default() });
     eprintln!("{shape}: filling…");
@@ -98,17 +118,22 @@ pub async fn many_small(bin: &Path, users: u32, per: usize) -> Vec<ShapeRun> {
     }
     std::fs::write(work.path().join("batch.csv"), csv).unwrap();
     let dest = format!("imap://admin@127.0.0.1:{}", dst.port);
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), cpu_now());
     let out = Command::new(bin)
         .arg("migrate")
         .arg(work.path().join("batch.csv"))
         .args(["--dest", &dest, "--domain", "example.test", "--allow-private-sources", "--state"])
         .arg(work.path().join("state"))
+        .args(std::env::var("MF_BENCH_MIGRATE_ARGS").unwrap_or_default().split_whitespace())
         .env("MAILFERRY_DEST_MASTER_PASSWORD", "masterpass")
         .output()
         .expect("run mailferry");
-    let seconds = start.elapsed().as_secs_f64();
+    let (seconds, cpu_seconds) = (start.elapsed().as_secs_f64(), cpu_now() - cpu);
     let text = String::from_utf8_lossy(&out.stdout);
+    if let Some(dir) = keep_log {
+        let _ = std::fs::create_dir_all(dir);
+        let _ = std::fs::copy(work.path().join("state/mailferry.log"), dir.join("many-mailferry.log"));
+    }
     let failed = text
         .lines()
         .find_map(|l| l.split(", ").find_map(|p| p.strip_suffix(" failed")).and_then(|n| n.trim().parse::<u64>().ok()));
@@ -119,6 +144,7 @@ pub async fn many_small(bin: &Path, users: u32, per: usize) -> Vec<ShapeRun> {
         shape: shape.clone(),
         tool: "mailferry migrate".into(),
         seconds,
+        cpu_seconds,
         identical: identical(src.port, dst.port, users).await,
         expected,
         failed,
@@ -126,22 +152,24 @@ pub async fn many_small(bin: &Path, users: u32, per: usize) -> Vec<ShapeRun> {
 
     eprintln!("{shape}: doveadm backup, two at a time…");
     let dst = Dovecot::start_with(Options { users, ..Default::default() });
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), cpu_now());
     let mut next = 1;
     let mut running: Vec<std::process::Child> = Vec::new();
     while next <= users || !running.is_empty() {
         while running.len() < 2 && next <= users {
-            running.push(doveadm(src.port, &dst, &user(next)).spawn().expect("start doveadm"));
+            let prefix = ["imapc_list_prefix=INBOX"];
+            running.push(doveadm_with(src.port, &dst, &user(next), &prefix).spawn().expect("start doveadm"));
             next += 1;
         }
         running.retain_mut(|c| c.try_wait().expect("wait doveadm").is_none());
         std::thread::sleep(Duration::from_millis(2));
     }
-    let seconds = start.elapsed().as_secs_f64();
+    let (seconds, cpu_seconds) = (start.elapsed().as_secs_f64(), cpu_now() - cpu);
     runs.push(ShapeRun {
         shape,
         tool: "doveadm backup x2".into(),
         seconds,
+        cpu_seconds,
         identical: identical(src.port, dst.port, users).await,
         expected,
         failed: None,
@@ -171,11 +199,14 @@ pub async fn long_link(bin: &Path, messages: usize, rtt: Duration) -> Vec<ShapeR
         .env("MAILFERRY_DEST_PASSWORD", "pass")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    let cpu = cpu_now();
     let (seconds, _) = crate::timed(cmd);
+    let cpu_seconds = cpu_now() - cpu;
     let mut runs = vec![ShapeRun {
         shape: shape.clone(),
         tool: "mailferry sync".into(),
         seconds: seconds.as_secs_f64(),
+        cpu_seconds,
         identical: identical(src.port, dst.port, 1).await,
         expected,
         failed: None,
@@ -183,11 +214,14 @@ pub async fn long_link(bin: &Path, messages: usize, rtt: Duration) -> Vec<ShapeR
 
     eprintln!("{shape}: doveadm backup…");
     let dst = Dovecot::start();
+    let cpu = cpu_now();
     let (seconds, _) = crate::timed(doveadm(src_link.port, &dst, &user(1)));
+    let cpu_seconds = cpu_now() - cpu;
     runs.push(ShapeRun {
         shape,
         tool: "doveadm backup".into(),
         seconds: seconds.as_secs_f64(),
+        cpu_seconds,
         identical: identical(src.port, dst.port, 1).await,
         expected,
         failed: None,
@@ -198,8 +232,8 @@ pub async fn long_link(bin: &Path, messages: usize, rtt: Duration) -> Vec<ShapeR
 /// Print the shapes' table: each tool's time and how many times faster mailferry was than doveadm.
 pub fn print(runs: &[ShapeRun]) {
     println!(
-        "\n{:<34} {:<20} {:>9} {:>14} {:>8} {:>16}",
-        "shape", "tool", "seconds", "identical", "failed", "doveadm/mailferry"
+        "\n{:<34} {:<20} {:>9} {:>8} {:>14} {:>8} {:>16}",
+        "shape", "tool", "seconds", "CPU s", "identical", "failed", "doveadm/mailferry"
     );
     for r in runs {
         let ours = runs
@@ -209,8 +243,8 @@ pub fn print(runs: &[ShapeRun]) {
         let ratio = if r.tool.starts_with("doveadm") { format!("{:.2}x", r.seconds / ours) } else { String::new() };
         let failed = r.failed.map_or("-".to_string(), |f| f.to_string());
         println!(
-            "{:<34} {:<20} {:>9.2} {:>8}/{:<5} {:>8} {:>16}",
-            r.shape, r.tool, r.seconds, r.identical, r.expected, failed, ratio
+            "{:<34} {:<20} {:>9.2} {:>8.1} {:>8}/{:<5} {:>8} {:>16}",
+            r.shape, r.tool, r.seconds, r.cpu_seconds, r.identical, r.expected, failed, ratio
         );
     }
 }
