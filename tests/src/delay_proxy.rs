@@ -3,10 +3,11 @@
 //! migration across the internet, for the benchmark and for tests of round trips. Order within a direction is
 //! kept; a side that closes closes the other once its bytes have arrived. It runs on its own thread and
 //! runtime and only listens and connects on 127.0.0.1. It also counts the connections open at once (from the
-//! client's connect to the client's close), so a test can prove a connection cap held.
+//! client's connect to the client's close), so a test can prove a connection cap held, and the round trips the
+//! clients waited for, so a test can prove pipelining.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -18,9 +19,27 @@ use tokio::time::Instant;
 pub struct DelayProxy {
     /// Where clients connect.
     pub port: u16,
+    seen: Arc<Seen>,
+}
+
+/// What the proxy counted.
+#[derive(Default)]
+struct Seen {
     /// Connections open now, and the most there ever were at once.
-    open: Arc<AtomicUsize>,
-    peak: Arc<AtomicUsize>,
+    open: AtomicUsize,
+    peak: AtomicUsize,
+    /// Connections accepted.
+    connections: AtomicUsize,
+    /// Times a client spoke after the server had spoken: the round trips clients waited for.
+    turns: AtomicUsize,
+}
+
+/// Which way a pipe carries bytes, for the turn count.
+#[derive(Clone, Copy)]
+enum Way {
+    /// Client to server: speaking after the server spoke is a new turn.
+    Up,
+    Down,
 }
 
 impl DelayProxy {
@@ -29,8 +48,8 @@ impl DelayProxy {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         listener.set_nonblocking(true).expect("nonblocking");
         let port = listener.local_addr().expect("proxy address").port();
-        let (open, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let (open_in, peak_in) = (open.clone(), peak.clone());
+        let seen = Arc::new(Seen::default());
+        let seen_in = seen.clone();
         std::thread::Builder::new()
             .name(format!("delay-proxy-{port}"))
             .spawn(move || {
@@ -38,46 +57,71 @@ impl DelayProxy {
                 rt.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener).expect("proxy listener");
                     while let Ok((client, _)) = listener.accept().await {
-                        let now = open_in.fetch_add(1, Ordering::SeqCst) + 1;
-                        peak_in.fetch_max(now, Ordering::SeqCst);
-                        let open = open_in.clone();
+                        let now = seen_in.open.fetch_add(1, Ordering::SeqCst) + 1;
+                        seen_in.peak.fetch_max(now, Ordering::SeqCst);
+                        seen_in.connections.fetch_add(1, Ordering::SeqCst);
+                        let seen = seen_in.clone();
                         tokio::spawn(async move {
                             let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else {
-                                open.fetch_sub(1, Ordering::SeqCst);
+                                seen.open.fetch_sub(1, Ordering::SeqCst);
                                 return;
                             };
                             let _ = (client.set_nodelay(true), server.set_nodelay(true));
                             let ((cr, cw), (sr, sw)) = (client.into_split(), server.into_split());
+                            let server_spoke = Arc::new(AtomicBool::new(false));
                             let client_side = async {
-                                pipe(cr, sw, one_way).await;
-                                open.fetch_sub(1, Ordering::SeqCst);
+                                pipe(cr, sw, one_way, (Way::Up, &server_spoke, &seen)).await;
+                                seen.open.fetch_sub(1, Ordering::SeqCst);
                             };
-                            tokio::join!(client_side, pipe(sr, cw, one_way));
+                            tokio::join!(client_side, pipe(sr, cw, one_way, (Way::Down, &server_spoke, &seen)));
                         });
                     }
                 });
             })
             .expect("proxy thread");
-        DelayProxy { port, open, peak }
+        DelayProxy { port, seen }
     }
 
     /// The most connections that were open at once so far.
     pub fn peak_connections(&self) -> usize {
-        self.peak.load(Ordering::SeqCst)
+        self.seen.peak.load(Ordering::SeqCst)
     }
 
     /// Connections open now.
     pub fn open_connections(&self) -> usize {
-        self.open.load(Ordering::SeqCst)
+        self.seen.open.load(Ordering::SeqCst)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.seen.connections.load(Ordering::SeqCst)
+    }
+
+    /// Round trips clients waited for so far: the times a client sent bytes after the server had sent some (so
+    /// pipelined commands count once, and a command answered and followed by the next counts twice).
+    pub fn round_trips(&self) -> usize {
+        self.seen.turns.load(Ordering::SeqCst)
     }
 }
 
 /// Forward `from` to `to`, each chunk `delay` after it was read.
-async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, delay: Duration) {
+async fn pipe(
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    delay: Duration,
+    (way, server_spoke, seen): (Way, &AtomicBool, &Seen),
+) {
     let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
     let reader = async move {
         let mut buf = vec![0u8; 64 << 10];
         while let Ok(n @ 1..) = from.read(&mut buf).await {
+            match way {
+                Way::Up if server_spoke.swap(false, Ordering::SeqCst) => {
+                    seen.turns.fetch_add(1, Ordering::SeqCst);
+                }
+                Way::Up => {}
+                Way::Down => server_spoke.store(true, Ordering::SeqCst),
+            }
             if tx.send((Instant::now() + delay, buf[..n].to_vec())).is_err() {
                 break;
             }

@@ -60,9 +60,13 @@ impl Session {
                 Resp::Continue => {
                     return Err(ImapError::protocol("an unexpected continuation request during MULTIAPPEND"));
                 }
-                Resp::Tagged { tag: t, status, text, .. } if t == tag => {
+                Resp::Tagged { tag: t, status, text, code } if t == tag => {
                     if status == "OK" {
-                        return Ok(vec![Appended::Stored { uid: None }; messages.len()]);
+                        let uids = code.as_deref().and_then(|c| appenduid_set(c, messages.len()));
+                        return Ok(match uids {
+                            Some(uids) => uids.into_iter().map(|uid| Appended::Stored { uid: Some(uid) }).collect(),
+                            None => vec![Appended::Stored { uid: None }; messages.len()],
+                        });
                     }
                     tracing::debug!(reason = %text, messages = messages.len(), "multiappend refused; appending one by one");
                     return self.append_all(wire, messages).await;
@@ -144,8 +148,45 @@ fn record(
     Ok(())
 }
 
+/// The new UIDs from a MULTIAPPEND's `APPENDUID <uidvalidity> <uid-set>` (RFC 4315 §3: in the order the
+/// messages were given), when the set names exactly `count` UIDs; `None` otherwise (nothing is guessed).
+fn appenduid_set(code: &str, count: usize) -> Option<Vec<u32>> {
+    code_number(code, "APPENDUID")?;
+    let set = code.split_whitespace().nth(2)?;
+    let mut uids = Vec::with_capacity(count);
+    for part in set.split(',') {
+        let (a, b) = part.split_once(':').unwrap_or((part, part));
+        let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+        let (low, high) = (a.min(b), a.max(b));
+        // UID 0 is no UID; more UIDs than messages is not a set for these messages (and is never expanded).
+        if low == 0 || uids.len() + (high - low) as usize + 1 > count {
+            return None;
+        }
+        uids.extend(low..=high);
+    }
+    (uids.len() == count).then_some(uids)
+}
+
 /// The new UID from `APPENDUID <uidvalidity> <uid>`.
 fn appenduid(code: &str) -> Option<u32> {
     code_number(code, "APPENDUID")?;
     code.split_whitespace().nth(2)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::appenduid_set;
+
+    #[test]
+    fn a_multiappend_uid_set_gives_one_uid_per_message_or_none() {
+        assert_eq!(appenduid_set("APPENDUID 1700000000 4:6", 3), Some(vec![4, 5, 6]));
+        assert_eq!(appenduid_set("APPENDUID 1700000000 4,7:8", 3), Some(vec![4, 7, 8]));
+        assert_eq!(appenduid_set("APPENDUID 1700000000 9", 1), Some(vec![9]));
+        assert_eq!(appenduid_set("APPENDUID 1700000000 4:6", 2), None, "more UIDs than messages");
+        assert_eq!(appenduid_set("APPENDUID 1700000000 4:5", 3), None, "fewer UIDs than messages");
+        assert_eq!(appenduid_set("APPENDUID 1700000000 1:4294967295", 3), None, "never expanded past the count");
+        assert_eq!(appenduid_set("APPENDUID 1700000000 0:2", 3), None, "UID 0 is no UID");
+        assert_eq!(appenduid_set("APPENDUID 1700000000 a:b", 2), None);
+        assert_eq!(appenduid_set("READ-WRITE", 2), None);
+    }
 }
