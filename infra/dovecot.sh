@@ -5,6 +5,9 @@
 #                       [--users-from sql:CONNECT | passwd-file:PATH]
 #                                   [--capability "IMAP4rev1 …"]  (replaces the capabilities announced after login)
 #                                   [--max-user-connections N]  (mail_max_userip_connections; Dovecot's default 10)
+#                                   [--oauth2-keys DIR --oauth2-issuer ISS]  (also accept XOAUTH2 and OAUTHBEARER
+#                                   tokens: JWTs from issuer ISS, checked locally against the PEM public keys in
+#                                   DIR/<azp|default>/RS256/<kid|default>; the `email` claim is the user)
 #       write DIR/dovecot.conf, users, master users (and TLS files with --tls-port); start nothing.
 #   infra/dovecot.sh start NAME [same options; --port defaults to a free port]
 #       configure infra/run/dovecot/NAME and start it in the background; prints "NAME imap=127.0.0.1:P [imaps=...]".
@@ -27,7 +30,7 @@ make_tls() { "$(dirname "${BASH_SOURCE[0]}")/tls.sh" "$1"; }
 write_config() {
   local dir="$1"; shift
   local port="" tls_port=0 sep="/" prefix="" users=3 max_mail_size="" capability="+SPECIAL-USE" quota_storage="" users_from=""
-  local max_conns=10
+  local max_conns=10 oauth2_keys="" oauth2_issuer=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --port) port="$2"; shift 2 ;;
@@ -40,6 +43,8 @@ write_config() {
       --users-from) users_from="$2"; shift 2 ;;
       --capability) capability="$2"; shift 2 ;;
       --max-user-connections) max_conns="$2"; shift 2 ;;
+      --oauth2-keys) oauth2_keys="$2"; shift 2 ;;
+      --oauth2-issuer) oauth2_issuer="$2"; shift 2 ;;
       *) die "unknown option $1" ;;
     esac
   done
@@ -101,6 +106,24 @@ userdb {
       quota_storage="${quota_storage:-0}" ;;
     *) die "--users-from must be sql:CONNECT or passwd-file:PATH" ;;
   esac
+  # OAuth 2.0 bearer tokens (XOAUTH2, OAUTHBEARER: RFC 7628) validated locally as JWTs (Dovecot's oauth2 passdb,
+  # introspection_mode = local); users still come from the userdb above.
+  local mechanisms="plain login" oauth2_db=""
+  if [ -n "$oauth2_keys" ]; then
+    [ -n "$oauth2_issuer" ] || die "--oauth2-keys needs --oauth2-issuer"
+    mechanisms="plain login xoauth2 oauthbearer"
+    cat >"$dir/dovecot-oauth2.conf.ext" <<OAUTH
+introspection_mode = local
+local_validation_key_dict = fs:posix:prefix=${oauth2_keys%/}/
+issuers = $oauth2_issuer
+username_attribute = email
+OAUTH
+    oauth2_db="passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $dir/dovecot-oauth2.conf.ext
+}"
+  fi
   local quota_lines=""
   if [ -n "$max_mail_size$quota_storage" ]; then
     # The quota plugin refuses any message above quota_max_mail_size ("NO [LIMIT] …"); with a storage limit,
@@ -129,7 +152,7 @@ listen = 127.0.0.1
 ssl = $ssl
 $ssl_lines
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = $mechanisms
 auth_failure_delay = 0
 auth_master_user_separator = *
 # Several sessions of one user updating the shared mailbox list index at once made Dovecot 2.3.19 panic with
@@ -146,6 +169,7 @@ passdb {
   args = $dir/masters
   pass = yes
 }
+$oauth2_db
 $user_dbs
 namespace inbox {
   inbox = yes

@@ -9,6 +9,7 @@ pub mod files;
 pub mod imap;
 pub mod import;
 pub mod model;
+pub mod oauth;
 pub mod ports;
 pub mod stages;
 

@@ -30,6 +30,16 @@ pub struct Options {
     pub capability: Option<String>,
     /// Concurrent sessions allowed per user and IP (`mail_max_userip_connections`; Dovecot's default is 10).
     pub max_user_connections: Option<u32>,
+    /// Also accept OAuth 2.0 bearer tokens (XOAUTH2, OAUTHBEARER): JWTs from `issuer`, checked against the PEM
+    /// public keys under `keys` (`<azp|default>/RS256/<kid|default>`), whose `email` claim names the user.
+    pub oauth2: Option<OAuth2Keys>,
+}
+
+/// Where a test server finds the keys of the tokens it accepts (see [`Options::oauth2`]).
+#[derive(Clone, Debug)]
+pub struct OAuth2Keys {
+    pub keys: std::path::PathBuf,
+    pub issuer: String,
 }
 
 impl Default for Options {
@@ -44,6 +54,7 @@ impl Default for Options {
             users_from: None,
             capability: None,
             max_user_connections: None,
+            oauth2: None,
         }
     }
 }
@@ -86,6 +97,9 @@ impl Dovecot {
             }
             if let Some(n) = options.max_user_connections {
                 cfg.args(["--max-user-connections", &n.to_string()]);
+            }
+            if let Some(o) = &options.oauth2 {
+                cfg.arg("--oauth2-keys").arg(&o.keys).args(["--oauth2-issuer", &o.issuer]);
             }
             if let Some(u) = &options.users_from {
                 cfg.args(["--users-from", u]);

@@ -48,13 +48,16 @@ pub enum Login {
     Password { user: String, password: Secret<String> },
     /// A master/admin user acting for `user`.
     Master { user: String, master_user: String, master_password: Secret<String> },
+    /// An OAuth 2.0 access token for `user` (Google Workspace, Microsoft 365, or any server offering the
+    /// mechanism).
+    Bearer { user: String, token: Secret<String>, mechanism: super::BearerMechanism },
 }
 
 impl Login {
     /// The user whose mailbox this opens.
     pub fn user(&self) -> &str {
         match self {
-            Login::Password { user, .. } | Login::Master { user, .. } => user,
+            Login::Password { user, .. } | Login::Master { user, .. } | Login::Bearer { user, .. } => user,
         }
     }
 }
@@ -143,7 +146,7 @@ pub async fn connect(ep: &Endpoint) -> Result<Session, ImapError> {
 
 /// Log in, then refresh the capabilities (servers announce more after authentication).
 pub async fn login(session: &mut Session, login: &Login) -> Result<(), ImapError> {
-    if !session.has("AUTH=PLAIN") && session.has("LOGINDISABLED") {
+    if !session.has("AUTH=PLAIN") && session.has("LOGINDISABLED") && !matches!(login, Login::Bearer { .. }) {
         return Err(ImapError::Unsupported {
             what: "a login method over this connection (LOGINDISABLED without AUTH=PLAIN)".into(),
         });
@@ -158,6 +161,7 @@ pub async fn login(session: &mut Session, login: &Login) -> Result<(), ImapError
         Login::Master { user, master_user, master_password } => {
             login_command(session, &format!("{user}*{master_user}"), master_password).await
         }
+        Login::Bearer { user, token, mechanism } => super::sasl::bearer(session, user, token, *mechanism).await,
     };
     match result {
         Err(ImapError::No { text, .. }) | Err(ImapError::Bad { text, .. }) => Err(ImapError::refused_login(text)),

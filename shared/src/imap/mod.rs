@@ -14,6 +14,7 @@ pub mod plan;
 #[cfg(test)]
 mod plan_tests;
 pub(crate) mod reader;
+mod sasl;
 mod session;
 mod special;
 pub mod url;
@@ -26,5 +27,6 @@ pub use error::ImapError;
 pub use fetch::{FetchedBody, MessageMeta, uid_set};
 pub use flag::{Flag, FlagRefused, Flags, Keyword};
 pub use folders::{FolderSurvey, ListEntry, Status};
+pub use sasl::BearerMechanism;
 pub use session::{Selected, Session, Stream, quote};
 pub use special::SpecialUse;
