@@ -4,7 +4,8 @@
 #   - a Python venv in infra/.venv with moto[server] (the local AWS APIs) and cfn-lint pinned to 1.53.3
 #     (later versions stop expanding SAM templates and pass broken ones);
 #   - a Python venv in infra/.venv-sam with the SAM CLI (`sam validate --lint`);
-#   - PostgreSQL and dovecot-pgsql from Debian (the import tests start throw-away clusters).
+#   - PostgreSQL and dovecot-pgsql from Debian (the import tests start throw-away clusters);
+#   - npm oauth2-mock-server (locked in infra/oauth/package-lock.json), a real OAuth 2.0 token endpoint for tests.
 # Never starts a system service: our scripts start their own instances.
 set -euo pipefail
 
@@ -58,5 +59,14 @@ if ! "$sam_venv/bin/sam" --version 2>/dev/null | grep -q " $SAM_VERSION\$"; then
   "$sam_venv/bin/python" -m pip install -q "aws-sam-cli==$SAM_VERSION"
 fi
 
+# A real OAuth 2.0 token endpoint for the OAuth tests: npm oauth2-mock-server, pinned by infra/oauth/package-lock.json.
+command -v node >/dev/null || { log "node is missing: the OAuth tests need Node.js 20 or later"; exit 1; }
+oauth="$here/oauth"
+if [ ! -f "$oauth/node_modules/oauth2-mock-server/package.json" ] \
+   || ! grep -q '"version": "9.3.0"' "$oauth/node_modules/oauth2-mock-server/package.json"; then
+  log "installing the OAuth test endpoint (npm oauth2-mock-server, locked) in $oauth/node_modules"
+  npm ci --prefix "$oauth" --no-audit --no-fund --silent
+fi
+
 command -v cargo >/dev/null || { log "cargo is missing: this machine needs a Rust toolchain"; exit 1; }
-log "ready: dovecot $(dovecot --version | cut -d' ' -f1), moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION, sam $SAM_VERSION"
+log "ready: dovecot $(dovecot --version | cut -d' ' -f1), moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION, sam $SAM_VERSION, oauth2-mock-server 9.3.0"

@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod postgres;
 pub mod process;
 pub mod reset_proxy;
+pub mod token_endpoint;
 pub mod verify;
 
 use std::path::PathBuf;

@@ -1,0 +1,52 @@
+// A real OAuth 2.0 token endpoint on 127.0.0.1 for mailferry's tests (npm oauth2-mock-server, pinned in
+// package.json): the jwt-bearer grant (Google domain-wide delegation) and the client-credentials grant (Microsoft
+// app-only). It does not check what clients send; it records each token request's form in --log (one JSON line
+// each) so tests check it themselves.
+//
+//   node infra/oauth/server.mjs [--key PRIVATE.pem] [--log FILE] [--expires-in SECONDS] [--fail ERROR[:STATUS]]
+//                               [--token-path /TENANT/oauth2/v2.0/token]   (default /token)
+//
+// Prints one JSON line, {"port": P, "issuer": "http://127.0.0.1:P"}, once listening. --key signs the tokens with
+// that RSA key (kid "default"); --fail answers every token request with that OAuth error (status 400 unless given).
+import { OAuth2Server, Events } from 'oauth2-mock-server';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync, appendFileSync } from 'node:fs';
+
+const arg = (name) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const server = new OAuth2Server(undefined, undefined, { endpoints: { token: arg('--token-path') ?? '/token' } });
+const keyFile = arg('--key');
+if (keyFile) {
+  const jwk = createPrivateKey(readFileSync(keyFile, 'utf8')).export({ format: 'jwk' });
+  await server.issuer.keys.add({ ...jwk, alg: 'RS256', kid: 'default', use: 'sig' });
+} else {
+  await server.issuer.keys.generate('RS256');
+}
+const log = arg('--log');
+const expiresIn = Number(arg('--expires-in') ?? 3600);
+const fail = arg('--fail');
+
+server.service.on(Events.BeforeTokenSigning, (token, req) => {
+  const now = Math.floor(Date.now() / 1000);
+  token.payload.exp = now + expiresIn;
+  // The mailbox the token is for: the assertion's subject (jwt-bearer); IMAP servers match it to the login.
+  if (typeof token.payload.sub === 'string' && token.payload.sub.includes('@')) token.payload.email = token.payload.sub;
+});
+server.service.on(Events.BeforeResponse, (response, req) => {
+  if (log) appendFileSync(log, JSON.stringify(req.body) + '\n');
+  if (fail) {
+    const [error, status] = fail.split(':');
+    response.statusCode = Number(status ?? 400);
+    response.body = { error, error_description: `injected ${error}` };
+  } else if (response.body && typeof response.body === 'object') {
+    response.body.expires_in = expiresIn;
+  }
+});
+
+await server.start(0, '127.0.0.1');
+const port = server.address().port;
+server.issuer.url = `http://127.0.0.1:${port}`;
+console.log(JSON.stringify({ port, issuer: server.issuer.url }));
+process.on('SIGTERM', async () => { await server.stop(); process.exit(0); });

@@ -1,0 +1,83 @@
+//! A real OAuth 2.0 token endpoint per test: npm oauth2-mock-server through `infra/oauth/server.mjs` (installed
+//! by `infra/install.sh`), on 127.0.0.1 with a port of its own; every token request's form is recorded in a file
+//! so a test can check what mailferry sent. Stopped when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// How the endpoint behaves.
+#[derive(Clone, Debug, Default)]
+pub struct EndpointOptions {
+    /// Sign the tokens with this RSA key (PKCS#8 PEM file; kid "default"), so a server can trust them.
+    pub key: Option<PathBuf>,
+    /// Lifetime of the tokens (default 3600 s).
+    pub expires_in: Option<u64>,
+    /// Answer every token request with this OAuth error (`invalid_grant`, `unauthorized_client:401`, …).
+    pub fail: Option<String>,
+    /// Serve the token endpoint at this path (default `/token`).
+    pub token_path: Option<String>,
+}
+
+/// A running token endpoint.
+pub struct TokenEndpoint {
+    pub port: u16,
+    /// Its issuer (`iss` of its tokens): `http://127.0.0.1:PORT`.
+    pub issuer: String,
+    log: PathBuf,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl TokenEndpoint {
+    pub fn start(options: EndpointOptions) -> TokenEndpoint {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = dir.path().join("requests.jsonl");
+        let script = crate::workspace_root().join("infra/oauth/server.mjs");
+        let mut cmd = Command::new("node");
+        cmd.arg(&script).arg("--log").arg(&log);
+        if let Some(k) = &options.key {
+            cmd.arg("--key").arg(k);
+        }
+        if let Some(s) = options.expires_in {
+            cmd.args(["--expires-in", &s.to_string()]);
+        }
+        if let Some(f) = &options.fail {
+            cmd.args(["--fail", f]);
+        }
+        if let Some(p) = &options.token_path {
+            cmd.args(["--token-path", p]);
+        }
+        let mut child =
+            cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start node (infra/install.sh)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the endpoint's port");
+        let v: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{script:?} said {line:?}: {e}"));
+        let port = v["port"].as_u64().expect("port") as u16;
+        TokenEndpoint { port, issuer: v["issuer"].as_str().expect("issuer").into(), log, child, _dir: dir }
+    }
+
+    /// The URL of the token endpoint at `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The forms of the token requests received so far.
+    pub fn requests(&self) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
+    /// Where the recorded requests are (for a test that wants the raw lines).
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+}
+
+impl Drop for TokenEndpoint {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
