@@ -52,8 +52,9 @@ fn gs2_name(user: &str) -> String {
     user.replace('=', "=3D").replace(',', "=2C")
 }
 
-/// Log in with an OAuth 2.0 access token. The user and the token may hold no control characters (they would
-/// end the SASL fields early); a mechanism the server does not offer is refused before anything is sent.
+/// Log in with an OAuth 2.0 access token over `mechanism`, or over the other one when the server offers only
+/// that. The user and the token may hold no control characters (they would end the SASL fields early); a server
+/// offering neither is refused before anything is sent.
 pub(crate) async fn bearer(
     s: &mut Session,
     user: &str,
@@ -63,11 +64,20 @@ pub(crate) async fn bearer(
     if user.chars().chain(token.expose().chars()).any(|c| c.is_control()) {
         return Err(ImapError::Unsafe { what: "a control character in an OAuth user name or token" });
     }
-    if !s.has(&format!("AUTH={}", mechanism.name())) {
-        return Err(ImapError::Unsupported {
-            what: format!("{} sign-in (the server does not offer AUTH={})", mechanism.name(), mechanism.name()),
-        });
-    }
+    let other = match mechanism {
+        BearerMechanism::XOAuth2 => BearerMechanism::OAuthBearer,
+        BearerMechanism::OAuthBearer => BearerMechanism::XOAuth2,
+    };
+    let offered = (s.has(&format!("AUTH={}", mechanism.name())), s.has(&format!("AUTH={}", other.name())));
+    let mechanism = match offered {
+        (true, _) => mechanism,
+        (false, true) => other,
+        (false, false) => {
+            return Err(ImapError::Unsupported {
+                what: "OAuth 2.0 sign-in (the server offers neither AUTH=XOAUTH2 nor AUTH=OAUTHBEARER)".into(),
+            });
+        }
+    };
     let response = mechanism.initial_response(user, token);
     let tag = s.tag();
     if s.has("SASL-IR") {

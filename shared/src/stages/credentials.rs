@@ -70,7 +70,7 @@ pub(crate) async fn account_of(deps: &Deps, m: &MailboxRecord) -> Result<SourceA
         Some(AuthKind::Master) => {
             Credentials::Master { master_user: d.master_user.clone().unwrap_or_default(), master_password: secret }
         }
-        Some(AuthKind::Oauth2) => return Err(unusable("OAuth 2.0 sign-in is not available yet".into())),
+        Some(AuthKind::Oauth2) => Credentials::Oauth2 { provider: crate::model::Provider::Imap, token: secret },
     };
     Ok(SourceAccount {
         destination: crate::model::EmailAddress::parse(&m.address).map_err(|e| unusable(e.to_string()))?,
@@ -96,10 +96,14 @@ pub(crate) fn login_of(account: &SourceAccount) -> Result<Login, String> {
             master_user: master_user.clone(),
             master_password: master_password.clone(),
         }),
-        Credentials::Oauth2 { .. } => {
-            Err("OAuth 2.0 sign-in is not available yet; use a password or a master user".into())
-        }
+        Credentials::Oauth2 { token, .. } => Ok(bearer(&account.user, token.clone())),
     }
+}
+
+/// A sign-in with a per-row access token: XOAUTH2 (Google, Microsoft), or OAUTHBEARER where the server offers
+/// only that.
+fn bearer(user: &str, token: Secret<String>) -> Login {
+    Login::Bearer { user: user.to_string(), token, mechanism: crate::imap::BearerMechanism::XOAuth2 }
 }
 
 /// An endpoint with the deployment's CA file and timeout.
@@ -126,7 +130,6 @@ pub(crate) fn dest_login(deps: &Deps, address: &str) -> Login {
 
 /// Open a stored mailbox's credentials and build the engine's settings for it.
 pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<MailboxSync, StageError> {
-    let unusable = |reason: &str| StageError::Mailbox { mailbox: m.address.clone(), reason: reason.to_string() };
     let secret = open_secret(deps, m, "its credentials were purged (the job ended)").await?;
     let d = &m.details;
     let source_login = match d.auth {
@@ -136,7 +139,7 @@ pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<Mailb
             master_user: d.master_user.clone().unwrap_or_default(),
             master_password: secret,
         },
-        Some(AuthKind::Oauth2) => return Err(unusable("OAuth 2.0 sign-in is not available yet")),
+        Some(AuthKind::Oauth2) => bearer(&m.source_user, secret),
     };
     Ok(MailboxSync {
         source: endpoint(deps, &d.host, d.port, d.security.unwrap_or(Security::Tls)),
