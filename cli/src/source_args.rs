@@ -2,7 +2,7 @@
 //! 365's batch file), that name no source server.
 
 use mailferry::csv::SourceDefaults;
-use mailferry::model::{Host, Provider, Security};
+use mailferry::model::{Host, Provider, Secret, Security};
 
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct SourceArgs {
@@ -18,6 +18,22 @@ pub struct SourceArgs {
     /// Provider preset for rows that name none (gmail and office365 know their server).
     #[arg(long, value_enum)]
     provider: Option<ProviderArg>,
+    /// Google Workspace: the service-account key file (JSON) with domain-wide delegation for the scope
+    /// https://mail.google.com/; rows with auth=google sign in with a token it mints for each mailbox. Sealed
+    /// with each mailbox's credentials and purged with them.
+    #[arg(long, value_parser = read_google_key, value_name = "FILE")]
+    google_service_account: Option<GoogleKey>,
+}
+
+/// A Google service-account key file's text, checked to be one (never printed).
+#[derive(Clone, Debug)]
+struct GoogleKey(Secret<String>);
+
+fn read_google_key(path: &str) -> Result<GoogleKey, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let key = Secret::new(text);
+    mailferry::oauth::ServiceAccount::from_json(&key).map_err(|e| format!("{path}: {e}"))?;
+    Ok(GoogleKey(key))
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -59,6 +75,7 @@ impl SourceArgs {
                 ProviderArg::Office365 => Provider::Office365,
                 ProviderArg::Exchange => Provider::Exchange,
             }),
+            google_service_account: self.google_service_account.as_ref().map(|k| k.0.clone()),
         }
     }
 }

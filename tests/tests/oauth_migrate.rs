@@ -1,7 +1,9 @@
-//! A migration whose source takes no password: each row carries an OAuth 2.0 access token (`auth=oauth2`), and
-//! the source (Dovecot with its oauth2 passdb, which trusts the token's issuer key) is signed in to with XOAUTH2
-//! for the pre-flight and for the copy. The copy is verified message by message, and the token appears in no
-//! log, report or email mailferry wrote, nor in its output.
+//! Migrations whose source takes no password, signed in to with XOAUTH2 for the pre-flight and for the copy
+//! (the source is Dovecot with its oauth2 passdb, trusting the token issuer's key): rows that carry an access
+//! token each (`auth=oauth2`), and a Google-style job whose rows say `auth=google` and whose one service-account
+//! key (`--google-service-account`) mints each mailbox's token at a real token endpoint (domain-wide delegation).
+//! Every copy is verified message by message, and no token or key appears in any log, report or email mailferry
+//! wrote, nor in its output.
 
 use chrono::Utc;
 use mailferry::model::Secret;
@@ -9,6 +11,7 @@ use mailferry::oauth::sign_rs256;
 use mailferry_tests::corpus::{self, Spec};
 use mailferry_tests::dovecot::{Dovecot, OAuth2Keys, Options};
 use mailferry_tests::pipeline::mailferry_in;
+use mailferry_tests::token_endpoint::{EndpointOptions, TokenEndpoint};
 use mailferry_tests::verify;
 use serde_json::json;
 use std::path::Path;
@@ -90,4 +93,149 @@ async fn a_token_per_row_migrates_the_mailbox_and_stays_secret() {
     for (path, text) in files {
         assert!(!text.contains(secret), "the token is in {path}");
     }
+}
+
+/// Log lines of `user`'s logins on `d` so far.
+fn logins(d: &Dovecot, user: &str) -> Vec<String> {
+    let needle = format!("Login: user=<{user}>");
+    d.log().lines().filter(|l| l.contains(&needle)).map(str::to_string).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_google_service_account_migrates_every_mailbox_with_its_own_token() {
+    let dir = tempfile::tempdir().unwrap();
+    issuer_key(dir.path());
+    let endpoint =
+        TokenEndpoint::start(EndpointOptions { key: Some(dir.path().join("issuer.pem")), ..Default::default() });
+    let src = Dovecot::start_with(Options {
+        users: 2,
+        oauth2: Some(OAuth2Keys { keys: dir.path().join("keys"), issuer: endpoint.issuer.clone() }),
+        ..Default::default()
+    });
+    let dst = Dovecot::start_with(Options { users: 2, ..Default::default() });
+    let mut counts = Vec::new();
+    for (n, user) in ["user1@example.test", "user2@example.test"].iter().enumerate() {
+        let mut s = corpus::login(src.port, user, "pass").await;
+        counts.push(
+            corpus::fill(&mut s, &Spec { seed: 30 + n as u64, messages: 60, large: vec![] }, 0..usize::MAX).await,
+        );
+        s.logout().await;
+    }
+    let sa_pem = dir.path().join("sa.pem");
+    let run = |args: &[&str]| assert!(Command::new("openssl").args(args).status().unwrap().success(), "{args:?}");
+    run(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", sa_pem.to_str().unwrap()]);
+    let sa_key = std::fs::read_to_string(&sa_pem).unwrap();
+    let key_file = dir.path().join("service-account.json");
+    let sa = json!({"type": "service_account", "client_email": "migrator@acme.iam.gserviceaccount.com",
+                    "private_key_id": "k1", "private_key": sa_key, "token_uri": endpoint.url("/token")});
+    std::fs::write(&key_file, sa.to_string()).unwrap();
+    let csv = dir.path().join("google.csv");
+    let row = |u: &str| format!("{u},127.0.0.1,{},plain,{u},google\n", src.port);
+    std::fs::write(
+        &csv,
+        format!(
+            "destination,source_host,source_port,security,source_user,auth\n{}{}",
+            row("user1@example.test"),
+            row("user2@example.test")
+        ),
+    )
+    .unwrap();
+
+    let state = dir.path().join("state");
+    let dest = format!("imap://admin@127.0.0.1:{}", dst.port);
+    let (code, out, err) = mailferry_in(
+        &state,
+        &[
+            "migrate",
+            csv.to_str().unwrap(),
+            "--dest",
+            &dest,
+            "--domain",
+            "example.test",
+            "--allow-private-sources",
+            "--google-service-account",
+            key_file.to_str().unwrap(),
+            "--notify",
+            "ops@example.test",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}\n{}", src.log());
+    let total: usize = counts.iter().sum();
+    assert!(out.contains(&format!("initial pass: 2/2 mailboxes, {total} messages")), "{out}");
+    for user in ["user1@example.test", "user2@example.test"] {
+        let l = logins(&src, user);
+        assert!(l.len() >= 3 && l[1..].iter().all(|l| l.contains("method=XOAUTH2")), "{user}: {l:?}");
+    }
+    // One jwt-bearer grant per sign-in, each asserting the mailbox it is for.
+    let subjects: Vec<String> = endpoint
+        .requests()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["grant_type"], "urn:ietf:params:oauth:grant-type:jwt-bearer");
+            let payload = r["assertion"].as_str().unwrap().split('.').nth(1).unwrap().to_string();
+            use base64::Engine;
+            let claims: serde_json::Value =
+                serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
+                    .unwrap();
+            claims["sub"].as_str().unwrap().to_string()
+        })
+        .collect();
+    for user in ["user1@example.test", "user2@example.test"] {
+        assert!(subjects.iter().any(|s| s == user), "no token asked for {user}: {subjects:?}");
+    }
+    for (user, n) in ["user1@example.test", "user2@example.test"].into_iter().zip(counts) {
+        assert_eq!(verify::assert_same(src.port, dst.port, user).await, n);
+    }
+    let key_body: String = sa_key.lines().filter(|l| !l.starts_with("-----")).collect::<Vec<_>>().join("");
+    let probe = &key_body[40..100];
+    assert!(!out.contains(probe) && !err.contains(probe), "the key in mailferry's output");
+    for (path, text) in written_text(&state) {
+        assert!(!text.contains(probe) && !text.contains("PRIVATE KEY"), "the service-account key is in {path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delegation_not_granted_is_refused_at_the_pre_flight_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint =
+        TokenEndpoint::start(EndpointOptions { fail: Some("unauthorized_client:401".into()), ..Default::default() });
+    let src = Dovecot::start();
+    let dst = Dovecot::start();
+    let sa_pem = dir.path().join("sa.pem");
+    let ok = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", sa_pem.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let key_file = dir.path().join("service-account.json");
+    let sa = json!({"type": "service_account", "client_email": "migrator@acme.iam.gserviceaccount.com",
+                    "private_key": std::fs::read_to_string(&sa_pem).unwrap(), "token_uri": endpoint.url("/token")});
+    std::fs::write(&key_file, sa.to_string()).unwrap();
+    let csv = dir.path().join("google.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "destination,source_host,source_port,security,auth\nuser1@example.test,127.0.0.1,{},plain,google\n",
+            src.port
+        ),
+    )
+    .unwrap();
+    let dest = format!("imap://admin@127.0.0.1:{}", dst.port);
+    let (code, out, err) = mailferry_in(
+        &dir.path().join("state"),
+        &[
+            "migrate",
+            csv.to_str().unwrap(),
+            "--dest",
+            &dest,
+            "--domain",
+            "example.test",
+            "--allow-private-sources",
+            "--google-service-account",
+            key_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1, "a refused row: {out}{err}");
+    assert!(out.contains("line 2: user1@example.test") && out.contains("unauthorized_client"), "{out}");
+    assert!(out.contains("add the service account's client ID to domain-wide delegation"), "{out}");
 }

@@ -82,6 +82,7 @@ async fn no_secret_in_logs_errors_or_debug() {
             Credentials::Password { password } => password.clone(),
             Credentials::Master { master_password, .. } => master_password.clone(),
             Credentials::Oauth2 { token, .. } => token.clone(),
+            Credentials::Google { service_account } => service_account.clone(),
         };
         let sealed = sb.seal(&secret, job.as_str()).await.unwrap();
         printed.push(format!("{sealed:?}"));

@@ -85,6 +85,7 @@ const AUTH: &[(&str, AuthKind)] = &[
     ("master", AuthKind::Master),
     ("oauth2", AuthKind::Oauth2),
     ("oauth", AuthKind::Oauth2),
+    ("google", AuthKind::Google),
 ];
 pub(crate) const PROVIDER: &[(&str, Provider)] = &[
     ("imap", Provider::Imap),
@@ -250,7 +251,7 @@ fn account(
     };
     let user = cols.get(row, "source_user").map(str::to_string).or_else(|| destination.as_ref().map(|a| a.to_string()));
     let auth = match cols.get(row, "auth") {
-        Some(v) => fields::choice(v, AUTH, "password, master, oauth2").map_err(|m| err("auth", m)).ok(),
+        Some(v) => fields::choice(v, AUTH, "password, master, oauth2, google").map_err(|m| err("auth", m)).ok(),
         None if cols.get(row, "oauth_token").is_some() => Some(AuthKind::Oauth2),
         None if cols.get(row, "master_user").is_some() => Some(AuthKind::Master),
         None => Some(AuthKind::Password),
@@ -301,6 +302,18 @@ fn account(
             (oauth_provider != Provider::Imap).then_some(())?;
             Some(Credentials::Oauth2 { provider: oauth_provider, token: token? })
         }
+        AuthKind::Google => match &d.google_service_account {
+            Some(key) => Some(Credentials::Google { service_account: key.clone() }),
+            None => {
+                err(
+                    "auth",
+                    "auth=google signs in with the job's Google service-account key: give it with \
+                     --google-service-account FILE"
+                        .into(),
+                );
+                None
+            }
+        },
     };
     if security == Some(Security::Plain) {
         problems.push(Problem::warning(

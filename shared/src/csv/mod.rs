@@ -100,6 +100,8 @@ pub struct SourceDefaults {
     pub port: Option<u16>,
     pub security: Option<Security>,
     pub provider: Option<Provider>,
+    /// The job's Google service-account key file (JSON), for rows with `auth=google`.
+    pub google_service_account: Option<crate::model::Secret<String>>,
 }
 
 /// A value that is there and not blank.
@@ -128,6 +130,7 @@ impl SourceDefaults {
                 .map(|v| fields::choice(v, migration::PROVIDER, "imap, gmail, office365, exchange"))
                 .transpose()
                 .map_err(named("provider"))?,
+            google_service_account: None,
         })
     }
 }

@@ -37,6 +37,8 @@ pub enum AuthKind {
     Master,
     /// OAuth 2.0 bearer token (XOAUTH2 / OAUTHBEARER).
     Oauth2,
+    /// Google Workspace domain-wide delegation: a token per mailbox from the job's service-account key.
+    Google,
 }
 
 /// A provider preset: fills in host, port and security and tunes limits for well-known services.
@@ -73,6 +75,8 @@ pub enum Credentials {
     Master { master_user: String, master_password: Secret<String> },
     /// An OAuth 2.0 access or refresh token issued by `provider`.
     Oauth2 { provider: Provider, token: Secret<String> },
+    /// The job's Google service-account key file (JSON), which mints this mailbox's tokens.
+    Google { service_account: Secret<String> },
 }
 
 impl Credentials {
@@ -82,6 +86,7 @@ impl Credentials {
             Credentials::Password { .. } => AuthKind::Password,
             Credentials::Master { .. } => AuthKind::Master,
             Credentials::Oauth2 { .. } => AuthKind::Oauth2,
+            Credentials::Google { .. } => AuthKind::Google,
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::engine::MailboxSync;
 use crate::imap::plan::Filters;
 use crate::imap::{Endpoint, Login, Networks};
 use crate::model::{AuthKind, Credentials, MailboxRecord, Secret, Security, SourceAccount};
+use crate::oauth::{GOOGLE_MAIL_SCOPE, OAuthError, ServiceAccount};
 use crate::ports::Sealed;
 
 /// What a sealed secret is bound to: opening it for another job or mailbox fails.
@@ -23,6 +24,7 @@ pub(crate) async fn seal(
         Credentials::Password { password } => password,
         Credentials::Master { master_password, .. } => master_password,
         Credentials::Oauth2 { token, .. } => token,
+        Credentials::Google { service_account } => service_account,
     };
     let sealed = deps
         .secrets
@@ -71,6 +73,7 @@ pub(crate) async fn account_of(deps: &Deps, m: &MailboxRecord) -> Result<SourceA
             Credentials::Master { master_user: d.master_user.clone().unwrap_or_default(), master_password: secret }
         }
         Some(AuthKind::Oauth2) => Credentials::Oauth2 { provider: crate::model::Provider::Imap, token: secret },
+        Some(AuthKind::Google) => Credentials::Google { service_account: secret },
     };
     Ok(SourceAccount {
         destination: crate::model::EmailAddress::parse(&m.address).map_err(|e| unusable(e.to_string()))?,
@@ -85,8 +88,9 @@ pub(crate) async fn account_of(deps: &Deps, m: &MailboxRecord) -> Result<SourceA
     })
 }
 
-/// The source login of an account as read from the file (pre-flight, before anything is stored).
-pub(crate) fn login_of(account: &SourceAccount) -> Result<Login, String> {
+/// The source login of an account as read from the file (pre-flight, before anything is stored); a Google row
+/// gets its token here.
+pub(crate) async fn login_of(deps: &Deps, account: &SourceAccount) -> Result<Login, String> {
     match &account.credentials {
         Credentials::Password { password } => {
             Ok(Login::Password { user: account.user.clone(), password: password.clone() })
@@ -97,7 +101,38 @@ pub(crate) fn login_of(account: &SourceAccount) -> Result<Login, String> {
             master_password: master_password.clone(),
         }),
         Credentials::Oauth2 { token, .. } => Ok(bearer(&account.user, token.clone())),
+        Credentials::Google { service_account } => {
+            google_login(deps, &account.destination.to_string(), &account.user, service_account)
+                .await
+                .map_err(|e| e.to_string())
+        }
     }
+}
+
+/// Sign in to Google as `user` with a token from the job's service-account key (domain-wide delegation).
+async fn google_login(
+    deps: &Deps,
+    mailbox: &str,
+    user: &str,
+    service_account: &Secret<String>,
+) -> Result<Login, StageError> {
+    let failed = |source: OAuthError| {
+        let hint = match &source {
+            OAuthError::Refused { error, .. } if error == "unauthorized_client" => Some(
+                "in the Google Admin console, add the service account's client ID to domain-wide delegation with the \
+                 scope https://mail.google.com/ (it can take up to 24 hours to apply)",
+            ),
+            OAuthError::Refused { error, .. } if error == "invalid_grant" => {
+                Some("check that the mailbox exists in Google Workspace and that the key is current")
+            }
+            _ => None,
+        };
+        StageError::Token { mailbox: mailbox.to_string(), source, hint }
+    };
+    let sa = ServiceAccount::from_json(service_account).map_err(failed)?;
+    let ca = deps.settings.source_ca_file.as_ref();
+    let token = sa.token_for(user, GOOGLE_MAIL_SCOPE, deps.clock.now(), ca).await.map_err(failed)?;
+    Ok(Login::Bearer { user: user.to_string(), token: token.token, mechanism: crate::imap::BearerMechanism::XOAuth2 })
 }
 
 /// A sign-in with a per-row access token: XOAUTH2 (Google, Microsoft), or OAUTHBEARER where the server offers
@@ -140,6 +175,7 @@ pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<Mailb
             master_password: secret,
         },
         Some(AuthKind::Oauth2) => bearer(&m.source_user, secret),
+        Some(AuthKind::Google) => google_login(deps, &m.address, &m.source_user, &secret).await?,
     };
     Ok(MailboxSync {
         source: endpoint(deps, &d.host, d.port, d.security.unwrap_or(Security::Tls)),

@@ -25,6 +25,14 @@ pub enum StageError {
     /// A mailbox that cannot be copied as stored (credentials purged, a login method not available).
     #[error("{mailbox}: {reason}")]
     Mailbox { mailbox: String, reason: String },
+    /// No access token for a mailbox (the provider's words, and what the operator must do).
+    #[error("{mailbox}: no access token: {source}{}", hint.map(|h| format!(" ({h})")).unwrap_or_default())]
+    Token {
+        mailbox: String,
+        #[source]
+        source: crate::oauth::OAuthError,
+        hint: Option<&'static str>,
+    },
     /// A message or event that cannot be understood: retrying cannot help.
     #[error("unreadable {what}: {detail}")]
     BadMessage { what: &'static str, detail: String },
@@ -64,6 +72,7 @@ impl StageError {
             StageError::Engine(e) => e.is_retryable(),
             StageError::Destination(e) => e.is_retryable(),
             StageError::Imap { source, .. } => source.is_retryable(),
+            StageError::Token { source, .. } => source.is_retryable(),
             StageError::BadMessage { .. } | StageError::Mailbox { .. } | StageError::Panicked { .. } => false,
         }
     }

@@ -79,7 +79,7 @@ async fn check(deps: &Deps, account: &SourceAccount) -> Preflight {
 
 /// Folders, messages and (where reported) bytes of an account; an error when it cannot be migrated.
 async fn survey(deps: &Deps, account: &SourceAccount) -> Result<(u32, u64, Option<u64>), String> {
-    let login = login_of(account)?;
+    let login = login_of(deps, account).await?;
     let server = format!("{}:{}", account.host, account.port);
     let src_ep = endpoint(deps, account.host.as_str(), account.port, account.security);
     let source_failed = |e: ImapError| format!("source server {server}, user {}: {e}", account.user);
