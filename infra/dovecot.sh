@@ -8,6 +8,8 @@
 #                                   [--oauth2-keys DIR --oauth2-issuer ISS]  (also accept XOAUTH2 and OAUTHBEARER
 #                                   tokens: JWTs from issuer ISS, checked locally against the PEM public keys in
 #                                   DIR/<azp|default>/RS256/<kid|default>; the `email` claim is the user)
+#                                   [--oauth2-domain-match]  (the claim need only be in the user's domain: one
+#                                   app-only token for every mailbox, as Microsoft 365 grants)
 #       write DIR/dovecot.conf, users, master users (and TLS files with --tls-port); start nothing.
 #   infra/dovecot.sh start NAME [same options; --port defaults to a free port]
 #       configure infra/run/dovecot/NAME and start it in the background; prints "NAME imap=127.0.0.1:P [imaps=...]".
@@ -30,7 +32,7 @@ make_tls() { "$(dirname "${BASH_SOURCE[0]}")/tls.sh" "$1"; }
 write_config() {
   local dir="$1"; shift
   local port="" tls_port=0 sep="/" prefix="" users=3 max_mail_size="" capability="+SPECIAL-USE" quota_storage="" users_from=""
-  local max_conns=10 oauth2_keys="" oauth2_issuer=""
+  local max_conns=10 oauth2_keys="" oauth2_issuer="" oauth2_domain=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --port) port="$2"; shift 2 ;;
@@ -45,6 +47,7 @@ write_config() {
       --max-user-connections) max_conns="$2"; shift 2 ;;
       --oauth2-keys) oauth2_keys="$2"; shift 2 ;;
       --oauth2-issuer) oauth2_issuer="$2"; shift 2 ;;
+      --oauth2-domain-match) oauth2_domain=1; shift ;;
       *) die "unknown option $1" ;;
     esac
   done
@@ -117,6 +120,7 @@ introspection_mode = local
 local_validation_key_dict = fs:posix:prefix=${oauth2_keys%/}/
 issuers = $oauth2_issuer
 username_attribute = email
+${oauth2_domain:+username_format = %Ld}
 OAUTH
     oauth2_db="passdb {
   driver = oauth2

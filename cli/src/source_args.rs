@@ -22,18 +22,36 @@ pub struct SourceArgs {
     /// https://mail.google.com/; rows with auth=google sign in with a token it mints for each mailbox. Sealed
     /// with each mailbox's credentials and purged with them.
     #[arg(long, value_parser = read_google_key, value_name = "FILE")]
-    google_service_account: Option<GoogleKey>,
+    google_service_account: Option<CredentialFile>,
+    /// Microsoft 365 app-only access: a JSON file with `tenant`, `client_id`, `client_secret` (and `authority` for
+    /// a sovereign cloud); rows with auth=microsoft sign in as themselves with the app's token. The app needs
+    /// IMAP.AccessAsApp with admin consent and FullAccess on each mailbox for its service principal.
+    #[arg(long, value_parser = read_microsoft_app, value_name = "FILE")]
+    microsoft_app: Option<CredentialFile>,
 }
 
-/// A Google service-account key file's text, checked to be one (never printed).
+/// A job-level credential file's text (a Google key, a Microsoft app), checked when read, never printed.
 #[derive(Clone, Debug)]
-struct GoogleKey(Secret<String>);
+struct CredentialFile(Secret<String>);
 
-fn read_google_key(path: &str) -> Result<GoogleKey, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let key = Secret::new(text);
-    mailferry::oauth::ServiceAccount::from_json(&key).map_err(|e| format!("{path}: {e}"))?;
-    Ok(GoogleKey(key))
+impl CredentialFile {
+    /// Read `path` and check it with `check` (which says what is wrong without quoting the file).
+    fn read<E: std::fmt::Display>(
+        path: &str,
+        check: impl Fn(&Secret<String>) -> Result<(), E>,
+    ) -> Result<Self, String> {
+        let text = Secret::new(std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?);
+        check(&text).map_err(|e| format!("{path}: {e}"))?;
+        Ok(CredentialFile(text))
+    }
+}
+
+fn read_google_key(path: &str) -> Result<CredentialFile, String> {
+    CredentialFile::read(path, |t| mailferry::oauth::ServiceAccount::from_json(t).map(|_| ()))
+}
+
+fn read_microsoft_app(path: &str) -> Result<CredentialFile, String> {
+    CredentialFile::read(path, |t| mailferry::oauth::MicrosoftApp::from_json(t).map(|_| ()))
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -76,6 +94,7 @@ impl SourceArgs {
                 ProviderArg::Exchange => Provider::Exchange,
             }),
             google_service_account: self.google_service_account.as_ref().map(|k| k.0.clone()),
+            microsoft_app: self.microsoft_app.as_ref().map(|k| k.0.clone()),
         }
     }
 }

@@ -5,6 +5,7 @@
 //
 //   node infra/oauth/server.mjs [--key PRIVATE.pem] [--log FILE] [--expires-in SECONDS] [--fail ERROR[:STATUS]]
 //                               [--token-path /TENANT/oauth2/v2.0/token]   (default /token)
+//                               [--email ADDRESS]   (the tokens' email claim; default: their subject, if an address)
 //
 // Prints one JSON line, {"port": P, "issuer": "http://127.0.0.1:P"}, once listening. --key signs the tokens with
 // that RSA key (kid "default"); --fail answers every token request with that OAuth error (status 400 unless given).
@@ -27,12 +28,15 @@ if (keyFile) {
 const log = arg('--log');
 const expiresIn = Number(arg('--expires-in') ?? 3600);
 const fail = arg('--fail');
+const email = arg('--email');
 
 server.service.on(Events.BeforeTokenSigning, (token, req) => {
   const now = Math.floor(Date.now() / 1000);
   token.payload.exp = now + expiresIn;
   // The mailbox the token is for: the assertion's subject (jwt-bearer); IMAP servers match it to the login.
-  if (typeof token.payload.sub === 'string' && token.payload.sub.includes('@')) token.payload.email = token.payload.sub;
+  // Servers want a subject in every token; a client-credentials token has none of its own.
+  if (email) { token.payload.email = email; token.payload.sub ??= email; }
+  else if (typeof token.payload.sub === 'string' && token.payload.sub.includes('@')) token.payload.email = token.payload.sub;
 });
 server.service.on(Events.BeforeResponse, (response, req) => {
   if (log) appendFileSync(log, JSON.stringify(req.body) + '\n');

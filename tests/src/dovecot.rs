@@ -40,6 +40,9 @@ pub struct Options {
 pub struct OAuth2Keys {
     pub keys: std::path::PathBuf,
     pub issuer: String,
+    /// Accept a token whose `email` claim is anyone in the user's domain (one app-only token for every
+    /// mailbox, as Microsoft 365 grants), not only the user.
+    pub domain_match: bool,
 }
 
 impl Default for Options {
@@ -100,6 +103,9 @@ impl Dovecot {
             }
             if let Some(o) = &options.oauth2 {
                 cfg.arg("--oauth2-keys").arg(&o.keys).args(["--oauth2-issuer", &o.issuer]);
+                if o.domain_match {
+                    cfg.arg("--oauth2-domain-match");
+                }
             }
             if let Some(u) = &options.users_from {
                 cfg.args(["--users-from", u]);

@@ -17,6 +17,8 @@ pub struct EndpointOptions {
     pub fail: Option<String>,
     /// Serve the token endpoint at this path (default `/token`).
     pub token_path: Option<String>,
+    /// The tokens' `email` claim (default: their subject, when it is an address).
+    pub email: Option<String>,
 }
 
 /// A running token endpoint.
@@ -47,6 +49,9 @@ impl TokenEndpoint {
         }
         if let Some(p) = &options.token_path {
             cmd.args(["--token-path", p]);
+        }
+        if let Some(e) = &options.email {
+            cmd.args(["--email", e]);
         }
         let mut child =
             cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start node (infra/install.sh)");

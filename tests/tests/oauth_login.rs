@@ -46,7 +46,7 @@ fn token(key: &Secret<String>, email: &str, expires_in: i64) -> Secret<String> {
 }
 
 fn server(dir: &Path) -> Dovecot {
-    let oauth2 = Some(OAuth2Keys { keys: dir.join("keys"), issuer: ISSUER.into() });
+    let oauth2 = Some(OAuth2Keys { keys: dir.join("keys"), issuer: ISSUER.into(), domain_match: false });
     Dovecot::start_with(Options { oauth2, ..Default::default() })
 }
 

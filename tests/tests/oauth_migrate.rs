@@ -50,7 +50,7 @@ async fn a_token_per_row_migrates_the_mailbox_and_stays_secret() {
     let dir = tempfile::tempdir().unwrap();
     let key = issuer_key(dir.path());
     let src = Dovecot::start_with(Options {
-        oauth2: Some(OAuth2Keys { keys: dir.path().join("keys"), issuer: ISSUER.into() }),
+        oauth2: Some(OAuth2Keys { keys: dir.path().join("keys"), issuer: ISSUER.into(), domain_match: false }),
         ..Default::default()
     });
     let dst = Dovecot::start();
@@ -109,7 +109,11 @@ async fn a_google_service_account_migrates_every_mailbox_with_its_own_token() {
         TokenEndpoint::start(EndpointOptions { key: Some(dir.path().join("issuer.pem")), ..Default::default() });
     let src = Dovecot::start_with(Options {
         users: 2,
-        oauth2: Some(OAuth2Keys { keys: dir.path().join("keys"), issuer: endpoint.issuer.clone() }),
+        oauth2: Some(OAuth2Keys {
+            keys: dir.path().join("keys"),
+            issuer: endpoint.issuer.clone(),
+            domain_match: false,
+        }),
         ..Default::default()
     });
     let dst = Dovecot::start_with(Options { users: 2, ..Default::default() });
@@ -238,4 +242,83 @@ async fn a_delegation_not_granted_is_refused_at_the_pre_flight_with_what_to_do()
     assert_eq!(code, 1, "a refused row: {out}{err}");
     assert!(out.contains("line 2: user1@example.test") && out.contains("unauthorized_client"), "{out}");
     assert!(out.contains("add the service account's client ID to domain-wide delegation"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_microsoft_app_migrates_every_mailbox_with_its_app_only_token() {
+    let dir = tempfile::tempdir().unwrap();
+    issuer_key(dir.path());
+    let path = "/example.test/oauth2/v2.0/token";
+    let endpoint = TokenEndpoint::start(EndpointOptions {
+        key: Some(dir.path().join("issuer.pem")),
+        token_path: Some(path.into()),
+        email: Some("migration-app@example.test".into()),
+        ..Default::default()
+    });
+    let src = Dovecot::start_with(Options {
+        users: 2,
+        oauth2: Some(OAuth2Keys { keys: dir.path().join("keys"), issuer: endpoint.issuer.clone(), domain_match: true }),
+        ..Default::default()
+    });
+    let dst = Dovecot::start_with(Options { users: 2, ..Default::default() });
+    let mut counts = Vec::new();
+    for (n, user) in ["user1@example.test", "user2@example.test"].iter().enumerate() {
+        let mut s = corpus::login(src.port, user, "pass").await;
+        counts.push(
+            corpus::fill(&mut s, &Spec { seed: 50 + n as u64, messages: 50, large: vec![] }, 0..usize::MAX).await,
+        );
+        s.logout().await;
+    }
+    let app_file = dir.path().join("app.json");
+    let app = json!({"tenant": "example.test", "client_id": "0f6e-migration", "client_secret": "app-s3cret-value",
+                     "authority": format!("http://127.0.0.1:{}", endpoint.port)});
+    std::fs::write(&app_file, app.to_string()).unwrap();
+    let csv = dir.path().join("m365.csv");
+    let row = |u: &str| format!("{u},127.0.0.1,{},plain,microsoft\n", src.port);
+    std::fs::write(
+        &csv,
+        format!(
+            "destination,source_host,source_port,security,auth\n{}{}",
+            row("user1@example.test"),
+            row("user2@example.test")
+        ),
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    let dest = format!("imap://admin@127.0.0.1:{}", dst.port);
+    let (code, out, err) = mailferry_in(
+        &state,
+        &[
+            "migrate",
+            csv.to_str().unwrap(),
+            "--dest",
+            &dest,
+            "--domain",
+            "example.test",
+            "--allow-private-sources",
+            "--microsoft-app",
+            app_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}\n{}", src.log());
+    for user in ["user1@example.test", "user2@example.test"] {
+        let l = logins(&src, user);
+        assert!(l.len() >= 3 && l[1..].iter().all(|l| l.contains("method=XOAUTH2")), "{user}: {l:?}");
+    }
+    let requests = endpoint.requests();
+    assert!(!requests.is_empty());
+    for r in &requests {
+        assert_eq!(
+            (r["grant_type"].as_str(), r["client_id"].as_str()),
+            (Some("client_credentials"), Some("0f6e-migration"))
+        );
+        assert_eq!(r["scope"], "https://outlook.office365.com/.default");
+    }
+    for (user, n) in ["user1@example.test", "user2@example.test"].into_iter().zip(counts) {
+        assert_eq!(verify::assert_same(src.port, dst.port, user).await, n);
+    }
+    assert!(!out.contains("app-s3cret-value") && !err.contains("app-s3cret-value"));
+    for (path, text) in written_text(&state) {
+        assert!(!text.contains("app-s3cret-value"), "the client secret is in {path}");
+    }
 }

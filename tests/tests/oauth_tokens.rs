@@ -132,7 +132,7 @@ async fn a_google_style_token_opens_the_mailbox_on_a_server_that_trusts_the_endp
     std::fs::create_dir_all(keys.join("default/RS256")).unwrap();
     std::fs::copy(&issuer_public, keys.join("default/RS256/default")).unwrap();
     let d = Dovecot::start_with(Options {
-        oauth2: Some(OAuth2Keys { keys, issuer: endpoint.issuer.clone() }),
+        oauth2: Some(OAuth2Keys { keys, issuer: endpoint.issuer.clone(), domain_match: false }),
         ..Default::default()
     });
     let sa = service_account(&sa_key, &endpoint.url("/token"));

@@ -83,6 +83,7 @@ async fn no_secret_in_logs_errors_or_debug() {
             Credentials::Master { master_password, .. } => master_password.clone(),
             Credentials::Oauth2 { token, .. } => token.clone(),
             Credentials::Google { service_account } => service_account.clone(),
+            Credentials::Microsoft { app } => app.clone(),
         };
         let sealed = sb.seal(&secret, job.as_str()).await.unwrap();
         printed.push(format!("{sealed:?}"));

@@ -86,6 +86,8 @@ const AUTH: &[(&str, AuthKind)] = &[
     ("oauth2", AuthKind::Oauth2),
     ("oauth", AuthKind::Oauth2),
     ("google", AuthKind::Google),
+    ("microsoft", AuthKind::Microsoft),
+    ("office365", AuthKind::Microsoft),
 ];
 pub(crate) const PROVIDER: &[(&str, Provider)] = &[
     ("imap", Provider::Imap),
@@ -251,7 +253,9 @@ fn account(
     };
     let user = cols.get(row, "source_user").map(str::to_string).or_else(|| destination.as_ref().map(|a| a.to_string()));
     let auth = match cols.get(row, "auth") {
-        Some(v) => fields::choice(v, AUTH, "password, master, oauth2, google").map_err(|m| err("auth", m)).ok(),
+        Some(v) => {
+            fields::choice(v, AUTH, "password, master, oauth2, google, microsoft").map_err(|m| err("auth", m)).ok()
+        }
         None if cols.get(row, "oauth_token").is_some() => Some(AuthKind::Oauth2),
         None if cols.get(row, "master_user").is_some() => Some(AuthKind::Master),
         None => Some(AuthKind::Password),
@@ -302,6 +306,16 @@ fn account(
             (oauth_provider != Provider::Imap).then_some(())?;
             Some(Credentials::Oauth2 { provider: oauth_provider, token: token? })
         }
+        AuthKind::Microsoft => match &d.microsoft_app {
+            Some(app) => Some(Credentials::Microsoft { app: app.clone() }),
+            None => {
+                err(
+                    "auth",
+                    "auth=microsoft signs in with the job's Microsoft app: give it with --microsoft-app FILE".into(),
+                );
+                None
+            }
+        },
         AuthKind::Google => match &d.google_service_account {
             Some(key) => Some(Credentials::Google { service_account: key.clone() }),
             None => {

@@ -102,6 +102,8 @@ pub struct SourceDefaults {
     pub provider: Option<Provider>,
     /// The job's Google service-account key file (JSON), for rows with `auth=google`.
     pub google_service_account: Option<crate::model::Secret<String>>,
+    /// The job's Microsoft app file (JSON), for rows with `auth=microsoft`.
+    pub microsoft_app: Option<crate::model::Secret<String>>,
 }
 
 /// A value that is there and not blank.
@@ -131,6 +133,7 @@ impl SourceDefaults {
                 .transpose()
                 .map_err(named("provider"))?,
             google_service_account: None,
+            microsoft_app: None,
         })
     }
 }

@@ -39,6 +39,8 @@ pub enum AuthKind {
     Oauth2,
     /// Google Workspace domain-wide delegation: a token per mailbox from the job's service-account key.
     Google,
+    /// Microsoft 365 app-only access: one token from the job's app credentials, each mailbox signing in as itself.
+    Microsoft,
 }
 
 /// A provider preset: fills in host, port and security and tunes limits for well-known services.
@@ -77,6 +79,8 @@ pub enum Credentials {
     Oauth2 { provider: Provider, token: Secret<String> },
     /// The job's Google service-account key file (JSON), which mints this mailbox's tokens.
     Google { service_account: Secret<String> },
+    /// The job's Microsoft app file (JSON: tenant, client id and secret), whose token opens this mailbox.
+    Microsoft { app: Secret<String> },
 }
 
 impl Credentials {
@@ -87,6 +91,7 @@ impl Credentials {
             Credentials::Master { .. } => AuthKind::Master,
             Credentials::Oauth2 { .. } => AuthKind::Oauth2,
             Credentials::Google { .. } => AuthKind::Google,
+            Credentials::Microsoft { .. } => AuthKind::Microsoft,
         }
     }
 }

@@ -22,6 +22,24 @@ pub struct MicrosoftApp {
 }
 
 impl MicrosoftApp {
+    /// Read the app file's JSON: `tenant`, `client_id`, `client_secret`, optional `authority`. Refuses what is
+    /// not one, without quoting it.
+    pub fn from_json(text: &Secret<String>) -> Result<MicrosoftApp, OAuthError> {
+        let bad = |why: &str| OAuthError::Credential(format!("not a Microsoft app file: {why}"));
+        let v: serde_json::Value = serde_json::from_str(text.expose()).map_err(|_| bad("not JSON"))?;
+        let field = |name: &str| v.get(name).and_then(|f| f.as_str()).map(str::trim).filter(|s| !s.is_empty());
+        let tenant = field("tenant").or_else(|| field("tenant_id")).ok_or_else(|| bad("no tenant"))?;
+        if !tenant.chars().all(|c| c.is_ascii_alphanumeric() || "-.".contains(c)) {
+            return Err(bad("the tenant is not a tenant ID or domain"));
+        }
+        Ok(MicrosoftApp {
+            tenant: tenant.to_string(),
+            client_id: field("client_id").ok_or_else(|| bad("no client_id"))?.to_string(),
+            client_secret: Secret::new(field("client_secret").ok_or_else(|| bad("no client_secret"))?.to_string()),
+            authority: field("authority").unwrap_or("https://login.microsoftonline.com").to_string(),
+        })
+    }
+
     /// The tenant's token endpoint.
     pub fn token_url(&self) -> String {
         format!("{}/{}/oauth2/v2.0/token", self.authority.trim_end_matches('/'), self.tenant)

@@ -6,7 +6,7 @@ use crate::engine::MailboxSync;
 use crate::imap::plan::Filters;
 use crate::imap::{Endpoint, Login, Networks};
 use crate::model::{AuthKind, Credentials, MailboxRecord, Secret, Security, SourceAccount};
-use crate::oauth::{GOOGLE_MAIL_SCOPE, OAuthError, ServiceAccount};
+use crate::oauth::{GOOGLE_MAIL_SCOPE, MicrosoftApp, OAuthError, ServiceAccount};
 use crate::ports::Sealed;
 
 /// What a sealed secret is bound to: opening it for another job or mailbox fails.
@@ -25,6 +25,7 @@ pub(crate) async fn seal(
         Credentials::Master { master_password, .. } => master_password,
         Credentials::Oauth2 { token, .. } => token,
         Credentials::Google { service_account } => service_account,
+        Credentials::Microsoft { app } => app,
     };
     let sealed = deps
         .secrets
@@ -74,6 +75,7 @@ pub(crate) async fn account_of(deps: &Deps, m: &MailboxRecord) -> Result<SourceA
         }
         Some(AuthKind::Oauth2) => Credentials::Oauth2 { provider: crate::model::Provider::Imap, token: secret },
         Some(AuthKind::Google) => Credentials::Google { service_account: secret },
+        Some(AuthKind::Microsoft) => Credentials::Microsoft { app: secret },
     };
     Ok(SourceAccount {
         destination: crate::model::EmailAddress::parse(&m.address).map_err(|e| unusable(e.to_string()))?,
@@ -106,7 +108,27 @@ pub(crate) async fn login_of(deps: &Deps, account: &SourceAccount) -> Result<Log
                 .await
                 .map_err(|e| e.to_string())
         }
+        Credentials::Microsoft { app } => {
+            microsoft_login(deps, &account.destination.to_string(), &account.user, app).await.map_err(|e| e.to_string())
+        }
     }
+}
+
+/// Sign in to Microsoft 365 as `user` with the app's token (app-only access: the token names the app, XOAUTH2
+/// names the mailbox).
+async fn microsoft_login(deps: &Deps, mailbox: &str, user: &str, app: &Secret<String>) -> Result<Login, StageError> {
+    let failed = |source: OAuthError| {
+        let hint = match &source {
+            OAuthError::Refused { error, .. } if error == "invalid_client" || error == "unauthorized_client" => {
+                Some("check the app's client ID and secret, and that it has IMAP.AccessAsApp with admin consent")
+            }
+            _ => None,
+        };
+        StageError::Token { mailbox: mailbox.to_string(), source, hint }
+    };
+    let app = MicrosoftApp::from_json(app).map_err(failed)?;
+    let token = app.token(deps.clock.now(), deps.settings.source_ca_file.as_ref()).await.map_err(failed)?;
+    Ok(Login::Bearer { user: user.to_string(), token: token.token, mechanism: crate::imap::BearerMechanism::XOAuth2 })
 }
 
 /// Sign in to Google as `user` with a token from the job's service-account key (domain-wide delegation).
@@ -176,6 +198,7 @@ pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<Mailb
         },
         Some(AuthKind::Oauth2) => bearer(&m.source_user, secret),
         Some(AuthKind::Google) => google_login(deps, &m.address, &m.source_user, &secret).await?,
+        Some(AuthKind::Microsoft) => microsoft_login(deps, &m.address, &m.source_user, &secret).await?,
     };
     Ok(MailboxSync {
         source: endpoint(deps, &d.host, d.port, d.security.unwrap_or(Security::Tls)),
