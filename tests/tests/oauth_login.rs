@@ -4,7 +4,7 @@
 //! with another key is refused (the server's error challenge answered, so the refusal arrives instead of a hang),
 //! and no refusal quotes the token.
 
-use mailferry::imap::{self, BearerMechanism, ImapError, Login};
+use mailferry::imap::{self, BearerMechanism, BearerToken, ImapError, Login};
 use mailferry::model::Secret;
 use mailferry::oauth::sign_rs256;
 use mailferry_tests::corpus::plain_endpoint;
@@ -51,7 +51,7 @@ fn server(dir: &Path) -> Dovecot {
 }
 
 async fn sign_in(d: &Dovecot, user: &str, token: &Secret<String>, mechanism: BearerMechanism) -> Result<(), ImapError> {
-    let login = Login::Bearer { user: user.into(), token: token.clone(), mechanism };
+    let login = Login::Bearer { user: user.into(), token: BearerToken::Fixed(token.clone()), mechanism };
     let mut s = imap::open(&plain_endpoint(d.port), &login).await?;
     let st = s.status("INBOX").await?;
     assert_eq!(st.messages, Some(0), "the signed-in session reads the user's INBOX");

@@ -322,3 +322,69 @@ async fn a_microsoft_app_migrates_every_mailbox_with_its_app_only_token() {
         assert!(!text.contains("app-s3cret-value"), "the client secret is in {path}");
     }
 }
+
+/// Tokens that live 3 seconds, a folder that takes longer than three of them (2,400 messages in batches of 10
+/// across 20 ms of round-trip time, on a folder task of its own): the copy stops at a batch boundary before each
+/// token ends, signs in again with a fresh one and goes on from the checkpoint; everything arrives exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_that_outlives_three_tokens_arrives_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    issuer_key(dir.path());
+    let endpoint = TokenEndpoint::start(EndpointOptions {
+        key: Some(dir.path().join("issuer.pem")),
+        expires_in: Some(3),
+        ..Default::default()
+    });
+    let src = Dovecot::start_with(Options {
+        oauth2: Some(OAuth2Keys {
+            keys: dir.path().join("keys"),
+            issuer: endpoint.issuer.clone(),
+            domain_match: false,
+        }),
+        ..Default::default()
+    });
+    let dst = Dovecot::start();
+    corpus::add_to_inbox(src.port, "user1@example.test", 77, 0..2400).await;
+    let far = mailferry_tests::delay_proxy::DelayProxy::start(src.port, std::time::Duration::from_millis(10));
+    let sa_pem = dir.path().join("sa.pem");
+    let ok = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", sa_pem.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let key_file = dir.path().join("service-account.json");
+    let sa = json!({"type": "service_account", "client_email": "migrator@acme.iam.gserviceaccount.com",
+                    "private_key": std::fs::read_to_string(&sa_pem).unwrap(), "token_uri": endpoint.url("/token")});
+    std::fs::write(&key_file, sa.to_string()).unwrap();
+    let csv = dir.path().join("google.csv");
+    let header = "destination,source_host,source_port,security,auth";
+    std::fs::write(&csv, format!("{header}\nuser1@example.test,127.0.0.1,{},plain,google\n", far.port)).unwrap();
+    let state = dir.path().join("state");
+    let dest = format!("imap://admin@127.0.0.1:{}", dst.port);
+    let (code, out, err) = mailferry_in(
+        &state,
+        &[
+            "migrate",
+            csv.to_str().unwrap(),
+            "--dest",
+            &dest,
+            "--domain",
+            "example.test",
+            "--allow-private-sources",
+            "--batch-messages",
+            "10",
+            "--small-folder",
+            "0",
+            "--google-service-account",
+            key_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(verify::assert_same(src.port, dst.port, "user1@example.test").await, 2400);
+    let copy_logins = logins(&src, "user1@example.test").iter().filter(|l| l.contains("method=XOAUTH2")).count();
+    let grants = endpoint.requests().len();
+    let log = std::fs::read_to_string(state.join("mailferry.log")).unwrap();
+    let again = log.matches("signing in again with a fresh token").count();
+    assert!(again >= 2, "the folder needed at least three tokens; it signed in again {again} times\n{log}");
+    assert!(grants >= 4 && copy_logins >= 4, "{grants} token grants, {copy_logins} sign-ins (pre-flight and copy)");
+}

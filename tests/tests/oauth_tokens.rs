@@ -8,7 +8,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use chrono::Utc;
-use mailferry::imap::{self, BearerMechanism, Login};
+use mailferry::imap::{self, BearerMechanism, BearerToken, Login};
 use mailferry::model::Secret;
 use mailferry::oauth::{GOOGLE_MAIL_SCOPE, MicrosoftApp, OAuthError, ServiceAccount};
 use mailferry_tests::corpus::plain_endpoint;
@@ -137,8 +137,11 @@ async fn a_google_style_token_opens_the_mailbox_on_a_server_that_trusts_the_endp
     });
     let sa = service_account(&sa_key, &endpoint.url("/token"));
     let token = sa.token_for("user1@example.test", GOOGLE_MAIL_SCOPE, Utc::now(), None).await.unwrap();
-    let login =
-        Login::Bearer { user: "user1@example.test".into(), token: token.token, mechanism: BearerMechanism::XOAuth2 };
+    let login = Login::Bearer {
+        user: "user1@example.test".into(),
+        token: BearerToken::Fixed(token.token),
+        mechanism: BearerMechanism::XOAuth2,
+    };
     let mut s = imap::open(&plain_endpoint(d.port), &login).await.unwrap_or_else(|e| panic!("{e}\n{}", d.log()));
     assert_eq!(s.status("INBOX").await.unwrap().messages, Some(0));
     s.logout().await;

@@ -204,6 +204,9 @@ impl<'a> Copying<'a> {
         progress: &(dyn Fn(Progress<'_>) + Send + Sync),
     ) -> Result<bool, EngineError> {
         let (plan, total) = (self.plan, metas.len() as u64);
+        // A bearer-token sign-in that ends soon stops the copy at a batch boundary, like a deadline; the caller
+        // signs in again with a fresh token and continues from the checkpoint.
+        let renew_source_at = src.sign_in_renew_at();
         let batches = plan_batches(metas, self.settings.batch_bytes, self.settings.batch_max);
         let batch_count = batches.len();
         let (tx, mut rx) = mpsc::channel::<Result<Batch, ImapError>>(1);
@@ -216,7 +219,8 @@ impl<'a> Copying<'a> {
             let result = async {
                 let mut handled = 0usize;
                 while let Some(batch) = rx.recv().await {
-                    if self.settings.must_stop() {
+                    let renew = renew_source_at.is_some_and(|at| Instant::now() >= at) || dst.sign_in_ends_soon();
+                    if self.settings.must_stop() || renew {
                         return Ok(false);
                     }
                     self.copy_batch(dst, batch.map_err(imap_error(plan))?).await?;

@@ -4,7 +4,7 @@
 
 use super::EngineError;
 use super::error::Side;
-use super::folder::{CopySettings, FolderReport, FolderTask, Progress, copy_folder};
+use super::folder::{CopySettings, FolderOutcome, FolderReport, FolderTask, Progress, copy_folder};
 use super::survey::open_mailbox;
 use crate::imap::plan::{Filters, FolderPlan, Listing, Plan, plan};
 use crate::imap::{self, Endpoint, ImapError, Login, Session};
@@ -142,6 +142,13 @@ async fn copy_with_retries(
         }
         .await;
         let e = match result {
+            // Stopped because a sign-in's token ends soon (not a deadline or a stop): sign in again, go on.
+            Ok(report) if report.outcome == FolderOutcome::MoreToDo && !cfg.settings.must_stop() => {
+                tracing::info!(folder = %folder.path, copied = report.copied, "signing in again with a fresh token");
+                *conns = None;
+                attempt -= 1;
+                continue;
+            }
             Ok(mut report) => {
                 report.copied = report.copied.max(report.total_copied.saturating_sub(before));
                 return Ok(report);

@@ -50,7 +50,7 @@ pub enum Login {
     Master { user: String, master_user: String, master_password: Secret<String> },
     /// An OAuth 2.0 access token for `user` (Google Workspace, Microsoft 365, or any server offering the
     /// mechanism).
-    Bearer { user: String, token: Secret<String>, mechanism: super::BearerMechanism },
+    Bearer { user: String, token: super::BearerToken, mechanism: super::BearerMechanism },
 }
 
 impl Login {

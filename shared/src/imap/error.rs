@@ -20,6 +20,9 @@ pub enum ImapError {
     /// The server refused the login.
     #[error("login refused by the server: {text}")]
     Auth { text: String },
+    /// No access token could be had for a bearer-token sign-in (the token endpoint's words).
+    #[error("no access token: {detail}")]
+    Token { detail: String, retryable: bool },
     /// The server refused the login because the user has too many sessions open (Dovecot's
     /// `mail_max_userip_connections`, Gmail's 15): a reason to wait and use fewer connections, never a failure.
     #[error("the server allows no more connections for this user now: {text}")]
@@ -57,6 +60,7 @@ impl ImapError {
         match self {
             ImapError::Io { .. } | ImapError::Timeout { .. } | ImapError::Bye { .. } => true,
             ImapError::TooManyConnections { .. } => true,
+            ImapError::Token { retryable, .. } => *retryable,
             ImapError::Protocol { .. } | ImapError::Inconsistent { .. } => true,
             ImapError::No { text, code, .. } => {
                 let t = text.to_ascii_lowercase();

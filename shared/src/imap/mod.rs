@@ -27,6 +27,6 @@ pub use error::ImapError;
 pub use fetch::{FetchedBody, MessageMeta, uid_set};
 pub use flag::{Flag, FlagRefused, Flags, Keyword};
 pub use folders::{FolderSurvey, ListEntry, Status};
-pub use sasl::BearerMechanism;
+pub use sasl::{BearerMechanism, BearerToken, TokenSource};
 pub use session::{Selected, Session, Stream, quote};
 pub use special::SpecialUse;

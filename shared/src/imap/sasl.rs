@@ -8,6 +8,8 @@ use super::{ImapError, Session};
 use crate::model::Secret;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Which SASL mechanism carries the token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +49,30 @@ impl BearerMechanism {
     }
 }
 
+/// Where a sign-in's access token comes from: given once, or asked for at every sign-in (so that a session opened
+/// again after a token ran out gets a fresh one).
+#[derive(Clone, Debug)]
+pub enum BearerToken {
+    Fixed(Secret<String>),
+    Minted(Arc<dyn TokenSource>),
+}
+
+/// Something that hands out a current access token and how long it stays valid (a cache in front of a token
+/// endpoint). Errors say what the operator must do; a retryable one is a connection-level error.
+#[async_trait::async_trait]
+pub trait TokenSource: Send + Sync + std::fmt::Debug {
+    async fn token(&self) -> Result<(Secret<String>, Option<Duration>), ImapError>;
+}
+
+impl BearerToken {
+    async fn current(&self) -> Result<(Secret<String>, Option<Duration>), ImapError> {
+        match self {
+            BearerToken::Fixed(t) => Ok((t.clone(), None)),
+            BearerToken::Minted(source) => source.token().await,
+        }
+    }
+}
+
 /// A user name in a GS2 header: `,` and `=` escaped (RFC 5801 §4).
 fn gs2_name(user: &str) -> String {
     user.replace('=', "=3D").replace(',', "=2C")
@@ -56,6 +82,19 @@ fn gs2_name(user: &str) -> String {
 /// that. The user and the token may hold no control characters (they would end the SASL fields early); a server
 /// offering neither is refused before anything is sent.
 pub(crate) async fn bearer(
+    s: &mut Session,
+    user: &str,
+    token: &BearerToken,
+    mechanism: BearerMechanism,
+) -> Result<(), ImapError> {
+    let (token, lifetime) = token.current().await?;
+    let issued = tokio::time::Instant::now();
+    signed_in(s, user, &token, mechanism).await?;
+    s.signed_in = lifetime.map(|l| (issued, issued + l));
+    Ok(())
+}
+
+async fn signed_in(
     s: &mut Session,
     user: &str,
     token: &Secret<String>,

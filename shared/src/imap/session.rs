@@ -50,6 +50,8 @@ pub struct Session {
     /// When the command now being answered was sent, and how many bytes have come back for it (see [`Session::next`]).
     command_started: tokio::time::Instant,
     command_bytes: u64,
+    /// When the sign-in's access token was issued and stops working (bearer-token sign-ins only).
+    pub(crate) signed_in: Option<(tokio::time::Instant, tokio::time::Instant)>,
 }
 
 /// How long a command may take in all: this many idle timeouts, plus the time its bytes take at
@@ -79,7 +81,21 @@ impl Session {
             selected: None,
             command_started: tokio::time::Instant::now(),
             command_bytes: 0,
+            signed_in: None,
         }
+    }
+
+    /// Whether the access token this session signed in with ends soon: within a third of its life or a minute,
+    /// whichever is less. Work stops at the next batch boundary and signs in again with a fresh token, before a
+    /// provider ends the session (Microsoft's `BYE … AccessTokenExpired`). Never true for password sign-ins.
+    pub fn sign_in_ends_soon(&self) -> bool {
+        self.sign_in_renew_at().is_some_and(|at| tokio::time::Instant::now() >= at)
+    }
+
+    /// When to sign in again (see [`Session::sign_in_ends_soon`]); `None` for sign-ins that do not end.
+    pub fn sign_in_renew_at(&self) -> Option<tokio::time::Instant> {
+        self.signed_in
+            .map(|(from, until)| until - (until.saturating_duration_since(from) / 3).min(Duration::from_secs(60)))
     }
 
     /// Read the greeting on a fresh stream; `Bye` if the server refuses the connection.

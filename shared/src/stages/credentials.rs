@@ -1,12 +1,12 @@
 //! Source credentials at rest and in use: sealed (bound to the job and mailbox) the moment the upload is read,
 //! opened only by the task that logs in, and turned into the engine's connection settings.
 
+use super::provider_tokens::{self, Provider};
 use super::{Deps, StageError};
 use crate::engine::MailboxSync;
 use crate::imap::plan::Filters;
 use crate::imap::{Endpoint, Login, Networks};
 use crate::model::{AuthKind, Credentials, MailboxRecord, Secret, Security, SourceAccount};
-use crate::oauth::{GOOGLE_MAIL_SCOPE, MicrosoftApp, OAuthError, ServiceAccount};
 use crate::ports::Sealed;
 
 /// What a sealed secret is bound to: opening it for another job or mailbox fails.
@@ -104,62 +104,39 @@ pub(crate) async fn login_of(deps: &Deps, account: &SourceAccount) -> Result<Log
         }),
         Credentials::Oauth2 { token, .. } => Ok(bearer(&account.user, token.clone())),
         Credentials::Google { service_account } => {
-            google_login(deps, &account.destination.to_string(), &account.user, service_account)
+            provider_login(deps, &account.destination.to_string(), &account.user, AuthKind::Google, service_account)
                 .await
                 .map_err(|e| e.to_string())
         }
         Credentials::Microsoft { app } => {
-            microsoft_login(deps, &account.destination.to_string(), &account.user, app).await.map_err(|e| e.to_string())
+            provider_login(deps, &account.destination.to_string(), &account.user, AuthKind::Microsoft, app)
+                .await
+                .map_err(|e| e.to_string())
         }
     }
 }
 
-/// Sign in to Microsoft 365 as `user` with the app's token (app-only access: the token names the app, XOAUTH2
-/// names the mailbox).
-async fn microsoft_login(deps: &Deps, mailbox: &str, user: &str, app: &Secret<String>) -> Result<Login, StageError> {
-    let failed = |source: OAuthError| {
-        let hint = match &source {
-            OAuthError::Refused { error, .. } if error == "invalid_client" || error == "unauthorized_client" => {
-                Some("check the app's client ID and secret, and that it has IMAP.AccessAsApp with admin consent")
-            }
-            _ => None,
-        };
-        StageError::Token { mailbox: mailbox.to_string(), source, hint }
-    };
-    let app = MicrosoftApp::from_json(app).map_err(failed)?;
-    let token = app.token(deps.clock.now(), deps.settings.source_ca_file.as_ref()).await.map_err(failed)?;
-    Ok(Login::Bearer { user: user.to_string(), token: token.token, mechanism: crate::imap::BearerMechanism::XOAuth2 })
-}
-
-/// Sign in to Google as `user` with a token from the job's service-account key (domain-wide delegation).
-async fn google_login(
+/// A sign-in with a job-level provider credential (`kind` Google or Microsoft), whose tokens are asked for as
+/// they are needed (see `provider_tokens`).
+async fn provider_login(
     deps: &Deps,
     mailbox: &str,
     user: &str,
-    service_account: &Secret<String>,
+    kind: AuthKind,
+    credential: &Secret<String>,
 ) -> Result<Login, StageError> {
-    let failed = |source: OAuthError| {
-        let hint = match &source {
-            OAuthError::Refused { error, .. } if error == "unauthorized_client" => Some(
-                "in the Google Admin console, add the service account's client ID to domain-wide delegation with the \
-                 scope https://mail.google.com/ (it can take up to 24 hours to apply)",
-            ),
-            OAuthError::Refused { error, .. } if error == "invalid_grant" => {
-                Some("check that the mailbox exists in Google Workspace and that the key is current")
-            }
-            _ => None,
-        };
-        StageError::Token { mailbox: mailbox.to_string(), source, hint }
+    let provider = match kind {
+        AuthKind::Microsoft => Provider::microsoft(credential),
+        _ => Provider::google(credential),
     };
-    let sa = ServiceAccount::from_json(service_account).map_err(failed)?;
-    let ca = deps.settings.source_ca_file.as_ref();
-    let token = sa.token_for(user, GOOGLE_MAIL_SCOPE, deps.clock.now(), ca).await.map_err(failed)?;
-    Ok(Login::Bearer { user: user.to_string(), token: token.token, mechanism: crate::imap::BearerMechanism::XOAuth2 })
+    let provider = provider.map_err(|source| StageError::Token { mailbox: mailbox.to_string(), source, hint: None })?;
+    provider_tokens::login(deps, mailbox, user, provider).await
 }
 
 /// A sign-in with a per-row access token: XOAUTH2 (Google, Microsoft), or OAUTHBEARER where the server offers
 /// only that.
 fn bearer(user: &str, token: Secret<String>) -> Login {
+    let token = crate::imap::BearerToken::Fixed(token);
     Login::Bearer { user: user.to_string(), token, mechanism: crate::imap::BearerMechanism::XOAuth2 }
 }
 
@@ -197,8 +174,9 @@ pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<Mailb
             master_password: secret,
         },
         Some(AuthKind::Oauth2) => bearer(&m.source_user, secret),
-        Some(AuthKind::Google) => google_login(deps, &m.address, &m.source_user, &secret).await?,
-        Some(AuthKind::Microsoft) => microsoft_login(deps, &m.address, &m.source_user, &secret).await?,
+        Some(kind @ (AuthKind::Google | AuthKind::Microsoft)) => {
+            provider_login(deps, &m.address, &m.source_user, kind, &secret).await?
+        }
     };
     Ok(MailboxSync {
         source: endpoint(deps, &d.host, d.port, d.security.unwrap_or(Security::Tls)),

@@ -125,7 +125,8 @@ async fn copy_small(
 ) -> Result<(), StageError> {
     let checkpoints = deps.checkpoints.as_ref();
     while let Some(spec) = small.front() {
-        if cfg.settings.must_stop() {
+        // A token that ends soon: the folders left go on as their own tasks, which sign in afresh.
+        if cfg.settings.must_stop() || src.sign_in_ends_soon() || dst.sign_in_ends_soon() {
             break;
         }
         let copy = async {

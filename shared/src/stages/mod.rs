@@ -24,6 +24,7 @@ mod mailbox_task;
 mod messages;
 mod notify;
 mod preflight;
+mod provider_tokens;
 mod report;
 mod retry;
 mod schedule;

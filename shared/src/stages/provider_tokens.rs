@@ -1,0 +1,118 @@
+//! Sign-ins with a job-level provider credential (Google's service-account key, Microsoft's app): a token source
+//! per task that asks the token endpoint when it has no token or the one it has ends within a minute, with one
+//! request in flight at a time (a lock around the cache), so that every sign-in of the task, including the ones
+//! after a token ran out in the middle of a folder, gets a current token. The first token is asked for at once,
+//! so a refusal reaches the pre-flight or the task with the provider's words and what to do.
+
+use super::{Deps, StageError};
+use crate::imap::{BearerMechanism, BearerToken, ImapError, Login, TokenSource};
+use crate::model::Secret;
+use crate::oauth::{AccessToken, GOOGLE_MAIL_SCOPE, MicrosoftApp, OAuthError, ServiceAccount};
+use crate::ports::Clock;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Whose credential mints the tokens.
+#[derive(Debug)]
+pub(crate) enum Provider {
+    /// Domain-wide delegation: a token per mailbox.
+    Google(ServiceAccount),
+    /// App-only: one token for every mailbox of the tenant.
+    Microsoft(MicrosoftApp),
+}
+
+impl Provider {
+    /// Read a job-level credential file as sealed with a mailbox.
+    pub(crate) fn google(text: &Secret<String>) -> Result<Provider, OAuthError> {
+        ServiceAccount::from_json(text).map(Provider::Google)
+    }
+
+    pub(crate) fn microsoft(text: &Secret<String>) -> Result<Provider, OAuthError> {
+        MicrosoftApp::from_json(text).map(Provider::Microsoft)
+    }
+
+    /// What the operator must do about a refusal, where the provider's error says.
+    fn hint(&self, e: &OAuthError) -> Option<&'static str> {
+        let OAuthError::Refused { error, .. } = e else { return None };
+        match (self, error.as_str()) {
+            (Provider::Google(_), "unauthorized_client") => Some(
+                "in the Google Admin console, add the service account's client ID to domain-wide delegation with the \
+                 scope https://mail.google.com/ (it can take up to 24 hours to apply)",
+            ),
+            (Provider::Google(_), "invalid_grant") => {
+                Some("check that the mailbox exists in Google Workspace and that the key is current")
+            }
+            (Provider::Microsoft(_), "invalid_client" | "unauthorized_client") => {
+                Some("check the app's client ID and secret, and that it has IMAP.AccessAsApp with admin consent")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The tokens of one mailbox's sign-ins.
+struct Minted {
+    provider: Provider,
+    user: String,
+    ca_file: Option<PathBuf>,
+    clock: Arc<dyn Clock>,
+    cache: tokio::sync::Mutex<Option<AccessToken>>,
+}
+
+impl std::fmt::Debug for Minted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Minted").field("provider", &self.provider).field("user", &self.user).finish_non_exhaustive()
+    }
+}
+
+impl Minted {
+    /// A current token: the cached one while it has more than a minute left, else a new one.
+    async fn fetch(&self) -> Result<(Secret<String>, Duration), OAuthError> {
+        let mut cache = self.cache.lock().await;
+        let now = self.clock.now();
+        let left = |t: &AccessToken| (t.expires_at - now).to_std().unwrap_or_default();
+        if let Some(t) = cache.as_ref().filter(|t| left(t) > Duration::from_secs(60)) {
+            return Ok((t.token.clone(), left(t)));
+        }
+        let ca = self.ca_file.as_ref();
+        let fresh = match &self.provider {
+            Provider::Google(sa) => sa.token_for(&self.user, GOOGLE_MAIL_SCOPE, now, ca).await?,
+            Provider::Microsoft(app) => app.token(now, ca).await?,
+        };
+        tracing::debug!(user = %self.user, expires_at = %fresh.expires_at, "access token obtained");
+        let result = (fresh.token.clone(), left(&fresh));
+        *cache = Some(fresh);
+        Ok(result)
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenSource for Minted {
+    async fn token(&self) -> Result<(Secret<String>, Option<Duration>), ImapError> {
+        match self.fetch().await {
+            Ok((token, left)) => Ok((token, Some(left))),
+            Err(e) => {
+                let hint = self.provider.hint(&e).map(|h| format!(" ({h})")).unwrap_or_default();
+                Err(ImapError::Token { detail: format!("{e}{hint}"), retryable: e.is_retryable() })
+            }
+        }
+    }
+}
+
+/// The sign-in of `user` (the mailbox `mailbox`) with `provider`'s tokens; the first token is asked for now.
+pub(crate) async fn login(deps: &Deps, mailbox: &str, user: &str, provider: Provider) -> Result<Login, StageError> {
+    let minted = Minted {
+        provider,
+        user: user.to_string(),
+        ca_file: deps.settings.source_ca_file.clone(),
+        clock: deps.clock.clone(),
+        cache: tokio::sync::Mutex::new(None),
+    };
+    if let Err(source) = minted.fetch().await {
+        let hint = minted.provider.hint(&source);
+        return Err(StageError::Token { mailbox: mailbox.to_string(), source, hint });
+    }
+    let token = BearerToken::Minted(Arc::new(minted));
+    Ok(Login::Bearer { user: user.to_string(), token, mechanism: BearerMechanism::XOAuth2 })
+}
