@@ -115,7 +115,7 @@ bad!(
     row("ann@example.com,mail.old.test,993,tls,ann,kerberos,pw-123456,,,,,,"),
     2,
     Some("auth"),
-    "the value is not one of: password, master, oauth2"
+    "the value is not one of: password, master, oauth2, google, microsoft"
 );
 bad!(
     provider_unknown,
