@@ -9,6 +9,7 @@ pub mod dovecot;
 pub mod engine;
 pub mod fake_imap;
 pub mod moto;
+pub mod oauth_rig;
 pub mod pipeline;
 pub mod postgres;
 pub mod process;

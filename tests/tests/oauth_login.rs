@@ -9,34 +9,16 @@ use mailferry::model::Secret;
 use mailferry::oauth::sign_rs256;
 use mailferry_tests::corpus::plain_endpoint;
 use mailferry_tests::dovecot::{Dovecot, OAuth2Keys, Options};
+use mailferry_tests::oauth_rig::{issuer_key, rsa_key};
 use serde_json::json;
 use std::path::Path;
-use std::process::Command;
 
 const ISSUER: &str = "https://issuer.example.test";
 
-/// A new RSA key: its PKCS#8 PEM, and its public key written where Dovecot looks for the default key.
+/// The issuer's key (its public half where Dovecot looks for the default key) or a stranger's.
 fn key(dir: &Path, name: &str, publish: bool) -> Secret<String> {
-    let private = dir.join(format!("{name}.pem"));
-    let ok = Command::new("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
-        .arg(&private)
-        .status()
-        .unwrap();
-    assert!(ok.success(), "openssl genpkey");
-    if publish {
-        let public = dir.join("keys/default/RS256");
-        std::fs::create_dir_all(&public).unwrap();
-        let ok = Command::new("openssl")
-            .args(["pkey", "-pubout", "-in"])
-            .arg(&private)
-            .arg("-out")
-            .arg(public.join("default"))
-            .status()
-            .unwrap();
-        assert!(ok.success(), "openssl pkey -pubout");
-    }
-    Secret::new(std::fs::read_to_string(private).unwrap())
+    let pem = if publish { std::fs::read_to_string(issuer_key(dir)).unwrap() } else { rsa_key(&dir.join(name)) };
+    Secret::new(pem)
 }
 
 fn token(key: &Secret<String>, email: &str, expires_in: i64) -> Secret<String> {
