@@ -90,8 +90,8 @@ pub(crate) async fn account_of(deps: &Deps, m: &MailboxRecord) -> Result<SourceA
     })
 }
 
-/// The source login of an account as read from the file (pre-flight, before anything is stored); a Google row
-/// gets its token here.
+/// The source login of an account as read from the file (pre-flight, before anything is stored); a Google or
+/// Microsoft row gets its first token here.
 pub(crate) async fn login_of(deps: &Deps, account: &SourceAccount) -> Result<Login, String> {
     match &account.credentials {
         Credentials::Password { password } => {
