@@ -237,6 +237,7 @@ pub async fn migrate(args: &MigrateArgs, quiet: bool) -> ExitCode {
         start_at: Some(at),
         operator_email: args.notify.clone(),
         source_defaults: args.source.defaults(),
+        credential_objects: Default::default(),
     };
     let outcome = match stages::on_upload(&home.deps, &upload).await {
         Ok(o) => o,

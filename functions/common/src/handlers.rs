@@ -5,7 +5,7 @@
 use super::Lambda;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use mailferry::csv::SourceDefaults;
-use mailferry::stages::{self, PassEvent, ScheduleInput, StageError, Task, Upload};
+use mailferry::stages::{self, CredentialObjects, PassEvent, ScheduleInput, StageError, Task, Upload};
 use std::future::Future;
 use tokio::time::Instant;
 
@@ -51,7 +51,12 @@ pub async fn handle_upload(l: &Lambda, event: SqsEvent) -> SqsBatchResponse {
                 get("provider"),
             )
             .map_err(|detail| StageError::BadMessage { what: "upload metadata", detail })?;
-            let upload = Upload { key, start_at, operator_email: meta.get("operator-email").cloned(), source_defaults };
+            let credential_objects = CredentialObjects {
+                google_service_account: meta.get("google-service-account").cloned(),
+                microsoft_app: meta.get("microsoft-app").cloned(),
+            };
+            let operator_email = meta.get("operator-email").cloned();
+            let upload = Upload { key, start_at, operator_email, source_defaults, credential_objects };
             let outcome = stages::on_upload(&l.deps, &upload).await?;
             tracing::info!(outcome = ?outcome, "upload handled");
         }

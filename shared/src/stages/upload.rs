@@ -6,6 +6,7 @@
 //! Idempotent: the job id is derived from the key and the content, the job row is written last (after the
 //! mailboxes), and a second delivery of the same event finds the job, or the CSV already gone.
 
+use super::job_credentials::{self, CredentialObjects};
 use super::report::{self, CheckedMailbox};
 use super::{Deps, ScheduleAction, ScheduleInput, StageError, credentials, preflight, schedule, tenancy};
 use crate::csv::{self, Options, Plan, Problem, Purpose};
@@ -25,6 +26,8 @@ pub struct Upload {
     /// Source server for rows (or formats, such as Microsoft 365's) that name none: S3 metadata `source-host`,
     /// `source-port`, `source-security`, `provider`, or `mailferry migrate --source-host …`.
     pub source_defaults: csv::SourceDefaults,
+    /// Provider credentials uploaded beside the CSV (S3 metadata `google-service-account`, `microsoft-app`).
+    pub credential_objects: CredentialObjects,
 }
 
 /// What the upload stage did.
@@ -104,25 +107,34 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
         return Ok(UploadOutcome::Ignored { reason: format!("{} is gone (processed before)", upload.key) });
     };
     let id = job_id(&upload.key, &bytes);
-    let delete_upload = || async { deps.blobs.delete(&upload.key).await.map_err(StageError::port("delete upload")) };
+    let delete_upload = || async {
+        job_credentials::delete(deps, &tenant, &upload.credential_objects).await?;
+        deps.blobs.delete(&upload.key).await.map_err(StageError::port("delete upload"))
+    };
     if deps.store.job(&id).await.map_err(StageError::port("read job"))?.is_some() {
         delete_upload().await?;
         return Ok(UploadOutcome::AlreadyHandled { job: id });
     }
     let mut job = Job {
         id: id.clone(),
-        tenant,
+        tenant: tenant.clone(),
         kind: if purpose == Purpose::Import { JobKind::Import } else { JobKind::Migration },
         status: JobStatus::Validated,
         operator_email: operator(deps, upload.operator_email.as_deref()),
         source_file: file,
         created_at: deps.clock.now(),
     };
+    let mut source_defaults = upload.source_defaults.clone();
+    let objects = &upload.credential_objects;
+    if let Err(problem) = job_credentials::resolve(deps, &job.tenant, objects, &mut source_defaults).await? {
+        job_credentials::delete(deps, &job.tenant, objects).await?;
+        return reject(deps, &mut job, &upload.key, None, &[Problem::row_error(1, problem)]).await;
+    }
     // Import rows may use domains the destination already has: the import checks them against it.
     let options = Options {
         expect: Some(purpose),
         domains_checked_later: deps.directory.is_some(),
-        source_defaults: upload.source_defaults.clone(),
+        source_defaults,
         ..Default::default()
     };
     let (kind, problems, plan) = match csv::validate(&bytes, &options) {
@@ -131,6 +143,7 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
     };
     drop(bytes);
     let Some((plan, summary)) = plan else {
+        job_credentials::delete(deps, &job.tenant, &upload.credential_objects).await?;
         return reject(deps, &mut job, &upload.key, kind, &problems).await;
     };
     let entries = match plan {
@@ -140,6 +153,7 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
                 let mut all = problems.clone();
                 all.extend(refused);
                 all.sort_by_key(|p| p.line);
+                job_credentials::delete(deps, &job.tenant, &upload.credential_objects).await?;
                 return reject(deps, &mut job, &upload.key, kind, &all).await;
             }
             entries
