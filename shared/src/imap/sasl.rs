@@ -73,6 +73,21 @@ impl BearerToken {
     }
 }
 
+impl Session {
+    /// Whether the access token this session signed in with ends soon: within a third of its life or a minute,
+    /// whichever is less. Work stops at the next batch boundary and signs in again with a fresh token, before a
+    /// provider ends the session (Microsoft's `BYE … AccessTokenExpired`). Never true for password sign-ins.
+    pub fn sign_in_ends_soon(&self) -> bool {
+        self.sign_in_renew_at().is_some_and(|at| tokio::time::Instant::now() >= at)
+    }
+
+    /// When to sign in again (see [`Session::sign_in_ends_soon`]); `None` for sign-ins that do not end.
+    pub fn sign_in_renew_at(&self) -> Option<tokio::time::Instant> {
+        self.signed_in
+            .map(|(from, until)| until - (until.saturating_duration_since(from) / 3).min(Duration::from_secs(60)))
+    }
+}
+
 /// A user name in a GS2 header: `,` and `=` escaped (RFC 5801 §4).
 fn gs2_name(user: &str) -> String {
     user.replace('=', "=3D").replace(',', "=2C")
