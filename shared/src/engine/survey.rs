@@ -12,12 +12,13 @@ use crate::imap::plan::{FolderPlan, Plan};
 use crate::model::FolderKey;
 use crate::ports::Checkpoints;
 
-/// A folder with something to copy, and about how many messages (new UIDs since the checkpoint, or every
-/// message when there is no usable checkpoint).
+/// A folder with something to copy, about how many messages (new UIDs since the checkpoint, or every message
+/// when there is no usable checkpoint), and what its checkpoint counted as copied so far (read once, here).
 #[derive(Clone, Debug)]
 pub struct Pending {
     pub folder: FolderPlan,
     pub estimate: u32,
+    pub copied_before: u64,
 }
 
 /// A mailbox ready for copying: both sessions logged in, the destination's folders created, every folder
@@ -99,9 +100,14 @@ pub(super) async fn survey(
             Some(cp) if cp.uid_validity.is_some_and(|v| Some(v.get()) == st.uid_validity) => {
                 let done = cp.last_uid.map_or(0, |u| u.get());
                 let estimate = st.uid_next.map_or(st.messages.unwrap_or(0), |n| n.saturating_sub(done + 1));
-                changed.push(Pending { folder: f.clone(), estimate: estimate.min(st.messages.unwrap_or(estimate)) });
+                let estimate = estimate.min(st.messages.unwrap_or(estimate));
+                changed.push(Pending { folder: f.clone(), estimate, copied_before: cp.copied });
             }
-            _ => changed.push(Pending { folder: f.clone(), estimate: st.messages.unwrap_or(0) }),
+            cp => changed.push(Pending {
+                folder: f.clone(),
+                estimate: st.messages.unwrap_or(0),
+                copied_before: cp.map_or(0, |c| c.copied),
+            }),
         }
     }
     let dest_wires: Vec<String> = caught_up.iter().map(|(f, ..)| f.dest_wire.clone()).collect();

@@ -19,10 +19,38 @@ pub struct CredentialObjects {
     pub microsoft_app: Option<String>,
 }
 
+/// Which credential a named object is.
+#[derive(Clone, Copy)]
+enum Kind {
+    Google,
+    Microsoft,
+}
+
+impl Kind {
+    /// The metadata field that names it.
+    fn field(self) -> &'static str {
+        match self {
+            Kind::Google => "google-service-account",
+            Kind::Microsoft => "microsoft-app",
+        }
+    }
+
+    /// Check the file is one, and put it where the rows find it.
+    fn apply(self, text: Secret<String>, defaults: &mut SourceDefaults) -> Result<(), crate::oauth::OAuthError> {
+        match self {
+            Kind::Google => ServiceAccount::from_json(&text).map(|_| defaults.google_service_account = Some(text)),
+            Kind::Microsoft => MicrosoftApp::from_json(&text).map(|_| defaults.microsoft_app = Some(text)),
+        }
+    }
+}
+
+/// The most a credential file may hold (a service-account key is about 2.4 KB).
+const MAX_FILE: usize = 64 << 10;
+
 impl CredentialObjects {
-    fn named(&self) -> impl Iterator<Item = (&'static str, &String)> {
-        let google = self.google_service_account.as_ref().map(|k| ("google-service-account", k));
-        google.into_iter().chain(self.microsoft_app.as_ref().map(|k| ("microsoft-app", k)))
+    fn named(&self) -> impl Iterator<Item = (Kind, &String)> {
+        let google = self.google_service_account.as_ref().map(|k| (Kind::Google, k));
+        google.into_iter().chain(self.microsoft_app.as_ref().map(|k| (Kind::Microsoft, k)))
     }
 }
 
@@ -34,27 +62,22 @@ pub(crate) async fn resolve(
     defaults: &mut SourceDefaults,
 ) -> Result<Result<(), String>, StageError> {
     let own = own_prefix(tenant);
-    for (field, key) in objects.named() {
+    for (kind, key) in objects.named() {
+        let field = kind.field();
         if !is_own(tenant, key) {
             return Ok(Err(format!("metadata {field}: the file must be under {own} (this tenant's credentials)")));
         }
         let Some(bytes) = deps.blobs.get(key).await.map_err(StageError::port("read credential file"))? else {
             return Ok(Err(format!("metadata {field}: there is no file {key}")));
         };
+        if bytes.len() > MAX_FILE {
+            return Ok(Err(format!("metadata {field}: {key} is larger than a credential file ({MAX_FILE} bytes)")));
+        }
         let Ok(text) = String::from_utf8(bytes) else {
             return Ok(Err(format!("metadata {field}: {key} is not a text (JSON) file")));
         };
-        let text = Secret::new(text);
-        let checked = match field {
-            "google-service-account" => ServiceAccount::from_json(&text).map(|_| ()),
-            _ => MicrosoftApp::from_json(&text).map(|_| ()),
-        };
-        if let Err(e) = checked {
+        if let Err(e) = kind.apply(Secret::new(text), defaults) {
             return Ok(Err(format!("metadata {field}: {key}: {e}")));
-        }
-        match field {
-            "google-service-account" => defaults.google_service_account = Some(text),
-            _ => defaults.microsoft_app = Some(text),
         }
     }
     Ok(Ok(()))
@@ -65,8 +88,13 @@ fn own_prefix(tenant: &TenantId) -> String {
     format!("credentials/{tenant}/")
 }
 
+/// Whether `key` (from the upload's metadata: untrusted) is a plain object key under `tenant`'s credentials. Only
+/// such a key is ever quoted in a report or deleted.
 fn is_own(tenant: &TenantId, key: &str) -> bool {
-    key.starts_with(&own_prefix(tenant)) && !key.contains("..")
+    key.len() <= 1024
+        && key.starts_with(&own_prefix(tenant))
+        && !key.contains("..")
+        && !key.chars().any(|c| c.is_control())
 }
 
 /// Delete the named objects of `tenant` (with the CSV: whatever the upload's outcome, no clear-text key stays

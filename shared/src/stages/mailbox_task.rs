@@ -16,7 +16,7 @@ use super::finish;
 use super::{Deps, FolderTaskSpec, StageError, Task, connections, mailbox_scope};
 use crate::engine::{self, OpenedMailbox};
 use crate::imap::plan::FolderPlan;
-use crate::model::{FolderKey, JobId, MailboxRecord, Pass};
+use crate::model::{JobId, MailboxRecord, Pass};
 use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -82,13 +82,10 @@ async fn plan_and_copy(
     };
     let (mut small, mut big) = (VecDeque::new(), Vec::new());
     for p in &pending {
-        let key = FolderKey { job: job.clone(), mailbox: address.clone(), folder: p.folder.path.clone() };
-        let before =
-            deps.checkpoints.load(&key).await.map_err(StageError::port("read checkpoint"))?.map_or(0, |c| c.copied);
         if p.estimate <= deps.settings.connections.small_folder {
-            small.push_back(spec(&p.folder, before));
+            small.push_back(spec(&p.folder, p.copied_before));
         } else {
-            big.push(Task::Folder(spec(&p.folder, before)).to_body());
+            big.push(Task::Folder(spec(&p.folder, p.copied_before)).to_body());
         }
     }
     let scope = mailbox_scope(&job, pass, &address);
