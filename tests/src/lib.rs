@@ -2,12 +2,14 @@
 //! themselves (each on free loopback ports, in its own directory), and the port contract suite that both homes
 //! must pass.
 
+pub mod aws_stack;
 pub mod contract;
 pub mod corpus;
 pub mod delay_proxy;
 pub mod dovecot;
 pub mod engine;
 pub mod fake_imap;
+pub mod logs;
 pub mod moto;
 pub mod oauth_rig;
 pub mod pipeline;

@@ -9,7 +9,7 @@ use std::process::Command;
 /// A new 2048-bit RSA key at `path` (PKCS#8 PEM); returns the PEM.
 pub fn rsa_key(path: &Path) -> String {
     let ok = Command::new("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
+        .args(["genpkey", "-quiet", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
         .arg(path)
         .status()
         .expect("run openssl");

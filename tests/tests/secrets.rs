@@ -5,34 +5,12 @@ use mailferry::csv::{Options, Plan, validate};
 use mailferry::embedded::{Database, KeyFileSecretBox, SqliteQueue, SqliteStore};
 use mailferry::model::{Credentials, JobId, MailboxRecord, Secret};
 use mailferry::ports::{JobStore, Sealed, SecretBox, SystemClock, TaskQueue};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 const PASSWORD: &str = "Pw-Hunter2-Unique";
 const MASTER: &str = "Master-Xy9-Unique";
 const TOKEN: &str = "ya29.Token-Unique";
-
-/// A `tracing` writer collecting everything into a buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
 
 fn assert_clean(what: &str, text: &str) {
     for s in [PASSWORD, MASTER, TOKEN] {
@@ -42,14 +20,7 @@ fn assert_clean(what: &str, text: &str) {
 
 #[tokio::test]
 async fn no_secret_in_logs_errors_or_debug() {
-    let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(logs.clone())
-        .with_ansi(false)
-        .finish();
-    // Global: the embedded ports log from blocking threads. This binary holds only this test.
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let logs = mailferry_tests::logs::capture();
     let mut printed = Vec::new();
 
     // Read from CSV, including rows with errors next to the secrets.
@@ -121,7 +92,7 @@ async fn no_secret_in_logs_errors_or_debug() {
     for (i, p) in printed.iter().enumerate() {
         assert_clean(&format!("printed item {i}"), p);
     }
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(logs.contains("dead-letter"), "the capture must really see the ports' logs: {logs}");
     assert_clean("the log", &logs);
 }
