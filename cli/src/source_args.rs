@@ -23,9 +23,10 @@ pub struct SourceArgs {
     /// with each mailbox's credentials and purged with them.
     #[arg(long, value_parser = read_google_key, value_name = "FILE")]
     google_service_account: Option<CredentialFile>,
-    /// Microsoft 365 app-only access: a JSON file with `tenant`, `client_id`, `client_secret` (and `authority` for
-    /// a sovereign cloud); rows with auth=microsoft sign in as themselves with the app's token. The app needs
-    /// IMAP.AccessAsApp with admin consent and FullAccess on each mailbox for its service principal.
+    /// Microsoft 365 app-only access: a JSON file with `tenant`, `client_id`, and `client_secret` or `certificate`
+    /// and `private_key` (PEM), and `authority` for a sovereign cloud; rows with auth=microsoft sign in as
+    /// themselves with the app's token. The app needs IMAP.AccessAsApp with admin consent and FullAccess on each
+    /// mailbox for its service principal.
     #[arg(long, value_parser = read_microsoft_app, value_name = "FILE")]
     microsoft_app: Option<CredentialFile>,
 }

@@ -1,7 +1,8 @@
 //! Getting access tokens from a real token endpoint (npm oauth2-mock-server on 127.0.0.1): Google's
 //! domain-wide delegation (a JWT assertion signed with the service account's key, `jwt-bearer` grant) and
-//! Microsoft's app-only client credentials. The assertion is checked here as Google would: its signature verifies
-//! with the service account's public key, and it carries the right claims. Refusals keep the provider's error
+//! Microsoft's app-only client credentials (with a client secret, or a certificate's client assertion). Each
+//! assertion is checked here as the provider would: its signature verifies with the public key, and it carries the
+//! right claims. Refusals keep the provider's error
 //! code (what the operator must fix) and never quote a credential. A Google-style token then opens a mailbox on
 //! Dovecot, which trusts the endpoint's key, over XOAUTH2.
 
@@ -10,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use chrono::Utc;
 use mailferry::imap::{self, BearerMechanism, BearerToken, Login};
 use mailferry::model::Secret;
-use mailferry::oauth::{GOOGLE_MAIL_SCOPE, MicrosoftApp, OAuthError, ServiceAccount};
+use mailferry::oauth::{ClientProof, GOOGLE_MAIL_SCOPE, MicrosoftApp, OAuthError, ServiceAccount};
 use mailferry_tests::corpus::plain_endpoint;
 use mailferry_tests::dovecot::{Dovecot, OAuth2Keys, Options};
 use mailferry_tests::token_endpoint::{EndpointOptions, TokenEndpoint};
@@ -92,7 +93,7 @@ async fn microsoft_app_only_uses_client_credentials_at_the_tenants_endpoint() {
     let app = MicrosoftApp {
         tenant: "contoso.onmicrosoft.com".into(),
         client_id: "6f1c-app".into(),
-        client_secret: Secret::new("s3cr3t value&=".into()),
+        proof: ClientProof::Secret(Secret::new("s3cr3t value&=".into())),
         authority: format!("http://127.0.0.1:{}", endpoint.port),
     };
     let token = app.token(Utc::now(), None).await.unwrap();
@@ -101,6 +102,50 @@ async fn microsoft_app_only_uses_client_credentials_at_the_tenants_endpoint() {
     assert_eq!((r["grant_type"].as_str(), r["client_id"].as_str()), (Some("client_credentials"), Some("6f1c-app")));
     assert_eq!(r["client_secret"], "s3cr3t value&=", "form-encoded and decoded intact");
     assert_eq!(r["scope"], "https://outlook.office365.com/.default");
+}
+
+/// An app that proves itself with a certificate sends a client assertion (RFC 7523 §2.2) instead of a secret: it
+/// verifies with the certificate's public key, names the certificate by the same SHA-1 and SHA-256 thumbprints
+/// openssl computes, and says who (`iss` = `sub` = the client id) and for which endpoint (`aud`), for ten minutes.
+#[tokio::test]
+async fn microsoft_app_with_a_certificate_sends_a_signed_client_assertion() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = keypair(dir.path(), "app");
+    let cert = dir.path().join("app.crt");
+    let run = |args: &[&str]| Command::new("openssl").args(args).output().unwrap();
+    let key = private.to_str().unwrap();
+    let made =
+        run(&["req", "-x509", "-key", key, "-subj", "/CN=mailferry", "-days", "30", "-out", cert.to_str().unwrap()]);
+    assert!(made.status.success(), "{made:?}");
+    let path = "/contoso.onmicrosoft.com/oauth2/v2.0/token";
+    let endpoint = TokenEndpoint::start(EndpointOptions { token_path: Some(path.into()), ..Default::default() });
+    let file = serde_json::json!({"tenant": "contoso.onmicrosoft.com", "client_id": "6f1c-app",
+        "certificate": std::fs::read_to_string(&cert).unwrap(), "private_key": std::fs::read_to_string(&private).unwrap(),
+        "authority": format!("http://127.0.0.1:{}", endpoint.port)});
+    let app = MicrosoftApp::from_json(&Secret::new(file.to_string())).unwrap();
+    app.token(Utc::now(), None).await.unwrap();
+    let r = &endpoint.requests()[0];
+    assert_eq!((r["grant_type"].as_str(), r["client_id"].as_str()), (Some("client_credentials"), Some("6f1c-app")));
+    assert!(r.get("client_secret").is_none(), "{r}");
+    assert_eq!(r["client_assertion_type"], "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    let assertion = r["client_assertion"].as_str().unwrap();
+    assert!(verifies(assertion, &public, dir.path()), "the assertion must verify with the certificate's key");
+    let (header, claims) = (part(assertion, 0), part(assertion, 1));
+    for (name, digest) in [("x5t", "-sha1"), ("x5t#S256", "-sha256")] {
+        let out = run(&["x509", "-in", cert.to_str().unwrap(), "-noout", "-fingerprint", digest]);
+        let hex: String = String::from_utf8_lossy(&out.stdout).split('=').nth(1).unwrap().trim().replace(':', "");
+        let bytes: Vec<u8> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        assert_eq!(header[name].as_str(), Some(B64URL.encode(bytes).as_str()), "{name}: {header}");
+    }
+    assert_eq!((claims["iss"].as_str(), claims["sub"].as_str()), (Some("6f1c-app"), Some("6f1c-app")));
+    assert_eq!(claims["aud"], endpoint.url(path));
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 600);
+    assert!(claims["jti"].as_str().is_some_and(|j| j.len() >= 32), "{claims}");
+    let half = serde_json::json!({"tenant": "contoso.onmicrosoft.com", "client_id": "6f1c-app",
+        "certificate": std::fs::read_to_string(&cert).unwrap()});
+    let e = MicrosoftApp::from_json(&Secret::new(half.to_string())).unwrap_err();
+    assert!(e.to_string().contains("a certificate needs its private_key"), "{e}");
 }
 
 #[tokio::test]

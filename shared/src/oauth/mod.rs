@@ -11,7 +11,7 @@ mod token;
 
 pub use google::{GOOGLE_MAIL_SCOPE, ServiceAccount};
 pub use jwt::{JwtError, sign_rs256};
-pub use microsoft::{MICROSOFT_IMAP_SCOPE, MicrosoftApp};
+pub use microsoft::{ClientProof, MICROSOFT_IMAP_SCOPE, MicrosoftApp};
 pub use token::AccessToken;
 
 /// Why no token could be had. The provider's own error code and description are kept (they tell the operator

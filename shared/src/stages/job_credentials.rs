@@ -15,7 +15,7 @@ use crate::oauth::{MicrosoftApp, ServiceAccount};
 pub struct CredentialObjects {
     /// Metadata `google-service-account`: a Google service-account key file (JSON).
     pub google_service_account: Option<String>,
-    /// Metadata `microsoft-app`: a Microsoft app file (JSON: tenant, client_id, client_secret).
+    /// Metadata `microsoft-app`: a Microsoft app file (JSON: tenant, client_id, client_secret or certificate + private_key).
     pub microsoft_app: Option<String>,
 }
 
