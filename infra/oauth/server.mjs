@@ -10,7 +10,7 @@
 // Prints one JSON line, {"port": P, "issuer": "http://127.0.0.1:P"}, once listening. --key signs the tokens with
 // that RSA key (kid "default"); --fail answers every token request with that OAuth error (status 400 unless given).
 import { OAuth2Server, Events } from 'oauth2-mock-server';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, randomUUID } from 'node:crypto';
 import { readFileSync, appendFileSync } from 'node:fs';
 
 const arg = (name) => {
@@ -33,6 +33,8 @@ const email = arg('--email');
 server.service.on(Events.BeforeTokenSigning, (token, req) => {
   const now = Math.floor(Date.now() / 1000);
   token.payload.exp = now + expiresIn;
+  // Every token unique, as a provider's are (two grants in one second would otherwise sign the same claims).
+  token.payload.jti = randomUUID();
   // The mailbox the token is for: the assertion's subject (jwt-bearer); IMAP servers match it to the login.
   // Servers want a subject in every token; a client-credentials token has none of its own.
   if (email) { token.payload.email = email; token.payload.sub ??= email; }

@@ -9,6 +9,7 @@ pub mod delay_proxy;
 pub mod dovecot;
 pub mod engine;
 pub mod fake_imap;
+pub mod fault_proxy;
 pub mod logs;
 pub mod moto;
 pub mod oauth_rig;

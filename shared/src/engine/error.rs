@@ -99,6 +99,22 @@ impl EngineError {
         }
     }
 
+    /// How long a provider asked to wait, when it throttled.
+    pub fn throttled_for(&self) -> Option<std::time::Duration> {
+        match self {
+            EngineError::Server { source, .. } | EngineError::Imap { source, .. } => source.throttled_for(),
+            EngineError::Checkpoint { .. } => None,
+        }
+    }
+
+    /// Whether a session ended because its access token expired.
+    pub fn is_sign_in_expired(&self) -> bool {
+        match self {
+            EngineError::Server { source, .. } | EngineError::Imap { source, .. } => source.is_sign_in_expired(),
+            EngineError::Checkpoint { .. } => false,
+        }
+    }
+
     /// True when another worker owns the folder now: stop without retrying.
     pub fn is_fenced(&self) -> bool {
         matches!(self, EngineError::Checkpoint { source: PortError::Fenced { .. } | PortError::LeaseHeld { .. }, .. })

@@ -1,21 +1,19 @@
 //! Syncing a whole mailbox: list both sides, plan the folders, create what is missing, then copy the folders
 //! over `parallel` pairs of connections. A folder whose copy fails with a retryable error is retried on fresh
-//! connections with back-off, resuming from its checkpoint.
+//! connections, resuming from its checkpoint (the policy is `retries`).
 
 use super::EngineError;
 use super::error::Side;
-use super::folder::{CopySettings, FolderOutcome, FolderReport, FolderTask, Progress, copy_folder};
+use super::folder::{CopySettings, FolderReport, Progress};
+use super::retries::copy_with_retries;
 use super::survey::open_mailbox;
 use crate::imap::plan::{Filters, FolderPlan, Listing, Plan, plan};
 use crate::imap::{self, Endpoint, ImapError, Login, Session};
-use crate::model::{FolderKey, JobId};
+use crate::model::JobId;
 use crate::ports::Checkpoints;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// How many times one connection waits for a crowded server (about 8 minutes in all) before giving up.
-const CROWDED_WAITS: u32 = 55;
 
 /// Everything needed to sync one mailbox.
 #[derive(Clone, Debug)]
@@ -53,7 +51,7 @@ pub(crate) async fn listing(s: &mut Session) -> Result<Listing, ImapError> {
 }
 
 /// Log in to both sides at once; a failure names its side, server and user.
-async fn connect(cfg: &MailboxSync) -> Result<(Session, Session), EngineError> {
+pub(super) async fn connect(cfg: &MailboxSync) -> Result<(Session, Session), EngineError> {
     let (src, dst) = tokio::join!(imap::open(&cfg.source, &cfg.source_login), imap::open(&cfg.dest, &cfg.dest_login));
     Ok((src.map_err(on(cfg, Side::Source))?, dst.map_err(on(cfg, Side::Destination))?))
 }
@@ -109,69 +107,6 @@ pub async fn copy_one_folder(
         dst.logout().await;
     }
     report
-}
-
-/// Copy one folder on `conns` (logging in when `None`). A retryable failure drops the connections and tries
-/// again from the checkpoint on a fresh pair, up to `cfg.attempts` times with exponential back-off, unless the
-/// deadline has passed. `copied` counts what every attempt of this call copied.
-///
-/// A server that refuses the login for too many connections is not a failure: when `give_way()` says another
-/// connection pair of the mailbox is at work, the error is returned at once (the caller hands the folder to it);
-/// otherwise the attempt is not counted and the login is tried again after a while.
-async fn copy_with_retries(
-    cfg: &MailboxSync,
-    folder: &FolderPlan,
-    checkpoints: &dyn Checkpoints,
-    progress: &(dyn Fn(Progress<'_>) + Send + Sync),
-    conns: &mut Option<(Session, Session)>,
-    give_way: &(dyn Fn() -> bool + Send + Sync),
-) -> Result<FolderReport, EngineError> {
-    let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: folder.path.clone() };
-    // What earlier runs copied, so a run whose first attempt failed half-way still reports all it copied.
-    let before = checkpoints.load(&key).await.ok().flatten().map_or(0, |c| c.copied);
-    let (mut attempt, mut crowded) = (0, 0u32);
-    loop {
-        attempt += 1;
-        let result = async {
-            if conns.is_none() {
-                *conns = Some(connect(cfg).await?);
-            }
-            let (src, dst) = conns.as_mut().expect("connected");
-            let task = FolderTask { key: &key, plan: folder };
-            copy_folder(src, dst, checkpoints, &task, &cfg.settings, progress).await
-        }
-        .await;
-        let e = match result {
-            // Stopped because a sign-in's token ends soon (not a deadline or a stop): sign in again, go on.
-            Ok(report) if report.outcome == FolderOutcome::MoreToDo && !cfg.settings.must_stop() => {
-                tracing::info!(folder = %folder.path, copied = report.copied, "signing in again with a fresh token");
-                *conns = None;
-                attempt -= 1;
-                continue;
-            }
-            Ok(mut report) => {
-                report.copied = report.copied.max(report.total_copied.saturating_sub(before));
-                return Ok(report);
-            }
-            Err(e) => e,
-        };
-        *conns = None;
-        let late = cfg.settings.must_stop();
-        if e.is_too_many_connections() && !late && !give_way() && crowded < CROWDED_WAITS {
-            crowded += 1;
-            attempt -= 1;
-            let wait = Duration::from_secs(u64::from(crowded).min(10));
-            tracing::info!(folder = %folder.path, wait_s = wait.as_secs(), error = %e, "server crowded; waiting for a connection");
-            tokio::time::sleep(wait).await;
-            continue;
-        }
-        if !e.is_retryable() || e.is_fenced() || attempt >= cfg.attempts || late || e.is_too_many_connections() {
-            return Err(e);
-        }
-        let wait = Duration::from_millis(200 * 2u64.pow(attempt.min(6)));
-        tracing::warn!(folder = %folder.path, attempt, error = %e, wait_ms = wait.as_millis() as u64, "folder copy failed; retrying from the checkpoint");
-        tokio::time::sleep(wait).await;
-    }
 }
 
 /// Create the destination folders the plan needs (parents first) and subscribe as the source was (folders the

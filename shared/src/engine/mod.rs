@@ -21,6 +21,7 @@ pub mod headers;
 pub(crate) mod mailbox;
 mod report;
 mod resume;
+mod retries;
 mod source;
 mod stop;
 mod survey;

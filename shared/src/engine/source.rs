@@ -41,6 +41,11 @@ pub async fn produce(src: &mut Session, batches: Vec<Vec<MessageMeta>>, tx: mpsc
         if tx.send(result).await.is_err() || failed {
             return;
         }
+        // Answers marked [THROTTLED] (Gmail, before it starts refusing): pause before the next FETCH.
+        if let Some(pause) = src.throttle_pause() {
+            tracing::info!(pause_ms = pause.as_millis() as u64, "the source asks to slow down; pausing");
+            tokio::time::sleep(pause).await;
+        }
     }
 }
 

@@ -9,7 +9,8 @@ use super::ImapError;
 use super::date::InternalDate;
 use super::flag::{Flag, Flags};
 use super::parse::code_number;
-use super::session::{Resp, Session, quote};
+use super::response::Resp;
+use super::session::{Session, quote};
 
 /// A message to append. Flags and date are typed values, so nothing but valid `flag-list` and `date-time`
 /// syntax can be written; the body only ever travels as a literal.

@@ -3,7 +3,8 @@
 //! LOGIN, AUTHENTICATE PLAIN (RFC 4616, with SASL-IR per RFC 4959 when offered), and master users either as
 //! PLAIN with an authorization identity or as Dovecot's `user*master` LOGIN.
 
-use super::session::{Resp, Session, Stream};
+use super::response::Resp;
+use super::session::{Session, Stream};
 use super::{ImapError, quote};
 use crate::model::{Secret, Security};
 use base64::Engine;

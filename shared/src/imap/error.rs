@@ -27,6 +27,15 @@ pub enum ImapError {
     /// `mail_max_userip_connections`, Gmail's 15): a reason to wait and use fewer connections, never a failure.
     #[error("the server allows no more connections for this user now: {text}")]
     TooManyConnections { text: String },
+    /// A provider asked to wait before more commands (Microsoft's `Request is throttled. Suggested Backoff Time`,
+    /// Gmail's `[THROTTLED]` and bandwidth `[OVERQUOTA]`, `Server Unavailable`): never a failure of the work,
+    /// which goes on from its checkpoint after `wait`.
+    #[error("{command} throttled by the server for {}: {text}", wait_text(*.wait))]
+    Throttled { command: &'static str, text: String, wait: std::time::Duration },
+    /// The server ended the session because its access token expired (`* BYE Session invalidated -
+    /// AccessTokenExpired`): sign in again with a fresh token and go on.
+    #[error("the server ended the session as its access token expired: {text}")]
+    SignInExpired { text: String },
     /// The server answered NO to a command.
     #[error("{command} refused by the server: {text}")]
     No { command: &'static str, text: String, code: Option<String> },
@@ -59,7 +68,9 @@ impl ImapError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ImapError::Io { .. } | ImapError::Timeout { .. } | ImapError::Bye { .. } => true,
-            ImapError::TooManyConnections { .. } => true,
+            ImapError::TooManyConnections { .. } | ImapError::Throttled { .. } | ImapError::SignInExpired { .. } => {
+                true
+            }
             ImapError::Token { retryable, .. } => *retryable,
             ImapError::Protocol { .. } | ImapError::Inconsistent { .. } => true,
             ImapError::No { text, code, .. } => {
@@ -82,8 +93,24 @@ impl ImapError {
         matches!(self, ImapError::TooManyConnections { .. })
     }
 
-    /// A refused login's words: too many connections, or a refusal of the credentials.
+    /// How long a provider asked to wait, when it throttled.
+    pub fn throttled_for(&self) -> Option<std::time::Duration> {
+        match self {
+            ImapError::Throttled { wait, .. } => Some(*wait),
+            _ => None,
+        }
+    }
+
+    /// Whether the session ended because its access token expired.
+    pub fn is_sign_in_expired(&self) -> bool {
+        matches!(self, ImapError::SignInExpired { .. })
+    }
+
+    /// A refused login's words: throttled, too many connections, or a refusal of the credentials.
     pub(crate) fn refused_login(text: String) -> ImapError {
+        if let Some(wait) = super::signals::throttle_wait("AUTHENTICATE", &text, None) {
+            return ImapError::Throttled { command: "LOGIN", text, wait };
+        }
         let t = text.to_ascii_lowercase();
         if t.contains("maximum number of connections")
             || t.contains("too many simultaneous connections")
@@ -101,5 +128,13 @@ impl ImapError {
 
     pub(crate) fn protocol(detail: impl Into<String>) -> ImapError {
         ImapError::Protocol { detail: detail.into() }
+    }
+}
+
+/// A wait as people say it: `1.5 s`, `5 min`.
+fn wait_text(wait: std::time::Duration) -> String {
+    match wait.as_secs() {
+        0..=119 => format!("{:.1} s", wait.as_secs_f64()),
+        s => format!("{} min", s.div_ceil(60)),
     }
 }

@@ -6,7 +6,8 @@ use super::ImapError;
 use super::date::InternalDate;
 use super::flag::Flag;
 use super::parse::{Tokens, Value, fetch, take_range};
-use super::session::{Resp, Session, completion};
+use super::response::{Resp, completion};
+use super::session::Session;
 use crate::model::Uid;
 
 /// What the metadata pass knows of a message.
@@ -21,6 +22,9 @@ pub struct MessageMeta {
     /// destination's arrival time, and the report says so).
     pub internal_date: Option<InternalDate>,
     pub size: u64,
+    /// Gmail sources only (`X-GM-EXT-1`): the message's `X-GM-MSGID`, the same in every folder, and its labels.
+    pub gm_msgid: Option<u64>,
+    pub labels: Vec<String>,
 }
 
 /// A message body as fetched.
@@ -77,7 +81,9 @@ impl Session {
     pub(crate) async fn send_metadata_from(&mut self, from: Uid) -> Result<String, ImapError> {
         let tag = self.tag();
         tracing::trace!(tag = %tag, command = "UID FETCH", "imap command");
-        let line = format!("{tag} UID FETCH {}:* (UID FLAGS INTERNALDATE RFC822.SIZE)\r\n", from.get());
+        // From Gmail also which message it is across folders and its labels (see `gmail`).
+        let gmail = if self.has("X-GM-EXT-1") { " X-GM-MSGID X-GM-LABELS" } else { "" };
+        let line = format!("{tag} UID FETCH {}:* (UID FLAGS INTERNALDATE RFC822.SIZE{gmail})\r\n", from.get());
         self.write(line.as_bytes()).await?;
         Ok(tag)
     }
@@ -99,7 +105,9 @@ impl Session {
             let uid = Uid::new(uid).ok_or_else(|| ImapError::protocol("UID 0"))?;
             if uid >= from {
                 let dropped_flags = flags.dropped.into_iter().map(|(raw, _)| raw).collect();
-                out.push(MessageMeta { uid, flags: flags.kept, dropped_flags, internal_date: date, size });
+                let labels = f.gm_labels.unwrap_or_default();
+                let (internal_date, gm_msgid) = (date, f.gm_msgid);
+                out.push(MessageMeta { uid, flags: flags.kept, dropped_flags, internal_date, size, gm_msgid, labels });
             }
         }
         out.sort_by_key(|m| m.uid);

@@ -9,13 +9,16 @@ mod error;
 pub(crate) mod fetch;
 mod flag;
 pub(crate) mod folders;
+pub mod gmail;
 pub(crate) mod parse;
 pub mod plan;
 #[cfg(test)]
 mod plan_tests;
 pub(crate) mod reader;
+mod response;
 mod sasl;
 mod session;
+mod signals;
 mod special;
 pub mod url;
 pub mod utf7;

@@ -225,7 +225,14 @@ pub struct Fetch {
     pub modseq: Option<u64>,
     /// `BODY[]` as a range of the response buffer.
     pub body: Option<Range<usize>>,
+    /// Gmail's `X-GM-MSGID` (64-bit, the same in every folder) and `X-GM-LABELS` (decoded; at most
+    /// [`MAX_LABELS`], each at most 1,000 characters; what is not a label is left out).
+    pub gm_msgid: Option<u64>,
+    pub gm_labels: Option<Vec<String>>,
 }
+
+/// The most labels kept for one message (Gmail allows about 10,000 labels per account, rarely many per message).
+pub const MAX_LABELS: usize = 500;
 
 /// Parse the attribute list of `* n FETCH (...)`.
 pub fn fetch(seq: u32, list: &[Value], buf: &[u8]) -> Result<Fetch, ImapError> {
@@ -254,6 +261,8 @@ pub fn fetch(seq: u32, list: &[Value], buf: &[u8]) -> Result<Fetch, ImapError> {
                 f.flags = Some(Flags::from_raw(raw));
             }
             "MODSEQ" => f.modseq = if let Value::List(v) = value { v.first().and_then(Value::number) } else { None },
+            "X-GM-MSGID" => f.gm_msgid = value.number(),
+            "X-GM-LABELS" => f.gm_labels = Some(labels(value, buf)),
             "BODY[]" | "RFC822" => {
                 f.body = match value {
                     Value::Literal(r) => Some(r.clone()),
@@ -265,6 +274,18 @@ pub fn fetch(seq: u32, list: &[Value], buf: &[u8]) -> Result<Fetch, ImapError> {
         }
     }
     Ok(f)
+}
+
+/// The labels of an `X-GM-LABELS` list: atoms as they are (`\Inbox`), strings decoded from modified UTF-7.
+fn labels(value: &Value, buf: &[u8]) -> Vec<String> {
+    let Value::List(items) = value else { return Vec::new() };
+    let label = |v: &Value| match v {
+        Value::Atom(a) => Some(a.clone()),
+        Value::Str(_) | Value::Literal(_) => v.bytes(buf).and_then(|b| super::utf7::decode(b).ok()),
+        _ => None,
+    };
+    let ok = |l: &String| !l.is_empty() && l.chars().count() <= 1000 && !l.chars().any(char::is_control);
+    items.iter().filter_map(label).filter(ok).take(MAX_LABELS).collect()
 }
 
 /// Take a byte range out of a buffer without a second allocation (the buffer is consumed).

@@ -3,7 +3,7 @@
 //! client must answer that challenge (XOAUTH2: an empty line; OAUTHBEARER: a lone %x01, RFC 7628 §3.2.3) before
 //! the tagged NO arrives, or the session hangs.
 
-use super::session::{Resp, completion};
+use super::response::{Resp, completion};
 use super::{ImapError, Session};
 use crate::model::Secret;
 use base64::Engine;
@@ -62,6 +62,10 @@ pub enum BearerToken {
 #[async_trait::async_trait]
 pub trait TokenSource: Send + Sync + std::fmt::Debug {
     async fn token(&self) -> Result<(Secret<String>, Option<Duration>), ImapError>;
+
+    /// A server ended a session signed in with `token` because it expired: do not hand it out again (a source
+    /// whose clock thought it current would otherwise give the same one to the next sign-in).
+    async fn rejected(&self, _token: &Secret<String>) {}
 }
 
 impl BearerToken {
@@ -102,10 +106,13 @@ pub(crate) async fn bearer(
     token: &BearerToken,
     mechanism: BearerMechanism,
 ) -> Result<(), ImapError> {
-    let (token, lifetime) = token.current().await?;
+    let (current, lifetime) = token.current().await?;
     let issued = tokio::time::Instant::now();
-    signed_in(s, user, &token, mechanism).await?;
+    signed_in(s, user, &current, mechanism).await?;
     s.signed_in = lifetime.map(|l| (issued, issued + l));
+    if let BearerToken::Minted(source) = token {
+        s.signed_in_with = Some((source.clone(), current));
+    }
     Ok(())
 }
 

@@ -3,8 +3,10 @@
 //! Command arguments are never logged (LOGIN carries a password).
 
 use super::ImapError;
-use super::parse::{Tokens, Value, code_number};
+use super::parse::Tokens;
 use super::reader::{ReadLimits, read_response};
+use super::response::{Resp, classify, completion, note_code};
+use super::signals;
 use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter, ReadHalf, WriteHalf};
@@ -12,19 +14,6 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter, Read
 /// Any bidirectional byte stream (TCP, TLS).
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
-
-/// One classified response.
-pub(crate) enum Resp {
-    Tagged {
-        tag: String,
-        status: String,
-        code: Option<String>,
-        text: String,
-    },
-    /// An untagged response, kept whole (`* …`), with its literals inline.
-    Untagged(Vec<u8>),
-    Continue,
-}
 
 /// What EXAMINE/SELECT reported (RFC 3501 §6.3.1).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -41,7 +30,7 @@ pub struct Session {
     pub(crate) reader: BufReader<ReadHalf<Box<dyn Stream>>>,
     pub(crate) writer: BufWriter<WriteHalf<Box<dyn Stream>>>,
     next_tag: u32,
-    capabilities: BTreeSet<String>,
+    pub(super) capabilities: BTreeSet<String>,
     /// Set whenever a CAPABILITY response or response code arrives (so a login can skip asking again).
     pub(crate) capabilities_seen: bool,
     pub(crate) timeout: Duration,
@@ -52,6 +41,12 @@ pub struct Session {
     command_bytes: u64,
     /// When the sign-in's access token was issued and stops working (bearer-token sign-ins only).
     pub(crate) signed_in: Option<(tokio::time::Instant, tokio::time::Instant)>,
+    /// The token a minted bearer sign-in used, to give back as rejected when the server ends the session for it.
+    pub(crate) signed_in_with: Option<(std::sync::Arc<dyn super::TokenSource>, crate::model::Secret<String>)>,
+    /// The words of the server's last `* BYE`, for the error when the stream closes.
+    pub(crate) bye: Option<String>,
+    /// Pauses asked for by a provider's `[THROTTLED]` (see [`Session::throttle_pause`]).
+    pub(crate) slow_down: signals::SlowDown,
 }
 
 /// How long a command may take in all: this many idle timeouts, plus the time its bytes take at
@@ -68,7 +63,7 @@ const MAX_UNTAGGED_BYTES: usize = 512 << 20;
 const GREETING_WAIT: Duration = Duration::from_secs(15);
 
 impl Session {
-    fn new(stream: Box<dyn Stream>, timeout: Duration, first_tag: u32) -> Self {
+    pub(super) fn new(stream: Box<dyn Stream>, timeout: Duration, first_tag: u32) -> Self {
         let (r, w) = tokio::io::split(stream);
         Session {
             reader: BufReader::with_capacity(64 * 1024, r),
@@ -82,6 +77,9 @@ impl Session {
             command_started: tokio::time::Instant::now(),
             command_bytes: 0,
             signed_in: None,
+            signed_in_with: None,
+            bye: None,
+            slow_down: signals::SlowDown::default(),
         }
     }
 
@@ -105,7 +103,7 @@ impl Session {
         if status == "BYE" {
             return Err(ImapError::Bye { text });
         }
-        s.note_code(code.as_deref());
+        note_code(&mut s, code.as_deref());
         Ok(s)
     }
 
@@ -188,33 +186,11 @@ impl Session {
             .await
             .map_err(|_| ImapError::Timeout { op: "complete a command", secs })??;
         if !got {
-            return Err(ImapError::Bye { text: "connection closed".into() });
+            // The server's own words when it said BYE first (a token that expired, a throttled session).
+            return Err(signals::closed(self.bye.take()));
         }
         self.command_bytes = self.command_bytes.saturating_add(buf.len() as u64);
         classify(self, buf)
-    }
-
-    fn note_code(&mut self, code: Option<&str>) {
-        let Some(code) = code else { return };
-        let upper = code.to_ascii_uppercase();
-        if let Some(caps) = upper.strip_prefix("CAPABILITY ") {
-            self.capabilities = caps.split_whitespace().map(str::to_string).collect();
-            self.capabilities_seen = true;
-        }
-        if let Some(sel) = self.selected.as_mut() {
-            if let Some(n) = code_number(code, "UIDVALIDITY") {
-                sel.uid_validity = Some(n as u32);
-            }
-            if let Some(n) = code_number(code, "UIDNEXT") {
-                sel.uid_next = Some(n as u32);
-            }
-            if let Some(n) = code_number(code, "HIGHESTMODSEQ") {
-                sel.highest_modseq = Some(n);
-            }
-            if upper == "READ-ONLY" {
-                sel.read_only = true;
-            }
-        }
     }
 
     /// Send `command args` and collect its untagged responses; NO and BAD become errors naming `command`.
@@ -309,73 +285,6 @@ impl Session {
             return Err(ImapError::Inconsistent { detail: format!("{command} reported no UIDVALIDITY") });
         }
         Ok(sel)
-    }
-}
-
-fn classify(s: &mut Session, buf: Vec<u8>) -> Result<Resp, ImapError> {
-    if buf.starts_with(b"+") {
-        return Ok(Resp::Continue);
-    }
-    if buf.starts_with(b"* ") {
-        let mut t = Tokens::new(&buf, 2);
-        let first = t.next_value()?;
-        match first {
-            Some(Value::Atom(word)) => match word.to_ascii_uppercase().as_str() {
-                "OK" | "NO" | "BAD" | "PREAUTH" => {
-                    let (code, _) = t.resp_text();
-                    s.note_code(code.as_deref());
-                }
-                "BYE" => {
-                    let (_, text) = t.resp_text();
-                    // A BYE before LOGOUT's completion is normal; the caller sees the closed stream next.
-                    tracing::debug!(text = %text, "server said bye");
-                }
-                "CAPABILITY" => {
-                    let rest = t.rest();
-                    s.capabilities = rest.split_whitespace().map(|c| c.to_ascii_uppercase()).collect();
-                    s.capabilities_seen = true;
-                }
-                _ => {}
-            },
-            Some(Value::Number(n)) => {
-                let kind = t.next_value()?.and_then(|v| v.text(&buf)).unwrap_or_default().to_ascii_uppercase();
-                if let Some(sel) = s.selected.as_mut() {
-                    match kind.as_str() {
-                        "EXISTS" => sel.exists = n as u32,
-                        "EXPUNGE" => sel.exists = sel.exists.saturating_sub(1),
-                        _ => {}
-                    }
-                }
-            }
-            _ => {}
-        }
-        return Ok(Resp::Untagged(buf));
-    }
-    let mut t = Tokens::new(&buf, 0);
-    let tag =
-        t.next_value()?.and_then(|v| v.text(&buf)).ok_or_else(|| ImapError::protocol("an empty response line"))?;
-    let status = t.next_value()?.and_then(|v| v.text(&buf)).unwrap_or_default().to_ascii_uppercase();
-    let (code, text) = t.resp_text();
-    s.note_code(code.as_deref());
-    Ok(Resp::Tagged { tag, status, code, text })
-}
-
-/// What a command's tagged completion means: OK gives its response code; NO and BAD become errors naming the
-/// command (a NO keeps the code's first word, e.g. `UNAVAILABLE`, which decides whether a retry can help).
-pub(crate) fn completion(
-    command: &'static str,
-    status: &str,
-    code: Option<String>,
-    text: String,
-) -> Result<Option<String>, ImapError> {
-    match status {
-        "OK" => Ok(code),
-        "NO" => Err(ImapError::No {
-            command,
-            text,
-            code: code.map(|c| c.split_whitespace().next().unwrap_or("").to_string()),
-        }),
-        _ => Err(ImapError::Bad { command, text }),
     }
 }
 

@@ -34,29 +34,37 @@ pub enum TaskOutcome {
     Deferred,
 }
 
-/// Whether a stage error is a server refusing a session for too many connections.
-pub(super) fn crowded(e: &StageError) -> bool {
-    matches!(e, StageError::Engine(e) if e.is_too_many_connections())
+/// Why a stage error means "later", not "failed": a server refusing a session for too many connections, or a
+/// provider throttling for a while.
+pub(super) fn crowded(e: &StageError) -> Option<Crowded> {
+    let StageError::Engine(e) = e else { return None };
+    match e.throttled_for() {
+        Some(wait) => Some(Crowded::Throttled(wait)),
+        None => e.is_too_many_connections().then_some(Crowded::Server),
+    }
 }
 
-/// Why a task waits: a server refused a login for too many connections, or one of our own connection caps is
-/// full (cheaper to ask again: no login was made).
+/// Why a task waits: a server refused a login for too many connections, one of our own connection caps is full
+/// (cheaper to ask again: no login was made), or a provider asked to wait this long.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Crowded {
     Server,
     Cap,
+    Throttled(Duration),
 }
 
 /// Send `task` again for later: 5 to 15 s when a server is crowded, 1 to 3 s when a cap is full, spread so that
-/// deferred tasks do not all come back at once.
+/// deferred tasks do not all come back at once; after the provider's wait (plus up to 1 s) when throttled. The
+/// task's place is its checkpoints: nothing is copied twice.
 pub(super) async fn defer(deps: &Deps, task: Task, what: &str, why: Crowded) -> Result<TaskOutcome, StageError> {
     let spread = u64::from(deps.clock.now().timestamp_subsec_millis());
     let wait = match why {
         Crowded::Server => Duration::from_millis(5_000 + spread * 10),
         Crowded::Cap => Duration::from_millis(1_000 + spread * 2),
+        Crowded::Throttled(wait) => wait + Duration::from_millis(spread),
     };
     deps.tasks.send(&[task.to_body()], wait).await.map_err(StageError::port("defer a task"))?;
-    tracing::info!(task = %what, why = ?why, wait_ms = wait.as_millis() as u64, "connections crowded; task deferred");
+    tracing::info!(task = %what, why = ?why, wait_ms = wait.as_millis() as u64, "task deferred");
     Ok(TaskOutcome::Deferred)
 }
 
@@ -104,7 +112,7 @@ async fn on_folder(
     connections::release(deps, held).await;
     match run {
         Ok(report) => settle_run(deps, spec, report).await,
-        Err(e) if crowded(&e) => defer(deps, Task::Folder(spec.clone()), path, Crowded::Server).await,
+        Err(e) if let Some(why) = crowded(&e) => defer(deps, Task::Folder(spec.clone()), path, why).await,
         Err(e) if e.is_retryable() && !last => {
             tracing::warn!(job = %job, mailbox = %address, folder = %path, error = %e, "folder copy failed; the queue will retry");
             Err(e)

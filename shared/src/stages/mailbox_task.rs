@@ -42,7 +42,7 @@ pub(super) async fn on_mailbox(
     let result = plan_and_copy(deps, m, pass, deadline, last).await;
     connections::release(deps, held).await;
     match result {
-        Err(e) if crowded(&e) => defer(deps, task(), address, Crowded::Server).await,
+        Err(e) if let Some(why) = crowded(&e) => defer(deps, task(), address, why).await,
         other => other,
     }
 }
@@ -63,7 +63,7 @@ async fn plan_and_copy(
     };
     let (cfg, opened) = match no_panic("planning a mailbox", opening).await {
         Ok(o) => o,
-        Err(e) if crowded(&e) || (e.is_retryable() && !last) => return Err(e),
+        Err(e) if crowded(&e).is_some() || (e.is_retryable() && !last) => return Err(e),
         Err(e) => return planning_failed(deps, &job, pass, &address, e).await,
     };
     let OpenedMailbox { src, dst, plan, unchanged, pending } = opened;
@@ -105,21 +105,25 @@ async fn plan_and_copy(
             settle_run(deps, &spec(folder, report.total_copied), report).await?;
         }
     }
-    copy_small(deps, &cfg, (src, dst), &mut small).await?;
+    let later = copy_small(deps, &cfg, (src, dst), &mut small).await?;
     let rest: Vec<String> = small.into_iter().map(|s| Task::Folder(s).to_body()).collect();
-    deps.tasks.send(&rest, Duration::ZERO).await.map_err(StageError::port("send folder tasks"))?;
+    if !later.is_zero() {
+        tracing::info!(mailbox = %address, folders = rest.len(), wait_ms = later.as_millis() as u64, "throttled; the folders left deferred as their own tasks");
+    }
+    deps.tasks.send(&rest, later).await.map_err(StageError::port("send folder tasks"))?;
     Ok(TaskOutcome::Planned { folders: plan.folders.len() })
 }
 
 /// Copy the small folders one after the other over the open pair of connections, taking each off `small` as it
 /// is settled. Stops at the deadline or a stop request, or at the first folder whose copy fails (the sessions
-/// are then in an unknown state); what is left in `small` is the caller's to send as folder tasks.
+/// are then in an unknown state); what is left in `small` is the caller's to send as folder tasks, after the
+/// returned wait (a provider's, when it throttled).
 async fn copy_small(
     deps: &Deps,
     cfg: &engine::MailboxSync,
     (mut src, mut dst): (crate::imap::Session, crate::imap::Session),
     small: &mut VecDeque<FolderTaskSpec>,
-) -> Result<(), StageError> {
+) -> Result<Duration, StageError> {
     let checkpoints = deps.checkpoints.as_ref();
     while let Some(spec) = small.front() {
         // A token that ends soon: the folders left go on as their own tasks, which sign in afresh.
@@ -136,13 +140,16 @@ async fn copy_small(
             }
             Err(e) => {
                 tracing::info!(mailbox = %cfg.mailbox, folder = %spec.folder.path, error = %e, "copy on the mailbox's connections failed; the folder goes on as its own task");
-                return Ok(());
+                return Ok(match crowded(&e) {
+                    Some(Crowded::Throttled(wait)) => wait,
+                    _ => Duration::ZERO,
+                });
             }
         }
     }
     src.logout().await;
     dst.logout().await;
-    Ok(())
+    Ok(Duration::ZERO)
 }
 
 /// The mailbox cannot be planned (for good, or on its last delivery): record why, and count it as a mailbox

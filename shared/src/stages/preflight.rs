@@ -82,7 +82,10 @@ async fn survey(deps: &Deps, account: &SourceAccount) -> Result<(u32, u64, Optio
     let login = login_of(deps, account).await?;
     let server = format!("{}:{}", account.host, account.port);
     let src_ep = endpoint(deps, account.host.as_str(), account.port, account.security);
-    let source_failed = |e: ImapError| format!("source server {server}, user {}: {e}", account.user);
+    let source_failed = |e: ImapError| {
+        let hint = super::provider_tokens::server_hint(&e).map(|h| format!(" ({h})")).unwrap_or_default();
+        format!("source server {server}, user {}: {e}{hint}", account.user)
+    };
     // How a connection failed (refused, timed out, TLS, not IMAP, not allowed) is logged but not reported:
     // the report goes to whoever uploaded the file, who must not be able to probe networks with it.
     let mut src = imap::connect(&src_ep).await.map_err(|e| {

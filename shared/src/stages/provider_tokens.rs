@@ -51,6 +51,30 @@ impl Provider {
     }
 }
 
+/// What the operator must do when a provider's server refuses a signed-in source, from its own words: Microsoft's
+/// `BAD User is authenticated but not connected.` (the token is good, the app may not open this mailbox), Gmail's
+/// "not enabled for IMAP" / "IMAP access is disabled", Microsoft's bare `AUTHENTICATE failed.` for a token.
+pub(crate) fn server_hint(e: &ImapError) -> Option<&'static str> {
+    let (ImapError::Auth { text } | ImapError::Bad { text, .. } | ImapError::No { text, .. }) = e else { return None };
+    let t = text.to_ascii_lowercase();
+    if t.contains("authenticated but not connected") {
+        Some(
+            "give the app's service principal FullAccess on this mailbox (Exchange Online: Add-MailboxPermission \
+             -Identity <mailbox> -User <service principal ID> -AccessRights FullAccess) and check that the mailbox \
+             exists in the tenant",
+        )
+    } else if t.contains("not enabled for imap") || t.contains("imap access is disabled") {
+        Some("turn IMAP on for this user (Google Admin console: Apps, Google Workspace, Gmail, End User Access)")
+    } else if t.contains("authenticate failed") {
+        Some(
+            "check that IMAP is enabled for the mailbox (Set-CASMailbox -ImapEnabled $true) and that the app's \
+             service principal has FullAccess on it",
+        )
+    } else {
+        None
+    }
+}
+
 /// The tokens of one mailbox's sign-ins.
 struct Minted {
     provider: Provider,
@@ -96,6 +120,15 @@ impl TokenSource for Minted {
                 let hint = self.provider.hint(&e).map(|h| format!(" ({h})")).unwrap_or_default();
                 Err(ImapError::Token { detail: format!("{e}{hint}"), retryable: e.is_retryable() })
             }
+        }
+    }
+
+    async fn rejected(&self, token: &Secret<String>) {
+        let mut cache = self.cache.lock().await;
+        // Only if it is still the cached one: a sign-in that already got a new token keeps it.
+        if cache.as_ref().is_some_and(|t| t.token.expose() == token.expose()) {
+            tracing::info!(user = %self.user, "the server refused the access token as expired; a new one will be asked for");
+            *cache = None;
         }
     }
 }
