@@ -6,6 +6,7 @@
 #   - a Python venv in infra/.venv-sam with the SAM CLI (`sam validate --lint`);
 #   - PostgreSQL and dovecot-pgsql from Debian (the import tests start throw-away clusters);
 #   - npm oauth2-mock-server (locked in infra/oauth/package-lock.json), a real OAuth 2.0 token endpoint for tests.
+#   - npm hoodiecrow-imap (locked in infra/gmail/package-lock.json), a Gmail-like IMAP server for the label tests.
 # Never starts a system service: our scripts start their own instances.
 set -euo pipefail
 
@@ -68,5 +69,14 @@ if [ ! -f "$oauth/node_modules/oauth2-mock-server/package.json" ] \
   npm ci --prefix "$oauth" --no-audit --no-fund --silent
 fi
 
+# A Gmail-like IMAP server (X-GM-EXT-1) for the label tests: npm hoodiecrow-imap, pinned by
+# infra/gmail/package-lock.json.
+gmail="$here/gmail"
+if [ ! -f "$gmail/node_modules/hoodiecrow-imap/package.json" ] \
+   || ! grep -q '"version": "2.1.0"' "$gmail/node_modules/hoodiecrow-imap/package.json"; then
+  log "installing the Gmail-like test server (npm hoodiecrow-imap, locked) in $gmail/node_modules"
+  npm ci --prefix "$gmail" --no-audit --no-fund --silent
+fi
+
 command -v cargo >/dev/null || { log "cargo is missing: this machine needs a Rust toolchain"; exit 1; }
-log "ready: dovecot $(dovecot --version | cut -d' ' -f1), moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION, sam $SAM_VERSION, oauth2-mock-server 9.3.0"
+log "ready: dovecot $(dovecot --version | cut -d' ' -f1), moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION, sam $SAM_VERSION, oauth2-mock-server 9.3.0, hoodiecrow-imap 2.1.0"

@@ -29,6 +29,11 @@ pub struct SourceArgs {
     /// mailbox for its service principal.
     #[arg(long, value_parser = read_microsoft_app, value_name = "FILE")]
     microsoft_app: Option<CredentialFile>,
+    /// The OAuth client that issued the rows' refresh tokens (column oauth_refresh_token): a JSON file with
+    /// `client_id`, `client_secret` and `token_uri`. Sealed with each such mailbox and purged with it; a rotated
+    /// refresh token is kept (sealed) for the next sign-in and pass.
+    #[arg(long, value_parser = read_oauth_client, value_name = "FILE")]
+    oauth_client: Option<CredentialFile>,
 }
 
 /// A job-level credential file's text (a Google key, a Microsoft app), checked when read, never printed.
@@ -53,6 +58,10 @@ fn read_google_key(path: &str) -> Result<CredentialFile, String> {
 
 fn read_microsoft_app(path: &str) -> Result<CredentialFile, String> {
     CredentialFile::read(path, |t| mailferry::oauth::MicrosoftApp::from_json(t).map(|_| ()))
+}
+
+fn read_oauth_client(path: &str) -> Result<CredentialFile, String> {
+    CredentialFile::read(path, mailferry::oauth::RefreshGrant::check_client)
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -96,6 +105,7 @@ impl SourceArgs {
             }),
             google_service_account: self.google_service_account.as_ref().map(|k| k.0.clone()),
             microsoft_app: self.microsoft_app.as_ref().map(|k| k.0.clone()),
+            oauth_client: self.oauth_client.as_ref().map(|k| k.0.clone()),
         }
     }
 }

@@ -63,6 +63,10 @@ pub struct Args {
     /// Leave out folders matching these patterns.
     #[arg(long)]
     exclude: Vec<String>,
+    /// From a Gmail source: copy a message with several labels once, into the folder of its first label (INBOX,
+    /// Sent, Drafts, then by name), instead of once into each label's folder.
+    #[arg(long)]
+    gmail_single_copy: bool,
     /// Seconds to wait for any server answer.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
@@ -118,7 +122,11 @@ fn setup(args: &Args) -> Result<MailboxSync, String> {
         dest_login: Login::Password { user: dst.user.clone(), password: dest_pass },
         job,
         mailbox: dst.user.clone(),
-        filters: Filters { include: args.include.clone(), exclude: args.exclude.clone() },
+        filters: Filters {
+            include: args.include.clone(),
+            exclude: args.exclude.clone(),
+            gmail_single_copy: args.gmail_single_copy,
+        },
         parallel: args.parallel,
         attempts: 5,
         settings: CopySettings {

@@ -7,6 +7,10 @@
 //                               [--token-path /TENANT/oauth2/v2.0/token]   (default /token)
 //                               [--email ADDRESS]   (the tokens' email claim; default: their subject, if an address)
 //
+// The refresh_token grant takes tokens of the form rt.<mailbox>.<n> (the tokens are for that mailbox) and rotates
+// them: each answer carries rt.<mailbox>.<n+1>, and a refresh token already redeemed is refused (invalid_grant),
+// as providers that rotate strictly do.
+//
 // Prints one JSON line, {"port": P, "issuer": "http://127.0.0.1:P"}, once listening. --key signs the tokens with
 // that RSA key (kid "default"); --fail answers every token request with that OAuth error (status 400 unless given).
 import { OAuth2Server, Events } from 'oauth2-mock-server';
@@ -29,9 +33,13 @@ const log = arg('--log');
 const expiresIn = Number(arg('--expires-in') ?? 3600);
 const fail = arg('--fail');
 const email = arg('--email');
+const redeemed = new Set();
+const refreshed = (req) => req.body && req.body.grant_type === 'refresh_token' ? String(req.body.refresh_token) : null;
 
 server.service.on(Events.BeforeTokenSigning, (token, req) => {
   const now = Math.floor(Date.now() / 1000);
+  const rt = refreshed(req);
+  if (rt) { token.payload.sub = rt.split('.').slice(1, -1).join('.'); }
   token.payload.exp = now + expiresIn;
   // Every token unique, as a provider's are (two grants in one second would otherwise sign the same claims).
   token.payload.jti = randomUUID();
@@ -42,6 +50,18 @@ server.service.on(Events.BeforeTokenSigning, (token, req) => {
 });
 server.service.on(Events.BeforeResponse, (response, req) => {
   if (log) appendFileSync(log, JSON.stringify(req.body) + '\n');
+  const rt = refreshed(req);
+  if (rt && (redeemed.has(rt) || !rt.startsWith('rt.'))) {
+    response.statusCode = 400;
+    response.body = { error: 'invalid_grant', error_description: 'the refresh token was already used' };
+    return;
+  }
+  if (rt) {
+    redeemed.add(rt);
+    const parts = rt.split('.');
+    parts[parts.length - 1] = String(Number(parts[parts.length - 1]) + 1);
+    response.body.refresh_token = parts.join('.');
+  }
   if (fail) {
     const [error, status] = fail.split(':');
     response.statusCode = Number(status ?? 400);

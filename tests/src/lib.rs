@@ -10,6 +10,7 @@ pub mod dovecot;
 pub mod engine;
 pub mod fake_imap;
 pub mod fault_proxy;
+pub mod gmail_server;
 pub mod logs;
 pub mod moto;
 pub mod oauth_rig;

@@ -59,6 +59,7 @@ pub fn settings(dst: &Dovecot, reports_at: &str) -> Settings {
         preflight_concurrency: 4,
         copy: CopySettings { owner: "test-worker".into(), batch_max: 25, ..Default::default() },
         connections: Default::default(),
+        budget: Default::default(),
         sender: "mailferry@example.test".into(),
         default_operator: Some("ops@example.test".into()),
         operator_allow: None,

@@ -34,7 +34,7 @@ async fn a_key_beside_the_csv_signs_every_mailbox_in_and_is_deleted() {
     deps.blobs.put("migrations/acme/google.csv", csv(src.port).into_bytes(), "text/csv").await.unwrap();
     let upload = Upload {
         key: "migrations/acme/google.csv".into(),
-        credential_objects: CredentialObjects { google_service_account: Some(key_object.into()), microsoft_app: None },
+        credential_objects: CredentialObjects { google_service_account: Some(key_object.into()), ..Default::default() },
         ..Default::default()
     };
     let outcome = stages::on_upload(&deps, &upload).await.unwrap();
@@ -61,7 +61,7 @@ async fn another_tenants_credentials_are_refused_and_left_alone() {
     deps.blobs.put("migrations/mallory/take.csv", csv(143).into_bytes(), "text/csv").await.unwrap();
     let upload = Upload {
         key: "migrations/mallory/take.csv".into(),
-        credential_objects: CredentialObjects { google_service_account: Some(theirs.into()), microsoft_app: None },
+        credential_objects: CredentialObjects { google_service_account: Some(theirs.into()), ..Default::default() },
         ..Default::default()
     };
     let outcome = stages::on_upload(&deps, &upload).await.unwrap();

@@ -55,6 +55,7 @@ async fn no_secret_in_logs_errors_or_debug() {
             Credentials::Oauth2 { token, .. } => token.clone(),
             Credentials::Google { service_account } => service_account.clone(),
             Credentials::Microsoft { app } => app.clone(),
+            Credentials::Refresh { grant } => grant.get(),
         };
         let sealed = sb.seal(&secret, job.as_str()).await.unwrap();
         printed.push(format!("{sealed:?}"));

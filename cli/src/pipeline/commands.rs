@@ -85,6 +85,11 @@ pub struct MigrateArgs {
     /// planned with (one login per side for all of them); bigger ones get their own connections, in parallel.
     #[arg(long, default_value_t = 2000, value_name = "MESSAGES")]
     small_folder: u32,
+    /// Download budget per mailbox: `preset` (Gmail's 2500MB/24h for Gmail sources, none for others), `none`,
+    /// or SIZE/PERIOD like `2500MB/24h`. A mailbox that used it is parked until the window renews (windows are
+    /// counted from 00:00 UTC).
+    #[arg(long, default_value = "preset", value_name = "BUDGET", value_parser = check_budget)]
+    source_budget: String,
     #[command(flatten)]
     source: crate::source_args::SourceArgs,
     /// Validate, check and schedule, then return without running the copy.
@@ -212,6 +217,7 @@ pub async fn migrate(args: &MigrateArgs, quiet: bool) -> ExitCode {
             per_source_host: args.connections_per_host.max(1),
             small_folder: args.small_folder,
         },
+        budget: args.source_budget.clone(),
         sender: "mailferry@localhost".into(),
         timeout_secs: 60,
         allow_private_sources: args.allow_private_sources,
@@ -387,4 +393,8 @@ pub async fn status(args: &StatusArgs) -> ExitCode {
             print!("\x1b[2J\x1b[H");
         }
     }
+}
+
+fn check_budget(text: &str) -> Result<String, String> {
+    mailferry::stages::budget::Budgets::parse(text).map(|_| text.to_string())
 }

@@ -25,6 +25,7 @@ use mailferry::imap::url::parse;
 use mailferry::imap::{Endpoint, Networks};
 use mailferry::model::Secret;
 use mailferry::ports::SystemClock;
+use mailferry::stages::budget::Budgets;
 use mailferry::stages::{Connections, Deps, Destination, Settings};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -54,6 +55,9 @@ pub struct Config {
     /// `--small-folder`).
     #[serde(default)]
     pub connections: ConnectionsConfig,
+    /// Download budget per mailbox (`--source-budget`: `preset`, `none` or e.g. `2500MB/24h`).
+    #[serde(default)]
+    pub budget: String,
 }
 
 /// The connection settings `migrate` was given (see `mailferry::stages::Connections`).
@@ -227,6 +231,7 @@ impl Home {
                     per_source_host: config.connections.per_source_host,
                     small_folder: config.connections.small_folder,
                 },
+                budget: Budgets::parse(&config.budget)?,
                 sender: config.sender.clone(),
                 default_operator: None,
                 operator_allow: None,

@@ -18,6 +18,8 @@ fn state(m: &MailboxProgress) -> String {
         format!("{} folder(s) failed", m.failed)
     } else if m.finished {
         "done".into()
+    } else if let Some(until) = m.parked_until {
+        format!("parked until {} UTC: download budget used", until.format("%Y-%m-%d %H:%M:%S"))
     } else if m.folders > 0 {
         format!("copying {}/{} folders", m.folders_done, m.folders)
     } else {
@@ -94,6 +96,14 @@ pub async fn print_progress(deps: &Deps, id: &JobId, json: bool) -> Result<bool,
         );
         if let Some(problem) = &m.problem {
             println!("{:<width$}    line {}: {problem}", "", m.line);
+        }
+        if m.several_labels > 0 {
+            let placed = if m.single_copy {
+                "one copy each, in the folder of its first label (INBOX, Sent, Drafts, then by name)"
+            } else {
+                "one copy in each label's folder"
+            };
+            println!("{:<width$}    {} messages carried several Gmail labels: {placed}", "", m.several_labels);
         }
     }
     Ok(ok)

@@ -96,6 +96,8 @@ impl Lambda {
                 per_source_host: number("CONNECTIONS_PER_SOURCE_HOST", 20)? as u32,
                 small_folder: number("SMALL_FOLDER_MESSAGES", 2000)? as u32,
             },
+            budget: mailferry::stages::budget::Budgets::parse(&vars("SOURCE_BUDGET").unwrap_or_default())
+                .map_err(|e| format!("SOURCE_BUDGET: {e}"))?,
             sender: var("SENDER_EMAIL")?,
             default_operator: vars("OPERATOR_EMAIL").filter(|s| !s.is_empty()),
             operator_allow: Some(

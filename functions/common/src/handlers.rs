@@ -54,6 +54,7 @@ pub async fn handle_upload(l: &Lambda, event: SqsEvent) -> SqsBatchResponse {
             let credential_objects = CredentialObjects {
                 google_service_account: meta.get("google-service-account").cloned(),
                 microsoft_app: meta.get("microsoft-app").cloned(),
+                oauth_client: meta.get("oauth-client").cloned(),
             };
             let operator_email = meta.get("operator-email").cloned();
             let upload = Upload { key, start_at, operator_email, source_defaults, credential_objects };

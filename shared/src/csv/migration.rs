@@ -6,7 +6,7 @@ use super::fields;
 use super::problem::Problem;
 use super::reader::{Row, Table};
 use super::{FileKind, Options};
-use crate::model::{AuthKind, Credentials, Provider, Secret, Security, SourceAccount};
+use crate::model::{AuthKind, Provider, Security, SourceAccount};
 use std::collections::HashMap;
 
 /// Header cells that identify mailferry's own migration format.
@@ -48,9 +48,11 @@ const SPECS: &[ColumnSpec] = &[
     ColumnSpec { name: "master_password", aliases: &["admin_password"] },
     ColumnSpec { name: "oauth_provider", aliases: &[] },
     ColumnSpec { name: "oauth_token", aliases: &["token", "access_token"] },
+    ColumnSpec { name: "oauth_refresh_token", aliases: &["refresh_token"] },
     ColumnSpec { name: "provider", aliases: &["preset"] },
     ColumnSpec { name: "include", aliases: &["include_folders"] },
     ColumnSpec { name: "exclude", aliases: &["exclude_folders"] },
+    ColumnSpec { name: "gmail_labels", aliases: &["labels"] },
 ];
 
 const IMAPSYNC_FIELDS: &[(&str, &str)] = &[
@@ -89,6 +91,9 @@ const AUTH: &[(&str, AuthKind)] = &[
     ("microsoft", AuthKind::Microsoft),
     ("office365", AuthKind::Microsoft),
 ];
+/// How a Gmail source's messages with several labels are placed: in each label's folder, or once.
+const GMAIL_LABELS: &[(&str, bool)] =
+    &[("folders", false), ("per-label", false), ("single", true), ("single-copy", true), ("once", true)];
 pub(crate) const PROVIDER: &[(&str, Provider)] = &[
     ("imap", Provider::Imap),
     ("gmail", Provider::Gmail),
@@ -256,79 +261,13 @@ fn account(
         Some(v) => {
             fields::choice(v, AUTH, "password, master, oauth2, google, microsoft").map_err(|m| err("auth", m)).ok()
         }
-        None if cols.get(row, "oauth_token").is_some() => Some(AuthKind::Oauth2),
+        None if cols.get(row, "oauth_token").is_some() || cols.get(row, "oauth_refresh_token").is_some() => {
+            Some(AuthKind::Oauth2)
+        }
         None if cols.get(row, "master_user").is_some() => Some(AuthKind::Master),
         None => Some(AuthKind::Password),
     };
-    let secret = |col: &str| cols.get(row, col).map(|v| Secret::new(v.to_string()));
-    let credentials = match auth? {
-        AuthKind::Password => match secret("password") {
-            Some(password) => Some(Credentials::Password { password }),
-            None => {
-                err(
-                    "password",
-                    "the password is empty; it is needed to log in to the source with auth=password".into(),
-                );
-                None
-            }
-        },
-        AuthKind::Master => {
-            let user = cols.get(row, "master_user");
-            let pass = secret("master_password");
-            if user.is_none() {
-                err(
-                    "master_user",
-                    "the master user is empty; auth=master logs in as an administrator on the user's behalf".into(),
-                );
-            }
-            if pass.is_none() {
-                err("master_password", "the master password is empty; it is needed with auth=master".into());
-            }
-            Some(Credentials::Master { master_user: user?.to_string(), master_password: pass? })
-        }
-        AuthKind::Oauth2 => {
-            let oauth_provider = match cols.get(row, "oauth_provider") {
-                Some(v) => fields::choice(v, PROVIDER, "gmail, office365, exchange")
-                    .map_err(|m| err("oauth_provider", m))
-                    .ok()?,
-                None => provider?,
-            };
-            let token = secret("oauth_token");
-            if oauth_provider == Provider::Imap {
-                err(
-                    "oauth_provider",
-                    "auth=oauth2 needs the provider that issued the token: gmail, office365 or exchange".into(),
-                );
-            }
-            if token.is_none() {
-                err("oauth_token", "the OAuth token is empty; it is needed with auth=oauth2".into());
-            }
-            (oauth_provider != Provider::Imap).then_some(())?;
-            Some(Credentials::Oauth2 { provider: oauth_provider, token: token? })
-        }
-        AuthKind::Microsoft => match &d.microsoft_app {
-            Some(app) => Some(Credentials::Microsoft { app: app.clone() }),
-            None => {
-                err(
-                    "auth",
-                    "auth=microsoft signs in with the job's Microsoft app: give it with --microsoft-app FILE".into(),
-                );
-                None
-            }
-        },
-        AuthKind::Google => match &d.google_service_account {
-            Some(key) => Some(Credentials::Google { service_account: key.clone() }),
-            None => {
-                err(
-                    "auth",
-                    "auth=google signs in with the job's Google service-account key: give it with \
-                     --google-service-account FILE"
-                        .into(),
-                );
-                None
-            }
-        },
-    };
+    let credentials = super::migration_credentials::credentials(auth?, cols, row, d, provider, &mut err);
     if security == Some(Security::Plain) {
         problems.push(Problem::warning(
             line,
@@ -359,6 +298,15 @@ fn account(
         ));
         return None;
     }
+    let gmail_single_copy =
+        match cols.get(row, "gmail_labels").map(|v| fields::choice(v, GMAIL_LABELS, "folders, single")) {
+            None => false,
+            Some(Ok(single)) => single,
+            Some(Err(why)) => {
+                problems.push(Problem::error(line, cols.label("gmail_labels"), why));
+                return None;
+            }
+        };
     Some(SourceAccount {
         destination: destination?,
         host: host?,
@@ -369,5 +317,6 @@ fn account(
         provider: provider?,
         include,
         exclude,
+        gmail_single_copy,
     })
 }

@@ -7,6 +7,7 @@ mod fields;
 mod import;
 mod import_checks;
 mod migration;
+mod migration_credentials;
 mod problem;
 mod reader;
 
@@ -104,6 +105,8 @@ pub struct SourceDefaults {
     pub google_service_account: Option<crate::model::Secret<String>>,
     /// The job's Microsoft app file (JSON), for rows with `auth=microsoft`.
     pub microsoft_app: Option<crate::model::Secret<String>>,
+    /// The job's OAuth client file (JSON: client_id, client_secret, token_uri), for rows with a refresh token.
+    pub oauth_client: Option<crate::model::Secret<String>>,
 }
 
 /// A value that is there and not blank.
@@ -134,6 +137,7 @@ impl SourceDefaults {
                 .map_err(named("provider"))?,
             google_service_account: None,
             microsoft_app: None,
+            oauth_client: None,
         })
     }
 }

@@ -4,6 +4,7 @@
 
 use super::EngineError;
 use super::dedupe::{Present, fingerprint};
+use super::placed::Placed;
 pub use super::report::{FolderOutcome, FolderReport, Progress, SkippedMessage};
 use super::report::{compare_counts, note_unsafe_metadata, skip};
 use super::resume::ResumeWindow;
@@ -31,12 +32,21 @@ pub struct CopySettings {
     pub deadline: Option<Instant>,
     /// Stop the same way when this is raised (an interrupted command).
     pub stop: super::Stop,
+    /// Stop the same way once this run has stored this many bytes (what is left of a download budget).
+    pub byte_limit: Option<u64>,
+    /// Messages larger than this are skipped, with whose limit it is (a provider preset's).
+    pub max_message: Option<(u64, &'static str)>,
 }
 
 impl CopySettings {
     /// Whether a copy must stop at this batch boundary: the deadline passed or a stop was asked for.
     pub fn must_stop(&self) -> bool {
         self.stop.requested() || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Whether a run that stored `bytes` has used its byte limit.
+    pub fn spent(&self, bytes: u64) -> bool {
+        self.byte_limit.is_some_and(|l| bytes >= l)
     }
 }
 
@@ -49,6 +59,8 @@ impl Default for CopySettings {
             batch_max: 250,
             deadline: None,
             stop: super::Stop::default(),
+            byte_limit: None,
+            max_message: None,
         }
     }
 }
@@ -111,6 +123,8 @@ struct Copying<'a> {
     dest_next: Option<u32>,
     /// The destination's APPENDLIMIT (RFC 7889): larger messages are skipped, not sent.
     limit: Option<u64>,
+    /// Gmail: listed messages this folder leaves to other folders, not yet passed by the checkpoint.
+    placed: Placed,
     report: FolderReport,
 }
 
@@ -162,6 +176,7 @@ impl<'a> Copying<'a> {
                 detail: format!("EXISTS says {exists} messages but the listing has {}", metas.len()),
             }));
         }
+        let placed = Placed::sort_out(plan, &mut metas);
         let report = FolderReport {
             path: plan.path.clone(),
             copied: 0,
@@ -171,6 +186,8 @@ impl<'a> Copying<'a> {
             skipped: Vec::new(),
             dropped_flags: 0,
             bad_dates: 0,
+            elsewhere: 0,
+            several_labels: 0,
             source_messages: exists,
             dest_messages: 0,
             outcome: FolderOutcome::Done,
@@ -189,6 +206,7 @@ impl<'a> Copying<'a> {
             count_present_from,
             dest_next: dest_status.uid_next,
             limit: dst.capability_value("APPENDLIMIT").and_then(|v| v.parse().ok()),
+            placed,
             report,
         };
         Ok((run, metas))
@@ -220,7 +238,7 @@ impl<'a> Copying<'a> {
                 let mut handled = 0usize;
                 while let Some(batch) = rx.recv().await {
                     let renew = renew_source_at.is_some_and(|at| Instant::now() >= at) || dst.sign_in_ends_soon();
-                    if self.settings.must_stop() || renew {
+                    if self.settings.must_stop() || renew || self.settings.spent(self.report.bytes) {
                         return Ok(false);
                     }
                     self.copy_batch(dst, batch.map_err(imap_error(plan))?).await?;
@@ -273,8 +291,7 @@ impl<'a> Copying<'a> {
                 self.cp.copied += u64::from(meta.uid.get() >= self.count_present_from);
                 continue;
             }
-            if let Some(max) = self.limit.filter(|max| meta.size > *max) {
-                let reason = format!("larger than the destination's APPENDLIMIT of {max} bytes");
+            if let Some(reason) = self.too_large(meta.size) {
                 self.report.skipped.push(skip(path, &meta, &body, reason));
                 continue;
             }
@@ -311,9 +328,20 @@ impl<'a> Copying<'a> {
         self.report.copied += stored;
         self.cp.copied += stored;
         self.cp.skipped += (self.report.skipped.len() - skipped_before) as u64;
+        self.placed.pass(&mut self.cp, Some(last));
         self.cp.last_uid = Some(last);
         self.cp.open_batch = None;
         self.checkpoints.save(self.key, self.fence, &self.cp).await.map_err(&port)
+    }
+
+    /// Why a message of `size` bytes is not copied, if it is too large: the destination's APPENDLIMIT (RFC 7889)
+    /// or the source provider's limit.
+    fn too_large(&self, size: u64) -> Option<String> {
+        if let Some(max) = self.limit.filter(|max| size > *max) {
+            return Some(format!("larger than the destination's APPENDLIMIT of {max} bytes"));
+        }
+        let (max, whose) = self.settings.max_message.filter(|(max, _)| size > *max)?;
+        Some(format!("larger than {whose}'s limit of {max} bytes for a message over IMAP"))
     }
 
     /// Record the folder done (when every batch was stored), give the lease back, and compare the counts on
@@ -326,16 +354,20 @@ impl<'a> Copying<'a> {
     ) -> Result<FolderReport, EngineError> {
         let (plan, port) = (self.plan, port_error(self.plan));
         if finished {
+            // What is left of the listing went to other folders: the checkpoint passes it too.
+            let highest = self.placed.pass(&mut self.cp, None);
+            self.cp.last_uid = self.cp.last_uid.max(highest);
             self.cp.done = true;
             self.checkpoints.save(self.key, self.fence, &self.cp).await.map_err(&port)?;
         }
         self.checkpoints.release(self.key, self.fence).await.map_err(&port)?;
         let mut report = self.report;
         report.total_copied = self.cp.copied;
+        (report.elsewhere, report.several_labels) = (self.cp.elsewhere, self.cp.several_labels);
         report.source_messages = src.selected().map_or(report.source_messages, |s| s.exists);
         report.dest_messages = dst.status(&plan.dest_wire).await.map_err(imap_error(plan))?.messages.unwrap_or(0);
         report.outcome = if finished {
-            compare_counts(report.source_messages, report.dest_messages, self.cp.skipped)
+            compare_counts(report.source_messages, report.dest_messages, self.cp.skipped + self.cp.elsewhere)
         } else {
             FolderOutcome::MoreToDo
         };

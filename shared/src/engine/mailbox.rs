@@ -47,7 +47,8 @@ pub struct MailboxReport {
 pub(crate) async fn listing(s: &mut Session) -> Result<Listing, ImapError> {
     let found = s.folders_at_once().await?;
     let subscribed = found.subscribed.into_iter().map(|e| e.name).collect();
-    Ok(Listing { prefix: found.personal.0, delimiter: found.personal.1, entries: found.all, subscribed })
+    let (prefix, delimiter, gmail) = (found.personal.0, found.personal.1, s.has("X-GM-EXT-1"));
+    Ok(Listing { prefix, delimiter, entries: found.all, subscribed, gmail })
 }
 
 /// Log in to both sides at once; a failure names its side, server and user.

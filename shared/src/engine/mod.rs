@@ -19,6 +19,7 @@ mod error;
 mod folder;
 pub mod headers;
 pub(crate) mod mailbox;
+mod placed;
 mod report;
 mod resume;
 mod retries;

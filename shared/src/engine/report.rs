@@ -41,6 +41,10 @@ pub struct FolderReport {
     pub dropped_flags: u64,
     /// Messages whose INTERNALDATE from the source was not a date (copied with the arrival time instead).
     pub bad_dates: u64,
+    /// From a Gmail source, by every run so far: messages left to other folders (each is in its labels'
+    /// folders), and (in the archive) messages carrying several labels.
+    pub elsewhere: u64,
+    pub several_labels: u64,
     /// Counts at the end: source EXISTS, destination MESSAGES.
     pub source_messages: u32,
     pub dest_messages: u32,

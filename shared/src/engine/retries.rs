@@ -61,7 +61,11 @@ pub(super) async fn copy_with_retries(
         .await;
         let e = match result {
             // Stopped because a sign-in's token ends soon (not a deadline or a stop): sign in again, go on.
-            Ok(report) if report.outcome == FolderOutcome::MoreToDo && !cfg.settings.must_stop() => {
+            Ok(report)
+                if report.outcome == FolderOutcome::MoreToDo
+                    && !cfg.settings.must_stop()
+                    && !cfg.settings.spent(report.bytes) =>
+            {
                 tracing::info!(folder = %folder.path, copied = report.copied, "signing in again with a fresh token");
                 *conns = None;
                 continue;

@@ -127,9 +127,11 @@ pub(super) async fn survey(
                 skipped: Vec::new(),
                 dropped_flags: 0,
                 bad_dates: 0,
+                elsewhere: cp.elsewhere,
+                several_labels: cp.several_labels,
                 source_messages,
                 dest_messages,
-                outcome: compare_counts(source_messages, dest_messages, cp.skipped),
+                outcome: compare_counts(source_messages, dest_messages, cp.skipped + cp.elsewhere),
             }
         })
         .collect();

@@ -5,6 +5,7 @@
 //! A pure function of two listings: the plan can be printed (dry run) and tested without a server.
 
 use super::ListEntry;
+use super::gmail::{self, GmailPlace};
 use super::special::SpecialUse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -18,6 +19,8 @@ pub struct Listing {
     pub entries: Vec<ListEntry>,
     /// Decoded names of subscribed folders.
     pub subscribed: BTreeSet<String>,
+    /// The server is Gmail (`X-GM-EXT-1`): folders are labels (see [`super::gmail`]).
+    pub gmail: bool,
 }
 
 /// Folder patterns from the migration row: `*` matches anything, `%` anything but `/`. Paths are written with
@@ -26,6 +29,8 @@ pub struct Listing {
 pub struct Filters {
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+    /// From a Gmail source, a message with several labels goes only to its primary label's folder.
+    pub gmail_single_copy: bool,
 }
 
 /// Where one source folder goes (also the body of a folder task, hence serde).
@@ -44,6 +49,9 @@ pub struct FolderPlan {
     pub create: bool,
     /// Subscribe on the destination (the source was subscribed).
     pub subscribe: bool,
+    /// From a Gmail source: which label this folder is, so each message is placed once per label (or once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gmail: Option<super::gmail::GmailPlace>,
 }
 
 /// The plan for one mailbox.
@@ -170,8 +178,8 @@ pub fn plan(source: &Listing, dest: &Listing, filters: &Filters) -> Plan {
             out.excluded.push((path.escape_debug().to_string(), "the name holds a control character".into()));
             continue;
         }
-        if e.has("\\All") || e.has("\\Flagged") || e.has("\\Important") {
-            out.excluded.push((path, "a virtual folder (a view of messages kept in other folders)".into()));
+        if let Some(why) = left_out(e, &path, source.gmail, filters) {
+            out.excluded.push((path, why.into()));
             continue;
         }
         if !filters.include.is_empty() && !filters.include.iter().any(|p| matches(p, &path)) {
@@ -182,9 +190,11 @@ pub fn plan(source: &Listing, dest: &Listing, filters: &Filters) -> Plan {
             out.excluded.push((path, format!("matched by the exclude pattern {p:?}")));
             continue;
         }
-        let own_role = special_of(e);
+        // Gmail's All Mail keeps the messages no folder holds: the archive.
+        let archive = source.gmail && e.has("\\All");
+        let own_role = if archive { Some(SpecialUse::Archive) } else { special_of(e) };
         let (special, dest_segs) = match own_role {
-            Some(role) if segs.len() == 1 || top_roles.contains_key(&path) => {
+            Some(role) if segs.len() == 1 || top_roles.contains_key(&path) || archive => {
                 (Some(role), dest_special.get(&role).cloned().unwrap_or_else(|| vec![role.default_name().to_string()]))
             }
             _ => {
@@ -218,8 +228,14 @@ pub fn plan(source: &Listing, dest: &Listing, filters: &Filters) -> Plan {
             dest: dest_name,
             special,
             subscribe: source.subscribed.contains(&e.name),
+            gmail: source.gmail.then(|| GmailPlace {
+                label: if archive { None } else { gmail::label_of(e) },
+                foldered: Vec::new(),
+                single_copy: filters.gmail_single_copy,
+            }),
         });
     }
+    place_labels(&mut out.folders);
     for (dest_name, sources) in &by_dest {
         if sources.len() > 1 {
             out.notes.push(format!("{} are merged into {dest_name}", sources.join(" and ")));
@@ -247,6 +263,32 @@ pub fn plan(source: &Listing, dest: &Listing, filters: &Filters) -> Plan {
     out.parents = parents.into_iter().map(|(_, p)| (p.clone(), super::utf7::encode(&p))).collect();
     out.folders.sort_by(|a, b| (a.path != "INBOX", &a.path).cmp(&(b.path != "INBOX", &b.path)));
     out
+}
+
+/// Why a listed folder is not copied at all, if it is not: a view (`\All` unless Gmail's, `\Flagged`,
+/// `\Important`), or Gmail's Spam and Trash unless an include pattern names them.
+fn left_out(e: &ListEntry, path: &str, gmail: bool, filters: &Filters) -> Option<&'static str> {
+    if gmail && (e.has("\\Flagged") || e.has("\\Important")) {
+        return Some("Gmail's Starred or Important view: kept as \\Flagged and $Important on each message");
+    }
+    if (e.has("\\All") && !gmail) || e.has("\\Flagged") || e.has("\\Important") {
+        return Some("a virtual folder (a view of messages kept in other folders)");
+    }
+    let named = filters.include.iter().any(|p| !p.contains(['*', '%']) && matches(p, path));
+    if gmail && (e.has("\\Junk") || e.has("\\Trash")) && !named {
+        return Some("Gmail's Spam or Trash: left out unless an include pattern names it");
+    }
+    None
+}
+
+/// Give every Gmail folder the labels that have folders, primary first (what its messages are placed by).
+fn place_labels(folders: &mut [FolderPlan]) {
+    let mut foldered: Vec<String> = folders.iter().filter_map(|f| f.gmail.as_ref()?.label.clone()).collect();
+    gmail::by_rank(&mut foldered);
+    foldered.dedup();
+    for place in folders.iter_mut().filter_map(|f| f.gmail.as_mut()) {
+        place.foldered = foldered.clone();
+    }
 }
 
 fn norm_inbox(name: &str) -> String {

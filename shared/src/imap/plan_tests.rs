@@ -30,6 +30,7 @@ fn dotted_source() -> Listing {
             e("INBOX.Deleted Items", &[]),
         ],
         subscribed: ["INBOX.Café".to_string()].into(),
+        gmail: false,
     }
 }
 
@@ -40,6 +41,7 @@ fn slash_dest() -> Listing {
         delimiter: Some('/'),
         entries: vec![e("INBOX", &[]), e("Sent", &["\\Sent"]), e("Trash", &["\\Trash"]), e("Drafts", &["\\Drafts"])],
         subscribed: Default::default(),
+        gmail: false,
     }
 }
 
@@ -80,12 +82,14 @@ fn slash_source_into_dotted_destination_with_parents() {
             entry("v1.2", '/', &[]),
         ],
         subscribed: Default::default(),
+        gmail: false,
     };
     let dst = Listing {
         prefix: "INBOX.".into(),
         delimiter: Some('.'),
         entries: vec![entry("INBOX", '.', &[]), entry("INBOX.Sent", '.', &["\\Sent"])],
         subscribed: Default::default(),
+        gmail: false,
     };
     let p = plan(&src, &dst, &Filters::default());
     assert_eq!(dest_of(&p, "Work/2024/Q1"), "INBOX.Work.2024.Q1");
@@ -110,10 +114,12 @@ fn filters_and_virtual_folders() {
             entry("Junk", '/', &[]),
         ],
         subscribed: Default::default(),
+        gmail: false,
     };
     let filters = Filters {
         include: vec!["INBOX".into(), "Projects/%".into(), "[Gmail]/*".into(), "Junk".into()],
         exclude: vec!["Junk".into()],
+        gmail_single_copy: false,
     };
     let p = plan(&src, &slash_dest(), &filters);
     let planned: Vec<&str> = p.folders.iter().map(|f| f.path.as_str()).collect();
@@ -174,4 +180,42 @@ fn folder_names_with_control_characters_are_left_out() {
             ("Tab\\there", "the name holds a control character")
         ]
     );
+}
+
+/// A Gmail source: every label with a folder is planned with the labels placed by, primary first; All Mail
+/// becomes the archive; Starred and Important are views; Spam and Trash stay out unless named.
+#[test]
+fn gmail_labels_the_archive_and_the_views() {
+    let src = Listing {
+        prefix: String::new(),
+        delimiter: Some('/'),
+        entries: vec![
+            entry("INBOX", '/', &[]),
+            entry("Work", '/', &[]),
+            entry("Clients/Acme", '/', &[]),
+            entry("[Gmail]", '/', &["\\Noselect"]),
+            entry("[Gmail]/All Mail", '/', &["\\All"]),
+            entry("[Gmail]/Enviados", '/', &["\\Sent"]),
+            entry("[Gmail]/Starred", '/', &["\\Flagged"]),
+            entry("[Gmail]/Important", '/', &["\\Important"]),
+            entry("[Gmail]/Spam", '/', &["\\Junk"]),
+            entry("[Gmail]/Papelera", '/', &["\\Trash"]),
+        ],
+        subscribed: Default::default(),
+        gmail: true,
+    };
+    let p = plan(&src, &slash_dest(), &Filters::default());
+    let planned: Vec<&str> = p.folders.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(planned, ["INBOX", "Clients/Acme", "Work", "[Gmail]/All Mail", "[Gmail]/Enviados"]);
+    assert_eq!(dest_of(&p, "[Gmail]/All Mail"), "Archive");
+    assert_eq!(dest_of(&p, "[Gmail]/Enviados"), "Sent", "found by special-use, not by name");
+    let all = p.folders.iter().find(|f| f.path == "[Gmail]/All Mail").unwrap().gmail.clone().unwrap();
+    assert_eq!(all.label, None);
+    assert_eq!(all.foldered, ["\\Inbox", "\\Sent", "Clients/Acme", "Work"]);
+    let excluded: Vec<&str> = p.excluded.iter().map(|(x, _)| x.as_str()).collect();
+    assert_eq!(excluded, ["[Gmail]/Starred", "[Gmail]/Important", "[Gmail]/Spam", "[Gmail]/Papelera"]);
+    let named = Filters { include: vec!["*".into(), "[Gmail]/Spam".into()], ..Default::default() };
+    let p = plan(&src, &slash_dest(), &named);
+    assert!(p.folders.iter().any(|f| f.path == "[Gmail]/Spam"), "{p}");
+    assert!(!p.folders.iter().any(|f| f.path == "[Gmail]/Papelera"), "{p}");
 }

@@ -41,6 +41,8 @@ pub enum AuthKind {
     Google,
     /// Microsoft 365 app-only access: one token from the job's app credentials, each mailbox signing in as itself.
     Microsoft,
+    /// The row's own refresh token, redeemed with the job's OAuth client; rotated tokens are kept.
+    Refresh,
 }
 
 /// A provider preset: fills in host, port and security and tunes limits for well-known services.
@@ -81,6 +83,9 @@ pub enum Credentials {
     Google { service_account: Secret<String> },
     /// The job's Microsoft app file (JSON: tenant, client id and secret), whose token opens this mailbox.
     Microsoft { app: Secret<String> },
+    /// The row's refresh token with the job's OAuth client, as one JSON object (`oauth::RefreshGrant`); the cell
+    /// takes the rotated token when the endpoint sends one, so what is sealed afterwards is current.
+    Refresh { grant: super::SecretCell },
 }
 
 impl Credentials {
@@ -92,6 +97,7 @@ impl Credentials {
             Credentials::Oauth2 { .. } => AuthKind::Oauth2,
             Credentials::Google { .. } => AuthKind::Google,
             Credentials::Microsoft { .. } => AuthKind::Microsoft,
+            Credentials::Refresh { .. } => AuthKind::Refresh,
         }
     }
 }
@@ -161,4 +167,7 @@ pub struct SourceAccount {
     pub include: Vec<String>,
     /// Folder patterns to leave out, applied after `include`.
     pub exclude: Vec<String>,
+    /// From a Gmail source, a message with several labels is copied once, into its primary label's folder
+    /// (column `gmail_labels=single`), instead of once per label.
+    pub gmail_single_copy: bool,
 }

@@ -49,6 +49,12 @@ pub struct Checkpoint {
     /// Messages copied and skipped so far.
     pub copied: u64,
     pub skipped: u64,
+    /// From a Gmail source: messages this folder left to other folders (their labels' own), and of those (in
+    /// the archive) the ones carrying several labels. Counted as the checkpoint passes them, so exactly once.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub elsewhere: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub several_labels: u64,
     /// The folder is fully copied for the current pass.
     pub done: bool,
 }
@@ -66,4 +72,8 @@ pub struct Lease {
 pub struct Claim {
     pub lease: Lease,
     pub checkpoint: Checkpoint,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

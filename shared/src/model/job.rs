@@ -167,6 +167,9 @@ pub struct MailboxDetails {
     pub master_user: Option<String>,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+    /// See `SourceAccount::gmail_single_copy`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gmail_single_copy: bool,
     pub preflight: Option<Preflight>,
     /// Folder paths the copy planned (the union over passes), for progress.
     pub folders: Vec<String>,

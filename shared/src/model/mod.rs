@@ -15,5 +15,5 @@ pub use checkpoint::{Checkpoint, Claim, FolderKey, Lease, OpenBatch};
 pub use ids::{InvalidId, JobId, TenantId};
 pub use job::{Job, JobKind, JobStatus, MailboxDetails, MailboxRecord, Pass, Preflight};
 pub use provision::{AliasSpec, DomainSpec, MailboxSpec, PasswordSpec, ProvisionPlan};
-pub use secret::{REDACTED, Secret};
+pub use secret::{REDACTED, Secret, SecretCell};
 pub use uid::{Uid, UidValidity};

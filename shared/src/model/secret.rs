@@ -59,6 +59,41 @@ impl<T: Zeroize> fmt::Display for Secret<T> {
     }
 }
 
+/// A secret that may be replaced while it is shared (a refresh token that the token endpoint rotates): every
+/// clone sees the newest value. Compares by value and prints redacted, like [`Secret`].
+#[derive(Clone)]
+pub struct SecretCell(std::sync::Arc<std::sync::Mutex<Secret<String>>>);
+
+impl SecretCell {
+    pub fn new(value: Secret<String>) -> SecretCell {
+        SecretCell(std::sync::Arc::new(std::sync::Mutex::new(value)))
+    }
+
+    /// The current value.
+    pub fn get(&self) -> Secret<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replace the value (the old one is wiped as it drops).
+    pub fn set(&self, value: Secret<String>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = value;
+    }
+}
+
+impl PartialEq for SecretCell {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for SecretCell {}
+
+impl fmt::Debug for SecretCell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,11 +7,13 @@ mod google;
 mod http;
 mod jwt;
 mod microsoft;
+mod refresh;
 mod token;
 
 pub use google::{GOOGLE_MAIL_SCOPE, ServiceAccount};
 pub use jwt::{JwtError, sign_rs256};
 pub use microsoft::{ClientProof, MICROSOFT_IMAP_SCOPE, MicrosoftApp};
+pub use refresh::RefreshGrant;
 pub use token::AccessToken;
 
 /// Why no token could be had. The provider's own error code and description are kept (they tell the operator

@@ -6,11 +6,12 @@ use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// A bearer token and when it stops working.
+/// A bearer token and when it stops working; and the new refresh token, when a refresh grant rotated it.
 #[derive(Clone, Debug)]
 pub struct AccessToken {
     pub token: Secret<String>,
     pub expires_at: DateTime<Utc>,
+    pub refresh_token: Option<Secret<String>>,
 }
 
 /// POST `form` to `url` and read the token, or the endpoint's refusal.
@@ -33,7 +34,10 @@ pub(super) async fn request(
         }
         let seconds = json.get("expires_in").and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
         let expires_at = now + chrono::Duration::seconds(seconds.unwrap_or(3600).clamp(0, 86_400));
-        return Ok(AccessToken { token: Secret::new(token.to_string()), expires_at });
+        let usable = |t: &&str| !t.is_empty() && t.len() <= 4096 && !t.chars().any(|c| c.is_control());
+        let refresh_token = json.get("refresh_token").and_then(|v| v.as_str()).filter(usable);
+        let refresh_token = refresh_token.map(|t| Secret::new(t.to_string()));
+        return Ok(AccessToken { token: Secret::new(token.to_string()), expires_at, refresh_token });
     }
     let error = text("error").unwrap_or_else(|| format!("http {status}"));
     Err(OAuthError::Refused { url: url.to_string(), error, description: text("error_description") })

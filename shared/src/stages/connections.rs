@@ -9,7 +9,7 @@
 //! many copy functions may pick folders of one mailbox or one server at once.
 
 use super::{Deps, StageError};
-use crate::model::JobId;
+use crate::model::MailboxRecord;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -50,12 +50,15 @@ pub(crate) struct Held {
 /// margin) or 15 minutes. `None`: one of them is full; defer the task.
 pub(crate) async fn take(
     deps: &Deps,
-    job: &JobId,
-    mailbox: &str,
-    source_host: &str,
+    m: &MailboxRecord,
     deadline: Option<Instant>,
 ) -> Result<Option<Held>, StageError> {
-    let caps = deps.settings.connections;
+    let (job, mailbox, source_host) = (&m.job, m.address.as_str(), m.details.host.as_str());
+    let mut caps = deps.settings.connections;
+    // A provider's preset may allow fewer per mailbox (the user's own clients count against its limit).
+    if let Some(p) = super::presets::of(source_host, m.details.auth) {
+        caps.per_mailbox = caps.per_mailbox.min(p.per_mailbox);
+    }
     let ttl = deadline.map_or(Duration::from_secs(900), |d| d.saturating_duration_since(Instant::now()))
         + Duration::from_secs(60);
     let holder = format!("{}{}", holder_prefix(&deps.settings.copy.owner), uuid::Uuid::new_v4().simple());

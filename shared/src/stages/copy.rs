@@ -6,6 +6,7 @@
 //! the last delivery, are recorded under `reports/<job>/<pass>/failed/` and the folder ends failed, so a pass
 //! always ends.
 
+use super::budget::{self, Budget};
 use super::credentials::mailbox_sync;
 use super::error::no_panic;
 use super::finish::{self, FolderTotals};
@@ -45,12 +46,14 @@ pub(super) fn crowded(e: &StageError) -> Option<Crowded> {
 }
 
 /// Why a task waits: a server refused a login for too many connections, one of our own connection caps is full
-/// (cheaper to ask again: no login was made), or a provider asked to wait this long.
+/// (cheaper to ask again: no login was made), a provider asked to wait this long, or the mailbox used its
+/// download budget until then.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Crowded {
     Server,
     Cap,
     Throttled(Duration),
+    Parked(chrono::DateTime<chrono::Utc>),
 }
 
 /// Send `task` again for later: 5 to 15 s when a server is crowded, 1 to 3 s when a cap is full, spread so that
@@ -62,6 +65,11 @@ pub(super) async fn defer(deps: &Deps, task: Task, what: &str, why: Crowded) -> 
         Crowded::Server => Duration::from_millis(5_000 + spread * 10),
         Crowded::Cap => Duration::from_millis(1_000 + spread * 2),
         Crowded::Throttled(wait) => wait + Duration::from_millis(spread),
+        Crowded::Parked(until) => {
+            let wait = (until - deps.clock.now()).to_std().unwrap_or_default();
+            tracing::info!(task = %what, until = %until, "over its download budget; parked until the budget renews");
+            wait + Duration::from_millis(spread)
+        }
     };
     deps.tasks.send(&[task.to_body()], wait).await.map_err(StageError::port("defer a task"))?;
     tracing::info!(task = %what, why = ?why, wait_ms = wait.as_millis() as u64, "task deferred");
@@ -84,6 +92,17 @@ pub async fn on_task(
     }
 }
 
+/// What is left of the mailbox's download budget for this run: `Ok(limit)` (`None`: no budget), or `Err(when it
+/// renews)` when it is used up.
+pub(super) async fn budget_left(
+    deps: &Deps,
+    m: &MailboxRecord,
+) -> Result<Result<Option<u64>, chrono::DateTime<chrono::Utc>>, StageError> {
+    let Some(b) = budget::of(deps, m) else { return Ok(Ok(None)) };
+    let (left, renews) = budget::left(deps, &m.job, &m.address, b).await?;
+    Ok(if left == 0 { Err(renews) } else { Ok(Some(left)) })
+}
+
 pub(super) async fn record(deps: &Deps, job: &JobId, address: &str) -> Result<MailboxRecord, StageError> {
     deps.store
         .mailbox(job, address)
@@ -100,18 +119,23 @@ async fn on_folder(
 ) -> Result<TaskOutcome, StageError> {
     let (job, address, path) = (&spec.job, spec.mailbox.as_str(), spec.folder.path.as_str());
     let m = record(deps, job, address).await?;
-    let Some(held) = connections::take(deps, job, address, &m.details.host, deadline).await? else {
+    let limit = match budget_left(deps, &m).await? {
+        Ok(limit) => limit,
+        Err(until) => return defer(deps, Task::Folder(spec.clone()), path, Crowded::Parked(until)).await,
+    };
+    let Some(held) = connections::take(deps, &m, deadline).await? else {
         return defer(deps, Task::Folder(spec.clone()), path, Crowded::Cap).await;
     };
     let run = async {
         let mut cfg = mailbox_sync(deps, &m).await?;
         cfg.settings.deadline = deadline;
+        cfg.settings.byte_limit = limit;
         Ok::<_, StageError>(engine::copy_one_folder(&cfg, &spec.folder, deps.checkpoints.as_ref(), &|_| {}).await?)
     };
     let run = no_panic("copying a folder", run).await;
     connections::release(deps, held).await;
     match run {
-        Ok(report) => settle_run(deps, spec, report).await,
+        Ok(report) => settle_run(deps, spec, report, budget::of(deps, &m)).await,
         Err(e) if let Some(why) = crowded(&e) => defer(deps, Task::Folder(spec.clone()), path, why).await,
         Err(e) if e.is_retryable() && !last => {
             tracing::warn!(job = %job, mailbox = %address, folder = %path, error = %e, "folder copy failed; the queue will retry");
@@ -134,8 +158,12 @@ pub(super) async fn settle_run(
     deps: &Deps,
     spec: &FolderTaskSpec,
     report: FolderReport,
+    budget: Option<Budget>,
 ) -> Result<TaskOutcome, StageError> {
     let (job, pass, address, path) = (&spec.job, spec.pass, spec.mailbox.as_str(), spec.folder.path.as_str());
+    if let Some(b) = budget {
+        budget::spend(deps, job, address, b, report.bytes).await?;
+    }
     let scope = mailbox_scope(job, pass, address);
     if report.bytes > 0 || !report.skipped.is_empty() {
         let run_deltas = [("bytes", report.bytes as i64), ("skipped", report.skipped.len() as i64)];

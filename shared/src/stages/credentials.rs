@@ -3,7 +3,7 @@
 
 use super::provider_tokens::{self, Provider};
 use super::{Deps, StageError};
-use crate::engine::MailboxSync;
+use crate::engine::{CopySettings, MailboxSync};
 use crate::imap::plan::Filters;
 use crate::imap::{Endpoint, Login, Networks};
 use crate::model::{AuthKind, Credentials, MailboxRecord, Secret, Security, SourceAccount};
@@ -20,23 +20,36 @@ pub(crate) async fn seal(
     job: &crate::model::JobId,
     account: &SourceAccount,
 ) -> Result<String, StageError> {
+    let current;
     let secret = match &account.credentials {
         Credentials::Password { password } => password,
         Credentials::Master { master_password, .. } => master_password,
         Credentials::Oauth2 { token, .. } => token,
         Credentials::Google { service_account } => service_account,
         Credentials::Microsoft { app } => app,
+        // As it is now: the pre-flight's sign-in may have rotated the refresh token.
+        Credentials::Refresh { grant } => {
+            current = grant.get();
+            &current
+        }
     };
-    let sealed = deps
-        .secrets
-        .seal(secret, &context(job, &account.destination.to_string()))
-        .await
-        .map_err(StageError::port("seal credentials"))?;
+    seal_secret(deps, job, &account.destination.to_string(), secret).await
+}
+
+/// Seal one secret for mailbox `address` of `job`.
+pub(crate) async fn seal_secret(
+    deps: &Deps,
+    job: &crate::model::JobId,
+    address: &str,
+    secret: &Secret<String>,
+) -> Result<String, StageError> {
+    let sealed =
+        deps.secrets.seal(secret, &context(job, address)).await.map_err(StageError::port("seal credentials"))?;
     Ok(sealed.0)
 }
 
 /// Open a stored mailbox's sealed secret; `purged` says why there is none.
-async fn open_secret(deps: &Deps, m: &MailboxRecord, purged: &str) -> Result<Secret<String>, StageError> {
+pub(crate) async fn open_secret(deps: &Deps, m: &MailboxRecord, purged: &str) -> Result<Secret<String>, StageError> {
     let Some(sealed) = m.sealed_credentials.clone() else {
         return Err(StageError::Mailbox { mailbox: m.address.clone(), reason: purged.to_string() });
     };
@@ -56,6 +69,7 @@ pub(crate) fn details_of(a: &SourceAccount, preflight: crate::model::Preflight) 
         },
         include: a.include.clone(),
         exclude: a.exclude.clone(),
+        gmail_single_copy: a.gmail_single_copy,
         preflight: Some(preflight),
         folders: Vec::new(),
         round: 0,
@@ -76,6 +90,7 @@ pub(crate) async fn account_of(deps: &Deps, m: &MailboxRecord) -> Result<SourceA
         Some(AuthKind::Oauth2) => Credentials::Oauth2 { provider: crate::model::Provider::Imap, token: secret },
         Some(AuthKind::Google) => Credentials::Google { service_account: secret },
         Some(AuthKind::Microsoft) => Credentials::Microsoft { app: secret },
+        Some(AuthKind::Refresh) => Credentials::Refresh { grant: crate::model::SecretCell::new(secret) },
     };
     Ok(SourceAccount {
         destination: crate::model::EmailAddress::parse(&m.address).map_err(|e| unusable(e.to_string()))?,
@@ -87,6 +102,7 @@ pub(crate) async fn account_of(deps: &Deps, m: &MailboxRecord) -> Result<SourceA
         provider: crate::model::Provider::Imap,
         include: d.include.clone(),
         exclude: d.exclude.clone(),
+        gmail_single_copy: d.gmail_single_copy,
     })
 }
 
@@ -112,6 +128,12 @@ pub(crate) async fn login_of(deps: &Deps, account: &SourceAccount) -> Result<Log
             provider_login(deps, &account.destination.to_string(), &account.user, AuthKind::Microsoft, app)
                 .await
                 .map_err(|e| e.to_string())
+        }
+        // The pre-flight's sign-in: a rotated token goes into the cell, which is sealed afterwards.
+        Credentials::Refresh { grant } => {
+            let provider = Provider::Refresh { grant: grant.clone(), keep: None };
+            let mailbox = account.destination.to_string();
+            provider_tokens::login(deps, &mailbox, &account.user, provider).await.map_err(|e| e.to_string())
         }
     }
 }
@@ -166,6 +188,7 @@ pub(crate) fn dest_login(deps: &Deps, address: &str) -> Login {
 pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<MailboxSync, StageError> {
     let secret = open_secret(deps, m, "its credentials were purged (the job ended)").await?;
     let d = &m.details;
+    let preset = super::presets::of(&d.host, d.auth);
     let source_login = match d.auth {
         Some(AuthKind::Password) | None => Login::Password { user: m.source_user.clone(), password: secret },
         Some(AuthKind::Master) => Login::Master {
@@ -177,6 +200,12 @@ pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<Mailb
         Some(kind @ (AuthKind::Google | AuthKind::Microsoft)) => {
             provider_login(deps, &m.address, &m.source_user, kind, &secret).await?
         }
+        Some(AuthKind::Refresh) => {
+            let keep = provider_tokens::Keep { deps: deps.clone(), job: m.job.clone(), address: m.address.clone() };
+            let keep = Some(Box::new(keep));
+            let provider = Provider::Refresh { grant: crate::model::SecretCell::new(secret), keep };
+            provider_tokens::login(deps, &m.address, &m.source_user, provider).await?
+        }
     };
     Ok(MailboxSync {
         source: endpoint(deps, &d.host, d.port, d.security.unwrap_or(Security::Tls)),
@@ -185,11 +214,15 @@ pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<Mailb
         dest_login: dest_login(deps, &m.address),
         job: m.job.clone(),
         mailbox: m.address.clone(),
-        filters: Filters { include: d.include.clone(), exclude: d.exclude.clone() },
+        filters: Filters {
+            include: d.include.clone(),
+            exclude: super::presets::exclude(preset, &d.include, &d.exclude),
+            gmail_single_copy: d.gmail_single_copy,
+        },
         parallel: 1,
         // A dropped connection is retried inside the task from the checkpoint (fresh logins), before the queue's
         // redelivery with its longer back-off.
         attempts: 4,
-        settings: deps.settings.copy.clone(),
+        settings: CopySettings { max_message: preset.map(|p| (p.max_message, p.name)), ..deps.settings.copy.clone() },
     })
 }

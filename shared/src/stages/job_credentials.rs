@@ -1,6 +1,6 @@
 //! Job-level provider credentials uploaded beside a migration CSV (the AWS home, where files arrive in the
 //! bucket): the upload's metadata names an object under `credentials/<tenant>/` (`google-service-account`,
-//! `microsoft-app`); the upload stage reads it into the job's source defaults, where each mailbox seals it with its
+//! `microsoft-app`, `oauth-client`); the upload stage reads it into the job's source defaults, where each mailbox seals it with its
 //! own credentials, and deletes it with the CSV, so no clear-text key rests in the bucket. A tenant names only
 //! its own credentials; a missing or unusable file refuses the upload, naming the metadata field, never quoting
 //! the file. (`mailferry migrate` reads the same files from disk instead.)
@@ -8,7 +8,7 @@
 use super::{Deps, StageError};
 use crate::csv::SourceDefaults;
 use crate::model::{Secret, TenantId};
-use crate::oauth::{MicrosoftApp, ServiceAccount};
+use crate::oauth::{MicrosoftApp, RefreshGrant, ServiceAccount};
 
 /// The credential objects an upload's metadata names (object keys).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -17,6 +17,9 @@ pub struct CredentialObjects {
     pub google_service_account: Option<String>,
     /// Metadata `microsoft-app`: a Microsoft app file (JSON: tenant, client_id, client_secret or certificate + private_key).
     pub microsoft_app: Option<String>,
+    /// Metadata `oauth-client`: the OAuth client of the rows' refresh tokens (JSON: client_id, client_secret,
+    /// token_uri).
+    pub oauth_client: Option<String>,
 }
 
 /// Which credential a named object is.
@@ -24,6 +27,7 @@ pub struct CredentialObjects {
 enum Kind {
     Google,
     Microsoft,
+    Client,
 }
 
 impl Kind {
@@ -32,6 +36,7 @@ impl Kind {
         match self {
             Kind::Google => "google-service-account",
             Kind::Microsoft => "microsoft-app",
+            Kind::Client => "oauth-client",
         }
     }
 
@@ -40,6 +45,7 @@ impl Kind {
         match self {
             Kind::Google => ServiceAccount::from_json(&text).map(|_| defaults.google_service_account = Some(text)),
             Kind::Microsoft => MicrosoftApp::from_json(&text).map(|_| defaults.microsoft_app = Some(text)),
+            Kind::Client => RefreshGrant::check_client(&text).map(|_| defaults.oauth_client = Some(text)),
         }
     }
 }
@@ -50,7 +56,8 @@ const MAX_FILE: usize = 64 << 10;
 impl CredentialObjects {
     fn named(&self) -> impl Iterator<Item = (Kind, &String)> {
         let google = self.google_service_account.as_ref().map(|k| (Kind::Google, k));
-        google.into_iter().chain(self.microsoft_app.as_ref().map(|k| (Kind::Microsoft, k)))
+        let microsoft = self.microsoft_app.as_ref().map(|k| (Kind::Microsoft, k));
+        google.into_iter().chain(microsoft).chain(self.oauth_client.as_ref().map(|k| (Kind::Client, k)))
     }
 }
 

@@ -9,7 +9,8 @@
 //! from the checkpoints, and each folder is counted finished once. A folder whose copy here fails or runs into
 //! the deadline or a stop goes on as its own folder task, and so do the small folders not reached.
 
-use super::copy::{Crowded, TaskOutcome, crowded, defer, record, settle_run, write_failure};
+use super::budget::{self, Budget};
+use super::copy::{Crowded, TaskOutcome, budget_left, crowded, defer, record, settle_run, write_failure};
 use super::credentials::mailbox_sync;
 use super::error::no_panic;
 use super::finish;
@@ -36,10 +37,14 @@ pub(super) async fn on_mailbox(
         return Ok(TaskOutcome::Skipped);
     }
     let task = || Task::Mailbox { job: job.clone(), pass, mailbox: address.to_string() };
-    let Some(held) = connections::take(deps, job, address, &m.details.host, deadline).await? else {
+    let limit = match budget_left(deps, &m).await? {
+        Ok(limit) => limit,
+        Err(until) => return defer(deps, task(), address, Crowded::Parked(until)).await,
+    };
+    let Some(held) = connections::take(deps, &m, deadline).await? else {
         return defer(deps, task(), address, Crowded::Cap).await;
     };
-    let result = plan_and_copy(deps, m, pass, deadline, last).await;
+    let result = plan_and_copy(deps, m, pass, (deadline, limit), last).await;
     connections::release(deps, held).await;
     match result {
         Err(e) if let Some(why) = crowded(&e) => defer(deps, task(), address, why).await,
@@ -47,17 +52,20 @@ pub(super) async fn on_mailbox(
     }
 }
 
+/// Plan the mailbox and copy its small folders; `stop`: the worker's deadline and the byte limit of the run.
 async fn plan_and_copy(
     deps: &Deps,
     mut m: MailboxRecord,
     pass: Pass,
-    deadline: Option<Instant>,
+    (deadline, limit): (Option<Instant>, Option<u64>),
     last: bool,
 ) -> Result<TaskOutcome, StageError> {
     let (job, address) = (m.job.clone(), m.address.clone());
+    let budget = budget::of(deps, &m);
     let opening = async {
         let mut cfg = mailbox_sync(deps, &m).await?;
         cfg.settings.deadline = deadline;
+        cfg.settings.byte_limit = limit;
         let opened = engine::open_mailbox(&cfg, deps.checkpoints.as_ref()).await?;
         Ok::<_, StageError>((cfg, opened))
     };
@@ -67,12 +75,13 @@ async fn plan_and_copy(
         Err(e) => return planning_failed(deps, &job, pass, &address, e).await,
     };
     let OpenedMailbox { src, dst, plan, unchanged, pending } = opened;
-    for f in &plan.folders {
-        if !m.details.folders.contains(&f.path) {
-            m.details.folders.push(f.path.clone());
-        }
+    // Read again: the sign-in may have kept a rotated refresh token in the record since it was read.
+    m = record(deps, &job, &address).await?;
+    let new: Vec<&String> = plan.folders.iter().map(|f| &f.path).filter(|p| !m.details.folders.contains(p)).collect();
+    if !new.is_empty() {
+        m.details.folders.extend(new.into_iter().cloned());
+        deps.store.put_mailboxes(std::slice::from_ref(&m)).await.map_err(StageError::port("store folders"))?;
     }
-    deps.store.put_mailboxes(std::slice::from_ref(&m)).await.map_err(StageError::port("store folders"))?;
     let spec = |folder: &FolderPlan, copied_before| FolderTaskSpec {
         job: job.clone(),
         pass,
@@ -102,10 +111,10 @@ async fn plan_and_copy(
     deps.tasks.send(&big, Duration::ZERO).await.map_err(StageError::port("send folder tasks"))?;
     for report in unchanged {
         if let Some(folder) = plan.folders.iter().find(|f| f.path == report.path) {
-            settle_run(deps, &spec(folder, report.total_copied), report).await?;
+            settle_run(deps, &spec(folder, report.total_copied), report, budget).await?;
         }
     }
-    let later = copy_small(deps, &cfg, (src, dst), &mut small).await?;
+    let later = copy_small(deps, &cfg, (src, dst), &mut small, budget).await?;
     let rest: Vec<String> = small.into_iter().map(|s| Task::Folder(s).to_body()).collect();
     if !later.is_zero() {
         tracing::info!(mailbox = %address, folders = rest.len(), wait_ms = later.as_millis() as u64, "throttled; the folders left deferred as their own tasks");
@@ -123,20 +132,25 @@ async fn copy_small(
     cfg: &engine::MailboxSync,
     (mut src, mut dst): (crate::imap::Session, crate::imap::Session),
     small: &mut VecDeque<FolderTaskSpec>,
+    budget: Option<Budget>,
 ) -> Result<Duration, StageError> {
     let checkpoints = deps.checkpoints.as_ref();
+    // The byte limit holds for all the folders copied here together.
+    let mut settings = cfg.settings.clone();
     while let Some(spec) = small.front() {
-        // A token that ends soon: the folders left go on as their own tasks, which sign in afresh.
-        if cfg.settings.must_stop() || src.sign_in_ends_soon() || dst.sign_in_ends_soon() {
+        // A token that ends soon: the folders left go on as their own tasks, which sign in afresh. A budget used
+        // up: they go on as their own tasks too, which wait for it to renew.
+        if settings.must_stop() || settings.spent(0) || src.sign_in_ends_soon() || dst.sign_in_ends_soon() {
             break;
         }
         let copy = async {
-            Ok(engine::copy_over(&mut src, &mut dst, cfg, &spec.folder, checkpoints, &cfg.settings, &|_| {}).await?)
+            Ok(engine::copy_over(&mut src, &mut dst, cfg, &spec.folder, checkpoints, &settings, &|_| {}).await?)
         };
         match no_panic("copying a folder", copy).await {
             Ok(report) => {
                 let spec = small.pop_front().expect("a front element");
-                settle_run(deps, &spec, report).await?;
+                settings.byte_limit = settings.byte_limit.map(|l| l.saturating_sub(report.bytes));
+                settle_run(deps, &spec, report, budget).await?;
             }
             Err(e) => {
                 tracing::info!(mailbox = %cfg.mailbox, folder = %spec.folder.path, error = %e, "copy on the mailbox's connections failed; the folder goes on as its own task");

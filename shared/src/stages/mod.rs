@@ -11,6 +11,7 @@
 //! Counter scopes: `<job>/<pass>` (mailboxes, started, done, copied, bytes, skipped, failed) and
 //! `<job>/<pass>/<address>` (folders, done, copied, bytes, skipped, failed, started_ms, finished_ms).
 
+pub mod budget;
 mod connections;
 mod copy;
 mod credentials;
@@ -25,6 +26,7 @@ mod mailbox_task;
 mod messages;
 mod notify;
 mod preflight;
+mod presets;
 mod provider_tokens;
 mod report;
 mod retry;
@@ -90,6 +92,8 @@ pub struct Settings {
     /// Connection caps per mailbox and per source server, and which folders share the mailbox task's
     /// connections.
     pub connections: Connections,
+    /// Download budgets per mailbox (Gmail's preset unless set otherwise; see `budget`).
+    pub budget: budget::Budgets,
     /// The notifications' sender, and the recipient when the job names none.
     pub sender: String,
     pub default_operator: Option<String>,

@@ -104,7 +104,15 @@ async fn survey(deps: &Deps, account: &SourceAccount) -> Result<(u32, u64, Optio
     let result = async {
         let source_listing = listing(&mut src).await.map_err(source_failed)?;
         let dest_listing = listing(&mut dst).await.map_err(dest_failed)?;
-        let filters = Filters { include: account.include.clone(), exclude: account.exclude.clone() };
+        let filters = Filters {
+            include: account.include.clone(),
+            exclude: super::presets::exclude(
+                super::presets::of(account.host.as_str(), Some(account.credentials.kind())),
+                &account.include,
+                &account.exclude,
+            ),
+            gmail_single_copy: account.gmail_single_copy,
+        };
         let p = plan(&source_listing, &dest_listing, &filters);
         let wires: Vec<String> = p.folders.iter().map(|f| f.source_wire.clone()).collect();
         let statuses = src.status_with_sizes(&wires).await.map_err(source_failed)?;

@@ -6,8 +6,8 @@
 
 use super::{Deps, StageError};
 use crate::imap::{BearerMechanism, BearerToken, ImapError, Login, TokenSource};
-use crate::model::Secret;
-use crate::oauth::{AccessToken, GOOGLE_MAIL_SCOPE, MicrosoftApp, OAuthError, ServiceAccount};
+use crate::model::{JobId, Secret, SecretCell};
+use crate::oauth::{AccessToken, GOOGLE_MAIL_SCOPE, MicrosoftApp, OAuthError, RefreshGrant, ServiceAccount};
 use crate::ports::Clock;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +20,43 @@ pub(crate) enum Provider {
     Google(ServiceAccount),
     /// App-only: one token for every mailbox of the tenant.
     Microsoft(MicrosoftApp),
+    /// The mailbox's own refresh token (a sealed `RefreshGrant`); a rotated one replaces it in the cell and, for a
+    /// stored mailbox, in its sealed credentials.
+    Refresh { grant: SecretCell, keep: Option<Box<Keep>> },
+}
+
+/// Where a rotated refresh token is kept: the stored mailbox's sealed credentials.
+pub(crate) struct Keep {
+    pub deps: Deps,
+    pub job: JobId,
+    pub address: String,
+}
+
+impl std::fmt::Debug for Keep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keep").field("job", &self.job).field("address", &self.address).finish_non_exhaustive()
+    }
+}
+
+impl Keep {
+    /// The grant as the mailbox's record has it now (another task of the mailbox may have rotated it).
+    async fn load(&self) -> Option<Secret<String>> {
+        let m = self.deps.store.mailbox(&self.job, &self.address).await.ok()??;
+        super::credentials::open_secret(&self.deps, &m, "purged").await.ok()
+    }
+
+    /// Seal `grant` into the mailbox's record, so the next sign-in and the next pass use it.
+    async fn store(&self, grant: &Secret<String>) -> Result<(), StageError> {
+        let (deps, job, address) = (&self.deps, &self.job, self.address.as_str());
+        let Some(mut m) = deps.store.mailbox(job, address).await.map_err(StageError::port("read mailbox"))? else {
+            return Ok(());
+        };
+        if m.sealed_credentials.is_none() {
+            return Ok(()); // purged meanwhile: the job ended, nothing to keep
+        }
+        m.sealed_credentials = Some(super::credentials::seal_secret(deps, job, address, grant).await?);
+        deps.store.put_mailboxes(std::slice::from_ref(&m)).await.map_err(StageError::port("keep the refresh token"))
+    }
 }
 
 impl Provider {
@@ -45,6 +82,13 @@ impl Provider {
             }
             (Provider::Microsoft(_), "invalid_client" | "unauthorized_client") => {
                 Some("check the app's client ID and secret, and that it has IMAP.AccessAsApp with admin consent")
+            }
+            (Provider::Refresh { .. }, "invalid_grant") => Some(
+                "the refresh token is no longer valid (revoked, expired or already used): give a new one with \
+                 retry --credentials FILE",
+            ),
+            (Provider::Refresh { .. }, "invalid_client" | "unauthorized_client") => {
+                Some("check the client ID and secret in the job's OAuth client file")
             }
             _ => None,
         }
@@ -103,12 +147,54 @@ impl Minted {
         let fresh = match &self.provider {
             Provider::Google(sa) => sa.token_for(&self.user, GOOGLE_MAIL_SCOPE, now, ca).await?,
             Provider::Microsoft(app) => app.token(now, ca).await?,
+            Provider::Refresh { grant, keep } => refreshed(grant, keep.as_deref(), &self.user, now, ca).await?,
         };
         tracing::debug!(user = %self.user, expires_at = %fresh.expires_at, "access token obtained");
         let result = (fresh.token.clone(), left(&fresh));
         *cache = Some(fresh);
         Ok(result)
     }
+}
+
+/// An access token from the mailbox's refresh token; a rotated refresh token replaces the old one in `grant` and
+/// is kept with the mailbox (a failure to keep it is logged: the sign-in goes on with the token it has).
+async fn refreshed(
+    grant: &SecretCell,
+    keep: Option<&Keep>,
+    user: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    ca: Option<&PathBuf>,
+) -> Result<AccessToken, OAuthError> {
+    let mut current = RefreshGrant::from_json(&grant.get())?;
+    let mut tries = 0;
+    let token = loop {
+        match current.token(now, ca).await {
+            // Refused: another task of the mailbox may have redeemed this token and kept the rotated one. Take
+            // that (it may take the other task a moment to keep it) and try again.
+            Err(OAuthError::Refused { error, .. }) if error == "invalid_grant" && keep.is_some() && tries < 3 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(500 * tries)).await;
+                if let Some(keep) = keep
+                    && let Some(kept) = keep.load().await
+                {
+                    grant.set(kept);
+                }
+                current = RefreshGrant::from_json(&grant.get())?;
+            }
+            other => break other?,
+        }
+    };
+    if let Some(rotated) = &token.refresh_token {
+        let next = RefreshGrant { refresh_token: rotated.clone(), ..current }.to_json();
+        grant.set(next.clone());
+        if let Some(keep) = keep
+            && let Err(e) = keep.store(&next).await
+        {
+            tracing::warn!(user = %user, error = %e, "the rotated refresh token could not be kept");
+        }
+        tracing::info!(user = %user, "the refresh token was rotated; the new one is kept");
+    }
+    Ok(token)
 }
 
 #[async_trait::async_trait]

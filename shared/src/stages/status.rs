@@ -31,6 +31,12 @@ pub struct MailboxProgress {
     pub expected: u64,
     /// Messages on the destination so far, every pass included (from the checkpoints; 0 unless asked for).
     pub copied_total: u64,
+    /// From a Gmail source: messages that carried several labels with folders (counted in All Mail), and whether
+    /// they went to their primary label's folder only (single-copy) or to each label's folder.
+    pub several_labels: u64,
+    pub single_copy: bool,
+    /// The mailbox used its download budget: its copy waits until then (see `budget`).
+    pub parked_until: Option<chrono::DateTime<chrono::Utc>>,
     /// This pass: copied, bytes, skipped, failed folders, folders done of planned.
     pub copied: i64,
     pub bytes: i64,
@@ -94,19 +100,29 @@ pub async fn job_progress(
             m.details.round >= 2 && deps.counters.seen(&pass_scope(id, extra), "fanout").await.map_err(&read)?;
         let shown = if in_extra { extra } else { latest };
         let c = deps.counters.get(&mailbox_scope(id, shown, &m.address)).await.map_err(&read)?;
-        let mut copied_total = 0;
+        let (mut copied_total, mut elsewhere, mut several_labels) = (0, 0, 0);
         for folder in m.details.folders.iter().filter(|_| destination_totals) {
             let key = FolderKey { job: id.clone(), mailbox: m.address.clone(), folder: folder.clone() };
-            copied_total += deps.checkpoints.load(&key).await.map_err(&read)?.map_or(0, |cp| cp.copied);
+            let cp = deps.checkpoints.load(&key).await.map_err(&read)?.unwrap_or_default();
+            (copied_total, elsewhere, several_labels) =
+                (copied_total + cp.copied, elsewhere + cp.elsewhere, several_labels + cp.several_labels);
         }
         let pre = m.details.preflight.clone().unwrap_or_default();
         let finished = get(&c, "finished_ms") > 0;
+        let parked_until = match super::budget::of(deps, &m).filter(|_| !finished && pre.problem.is_none()) {
+            Some(b) => Some(super::budget::left(deps, id, &m.address, b).await?).filter(|(left, _)| *left == 0),
+            None => None,
+        };
         mailboxes.push(MailboxProgress {
             address: m.address.clone(),
             line: m.line,
             problem: pre.problem,
-            expected: pre.messages,
+            // A Gmail source lists a message once per label and in All Mail: what went elsewhere is not expected.
+            expected: pre.messages.saturating_sub(elsewhere),
             copied_total,
+            several_labels,
+            single_copy: m.details.gmail_single_copy,
+            parked_until: parked_until.map(|(_, until)| until),
             copied: get(&c, "copied"),
             bytes: get(&c, "bytes"),
             skipped: get(&c, "skipped"),

@@ -1,0 +1,156 @@
+//! Download budgets per mailbox: Gmail lets one account download about 2,500 MB a day over IMAP and locks it out
+//! for up to a day past that, so a mailbox that has used its budget is parked, not failed: its tasks wait, without
+//! logging in, until the window renews, and the pass is not complete meanwhile (`status` says why and until
+//! when). A window is a fixed slice of time counted from the Unix epoch (for a day: 00:00 to 24:00 UTC); what a
+//! mailbox moved in it is a counter (`<job>/budget/<mailbox>`, one name per window), added after each run of a
+//! folder copy. A copy stops at the batch boundary where its run has used what was left.
+
+use super::{Deps, StageError};
+use crate::model::{AuthKind, JobId, MailboxRecord};
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// So many bytes per window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub bytes: u64,
+    pub window: Duration,
+}
+
+impl Budget {
+    /// Gmail's download limit over IMAP, per account and day.
+    pub const GMAIL: Budget = Budget { bytes: 2_500_000_000, window: Duration::from_secs(86_400) };
+
+    /// `SIZE/PERIOD`: `2500MB/24h`, `300KB/10s`, `1GB/1d` (sizes in decimal units: B, KB, MB, GB).
+    pub fn parse(text: &str) -> Result<Budget, String> {
+        let bad =
+            || format!("{text:?} is not a budget like 2500MB/24h (size in B, KB, MB or GB; period in s, m, h or d)");
+        let (size, period) = text.trim().split_once('/').ok_or_else(bad)?;
+        let split = |s: &str| {
+            let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+            let n: u64 = digits.parse().ok()?;
+            Some((n, s[digits.len()..].trim().to_ascii_lowercase()))
+        };
+        let (n, unit) = split(size.trim()).ok_or_else(bad)?;
+        let scale = match unit.as_str() {
+            "b" | "" => 1,
+            "kb" => 1_000,
+            "mb" => 1_000_000,
+            "gb" => 1_000_000_000,
+            _ => return Err(bad()),
+        };
+        let (p, unit) = split(period.trim()).ok_or_else(bad)?;
+        let secs = match unit.as_str() {
+            "s" => 1,
+            "m" | "min" => 60,
+            "h" => 3_600,
+            "d" => 86_400,
+            _ => return Err(bad()),
+        };
+        let bytes = n.checked_mul(scale).filter(|b| *b > 0).ok_or_else(bad)?;
+        let window = p.checked_mul(secs).filter(|w| *w > 0 && *w <= 30 * 86_400).ok_or_else(bad)?;
+        Ok(Budget { bytes, window: Duration::from_secs(window) })
+    }
+
+    /// The window `now` falls in: its number and when it ends.
+    fn window_at(&self, now: DateTime<Utc>) -> (i64, DateTime<Utc>) {
+        let len = self.window.as_secs().max(1) as i64;
+        let n = now.timestamp().div_euclid(len);
+        (n, DateTime::from_timestamp((n + 1) * len, 0).unwrap_or(now))
+    }
+}
+
+/// Which budget the mailboxes of a deployment or run get.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Budgets {
+    /// The provider's: Gmail's for a Gmail source (host `imap.gmail.com` or a Google sign-in), none otherwise.
+    #[default]
+    Preset,
+    /// No budget.
+    Off,
+    /// This one for every mailbox.
+    Every(Budget),
+}
+
+impl Budgets {
+    /// `preset`, `none`, or a budget (see [`Budget::parse`]).
+    pub fn parse(text: &str) -> Result<Budgets, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "" | "preset" => Ok(Budgets::Preset),
+            "none" | "off" => Ok(Budgets::Off),
+            _ => Budget::parse(text).map(Budgets::Every),
+        }
+    }
+}
+
+/// The budget of mailbox `m`.
+pub(crate) fn of(deps: &Deps, m: &MailboxRecord) -> Option<Budget> {
+    match deps.settings.budget {
+        Budgets::Off => None,
+        Budgets::Every(b) => Some(b),
+        Budgets::Preset => {
+            let host = m.details.host.to_ascii_lowercase();
+            let gmail = host == "imap.gmail.com" || host == "imap.googlemail.com";
+            (gmail || m.details.auth == Some(AuthKind::Google)).then_some(Budget::GMAIL)
+        }
+    }
+}
+
+fn scope(job: &JobId, address: &str) -> String {
+    format!("{job}/budget/{address}")
+}
+
+/// What is left of the budget in the current window, and when the window ends.
+pub(crate) async fn left(
+    deps: &Deps,
+    job: &JobId,
+    address: &str,
+    budget: Budget,
+) -> Result<(u64, DateTime<Utc>), StageError> {
+    let (n, ends) = budget.window_at(deps.clock.now());
+    let used = deps.counters.get(&scope(job, address)).await.map_err(StageError::port("read the budget"))?;
+    let used = used.get(&format!("w{n}")).copied().unwrap_or(0).max(0) as u64;
+    Ok((budget.bytes.saturating_sub(used), ends))
+}
+
+/// Count `bytes` moved for the mailbox into the current window.
+pub(crate) async fn spend(
+    deps: &Deps,
+    job: &JobId,
+    address: &str,
+    budget: Budget,
+    bytes: u64,
+) -> Result<(), StageError> {
+    if bytes == 0 {
+        return Ok(());
+    }
+    let (n, _) = budget.window_at(deps.clock.now());
+    let delta = [(format!("w{n}"), bytes as i64)];
+    let deltas: Vec<(&str, i64)> = delta.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    deps.counters.add(&scope(job, address), &deltas).await.map(|_| ()).map_err(StageError::port("count the budget"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_read_as_people_write_them() {
+        assert_eq!(Budget::parse("2500MB/24h"), Ok(Budget::GMAIL));
+        assert_eq!(Budget::parse(" 300KB / 10s "), Ok(Budget { bytes: 300_000, window: Duration::from_secs(10) }));
+        assert_eq!(Budgets::parse("none"), Ok(Budgets::Off));
+        assert_eq!(Budgets::parse("preset"), Ok(Budgets::Preset));
+        for bad in ["2500", "MB/24h", "0MB/1d", "1MB/0s", "1TB/1d", "1MB/1y", "99999999999999999999GB/1d", "1MB/90d"] {
+            assert!(Budgets::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn windows_are_fixed_slices_from_the_epoch() {
+        let b = Budget::GMAIL;
+        let t = DateTime::parse_from_rfc3339("2026-11-30T21:50:00Z").unwrap().to_utc();
+        let (n, ends) = b.window_at(t);
+        assert_eq!(ends.to_rfc3339(), "2026-12-01T00:00:00+00:00");
+        assert_eq!(b.window_at(ends).0, n + 1);
+    }
+}
