@@ -45,40 +45,14 @@ enum Way {
 impl DelayProxy {
     /// Proxy 127.0.0.1:`target` with `one_way` of delay in each direction.
     pub fn start(target: u16, one_way: Duration) -> DelayProxy {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let port = listener.local_addr().expect("proxy address").port();
         let seen = Arc::new(Seen::default());
         let seen_in = seen.clone();
-        std::thread::Builder::new()
-            .name(format!("delay-proxy-{port}"))
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("proxy runtime");
-                rt.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).expect("proxy listener");
-                    while let Ok((client, _)) = listener.accept().await {
-                        let now = seen_in.open.fetch_add(1, Ordering::SeqCst) + 1;
-                        seen_in.peak.fetch_max(now, Ordering::SeqCst);
-                        seen_in.connections.fetch_add(1, Ordering::SeqCst);
-                        let seen = seen_in.clone();
-                        tokio::spawn(async move {
-                            let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else {
-                                seen.open.fetch_sub(1, Ordering::SeqCst);
-                                return;
-                            };
-                            let _ = (client.set_nodelay(true), server.set_nodelay(true));
-                            let ((cr, cw), (sr, sw)) = (client.into_split(), server.into_split());
-                            let server_spoke = Arc::new(AtomicBool::new(false));
-                            let client_side = async {
-                                pipe(cr, sw, one_way, (Way::Up, &server_spoke, &seen)).await;
-                                seen.open.fetch_sub(1, Ordering::SeqCst);
-                            };
-                            tokio::join!(client_side, pipe(sr, cw, one_way, (Way::Down, &server_spoke, &seen)));
-                        });
-                    }
-                });
-            })
-            .expect("proxy thread");
+        let port = crate::serve_loopback("delay-proxy", move |client| {
+            let now = seen_in.open.fetch_add(1, Ordering::SeqCst) + 1;
+            seen_in.peak.fetch_max(now, Ordering::SeqCst);
+            seen_in.connections.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(relay(client, target, one_way, seen_in.clone()));
+        });
         DelayProxy { port, seen }
     }
 
@@ -102,6 +76,22 @@ impl DelayProxy {
     pub fn round_trips(&self) -> usize {
         self.seen.turns.load(Ordering::SeqCst)
     }
+}
+
+/// One client connection: forwarded both ways with the delay, counting what [`DelayProxy`] reports.
+async fn relay(client: TcpStream, target: u16, one_way: Duration, seen: Arc<Seen>) {
+    let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else {
+        seen.open.fetch_sub(1, Ordering::SeqCst);
+        return;
+    };
+    let _ = (client.set_nodelay(true), server.set_nodelay(true));
+    let ((cr, cw), (sr, sw)) = (client.into_split(), server.into_split());
+    let server_spoke = Arc::new(AtomicBool::new(false));
+    let client_side = async {
+        pipe(cr, sw, one_way, (Way::Up, &server_spoke, &seen)).await;
+        seen.open.fetch_sub(1, Ordering::SeqCst);
+    };
+    tokio::join!(client_side, pipe(sr, cw, one_way, (Way::Down, &server_spoke, &seen)));
 }
 
 /// Forward `from` to `to`, each chunk `delay` after it was read.

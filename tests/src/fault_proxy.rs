@@ -11,8 +11,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
 /// What the proxy does besides forwarding.
@@ -55,24 +55,12 @@ struct Shared {
 impl FaultProxy {
     /// Proxy 127.0.0.1:`target` with `fault`.
     pub fn start(target: u16, fault: Fault) -> FaultProxy {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let port = listener.local_addr().expect("proxy address").port();
         let shared = Arc::new(Shared::default());
         let state = shared.clone();
-        std::thread::Builder::new()
-            .name(format!("fault-proxy-{port}"))
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("proxy runtime");
-                rt.block_on(async move {
-                    let listener = TcpListener::from_std(listener).expect("proxy listener");
-                    while let Ok((client, _)) = listener.accept().await {
-                        let n = state.connections.fetch_add(1, Ordering::SeqCst) + 1;
-                        tokio::spawn(relay(client, target, fault.clone(), state.clone(), n));
-                    }
-                });
-            })
-            .expect("proxy thread");
+        let port = crate::serve_loopback("fault-proxy", move |client| {
+            let n = state.connections.fetch_add(1, Ordering::SeqCst) + 1;
+            tokio::spawn(relay(client, target, fault.clone(), state.clone(), n));
+        });
         FaultProxy { port, shared }
     }
 

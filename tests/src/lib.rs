@@ -57,3 +57,28 @@ pub fn wait_for_port(port: u16, timeout: std::time::Duration) -> bool {
     }
     false
 }
+
+/// Listen on a free port of 127.0.0.1 and hand every accepted connection to `on_client` (which spawns what it
+/// needs), on a thread and runtime of its own, so a test may block while it works. Returns the port. (The
+/// proxies in front of test servers.)
+pub fn serve_loopback<F>(name: &str, mut on_client: F) -> u16
+where
+    F: FnMut(tokio::net::TcpStream) + Send + 'static,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("local address").port();
+    std::thread::Builder::new()
+        .name(format!("{name}-{port}"))
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("a listener");
+                while let Ok((client, _)) = listener.accept().await {
+                    on_client(client);
+                }
+            });
+        })
+        .expect("a thread");
+    port
+}

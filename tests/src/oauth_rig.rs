@@ -2,7 +2,8 @@
 //! (`DIR/keys/default/RS256/default`), a Google service-account key file, a provider CSV, `migrate` with the
 //! usual arguments, and what a test checks afterwards (logins in the server's log, text files mailferry wrote).
 
-use crate::dovecot::Dovecot;
+use crate::dovecot::{Dovecot, OAuth2Keys, Options};
+use crate::token_endpoint::{EndpointOptions, TokenEndpoint};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -32,6 +33,31 @@ pub fn issuer_key(dir: &Path) -> PathBuf {
         .unwrap();
     assert!(ok.success(), "openssl pkey -pubout");
     private
+}
+
+/// A source of `users` mailboxes (password `pass` too) that trusts `endpoint`'s tokens, signed with the issuer
+/// key under `dir` (see [`issuer_key`]); with `domain_match`, a token for any address of the user's domain.
+pub fn trusting_source(dir: &Path, endpoint: &TokenEndpoint, users: u32, domain_match: bool) -> Dovecot {
+    let oauth2 = Some(OAuth2Keys { keys: dir.join("keys"), issuer: endpoint.issuer.clone(), domain_match });
+    Dovecot::start_with(Options { users, oauth2, ..Default::default() })
+}
+
+/// A token endpoint signing with a new issuer key under `dir`, with `options` otherwise.
+pub fn signing_endpoint(dir: &Path, options: EndpointOptions) -> TokenEndpoint {
+    TokenEndpoint::start(EndpointOptions { key: Some(issuer_key(dir)), ..options })
+}
+
+/// Microsoft's shape of endpoint: the tenant's path, and one token for the app (its `email` claim), valid for
+/// every mailbox of the domain (use with `domain_match`).
+pub fn microsoft_endpoint(dir: &Path) -> TokenEndpoint {
+    signing_endpoint(
+        dir,
+        EndpointOptions {
+            token_path: Some("/example.test/oauth2/v2.0/token".into()),
+            email: Some("migration-app@example.test".into()),
+            ..Default::default()
+        },
+    )
 }
 
 /// A Google service-account key file for `token_uri`; returns the file and its private key's PEM.

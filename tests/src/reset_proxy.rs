@@ -9,7 +9,7 @@ use crate::corpus::Rng;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// A running proxy.
 pub struct ResetProxy {
@@ -21,28 +21,16 @@ pub struct ResetProxy {
 impl ResetProxy {
     /// Proxy 127.0.0.1:`target`, resetting until `max_resets` resets happened; budgets up to `max_budget` bytes.
     pub fn start(target: u16, seed: u64, max_resets: u32, max_budget: u64) -> ResetProxy {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let port = listener.local_addr().expect("proxy address").port();
         let resets = Arc::new(AtomicU32::new(0));
         let shared = (resets.clone(), Arc::new(Mutex::new(Rng::new(seed))));
-        std::thread::Builder::new()
-            .name(format!("reset-proxy-{port}"))
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("proxy runtime");
-                rt.block_on(async move {
-                    let listener = TcpListener::from_std(listener).expect("proxy listener");
-                    while let Ok((client, _)) = listener.accept().await {
-                        let (resets, rng) = (shared.0.clone(), shared.1.clone());
-                        let budget = (resets.load(Ordering::SeqCst) < max_resets).then(|| {
-                            let mut r = rng.lock().unwrap_or_else(|e| e.into_inner());
-                            if r.below(5) == 0 { r.below(400) } else { 400 + r.below(max_budget) }
-                        });
-                        tokio::spawn(relay(client, target, budget, resets));
-                    }
-                });
-            })
-            .expect("proxy thread");
+        let port = crate::serve_loopback("reset-proxy", move |client| {
+            let (resets, rng) = (shared.0.clone(), shared.1.clone());
+            let budget = (resets.load(Ordering::SeqCst) < max_resets).then(|| {
+                let mut r = rng.lock().unwrap_or_else(|e| e.into_inner());
+                if r.below(5) == 0 { r.below(400) } else { 400 + r.below(max_budget) }
+            });
+            tokio::spawn(relay(client, target, budget, resets));
+        });
         ResetProxy { port, resets }
     }
 

@@ -13,7 +13,7 @@ use mailferry::model::Secret;
 use mailferry::oauth::sign_rs256;
 use mailferry_tests::dovecot::{Dovecot, OAuth2Keys, Options};
 use mailferry_tests::oauth_rig::{
-    assert_nowhere, fill_users, issuer_key, logins, migrate, provider_csv, service_account_file,
+    assert_nowhere, fill_users, issuer_key, logins, microsoft_endpoint, migrate, provider_csv, service_account_file,
 };
 use mailferry_tests::token_endpoint::{EndpointOptions, TokenEndpoint};
 use mailferry_tests::verify;
@@ -117,12 +117,7 @@ async fn a_delegation_not_granted_is_refused_at_the_pre_flight_with_what_to_do()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_microsoft_app_migrates_every_mailbox_with_its_app_only_token() {
     let dir = tempfile::tempdir().unwrap();
-    let endpoint = TokenEndpoint::start(EndpointOptions {
-        key: Some(issuer_key(dir.path())),
-        token_path: Some("/example.test/oauth2/v2.0/token".into()),
-        email: Some("migration-app@example.test".into()),
-        ..Default::default()
-    });
+    let endpoint = microsoft_endpoint(dir.path());
     let src = source(dir.path(), 2, &endpoint.issuer, true);
     let dst = Dovecot::start_with(Options { users: 2, ..Default::default() });
     let counts = fill_users(&src, 2, 50, 50).await;

@@ -9,8 +9,10 @@
 use mailferry::model::Pass;
 use mailferry_tests::aws_stack::Stack;
 use mailferry_tests::delay_proxy::DelayProxy;
-use mailferry_tests::dovecot::{Dovecot, OAuth2Keys, Options};
-use mailferry_tests::oauth_rig::{fill_users, issuer_key, logins, service_account_file};
+use mailferry_tests::dovecot::{Dovecot, Options};
+use mailferry_tests::oauth_rig::{
+    fill_users, issuer_key, logins, microsoft_endpoint, service_account_file, trusting_source,
+};
 use mailferry_tests::token_endpoint::{EndpointOptions, TokenEndpoint};
 use mailferry_tests::{corpus, logs, moto, pipeline, verify};
 use std::path::Path;
@@ -22,8 +24,7 @@ const JWT: &str = "eyJhbGciOi";
 
 /// The source (trusting `endpoint`'s tokens), the destination and a stack on moto writing into it.
 async fn homes(dir: &Path, endpoint: &TokenEndpoint, domain_match: bool) -> (Dovecot, Dovecot, Stack) {
-    let oauth2 = Some(OAuth2Keys { keys: dir.join("keys"), issuer: endpoint.issuer.clone(), domain_match });
-    let src = Dovecot::start_with(Options { users: 2, oauth2, ..Default::default() });
+    let src = trusting_source(dir, endpoint, 2, domain_match);
     let dst = Dovecot::start_with(Options { users: 2, ..Default::default() });
     let stack = Stack::start(dst.port).await;
     pipeline::own(&stack.bridge.lambda.deps, "acme", "example.test").await;
@@ -98,12 +99,7 @@ async fn a_google_job_uploaded_to_s3_migrates_with_a_folder_outliving_three_toke
 async fn a_microsoft_job_uploaded_to_s3_migrates_with_its_app_only_token() {
     logs::capture();
     let dir = tempfile::tempdir().unwrap();
-    let endpoint = TokenEndpoint::start(EndpointOptions {
-        key: Some(issuer_key(dir.path())),
-        token_path: Some("/example.test/oauth2/v2.0/token".into()),
-        email: Some("migration-app@example.test".into()),
-        ..Default::default()
-    });
+    let endpoint = microsoft_endpoint(dir.path());
     let (src, dst, stack) = homes(dir.path(), &endpoint, true).await;
     let counts = fill_users(&src, 2, 40, 95).await;
     let app = serde_json::json!({"tenant": "example.test", "client_id": "0f6e-migration",

@@ -5,10 +5,10 @@
 //! the next sign-in. No refresh token or client secret appears in anything mailferry wrote.
 
 use mailferry_tests::corpus;
-use mailferry_tests::dovecot::{Dovecot, OAuth2Keys, Options};
-use mailferry_tests::oauth_rig::{assert_nowhere, fill_users, issuer_key, logins, migrate};
+use mailferry_tests::dovecot::{Dovecot, Options};
+use mailferry_tests::oauth_rig::{assert_nowhere, fill_users, logins, migrate, signing_endpoint, trusting_source};
 use mailferry_tests::pipeline::mailferry_in;
-use mailferry_tests::token_endpoint::{EndpointOptions, TokenEndpoint};
+use mailferry_tests::token_endpoint::EndpointOptions;
 use mailferry_tests::verify;
 
 const USERS: [&str; 2] = ["user1@example.test", "user2@example.test"];
@@ -16,10 +16,8 @@ const USERS: [&str; 2] = ["user1@example.test", "user2@example.test"];
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotated_refresh_tokens_are_kept_for_every_later_sign_in_and_pass() {
     let dir = tempfile::tempdir().unwrap();
-    let endpoint = TokenEndpoint::start(EndpointOptions { key: Some(issuer_key(dir.path())), ..Default::default() });
-    let oauth2 =
-        Some(OAuth2Keys { keys: dir.path().join("keys"), issuer: endpoint.issuer.clone(), domain_match: false });
-    let src = Dovecot::start_with(Options { users: 2, oauth2, ..Default::default() });
+    let endpoint = signing_endpoint(dir.path(), EndpointOptions::default());
+    let src = trusting_source(dir.path(), &endpoint, 2, false);
     let dst = Dovecot::start_with(Options { users: 2, ..Default::default() });
     let counts = fill_users(&src, 2, 40, 120).await;
     let client = dir.path().join("client.json");

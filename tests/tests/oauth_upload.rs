@@ -4,10 +4,10 @@
 //! names another tenant's credentials is refused, and that file is left alone.
 
 use mailferry::stages::{self, CredentialObjects, Upload, UploadOutcome};
-use mailferry_tests::dovecot::{Dovecot, OAuth2Keys, Options};
-use mailferry_tests::oauth_rig::{issuer_key, service_account_file};
+use mailferry_tests::dovecot::{Dovecot, Options};
+use mailferry_tests::oauth_rig::{service_account_file, signing_endpoint, trusting_source};
 use mailferry_tests::pipeline;
-use mailferry_tests::token_endpoint::{EndpointOptions, TokenEndpoint};
+use mailferry_tests::token_endpoint::EndpointOptions;
 
 fn csv(port: u16) -> String {
     let mut csv = String::from("destination,source_host,source_port,security,auth\n");
@@ -20,10 +20,8 @@ fn csv(port: u16) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_beside_the_csv_signs_every_mailbox_in_and_is_deleted() {
     let dir = tempfile::tempdir().unwrap();
-    let endpoint = TokenEndpoint::start(EndpointOptions { key: Some(issuer_key(dir.path())), ..Default::default() });
-    let oauth2 =
-        Some(OAuth2Keys { keys: dir.path().join("keys"), issuer: endpoint.issuer.clone(), domain_match: false });
-    let src = Dovecot::start_with(Options { users: 2, oauth2, ..Default::default() });
+    let endpoint = signing_endpoint(dir.path(), EndpointOptions::default());
+    let src = trusting_source(dir.path(), &endpoint, 2, false);
     let dst = Dovecot::start_with(Options { users: 2, ..Default::default() });
     let state = tempfile::tempdir().unwrap();
     let deps = pipeline::embedded_deps(state.path(), &dst);

@@ -6,10 +6,10 @@
 //! Every copy ends complete and equal, message by message.
 
 use mailferry_tests::corpus;
-use mailferry_tests::dovecot::{Dovecot, OAuth2Keys, Options};
+use mailferry_tests::dovecot::Dovecot;
 use mailferry_tests::fault_proxy::{Fault, FaultProxy};
-use mailferry_tests::oauth_rig::{issuer_key, migrate, provider_csv, service_account_file};
-use mailferry_tests::token_endpoint::{EndpointOptions, TokenEndpoint};
+use mailferry_tests::oauth_rig::{migrate, provider_csv, service_account_file, signing_endpoint, trusting_source};
+use mailferry_tests::token_endpoint::EndpointOptions;
 use mailferry_tests::verify;
 use std::path::{Path, PathBuf};
 
@@ -79,10 +79,8 @@ async fn gmail_throttled_answers_slow_the_copy_down() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_ended_for_its_token_signs_in_again_with_a_new_one() {
     let dir = tempfile::tempdir().unwrap();
-    let endpoint = TokenEndpoint::start(EndpointOptions { key: Some(issuer_key(dir.path())), ..Default::default() });
-    let oauth2 =
-        Some(OAuth2Keys { keys: dir.path().join("keys"), issuer: endpoint.issuer.clone(), domain_match: false });
-    let src = Dovecot::start_with(Options { oauth2, ..Default::default() });
+    let endpoint = signing_endpoint(dir.path(), EndpointOptions::default());
+    let src = trusting_source(dir.path(), &endpoint, 1, false);
     let dst = Dovecot::start();
     corpus::add_to_inbox(src.port, USER, 43, 0..200).await;
     let text = "Session invalidated - AccessTokenExpired".to_string();
