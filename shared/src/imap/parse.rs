@@ -332,6 +332,18 @@ mod tests {
         assert_eq!(take_range(buf.to_vec(), f.body.unwrap()), b"hello");
     }
 
+    /// Gmail's extension items: the 64-bit message id, and labels as atoms or modified UTF-7 strings; a label with
+    /// a control character, or one that does not decode, is left out rather than trusted.
+    #[test]
+    fn gmail_message_ids_and_labels() {
+        let buf = b"* 1 FETCH (UID 4 X-GM-MSGID 1278455344230334865 X-GM-LABELS (\\Inbox \"Caf&AOk-/2024\" Work \"bad\\\"\" {4}\r\nx\r\ny \"&Jjo\"))\r\n";
+        let v = values(buf);
+        let Value::List(items) = &v[3] else { panic!("{v:?}") };
+        let f = fetch(1, items, buf).unwrap();
+        assert_eq!(f.gm_msgid, Some(1_278_455_344_230_334_865));
+        assert_eq!(f.gm_labels.unwrap(), ["\\Inbox", "Café/2024", "Work", "bad\""]);
+    }
+
     #[test]
     fn sections_quotes_and_codes() {
         let v = values(b"BODY[HEADER.FIELDS (A B)] \"a \\\"q\\\" \\\\\" NIL 12\r\n");
