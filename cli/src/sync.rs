@@ -5,6 +5,7 @@
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use mailferry::embedded::runners::RunnerLock;
 use mailferry::embedded::{Database, SqliteCheckpoints};
+use mailferry::engine::ledger::LedgerStore;
 use mailferry::engine::{
     CopySettings, FolderOutcome, FolderReport, MailboxReport, MailboxSync, Progress, plan_mailbox, sync_mailbox,
 };
@@ -135,6 +136,11 @@ fn setup(args: &Args) -> Result<MailboxSync, String> {
             batch_max: args.batch_messages,
             ..Default::default()
         },
+        // Beside the checkpoints: what each message was written with, so the next sync carries flag changes.
+        ledgers: Some(LedgerStore(std::sync::Arc::new(mailferry::embedded::DirBlobs::new(PathBuf::from(format!(
+            "{}.ledgers",
+            args.state.display()
+        )))))),
     })
 }
 

@@ -25,5 +25,6 @@ pub fn sync_config(src: &Dovecot, dst: &Dovecot) -> MailboxSync {
         parallel: 3,
         attempts: 3,
         settings: CopySettings { owner: "test-worker".into(), batch_max: 40, ..Default::default() },
+        ledgers: None,
     }
 }

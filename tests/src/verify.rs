@@ -128,3 +128,29 @@ pub async fn assert_same(src: u16, dst: u16, user: &str) -> usize {
     assert!(diffs.is_empty(), "{user}: source and destination differ:\n{}", diffs.join("\n"));
     total(&b)
 }
+
+/// Each message's flags, by folder and content.
+pub type FlagsByMessage = BTreeMap<(String, [u8; 32]), Vec<String>>;
+
+/// Each message's flags in `d`, by folder and content (the test corpus never repeats a message in a folder).
+pub fn flags_of(d: &Digest) -> FlagsByMessage {
+    d.iter()
+        .flat_map(|(folder, entries)| entries.iter().map(|e| ((folder.clone(), e.sha256), e.flags.clone())))
+        .collect()
+}
+
+/// What a later pass must leave on the destination, message by message: the destination's flags before the pass
+/// (`dst_before`, with its users' own changes), plus what the source added since `src_before`, minus what it
+/// removed. A message gone from the source keeps the destination's flags; nothing is reverted.
+pub fn flags_expected(src_before: &Digest, src_after: &Digest, dst_before: &Digest) -> FlagsByMessage {
+    let (before, after) = (flags_of(src_before), flags_of(src_after));
+    let mut expected = flags_of(dst_before);
+    for (message, flags) in expected.iter_mut() {
+        let (Some(was), Some(now)) = (before.get(message), after.get(message)) else { continue };
+        flags.extend(now.iter().filter(|f| !was.contains(f)).cloned());
+        flags.retain(|f| now.contains(f) || !was.contains(f));
+        flags.sort();
+        flags.dedup();
+    }
+    expected
+}

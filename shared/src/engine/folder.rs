@@ -4,6 +4,8 @@
 
 use super::EngineError;
 use super::dedupe::{Present, fingerprint};
+use super::flag_pass::{FlagChanges, sync_flags};
+use super::ledger::{LedgerStore, Ledgered};
 use super::placed::Placed;
 pub use super::report::{FolderOutcome, FolderReport, Progress, SkippedMessage};
 use super::report::{compare_counts, note_unsafe_metadata, skip};
@@ -65,11 +67,13 @@ impl Default for CopySettings {
     }
 }
 
-/// One folder to copy: its checkpoint key and where it goes.
+/// One folder to copy: its checkpoint key, where it goes, and where its ledger is kept (`None`: none is kept,
+/// and later passes carry no flag changes).
 #[derive(Clone, Copy, Debug)]
 pub struct FolderTask<'a> {
     pub key: &'a FolderKey,
     pub plan: &'a FolderPlan,
+    pub ledgers: Option<&'a LedgerStore>,
 }
 
 /// The first UID after `last` (UID 1 when nothing was copied; `None` when `last` is the highest UID there is).
@@ -125,6 +129,9 @@ struct Copying<'a> {
     limit: Option<u64>,
     /// Gmail: listed messages this folder leaves to other folders, not yet passed by the checkpoint.
     placed: Placed,
+    /// What the batches stored since the ledger was last written (see `ledger`), and the source folder's
+    /// HIGHESTMODSEQ as this run opened it.
+    ledger: Ledgered<'a>,
     report: FolderReport,
 }
 
@@ -144,6 +151,10 @@ impl<'a> Copying<'a> {
         let claim = checkpoints.acquire(key, &settings.owner, settings.lease_ttl).await.map_err(&port)?;
         let lease_until = Instant::now() + settings.lease_ttl;
         let mut cp = claim.checkpoint;
+        // With a ledger, open so the source reports HIGHESTMODSEQ: the first pass records the mod-sequence its flags
+        // were read at, and a later pass reads only the messages changed since.
+        let flag_pass = task.ledgers.is_some() && (cp.done || cp.flag_sync_due);
+        src.use_condstore(task.ledgers.is_some());
         let fetched_from = next_uid(cp.last_uid);
         let opening = async {
             match fetched_from {
@@ -154,7 +165,11 @@ impl<'a> Copying<'a> {
         let (opened, dest_status) = tokio::join!(opening, dst.status(&plan.dest_wire));
         let ((sel, mut metas), dest_status) = (opened.map_err(&imap)?, dest_status.map_err(&imap)?);
         let validity = sel.uid_validity.and_then(UidValidity::new);
+        let renumbered = cp.uid_validity.is_some() && cp.uid_validity != validity;
         let window = ResumeWindow::decide(&mut cp, validity, dest_status.messages.unwrap_or(0), &plan.path);
+        let ledger = Ledgered::open(task.ledgers, key, &mut cp, (flag_pass, renumbered), sel.highest_modseq)
+            .await
+            .map_err(&port)?;
         let count_present_from = cp.open_batch.as_ref().map_or(u32::MAX, |o| o.first.get());
         let present = match window {
             Some(w) => w.present(dst, &plan.dest_wire, cp.open_batch.is_some()).await.map_err(&imap)?,
@@ -188,6 +203,7 @@ impl<'a> Copying<'a> {
             bad_dates: 0,
             elsewhere: 0,
             several_labels: 0,
+            flags: Default::default(),
             source_messages: exists,
             dest_messages: 0,
             outcome: FolderOutcome::Done,
@@ -207,6 +223,7 @@ impl<'a> Copying<'a> {
             dest_next: dest_status.uid_next,
             limit: dst.capability_value("APPENDLIMIT").and_then(|v| v.parse().ok()),
             placed,
+            ledger,
             report,
         };
         Ok((run, metas))
@@ -289,6 +306,7 @@ impl<'a> Copying<'a> {
                 // this pass, so the report matches what the destination holds.
                 self.report.already_present += 1;
                 self.cp.copied += u64::from(meta.uid.get() >= self.count_present_from);
+                self.ledger.record(meta.uid.get(), None, &meta.flags);
                 continue;
             }
             if let Some(reason) = self.too_large(meta.size) {
@@ -309,6 +327,7 @@ impl<'a> Copying<'a> {
             match outcome {
                 Appended::Stored { uid } => {
                     stored += 1;
+                    self.ledger.record(meta.uid.get(), *uid, &msg.flags);
                     self.report.bytes += msg.body.len() as u64;
                     highest = highest.zip(*uid).map(|(h, u)| h.max(u));
                 }
@@ -331,7 +350,18 @@ impl<'a> Copying<'a> {
         self.placed.pass(&mut self.cp, Some(last));
         self.cp.last_uid = Some(last);
         self.cp.open_batch = None;
+        self.ledger.before_save(self.key, &mut self.cp).await.map_err(&port)?;
         self.checkpoints.save(self.key, self.fence, &self.cp).await.map_err(&port)
+    }
+
+    /// The flag pass (see `flag_pass`): compare, apply, keep the new flags and the mod-sequence they were read at.
+    async fn sync_flags(&mut self, src: &mut Session, dst: &mut Session) -> Result<FlagChanges, EngineError> {
+        let (plan, port) = (self.plan, port_error(self.plan));
+        let Some(mut ledger) = self.ledger.whole(self.key).await.map_err(&port)? else { return Ok(Default::default()) };
+        let found = sync_flags(src, dst, plan, &mut ledger, self.cp.modseq).await.map_err(imap_error(plan))?;
+        self.ledger.save(self.key, &ledger).await.map_err(&port)?;
+        (self.cp.modseq, self.cp.flag_sync_due) = (self.ledger.modseq_now, false);
+        Ok(found)
     }
 
     /// Why a message of `size` bytes is not copied, if it is too large: the destination's APPENDLIMIT (RFC 7889)
@@ -357,6 +387,10 @@ impl<'a> Copying<'a> {
             // What is left of the listing went to other folders: the checkpoint passes it too.
             let highest = self.placed.pass(&mut self.cp, None);
             self.cp.last_uid = self.cp.last_uid.max(highest);
+            self.ledger.flush(self.key, &mut self.cp).await.map_err(&port)?;
+            if self.cp.flag_sync_due {
+                self.report.flags = self.sync_flags(src, dst).await?;
+            }
             self.cp.done = true;
             self.checkpoints.save(self.key, self.fence, &self.cp).await.map_err(&port)?;
         }

@@ -31,6 +31,9 @@ pub struct MailboxSync {
     /// Attempts per folder for retryable errors.
     pub attempts: u32,
     pub settings: CopySettings,
+    /// Where each folder's ledger (what every message was written with) is kept, so later passes carry flag
+    /// changes; `None`: no ledger, later passes copy new messages only.
+    pub ledgers: Option<super::ledger::LedgerStore>,
 }
 
 /// What a mailbox sync did: the plan, each folder's report, and the folders that failed for good.

@@ -16,8 +16,10 @@
 
 mod dedupe;
 mod error;
+mod flag_pass;
 mod folder;
 pub mod headers;
+pub mod ledger;
 pub(crate) mod mailbox;
 mod placed;
 mod report;

@@ -45,6 +45,8 @@ pub struct FolderReport {
     /// folders), and (in the archive) messages carrying several labels.
     pub elsewhere: u64,
     pub several_labels: u64,
+    /// A later pass: the source's flag changes carried to the destination, and messages expunged on the source.
+    pub flags: super::flag_pass::FlagChanges,
     /// Counts at the end: source EXISTS, destination MESSAGES.
     pub source_messages: u32,
     pub dest_messages: u32,

@@ -55,7 +55,7 @@ pub(super) async fn copy_with_retries(
                 *conns = Some(connect(cfg).await?);
             }
             let (src, dst) = conns.as_mut().expect("connected");
-            let task = FolderTask { key: &key, plan: folder };
+            let task = FolderTask { key: &key, plan: folder, ledgers: cfg.ledgers.as_ref() };
             copy_folder(src, dst, checkpoints, &task, &cfg.settings, progress).await
         }
         .await;

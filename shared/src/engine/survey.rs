@@ -9,7 +9,7 @@ use super::mailbox::{MailboxSync, apply, mailbox_error, open_and_plan};
 use super::report::compare_counts;
 use crate::imap::Session;
 use crate::imap::plan::{FolderPlan, Plan};
-use crate::model::FolderKey;
+use crate::model::{Checkpoint, FolderKey};
 use crate::ports::Checkpoints;
 
 /// A folder with something to copy, about how many messages (new UIDs since the checkpoint, or every message
@@ -63,7 +63,8 @@ pub async fn copy_over(
     progress: &(dyn Fn(Progress<'_>) + Send + Sync),
 ) -> Result<FolderReport, EngineError> {
     let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: folder.path.clone() };
-    copy_folder(src, dst, checkpoints, &FolderTask { key: &key, plan: folder }, settings, progress).await
+    let task = FolderTask { key: &key, plan: folder, ledgers: cfg.ledgers.as_ref() };
+    copy_folder(src, dst, checkpoints, &task, settings, progress).await
 }
 
 /// The cheap look before copying: STATUS of every planned folder on the source, pipelined (one round trip, RFC
@@ -78,22 +79,33 @@ pub(super) async fn survey(
     cfg: &MailboxSync,
     checkpoints: &dyn Checkpoints,
 ) -> Result<(Vec<FolderReport>, Vec<Pending>), EngineError> {
-    let source_wires: Vec<String> = p.folders.iter().map(|f| f.source_wire.clone()).collect();
-    let statuses = src.status_many(&source_wires).await.map_err(mailbox_error)?;
-    let (mut caught_up, mut changed) = (Vec::new(), Vec::new());
-    for (f, st) in p.folders.iter().zip(statuses) {
+    let mut cps = Vec::with_capacity(p.folders.len());
+    for f in &p.folders {
         let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: f.path.clone() };
-        let cp = checkpoints
-            .load(&key)
-            .await
-            .map_err(|source| EngineError::Checkpoint { folder: f.path.clone(), source })?;
+        let cp = checkpoints.load(&key).await;
+        cps.push(cp.map_err(|source| EngineError::Checkpoint { folder: f.path.clone(), source })?);
+    }
+    // A later pass compares flags too: where the source keeps mod-sequences, a folder whose HIGHESTMODSEQ did not
+    // move has no flag changes, so STATUS alone still tells an untouched folder.
+    let flags_due = |cp: &Checkpoint| cfg.ledgers.is_some() && (cp.done || cp.flag_sync_due);
+    let source_wires: Vec<String> = p.folders.iter().map(|f| f.source_wire.clone()).collect();
+    let statuses = if cps.iter().flatten().any(flags_due) {
+        src.status_with_modseq(&source_wires).await
+    } else {
+        src.status_many(&source_wires).await
+    };
+    let (mut caught_up, mut changed) = (Vec::new(), Vec::new());
+    for ((f, st), cp) in p.folders.iter().zip(statuses.map_err(mailbox_error)?).zip(cps) {
+        let flags_unchanged =
+            |cp: &Checkpoint| !flags_due(cp) || (cp.modseq.is_some() && cp.modseq == st.highest_modseq);
         match cp {
             Some(cp)
                 if cp.open_batch.is_none()
                     && cp.uid_validity.is_some_and(|v| Some(v.get()) == st.uid_validity)
                     && cp
                         .last_uid
-                        .is_some_and(|last| st.uid_next.is_some_and(|n| n <= last.get().saturating_add(1))) =>
+                        .is_some_and(|last| st.uid_next.is_some_and(|n| n <= last.get().saturating_add(1)))
+                    && flags_unchanged(&cp) =>
             {
                 caught_up.push((f, st, cp));
             }
@@ -129,6 +141,7 @@ pub(super) async fn survey(
                 bad_dates: 0,
                 elsewhere: cp.elsewhere,
                 several_labels: cp.several_labels,
+                flags: Default::default(),
                 source_messages,
                 dest_messages,
                 outcome: compare_counts(source_messages, dest_messages, cp.skipped + cp.elsewhere),

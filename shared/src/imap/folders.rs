@@ -32,6 +32,8 @@ pub struct Status {
     pub uid_validity: Option<u32>,
     /// Total size in octets (RFC 8438 `STATUS=SIZE`), when asked for.
     pub size: Option<u64>,
+    /// HIGHESTMODSEQ (RFC 7162 §3.1.2.3), when asked for.
+    pub highest_modseq: Option<u64>,
 }
 
 pub(crate) fn parse_list(buf: &[u8]) -> Result<Option<ListEntry>, ImapError> {
@@ -72,6 +74,7 @@ pub(crate) fn parse_status(untagged: &[Vec<u8>]) -> Result<Status, ImapError> {
                     "UIDNEXT" => s.uid_next = Some(n),
                     "UIDVALIDITY" => s.uid_validity = Some(n),
                     "SIZE" => s.size = Some(wide),
+                    "HIGHESTMODSEQ" => s.highest_modseq = Some(wide),
                     _ => {}
                 }
             }
@@ -192,6 +195,17 @@ impl Session {
     /// RFC 3501 §5.5). Answers come back in the order of `wires`.
     pub async fn status_many(&mut self, wires: &[String]) -> Result<Vec<Status>, ImapError> {
         self.status_items(wires, "MESSAGES UIDNEXT UIDVALIDITY").await
+    }
+
+    /// Like [`Session::status_many`], with HIGHESTMODSEQ where the server announced CONDSTORE (a later pass: a
+    /// folder whose mod-sequence did not move has no flag changes either).
+    pub async fn status_with_modseq(&mut self, wires: &[String]) -> Result<Vec<Status>, ImapError> {
+        let items = if self.has("CONDSTORE") {
+            "MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ"
+        } else {
+            "MESSAGES UIDNEXT UIDVALIDITY"
+        };
+        self.status_items(wires, items).await
     }
 
     /// Like [`Session::status_many`], with each folder's size in octets where the server offers `STATUS=SIZE`

@@ -8,6 +8,7 @@ mod date;
 mod error;
 pub(crate) mod fetch;
 mod flag;
+mod flag_store;
 pub(crate) mod folders;
 pub mod gmail;
 pub(crate) mod parse;

@@ -57,6 +57,16 @@ pub struct Checkpoint {
     pub several_labels: u64,
     /// The folder is fully copied for the current pass.
     pub done: bool,
+    /// What the batches since the ledger was last written stored (an encoded `engine::ledger::Ledger`, base64):
+    /// saved with the checkpoint, so the ledger loses nothing to a crash.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ledger_tail: String,
+    /// The source folder's HIGHESTMODSEQ when the flags in the ledger were read (RFC 7162), if it reported one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modseq: Option<u64>,
+    /// A pass after the one that finished this folder has begun: its flags are still to be compared.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flag_sync_due: bool,
 }
 
 /// A worker's hold on a folder: the fencing token that every write must carry, and until when it holds.

@@ -224,5 +224,6 @@ pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<Mailb
         // redelivery with its longer back-off.
         attempts: 4,
         settings: CopySettings { max_message: preset.map(|p| (p.max_message, p.name)), ..deps.settings.copy.clone() },
+        ledgers: Some(crate::engine::ledger::LedgerStore(deps.blobs.clone())),
     })
 }
