@@ -119,6 +119,10 @@ async fn csv_to_notified_migration_then_final_pass() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["job"]["status"], "complete");
     assert_eq!(v["passes"][1]["copied"], 5);
+    // Totals are counted again by each pass: after the final pass the mailbox is whole, not 5 over.
+    let user1 = v["mailboxes"].as_array().unwrap().iter().find(|m| m["address"] == "user1@example.test").unwrap();
+    let total = Some((n1 + 5) as u64);
+    assert_eq!((user1["copied_total"].as_u64(), user1["expected"].as_u64()), (total, total), "{user1}");
     // Credentials are purged: nothing sealed remains in the state database.
     for file in ["state.sqlite", "state.sqlite-wal"] {
         let bytes = std::fs::read(state.join(file)).unwrap_or_default();

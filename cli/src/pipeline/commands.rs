@@ -279,6 +279,9 @@ pub async fn migrate(args: &MigrateArgs, quiet: bool) -> ExitCode {
             if let Some(at) = scheduled {
                 println!("initial pass scheduled at {}", at.to_rfc3339());
             }
+            if args.notify.is_none() {
+                println!("nobody will be notified when a pass completes: no --notify address was given");
+            }
             job
         }
     };

@@ -68,6 +68,9 @@ pub async fn print_progress(deps: &Deps, id: &JobId, json: bool) -> Result<bool,
         return Ok(ok);
     }
     println!("job {} ({}): {}", p.job.id, p.job.source_file, p.job.status);
+    if p.job.operator_email.is_none() {
+        println!("  nobody is notified when a pass completes: the job has no operator address");
+    }
     for x in p.passes.iter().filter(|x| x.started) {
         println!(
             "  {} pass: {}/{} mailboxes, {} messages, {:.1} MB, {} skipped, {} failed{}",

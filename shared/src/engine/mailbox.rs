@@ -124,7 +124,7 @@ pub(super) async fn apply(dst: &mut Session, p: &Plan, dest: &Listing) -> Result
     let subscribes: Vec<String> = p
         .folders
         .iter()
-        .filter(|f| (f.subscribe || f.create) && !dest.subscribed.contains(&f.dest))
+        .filter(|f| f.subscribe && !dest.subscribed.contains(&f.dest))
         .map(|f| f.dest_wire.clone())
         .collect();
     dst.subscribe_many(&subscribes).await

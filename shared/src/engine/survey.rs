@@ -31,6 +31,8 @@ pub struct OpenedMailbox {
     pub unchanged: Vec<FolderReport>,
     /// Folders to copy, in plan order.
     pub pending: Vec<Pending>,
+    /// Messages in the planned source folders now (STATUS MESSAGES summed): what this pass is measured against.
+    pub source_messages: u64,
 }
 
 /// Log in to both sides, plan, create the folders the plan needs and survey them (one attempt; the caller
@@ -42,7 +44,9 @@ pub async fn open_mailbox(cfg: &MailboxSync, checkpoints: &dyn Checkpoints) -> R
         survey(&mut src, &mut dst, &plan, cfg, checkpoints).await
     };
     match applied.await {
-        Ok((unchanged, pending)) => Ok(OpenedMailbox { src, dst, plan, unchanged, pending }),
+        Ok((unchanged, pending, source_messages)) => {
+            Ok(OpenedMailbox { src, dst, plan, unchanged, pending, source_messages })
+        }
         Err(e) => {
             src.logout().await;
             dst.logout().await;
@@ -78,7 +82,7 @@ pub(super) async fn survey(
     p: &Plan,
     cfg: &MailboxSync,
     checkpoints: &dyn Checkpoints,
-) -> Result<(Vec<FolderReport>, Vec<Pending>), EngineError> {
+) -> Result<(Vec<FolderReport>, Vec<Pending>, u64), EngineError> {
     let mut cps = Vec::with_capacity(p.folders.len());
     for f in &p.folders {
         let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: f.path.clone() };
@@ -95,7 +99,9 @@ pub(super) async fn survey(
         src.status_many(&source_wires).await
     };
     let (mut caught_up, mut changed) = (Vec::new(), Vec::new());
-    for ((f, st), cp) in p.folders.iter().zip(statuses.map_err(mailbox_error)?).zip(cps) {
+    let statuses = statuses.map_err(mailbox_error)?;
+    let source_messages = statuses.iter().map(|s| u64::from(s.messages.unwrap_or(0))).sum();
+    for ((f, st), cp) in p.folders.iter().zip(statuses).zip(cps) {
         let flags_unchanged =
             |cp: &Checkpoint| !flags_due(cp) || (cp.modseq.is_some() && cp.modseq == st.highest_modseq);
         match cp {
@@ -148,5 +154,5 @@ pub(super) async fn survey(
             }
         })
         .collect();
-    Ok((unchanged, changed))
+    Ok((unchanged, changed, source_messages))
 }

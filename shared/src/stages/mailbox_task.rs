@@ -74,7 +74,7 @@ async fn plan_and_copy(
         Err(e) if crowded(&e).is_some() || (e.is_retryable() && !last) => return Err(e),
         Err(e) => return planning_failed(deps, &job, pass, &address, e).await,
     };
-    let OpenedMailbox { src, dst, plan, unchanged, pending } = opened;
+    let OpenedMailbox { src, dst, plan, unchanged, pending, source_messages } = opened;
     // Read again: the sign-in may have kept a rotated refresh token in the record since it was read.
     m = record(deps, &job, &address).await?;
     let new: Vec<&String> = plan.folders.iter().map(|f| &f.path).filter(|p| !m.details.folders.contains(p)).collect();
@@ -101,7 +101,11 @@ async fn plan_and_copy(
     let now = deps.clock.now().timestamp_millis();
     let first = deps
         .counters
-        .add_once(&scope, "planned", &[("folders", plan.folders.len() as i64), ("started_ms", now)])
+        .add_once(
+            &scope,
+            "planned",
+            &[("folders", plan.folders.len() as i64), ("started_ms", now), ("source_messages", source_messages as i64)],
+        )
         .await
         .map_err(StageError::port("count folders"))?;
     if let Some(totals) = first.filter(|_| plan.folders.is_empty()) {

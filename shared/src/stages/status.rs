@@ -117,8 +117,13 @@ pub async fn job_progress(
             address: m.address.clone(),
             line: m.line,
             problem: pre.problem,
-            // A Gmail source lists a message once per label and in All Mail: what went elsewhere is not expected.
-            expected: pre.messages.saturating_sub(elsewhere),
+            // What the source held when the pass shown planned the mailbox (the pre-flight's count before that); a
+            // Gmail source lists a message once per label and in All Mail: what went elsewhere is not expected.
+            expected: match get(&c, "source_messages") {
+                n if n > 0 => n as u64,
+                _ => pre.messages,
+            }
+            .saturating_sub(elsewhere),
             copied_total,
             several_labels,
             single_copy: m.details.gmail_single_copy,
