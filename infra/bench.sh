@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The benchmark: the same generated corpus migrated by mailferry (release build), Dovecot's `doveadm backup`
 # through imapc, and mbsync, in one run between local Dovecot servers; then a delta pass after 1 % new mail and a
-# folder holding one 40 MB message; then the other shapes against doveadm: MAILBOXES small mailboxes through
+# folder holding one 40 MB message; a flag pass (1 % of the messages flagged on the source, the same sync again),
+# with and without CONDSTORE on the source; then the other shapes against doveadm: MAILBOXES small mailboxes through
 # `mailferry migrate` (doveadm two at a time), and LINK_MESSAGES across a link of RTT_MS round-trip time (a delay
 # proxy in front of each server). Prints tables and writes target/bench/results.json.
 #   MESSAGES=N (default 10000), LARGE=BYTES (default 20000000), MAILBOXES=N (300), PER_MAILBOX=N (20),
-#   LINK_MESSAGES=N (2000), RTT_MS=N (20), ONLY=big|shapes (default: both)
+#   LINK_MESSAGES=N (2000), RTT_MS=N (20), ONLY=big|flags|shapes|many|link (default: all)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 infra/install.sh

@@ -6,6 +6,7 @@
 //!   mf-bench --mailferry PATH [--messages 10000] [--large 20000000] [--out FILE] [--no-peers]
 //!            [--mailboxes 300] [--per-mailbox 20] [--link-messages 2000] [--rtt-ms 20] [--only big|shapes|many|link]
 
+mod flags;
 mod shapes;
 
 use mailferry::imap::OutMessage;
@@ -240,7 +241,10 @@ async fn main() {
     if only == "big" || only == "both" || only.is_empty() {
         doc = big(&bin, messages, large, peers).await;
     }
-    if only != "big" {
+    if only == "flags" || only == "both" || only.is_empty() {
+        doc["flag_pass"] = flags::flag_pass(&bin, messages).await;
+    }
+    if only != "big" && only != "flags" {
         let (users, per) = (number("--mailboxes", 300) as u32, number("--per-mailbox", 20));
         let rtt = Duration::from_millis(number("--rtt-ms", 20) as u64);
         let mut runs = Vec::new();
