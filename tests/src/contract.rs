@@ -257,6 +257,7 @@ fn job(id: &JobId) -> Job {
         operator_email: Some("ops@example.com".into()),
         source_file: "migrations/acme/batch.csv".into(),
         created_at: Utc::now(),
+        catch_up: Some(mailferry::model::CatchUp { every_secs: 21_600, max: Some(3) }),
     }
 }
 

@@ -6,7 +6,7 @@ use super::runner::{RunEnd, run_until_rest};
 use super::status::print_status;
 use super::{Config, Home};
 use crate::interrupt;
-use mailferry::model::{JobId, Pass};
+use mailferry::model::{CatchUp, JobId, Pass};
 use mailferry::stages::{self, Upload, UploadOutcome};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -90,6 +90,14 @@ pub struct MigrateArgs {
     /// counted from 00:00 UTC).
     #[arg(long, default_value = "preset", value_name = "BUDGET", value_parser = check_budget)]
     source_budget: String,
+    /// After the first pass, a catch-up pass over every mailbox this long after the pass before ended (`6h`, `30m`,
+    /// `45s`, `1d`), copying new mail and flag changes, until the final pass is scheduled: `migrate` keeps running
+    /// them (schedule the final pass from another shell, or stop with Ctrl-C and schedule it later).
+    #[arg(long, value_name = "PERIOD", value_parser = parse_every)]
+    catch_up_every: Option<CatchUp>,
+    /// With --catch-up-every: at most this many catch-up passes.
+    #[arg(long, value_name = "N", requires = "catch_up_every")]
+    catch_ups: Option<u32>,
     #[command(flatten)]
     source: crate::source_args::SourceArgs,
     /// Validate, check and schedule, then return without running the copy.
@@ -244,6 +252,7 @@ pub async fn migrate(args: &MigrateArgs, quiet: bool) -> ExitCode {
         operator_email: args.notify.clone(),
         source_defaults: args.source.defaults(),
         credential_objects: Default::default(),
+        catch_up: args.catch_up_every.map(|every| CatchUp { max: args.catch_ups, ..every }),
     };
     let outcome = match stages::on_upload(&home.deps, &upload).await {
         Ok(o) => o,
@@ -400,4 +409,8 @@ pub async fn status(args: &StatusArgs) -> ExitCode {
 
 fn check_budget(text: &str) -> Result<String, String> {
     mailferry::stages::budget::Budgets::parse(text).map(|_| text.to_string())
+}
+
+fn parse_every(text: &str) -> Result<CatchUp, String> {
+    CatchUp::parse(text, None)
 }

@@ -5,6 +5,7 @@
 use super::Lambda;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use mailferry::csv::SourceDefaults;
+use mailferry::model::CatchUp;
 use mailferry::stages::{self, CredentialObjects, PassEvent, ScheduleInput, StageError, Task, Upload};
 use std::future::Future;
 use tokio::time::Instant;
@@ -57,7 +58,14 @@ pub async fn handle_upload(l: &Lambda, event: SqsEvent) -> SqsBatchResponse {
                 oauth_client: meta.get("oauth-client").cloned(),
             };
             let operator_email = meta.get("operator-email").cloned();
-            let upload = Upload { key, start_at, operator_email, source_defaults, credential_objects };
+            let catch_up = match get("catch-up-every") {
+                Some(every) => Some(CatchUp::parse(every, get("catch-ups")).map_err(|e| StageError::BadMessage {
+                    what: "upload metadata",
+                    detail: format!("catch-up-every: {e}"),
+                })?),
+                None => None,
+            };
+            let upload = Upload { key, start_at, operator_email, source_defaults, credential_objects, catch_up };
             let outcome = stages::on_upload(&l.deps, &upload).await?;
             tracing::info!(outcome = ?outcome, "upload handled");
         }

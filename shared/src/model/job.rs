@@ -25,6 +25,9 @@ pub enum Pass {
     Final,
     /// Round N of the job's later passes; its mailboxes are those whose [`MailboxDetails::round`] is N.
     Extra(u32),
+    /// The N-th catch-up pass (from 1): every mailbox, new mail and flag changes, between the first pass and the
+    /// final one, on the job's catch-up schedule.
+    CatchUp(u32),
 }
 
 impl fmt::Display for Pass {
@@ -33,6 +36,7 @@ impl fmt::Display for Pass {
             Pass::Initial => f.write_str("initial"),
             Pass::Final => f.write_str("final"),
             Pass::Extra(n) => write!(f, "extra-{n}"),
+            Pass::CatchUp(n) => write!(f, "catch-up-{n}"),
         }
     }
 }
@@ -51,12 +55,15 @@ impl TryFrom<String> for Pass {
         match s.as_str() {
             "initial" => Ok(Pass::Initial),
             "final" => Ok(Pass::Final),
-            other => other
-                .strip_prefix("extra-")
-                .and_then(|n| n.parse::<u32>().ok())
-                .filter(|n| *n >= 2)
-                .map(Pass::Extra)
-                .ok_or_else(|| format!("unknown pass {other:?}: initial, final or extra-N")),
+            other => {
+                let number = |prefix: &str, least: u32| {
+                    other.strip_prefix(prefix).and_then(|n| n.parse::<u32>().ok()).filter(|n| *n >= least)
+                };
+                number("extra-", 2)
+                    .map(Pass::Extra)
+                    .or_else(|| number("catch-up-", 1).map(Pass::CatchUp))
+                    .ok_or_else(|| format!("unknown pass {other:?}: initial, final, extra-N or catch-up-N"))
+            }
         }
     }
 }
@@ -135,6 +142,40 @@ pub struct Job {
     /// The uploaded file's name (for reports), never its content.
     pub source_file: String,
     pub created_at: DateTime<Utc>,
+    /// Catch-up passes after the first pass, until the final one is scheduled (or `max` of them ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catch_up: Option<CatchUp>,
+}
+
+/// A job's catch-up schedule: a pass over every mailbox `every_secs` after the pass before ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatchUp {
+    pub every_secs: u64,
+    /// At most this many (none: until the final pass is scheduled).
+    pub max: Option<u32>,
+}
+
+impl CatchUp {
+    /// `every` as `45s`, `30m`, `6h` or `1d` (at least 1 s, at most 30 days); `max` a count from 1.
+    pub fn parse(every: &str, max: Option<&str>) -> Result<CatchUp, String> {
+        let t = every.trim();
+        let bad = || format!("{t:?} is not a period like 6h, 30m, 45s or 1d");
+        let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        let unit = match t[digits.len()..].trim() {
+            "s" => 1,
+            "m" | "min" => 60,
+            "h" => 3_600,
+            "d" => 86_400,
+            _ => return Err(bad()),
+        };
+        let every_secs = n.checked_mul(unit).filter(|s| (1..=30 * 86_400).contains(s)).ok_or_else(bad)?;
+        let max = match max.map(str::trim) {
+            None | Some("") => None,
+            Some(m) => Some(m.parse::<u32>().ok().filter(|m| *m >= 1).ok_or_else(|| format!("{m:?} is not a count"))?),
+        };
+        Ok(CatchUp { every_secs, max })
+    }
 }
 
 /// One mailbox of a migration job as stored. Credentials are only ever here sealed (see `SecretBox`).

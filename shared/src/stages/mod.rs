@@ -150,7 +150,7 @@ pub(crate) async fn ready_mailboxes(deps: &Deps, job: &JobId, pass: Pass) -> Res
     let all = deps.store.mailboxes(job).await.map_err(StageError::port("read mailboxes"))?;
     let in_pass = |m: &crate::model::MailboxRecord| match pass {
         Pass::Extra(n) => m.details.round == n,
-        Pass::Initial | Pass::Final => true,
+        Pass::Initial | Pass::Final | Pass::CatchUp(_) => true,
     };
     Ok(all.into_iter().filter(|m| m.ready() && in_pass(m)).map(|m| m.address).collect())
 }
@@ -160,11 +160,19 @@ pub(crate) async fn final_done(deps: &Deps, job: &JobId) -> Result<bool, StageEr
     deps.counters.seen(&pass_scope(job, Pass::Final), "complete").await.map_err(StageError::port("read counters"))
 }
 
-/// Every pass a job can have had so far: initial, final, and its later passes, oldest first.
+/// Every pass a job can have had so far: initial, its catch-ups, final, and its later passes, oldest first.
 pub async fn passes_of(deps: &Deps, job: &JobId) -> Result<Vec<Pass>, StageError> {
-    let mut all = vec![Pass::Initial, Pass::Final];
+    let mut all = vec![Pass::Initial];
+    all.extend((1..=catch_up_rounds(deps, job).await?).map(Pass::CatchUp));
+    all.push(Pass::Final);
     all.extend(extra_passes(deps, job).await?);
     Ok(all)
+}
+
+/// How many catch-up passes of the job were scheduled so far.
+pub(crate) async fn catch_up_rounds(deps: &Deps, job: &JobId) -> Result<u32, StageError> {
+    let c = deps.counters.get(&format!("{job}/catch-up")).await.map_err(StageError::port("read counters"))?;
+    Ok(u32::try_from(c.get("rounds").copied().unwrap_or(0)).unwrap_or(0))
 }
 
 /// The later passes (`Pass::Extra`) a job has had so far, oldest first.

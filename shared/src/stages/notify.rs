@@ -58,6 +58,12 @@ pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> E
              --credentials FILE {}",
             job.id, deps.settings.command_scope
         ),
+        Pass::CatchUp(_) => format!(
+            "This catch-up copied what arrived and what changed since the pass before; catch-ups go on until the \
+             final sync is scheduled. When the MX records point to the new server, schedule it:\n    mailferry \
+             schedule {} --pass final --at 2026-12-01T22:00:00Z {}",
+            job.id, deps.settings.command_scope
+        ),
         Pass::Extra(_) if problems == 0 => "Every mailbox of this pass is on the new server.".into(),
         Pass::Extra(_) => format!(
             "{problems} mailbox(es) still need attention (see above). To try them again:\n    mailferry retry {} {}",

@@ -14,6 +14,7 @@ fn startable(pass: Pass) -> &'static [JobStatus] {
         Pass::Initial => &[JobStatus::Validated, JobStatus::Scheduled],
         Pass::Final => &[JobStatus::InitialDone, JobStatus::Scheduled],
         Pass::Extra(_) => &[JobStatus::InitialDone, JobStatus::Complete, JobStatus::Scheduled],
+        Pass::CatchUp(_) => &[JobStatus::InitialDone, JobStatus::Scheduled],
     }
 }
 
@@ -48,6 +49,9 @@ pub async fn schedule_pass(deps: &Deps, job: &JobId, pass: Pass, at: DateTime<Ut
             ),
         });
     }
+    if pass == Pass::Final {
+        cancel_catch_up(deps, job).await?;
+    }
     if current.status != JobStatus::Scheduled {
         deps.store
             .transition_job(job, current.status, JobStatus::Scheduled)
@@ -62,6 +66,42 @@ pub async fn schedule_pass(deps: &Deps, job: &JobId, pass: Pass, at: DateTime<Ut
         .map_err(StageError::port("create schedule"))?;
     tracing::info!(job = %job, pass = %pass, at = %at, "pass scheduled");
     Ok(())
+}
+
+/// The final pass ends the catch-ups: the next one, if scheduled, is removed, and none follows.
+async fn cancel_catch_up(deps: &Deps, job: &JobId) -> Result<(), StageError> {
+    let rounds = super::catch_up_rounds(deps, job).await?;
+    deps.counters
+        .add_once(&format!("{job}/catch-up"), "ended", &[])
+        .await
+        .map_err(StageError::port("end catch-ups"))?;
+    if rounds > 0 {
+        let name = schedule_name(job, Pass::CatchUp(rounds));
+        deps.schedules.cancel(&name).await.map_err(StageError::port("remove schedule"))?;
+    }
+    Ok(())
+}
+
+/// After the first pass or a catch-up: schedule the next catch-up, if the job has a catch-up schedule, the final
+/// pass was not asked for, and the most it asked for did not run yet. Returns when.
+pub(crate) async fn next_catch_up(deps: &Deps, job: &crate::model::Job) -> Result<Option<DateTime<Utc>>, StageError> {
+    let Some(plan) = job.catch_up else { return Ok(None) };
+    let scope = format!("{}/catch-up", job.id);
+    if deps.counters.seen(&scope, "ended").await.map_err(StageError::port("read counters"))? {
+        return Ok(None);
+    }
+    let done = super::catch_up_rounds(deps, &job.id).await?;
+    if plan.max.is_some_and(|max| done >= max) {
+        return Ok(None);
+    }
+    let next = done + 1;
+    let claimed = deps.counters.add_once(&scope, &format!("round:{next}"), &[("rounds", 1)]).await;
+    if claimed.map_err(StageError::port("count catch-ups"))?.is_none() {
+        return Ok(None); // another worker scheduled it
+    }
+    let at = deps.clock.now() + chrono::Duration::seconds(plan.every_secs.min(86_400 * 30) as i64);
+    schedule_pass(deps, &job.id, Pass::CatchUp(next), at).await?;
+    Ok(Some(at))
 }
 
 /// A schedule fired: mark the pass running and send the first mailbox tasks. A repeated event sends the same

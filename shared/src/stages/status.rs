@@ -72,9 +72,7 @@ pub async fn job_progress(
     let Some(job) = deps.store.job(id).await.map_err(&read)? else { return Ok(None) };
     let mut passes = Vec::new();
     let mut latest = Pass::Initial;
-    let mut all = vec![Pass::Initial, Pass::Final];
-    all.extend(super::extra_passes(deps, id).await?);
-    for pass in all {
+    for pass in super::passes_of(deps, id).await? {
         let c = deps.counters.get(&pass_scope(id, pass)).await.map_err(&read)?;
         let started = deps.counters.seen(&pass_scope(id, pass), "fanout").await.map_err(&read)?;
         // A later pass covers chosen mailboxes only: the others are shown from the pass before.

@@ -28,6 +28,8 @@ pub struct Upload {
     pub source_defaults: csv::SourceDefaults,
     /// Provider credentials uploaded beside the CSV (S3 metadata `google-service-account`, `microsoft-app`).
     pub credential_objects: CredentialObjects,
+    /// Catch-up passes after the first one (S3 metadata `catch-up-every`, `catch-ups`; `migrate --catch-up-every`).
+    pub catch_up: Option<crate::model::CatchUp>,
 }
 
 /// What the upload stage did.
@@ -123,6 +125,7 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
         operator_email: operator(deps, upload.operator_email.as_deref()),
         source_file: file,
         created_at: deps.clock.now(),
+        catch_up: upload.catch_up,
     };
     let mut source_defaults = upload.source_defaults.clone();
     let objects = &upload.credential_objects;
