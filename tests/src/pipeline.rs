@@ -146,3 +146,32 @@ pub fn mailferry_in(state: &std::path::Path, args: &[&str]) -> (i32, String, Str
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
 }
+
+/// A migration CSV at `dir/batch.csv` moving `user1@example.test` (password `pass`) from 127.0.0.1:`port`.
+pub fn user1_csv(dir: &Path, port: u16) -> std::path::PathBuf {
+    let path = dir.join("batch.csv");
+    let user = "user1@example.test";
+    let csv = format!(
+        "destination,source_host,source_port,security,source_user,auth,password\n\
+         {user},127.0.0.1,{port},plain,{user},password,pass\n"
+    );
+    std::fs::write(&path, csv).expect("write the CSV");
+    path
+}
+
+/// `mailferry migrate CSV` into the Dovecot on `dst_port` (master user admin) with `more` arguments, started and
+/// left running (its output piped), for a test that watches it work.
+pub fn spawn_migrate(state: &Path, csv: &Path, dst_port: u16, more: &[&str]) -> std::process::Child {
+    let dest = format!("imap://admin@127.0.0.1:{dst_port}");
+    std::process::Command::new(crate::mailferry_bin())
+        .args(["migrate", csv.to_str().expect("a UTF-8 path"), "--dest", &dest, "--domain", "example.test"])
+        .arg("--allow-private-sources")
+        .args(more)
+        .arg("--state")
+        .arg(state)
+        .env("MAILFERRY_DEST_MASTER_PASSWORD", "masterpass")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start mailferry migrate")
+}

@@ -5,9 +5,8 @@
 
 use mailferry_tests::corpus;
 use mailferry_tests::dovecot::Dovecot;
-use mailferry_tests::pipeline::mailferry_in;
+use mailferry_tests::pipeline::{mailferry_in, spawn_migrate, user1_csv};
 use mailferry_tests::verify;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const USER: &str = "user1@example.test";
@@ -19,27 +18,9 @@ async fn a_mailbox_over_its_budget_is_parked_and_resumes_when_it_renews() {
     let total: usize = verify::digest(src.port, USER, "pass").await.values().flatten().map(|e| e.size).sum();
     let budget = format!("{}B/4s", total / 3 + 1);
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("batch.csv");
-    std::fs::write(
-        &csv,
-        format!(
-            "destination,source_host,source_port,security,source_user,auth,password\n\
-             {USER},127.0.0.1,{},plain,{USER},password,pass\n",
-            src.port
-        ),
-    )
-    .unwrap();
+    let csv = user1_csv(dir.path(), src.port);
     let state = dir.path().join("state");
-    let dest = format!("imap://admin@127.0.0.1:{}", dst.port);
-    let migrate = Command::new(mailferry_tests::mailferry_bin())
-        .args(["migrate", csv.to_str().unwrap(), "--dest", &dest, "--domain", "example.test"])
-        .args(["--allow-private-sources", "--batch-messages", "5", "--source-budget", &budget, "--state"])
-        .arg(&state)
-        .env("MAILFERRY_DEST_MASTER_PASSWORD", "masterpass")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let migrate = spawn_migrate(&state, &csv, dst.port, &["--batch-messages", "5", "--source-budget", &budget]);
     // While it runs: `status` shows the mailbox parked, and until when.
     let started = Instant::now();
     let mut parked = None;

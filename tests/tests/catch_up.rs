@@ -5,10 +5,9 @@
 
 use mailferry_tests::corpus;
 use mailferry_tests::dovecot::Dovecot;
-use mailferry_tests::pipeline::{mailferry_in, outbox};
+use mailferry_tests::pipeline::{mailferry_in, outbox, spawn_migrate, user1_csv};
 use mailferry_tests::verify;
 use serde_json::Value;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const USER: &str = "user1@example.test";
@@ -39,29 +38,10 @@ async fn two_catch_up_passes_run_by_themselves_and_each_copies_what_is_new() {
     let (src, dst) = (Dovecot::start(), Dovecot::start());
     corpus::add_to_inbox(src.port, USER, 81, 0..30).await;
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("batch.csv");
-    let row = format!("{USER},127.0.0.1,{},plain,{USER},password,pass", src.port);
-    std::fs::write(&csv, format!("destination,source_host,source_port,security,source_user,auth,password\n{row}\n"))
-        .unwrap();
+    let csv = user1_csv(dir.path(), src.port);
     let state = dir.path().join("state");
-    let dest = format!("imap://admin@127.0.0.1:{}", dst.port);
-    let migrate = Command::new(mailferry_tests::mailferry_bin())
-        .args([
-            "migrate",
-            csv.to_str().unwrap(),
-            "--dest",
-            &dest,
-            "--domain",
-            "example.test",
-            "--allow-private-sources",
-        ])
-        .args(["--catch-up-every", "3s", "--catch-ups", "2", "--notify", "ops@example.test", "--state"])
-        .arg(&state)
-        .env("MAILFERRY_DEST_MASTER_PASSWORD", "masterpass")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let more = ["--catch-up-every", "3s", "--catch-ups", "2", "--notify", "ops@example.test"];
+    let migrate = spawn_migrate(&state, &csv, dst.port, &more);
     assert_eq!(complete(&state, "initial")["copied"], 30);
     corpus::add_to_inbox(src.port, USER, 82, 0..5).await;
     src.doveadm(&["flags", "add", "-u", USER, "\\Flagged", "mailbox", "INBOX", "uid", "3"]);

@@ -8,7 +8,7 @@
 use mailferry_tests::corpus;
 use mailferry_tests::dovecot::{Dovecot, Options};
 use mailferry_tests::oauth_rig::migrate;
-use mailferry_tests::pipeline::mailferry_in;
+use mailferry_tests::pipeline::{mailferry_in, user1_csv};
 use mailferry_tests::verify::{self, flags_expected, flags_of};
 
 const USER: &str = "user1@example.test";
@@ -31,10 +31,7 @@ async fn carries_changes_without_reverting(condstore: bool) {
     flags(&src, "add", "\\Flagged", 4);
     flags(&src, "add", "$Old", 6);
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("batch.csv");
-    let row = format!("{USER},127.0.0.1,{},plain,{USER},password,pass", src.port);
-    std::fs::write(&csv, format!("destination,source_host,source_port,security,source_user,auth,password\n{row}\n"))
-        .unwrap();
+    let csv = user1_csv(dir.path(), src.port);
     let state = dir.path().join("state");
     let (code, out, err) = migrate(&state, &csv, dst.port, &[]);
     assert_eq!(code, 0, "{out}{err}");

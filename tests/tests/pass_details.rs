@@ -4,7 +4,7 @@
 
 use mailferry_tests::dovecot::{Dovecot, Options};
 use mailferry_tests::oauth_rig::migrate;
-use mailferry_tests::pipeline::mailferry_in;
+use mailferry_tests::pipeline::{mailferry_in, user1_csv};
 
 const USER: &str = "user1@example.test";
 
@@ -23,10 +23,7 @@ async fn subscriptions_are_exactly_the_sources_and_nobody_notified_is_said() {
     };
     assert!(!subscribed(&src).contains(&"INBOX.Parent".to_string()), "{:?}", subscribed(&src));
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("batch.csv");
-    let row = format!("{USER},127.0.0.1,{},plain,{USER},password,pass", src.port);
-    std::fs::write(&csv, format!("destination,source_host,source_port,security,source_user,auth,password\n{row}\n"))
-        .unwrap();
+    let csv = user1_csv(dir.path(), src.port);
     let state = dir.path().join("state");
     let (code, out, err) = migrate(&state, &csv, dst.port, &[]);
     assert_eq!(code, 0, "{out}{err}");

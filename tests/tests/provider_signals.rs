@@ -9,22 +9,11 @@ use mailferry_tests::corpus;
 use mailferry_tests::dovecot::Dovecot;
 use mailferry_tests::fault_proxy::{Fault, FaultProxy};
 use mailferry_tests::oauth_rig::{migrate, provider_csv, service_account_file, signing_endpoint, trusting_source};
+use mailferry_tests::pipeline::user1_csv;
 use mailferry_tests::token_endpoint::EndpointOptions;
 use mailferry_tests::verify;
-use std::path::{Path, PathBuf};
 
 const USER: &str = "user1@example.test";
-
-/// A password row for `USER` on 127.0.0.1:`port`.
-fn password_csv(dir: &Path, port: u16) -> PathBuf {
-    let path = dir.join("batch.csv");
-    let csv = format!(
-        "destination,source_host,source_port,security,source_user,auth,password\n\
-         {USER},127.0.0.1,{port},plain,{USER},password,pass\n"
-    );
-    std::fs::write(&path, csv).unwrap();
-    path
-}
 
 /// Migrate `messages` in INBOX through a proxy playing `fault`, batches of 20; returns the log and the proxy.
 async fn through(fault: Fault, messages: usize, more: &[&str]) -> (String, FaultProxy) {
@@ -32,7 +21,7 @@ async fn through(fault: Fault, messages: usize, more: &[&str]) -> (String, Fault
     let (src, dst) = (Dovecot::start(), Dovecot::start());
     corpus::add_to_inbox(src.port, USER, 41, 0..messages).await;
     let proxy = FaultProxy::start(src.port, fault);
-    let csv = password_csv(dir.path(), proxy.port);
+    let csv = user1_csv(dir.path(), proxy.port);
     let state = dir.path().join("state");
     let (code, out, err) = migrate(&state, &csv, dst.port, &[&["--batch-messages", "20"], more].concat());
     let log = std::fs::read_to_string(state.join("mailferry.log")).unwrap_or_default();
@@ -109,7 +98,7 @@ async fn preflight_hint(fault: Fault) -> String {
     let dir = tempfile::tempdir().unwrap();
     let (src, dst) = (Dovecot::start(), Dovecot::start());
     let proxy = FaultProxy::start(src.port, fault);
-    let csv = password_csv(dir.path(), proxy.port);
+    let csv = user1_csv(dir.path(), proxy.port);
     let (code, out, err) = migrate(&dir.path().join("state"), &csv, dst.port, &[]);
     assert_eq!(code, 1, "a refused row: {out}{err}");
     assert!(out.contains(&format!("line 2: {USER}")), "{out}");
