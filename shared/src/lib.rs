@@ -12,6 +12,7 @@ pub mod model;
 pub mod oauth;
 pub mod ports;
 pub mod stages;
+pub mod text;
 
 #[cfg(feature = "aws")]
 pub mod aws;

@@ -5,8 +5,7 @@
 //! `X-GM-LABELS` everywhere. Stopped when dropped.
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 /// One message and its labels (`\Inbox`, `\Sent`, `\Draft`, `\Starred`, `\Important`, `\Spam`, user labels).
 #[derive(Clone, Debug)]
@@ -97,19 +96,9 @@ impl GmailServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("storage.json");
         std::fs::write(&file, storage(messages).to_string()).expect("write the storage");
-        let script = crate::workspace_root().join("infra/gmail/server.mjs");
-        let mut child = Command::new("node")
-            .arg(&script)
-            .arg("--storage")
-            .arg(&file)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start node (infra/install.sh)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the server's port");
-        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{script:?} said {line:?}: {e}"));
-        GmailServer { port: v["port"].as_u64().expect("port") as u16, child, _dir: dir }
+        let (child, said) =
+            crate::process::node_server("gmail/server.mjs", [std::ffi::OsStr::new("--storage"), file.as_os_str()]);
+        GmailServer { port: said["port"].as_u64().expect("port") as u16, child, _dir: dir }
     }
 }
 

@@ -63,3 +63,22 @@ pub fn stop(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Start one of the Node.js test servers (`infra/<script>`, installed by `infra/install.sh`) with `args`, tied to
+/// this process, and read the one JSON line it prints once it listens (its port, and what else it says).
+pub fn node_server<I, S>(script: &str, args: I) -> (Child, serde_json::Value)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    use std::io::BufRead;
+    let path = crate::workspace_root().join("infra").join(script);
+    let mut cmd = Command::new("node");
+    cmd.arg(&path).args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
+    let mut child = spawn_tied(cmd).expect("start node (infra/install.sh)");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    io::BufReader::new(stdout).read_line(&mut line).expect("read what the server says once listening");
+    let said = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{} said {line:?}: {e}", path.display()));
+    (child, said)
+}

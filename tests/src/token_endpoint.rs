@@ -2,9 +2,8 @@
 //! by `infra/install.sh`), on 127.0.0.1 with a port of its own; every token request's form is recorded in a file
 //! so a test can check what mailferry sent. Stopped when dropped.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 /// How the endpoint behaves.
 #[derive(Clone, Debug, Default)]
@@ -35,32 +34,26 @@ impl TokenEndpoint {
     pub fn start(options: EndpointOptions) -> TokenEndpoint {
         let dir = tempfile::tempdir().expect("temp dir");
         let log = dir.path().join("requests.jsonl");
-        let script = crate::workspace_root().join("infra/oauth/server.mjs");
-        let mut cmd = Command::new("node");
-        cmd.arg(&script).arg("--log").arg(&log);
+        let mut args: Vec<std::ffi::OsString> = vec!["--log".into(), log.clone().into()];
+        let mut arg = |name: &str, value: std::ffi::OsString| args.extend([name.into(), value]);
         if let Some(k) = &options.key {
-            cmd.arg("--key").arg(k);
+            arg("--key", k.into());
         }
         if let Some(s) = options.expires_in {
-            cmd.args(["--expires-in", &s.to_string()]);
+            arg("--expires-in", s.to_string().into());
         }
         if let Some(f) = &options.fail {
-            cmd.args(["--fail", f]);
+            arg("--fail", f.into());
         }
         if let Some(p) = &options.token_path {
-            cmd.args(["--token-path", p]);
+            arg("--token-path", p.into());
         }
         if let Some(e) = &options.email {
-            cmd.args(["--email", e]);
+            arg("--email", e.into());
         }
-        let mut child =
-            cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start node (infra/install.sh)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the endpoint's port");
-        let v: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{script:?} said {line:?}: {e}"));
-        let port = v["port"].as_u64().expect("port") as u16;
-        TokenEndpoint { port, issuer: v["issuer"].as_str().expect("issuer").into(), log, child, _dir: dir }
+        let (child, said) = crate::process::node_server("oauth/server.mjs", args);
+        let port = said["port"].as_u64().expect("port") as u16;
+        TokenEndpoint { port, issuer: said["issuer"].as_str().expect("issuer").into(), log, child, _dir: dir }
     }
 
     /// The URL of the token endpoint at `path`.

@@ -153,7 +153,7 @@ impl<'a> Copying<'a> {
         let mut cp = claim.checkpoint;
         // With a ledger, open so the source reports HIGHESTMODSEQ: the first pass records the mod-sequence its flags
         // were read at, and a later pass reads only the messages changed since.
-        let flag_pass = task.ledgers.is_some() && (cp.done || cp.flag_sync_due);
+        let flag_pass = task.ledgers.is_some() && cp.flags_due();
         src.use_condstore(task.ledgers.is_some());
         let fetched_from = next_uid(cp.last_uid);
         let opening = async {
@@ -245,7 +245,7 @@ impl<'a> Copying<'a> {
         let batches = plan_batches(metas, self.settings.batch_bytes, self.settings.batch_max);
         let batch_count = batches.len();
         let (tx, mut rx) = mpsc::channel::<Result<Batch, ImapError>>(1);
-        let producer = produce(src, batches, tx);
+        let producer = produce(src, batches, tx, self.settings);
         // However the consumer ends (done, deadline, an error), the channel is closed: a producer waiting to hand
         // over its next batch is woken with an error and returns, instead of waiting forever for a receiver that
         // still exists but will never receive again. It only ever waits after a whole FETCH was read, so the
@@ -354,10 +354,12 @@ impl<'a> Copying<'a> {
         self.checkpoints.save(self.key, self.fence, &self.cp).await.map_err(&port)
     }
 
-    /// The flag pass (see `flag_pass`): compare, apply, keep the new flags and the mod-sequence they were read at.
+    /// The flag pass (see `flag_pass`): compare, apply, keep the new flags (this run's entries with them: one
+    /// read and one write of the ledger) and the mod-sequence they were read at.
     async fn sync_flags(&mut self, src: &mut Session, dst: &mut Session) -> Result<FlagChanges, EngineError> {
         let (plan, port) = (self.plan, port_error(self.plan));
-        let Some(mut ledger) = self.ledger.whole(self.key).await.map_err(&port)? else { return Ok(Default::default()) };
+        let merged = self.ledger.merged(self.key, &mut self.cp).await.map_err(&port)?;
+        let Some(mut ledger) = merged else { return Ok(Default::default()) };
         let found = sync_flags(src, dst, plan, &mut ledger, self.cp.modseq).await.map_err(imap_error(plan))?;
         self.ledger.save(self.key, &ledger).await.map_err(&port)?;
         (self.cp.modseq, self.cp.flag_sync_due) = (self.ledger.modseq_now, false);
@@ -387,9 +389,10 @@ impl<'a> Copying<'a> {
             // What is left of the listing went to other folders: the checkpoint passes it too.
             let highest = self.placed.pass(&mut self.cp, None);
             self.cp.last_uid = self.cp.last_uid.max(highest);
-            self.ledger.flush(self.key, &mut self.cp).await.map_err(&port)?;
             if self.cp.flag_sync_due {
                 self.report.flags = self.sync_flags(src, dst).await?;
+            } else {
+                self.ledger.flush(self.key, &mut self.cp).await.map_err(&port)?;
             }
             self.cp.done = true;
             self.checkpoints.save(self.key, self.fence, &self.cp).await.map_err(&port)?;
@@ -401,7 +404,7 @@ impl<'a> Copying<'a> {
         report.source_messages = src.selected().map_or(report.source_messages, |s| s.exists);
         report.dest_messages = dst.status(&plan.dest_wire).await.map_err(imap_error(plan))?.messages.unwrap_or(0);
         report.outcome = if finished {
-            compare_counts(report.source_messages, report.dest_messages, self.cp.skipped + self.cp.elsewhere)
+            compare_counts(report.source_messages, report.dest_messages, self.cp.absent())
         } else {
             FolderOutcome::MoreToDo
         };

@@ -1,6 +1,6 @@
 //! What a report shows of a message it names: its Subject (RFC 5322 §3.6.5), read from the header section with
 //! limits, unfolded, control characters removed and cut short — the source server wrote it, so it is untrusted
-//! text that ends up in a CSV and an email; and [`printable`], the same cleaning for any server's words.
+//! text that ends up in a CSV and an email (cleaned by [`crate::text::printable`]).
 
 /// How much of a message is searched for its header section.
 const MAX_HEADER_BYTES: usize = 64 << 10;
@@ -28,25 +28,12 @@ pub(crate) fn subject(body: &[u8]) -> String {
             }
         }
     }
-    printable(&found.unwrap_or_default(), MAX_SUBJECT_CHARS)
-}
-
-/// Text a server wrote, made safe for a terminal, a CSV cell or an email: control characters (an escape
-/// sequence, a bell, a line break) become spaces, runs of white space one space, and at most `max` characters.
-pub fn printable(text: &str, max: usize) -> String {
-    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    clean.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(max).collect()
+    crate::text::printable(&found.unwrap_or_default(), MAX_SUBJECT_CHARS)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{printable, subject};
-
-    #[test]
-    fn server_words_lose_their_control_characters() {
-        assert_eq!(printable("[LIMIT] too\x1b[31m  big\r\n", 1000), "[LIMIT] too [31m big");
-        assert_eq!(printable("abcdef", 3), "abc");
-    }
+    use super::subject;
 
     #[test]
     fn the_subject_is_unfolded_cleaned_and_cut() {

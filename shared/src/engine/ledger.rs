@@ -263,20 +263,27 @@ impl<'a> Ledgered<'a> {
 
     /// The tail into the ledger object (read, merged, written); the checkpoint's copy emptied.
     pub async fn flush(&mut self, key: &FolderKey, cp: &mut crate::model::Checkpoint) -> Result<(), PortError> {
-        let Some(store) = self.store.filter(|_| !self.tail.entries.is_empty()) else { return Ok(()) };
-        let mut ledger = store.load(key).await?;
-        ledger.merge(std::mem::take(&mut self.tail));
-        store.save(key, &ledger).await?;
-        cp.ledger_tail.clear();
-        Ok(())
+        if self.tail.entries.is_empty() {
+            return Ok(());
+        }
+        match self.merged(key, cp).await? {
+            Some(ledger) => self.save(key, &ledger).await,
+            None => Ok(()),
+        }
     }
 
-    /// The whole ledger (after [`Ledgered::flush`]), to compare flags against; `None` when none is kept.
-    pub async fn whole(&self, key: &FolderKey) -> Result<Option<Ledger>, PortError> {
-        match self.store {
-            Some(store) => store.load(key).await.map(Some),
-            None => Ok(None),
-        }
+    /// The whole ledger, the tail merged in (and emptied, with the checkpoint's copy): what a flag pass compares
+    /// against, to be saved once after it. `None` when none is kept.
+    pub async fn merged(
+        &mut self,
+        key: &FolderKey,
+        cp: &mut crate::model::Checkpoint,
+    ) -> Result<Option<Ledger>, PortError> {
+        let Some(store) = self.store else { return Ok(None) };
+        let mut ledger = store.load(key).await?;
+        ledger.merge(std::mem::take(&mut self.tail));
+        cp.ledger_tail.clear();
+        Ok(Some(ledger))
     }
 
     pub async fn save(&self, key: &FolderKey, ledger: &Ledger) -> Result<(), PortError> {

@@ -21,14 +21,14 @@ impl Placed {
     pub(super) fn sort_out(plan: &FolderPlan, metas: &mut Vec<MessageMeta>) -> Placed {
         let Some(place) = &plan.gmail else { return Placed::default() };
         let mut left = Vec::new();
+        let important = Keyword::new(IMPORTANT_KEYWORD).map(Flag::Keyword);
         metas.retain_mut(|m| {
             if !place.takes(&m.labels) {
                 left.push((m.uid, place.label.is_none() && place.several(&m.labels)));
                 return false;
             }
-            let important = Keyword::new(IMPORTANT_KEYWORD).map(Flag::Keyword);
-            if let Some(k) = important.filter(|k| is_important(&m.labels) && !m.flags.contains(k)) {
-                m.flags.push(k);
+            if let Some(k) = important.as_ref().filter(|k| is_important(&m.labels) && !m.flags.contains(k)) {
+                m.flags.push(k.clone());
             }
             true
         });

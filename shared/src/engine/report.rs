@@ -75,10 +75,11 @@ pub(super) fn note_unsafe_metadata(path: &str, meta: &MessageMeta, report: &mut 
     }
 }
 
-/// The end-of-folder check: the destination must hold at least the source's messages minus those skipped
-/// (more is fine: merged folders, mail delivered to the new server after the MX change).
-pub(crate) fn compare_counts(source: u32, dest: u32, skipped: u64) -> FolderOutcome {
-    let expected = u64::from(source).saturating_sub(skipped);
+/// The end-of-folder check: the destination must hold at least the source's messages minus those meant to be
+/// absent (`Checkpoint::absent`: skipped, or left to other folders); more is fine: merged folders, mail delivered
+/// to the new server after the MX change.
+pub(crate) fn compare_counts(source: u32, dest: u32, absent: u64) -> FolderOutcome {
+    let expected = u64::from(source).saturating_sub(absent);
     if u64::from(dest) < expected {
         FolderOutcome::Differs { missing: expected - u64::from(dest) }
     } else {
@@ -94,6 +95,6 @@ pub(super) fn skip(folder: &str, meta: &MessageMeta, body: &[u8], reason: String
         date: meta.internal_date.map(|d| d.to_string()).unwrap_or_default(),
         subject: super::headers::subject(body),
         // The destination's words go into reports and onto terminals as text, never as control sequences.
-        reason: super::headers::printable(&reason, 1000),
+        reason: crate::text::printable(&reason, 1000),
     }
 }

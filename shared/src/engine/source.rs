@@ -1,9 +1,11 @@
 //! The source side of a folder copy: message bodies fetched batch by batch and handed over a bounded channel,
 //! so fetching the next batch overlaps appending the previous one while memory stays bounded.
 
+use super::folder::CopySettings;
 use crate::imap::{ImapError, MessageMeta, Session};
 use crate::model::Uid;
 use std::collections::HashMap;
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// One batch of messages with their bodies; `gone` were expunged from the source after they were listed.
@@ -33,8 +35,14 @@ pub fn plan_batches(metas: Vec<MessageMeta>, max_bytes: u64, max_count: usize) -
     out
 }
 
-/// Fetch each batch's bodies and send it; stops early when the receiver is gone (deadline reached).
-pub async fn produce(src: &mut Session, batches: Vec<Vec<MessageMeta>>, tx: mpsc::Sender<Result<Batch, ImapError>>) {
+/// Fetch each batch's bodies and send it; stops early when the receiver is gone (deadline reached), or when
+/// `settings`' deadline or a stop request ends a pause the source asked for.
+pub async fn produce(
+    src: &mut Session,
+    batches: Vec<Vec<MessageMeta>>,
+    tx: mpsc::Sender<Result<Batch, ImapError>>,
+    settings: &CopySettings,
+) {
     for metas in batches {
         let result = fetch_batch(src, metas).await;
         let failed = result.is_err();
@@ -44,9 +52,24 @@ pub async fn produce(src: &mut Session, batches: Vec<Vec<MessageMeta>>, tx: mpsc
         // Answers marked [THROTTLED] (Gmail, before it starts refusing): pause before the next FETCH.
         if let Some(pause) = src.throttle_pause() {
             tracing::info!(pause_ms = pause.as_millis() as u64, "the source asks to slow down; pausing");
-            tokio::time::sleep(pause).await;
+            if !paused(pause, settings).await {
+                return;
+            }
         }
     }
+}
+
+/// Wait `pause` in short slices, ending early at the deadline or a stop request; whether the copy may go on.
+async fn paused(pause: Duration, settings: &CopySettings) -> bool {
+    let until = tokio::time::Instant::now() + pause;
+    while !settings.must_stop() {
+        let now = tokio::time::Instant::now();
+        if now >= until {
+            return true;
+        }
+        tokio::time::sleep((until - now).min(Duration::from_millis(250))).await;
+    }
+    false
 }
 
 async fn fetch_batch(src: &mut Session, metas: Vec<MessageMeta>) -> Result<Batch, ImapError> {

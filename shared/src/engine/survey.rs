@@ -83,15 +83,15 @@ pub(super) async fn survey(
     cfg: &MailboxSync,
     checkpoints: &dyn Checkpoints,
 ) -> Result<(Vec<FolderReport>, Vec<Pending>, u64), EngineError> {
-    let mut cps = Vec::with_capacity(p.folders.len());
-    for f in &p.folders {
+    // Every folder's checkpoint at once (one DynamoDB read each on AWS: concurrent, not one after the other).
+    let cps = futures::future::try_join_all(p.folders.iter().map(|f| async move {
         let key = FolderKey { job: cfg.job.clone(), mailbox: cfg.mailbox.clone(), folder: f.path.clone() };
-        let cp = checkpoints.load(&key).await;
-        cps.push(cp.map_err(|source| EngineError::Checkpoint { folder: f.path.clone(), source })?);
-    }
+        checkpoints.load(&key).await.map_err(|source| EngineError::Checkpoint { folder: f.path.clone(), source })
+    }))
+    .await?;
     // A later pass compares flags too: where the source keeps mod-sequences, a folder whose HIGHESTMODSEQ did not
     // move has no flag changes, so STATUS alone still tells an untouched folder.
-    let flags_due = |cp: &Checkpoint| cfg.ledgers.is_some() && (cp.done || cp.flag_sync_due);
+    let flags_due = |cp: &Checkpoint| cfg.ledgers.is_some() && cp.flags_due();
     let source_wires: Vec<String> = p.folders.iter().map(|f| f.source_wire.clone()).collect();
     let statuses = if cps.iter().flatten().any(flags_due) {
         src.status_with_modseq(&source_wires).await
@@ -150,7 +150,7 @@ pub(super) async fn survey(
                 flags: Default::default(),
                 source_messages,
                 dest_messages,
-                outcome: compare_counts(source_messages, dest_messages, cp.skipped + cp.elsewhere),
+                outcome: compare_counts(source_messages, dest_messages, cp.absent()),
             }
         })
         .collect();

@@ -84,6 +84,19 @@ pub struct Claim {
     pub checkpoint: Checkpoint,
 }
 
+impl Checkpoint {
+    /// Messages of the source folder that are meant not to be in the destination folder: skipped, and (from
+    /// Gmail) left to the folders of their labels. What the count check after a copy allows for.
+    pub fn absent(&self) -> u64 {
+        self.skipped + self.elsewhere
+    }
+
+    /// A pass after the one that finished the folder has come: its flags are due for comparison.
+    pub fn flags_due(&self) -> bool {
+        self.done || self.flag_sync_due
+    }
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }

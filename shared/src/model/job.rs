@@ -155,21 +155,26 @@ pub struct CatchUp {
     pub max: Option<u32>,
 }
 
+/// A period as people write it: `45s`, `30m` (or `30min`), `6h`, `1d`; in seconds, from 1 s to 30 days.
+pub fn parse_period(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+    let n: u64 = digits.parse().ok()?;
+    let unit = match t[digits.len()..].trim().to_ascii_lowercase().as_str() {
+        "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(unit).filter(|s| (1..=30 * 86_400).contains(s))
+}
+
 impl CatchUp {
-    /// `every` as `45s`, `30m`, `6h` or `1d` (at least 1 s, at most 30 days); `max` a count from 1.
+    /// `every` as [`parse_period`] reads it; `max` a count from 1.
     pub fn parse(every: &str, max: Option<&str>) -> Result<CatchUp, String> {
         let t = every.trim();
-        let bad = || format!("{t:?} is not a period like 6h, 30m, 45s or 1d");
-        let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
-        let n: u64 = digits.parse().map_err(|_| bad())?;
-        let unit = match t[digits.len()..].trim() {
-            "s" => 1,
-            "m" | "min" => 60,
-            "h" => 3_600,
-            "d" => 86_400,
-            _ => return Err(bad()),
-        };
-        let every_secs = n.checked_mul(unit).filter(|s| (1..=30 * 86_400).contains(s)).ok_or_else(bad)?;
+        let every_secs = parse_period(t).ok_or_else(|| format!("{t:?} is not a period like 6h, 30m, 45s or 1d"))?;
         let max = match max.map(str::trim) {
             None | Some("") => None,
             Some(m) => Some(m.parse::<u32>().ok().filter(|m| *m >= 1).ok_or_else(|| format!("{m:?} is not a count"))?),

@@ -13,7 +13,7 @@ pub use account::{AuthKind, Credentials, Host, Provider, Security, SourceAccount
 pub use address::{AddressError, Domain, EmailAddress};
 pub use checkpoint::{Checkpoint, Claim, FolderKey, Lease, OpenBatch};
 pub use ids::{InvalidId, JobId, TenantId};
-pub use job::{CatchUp, Job, JobKind, JobStatus, MailboxDetails, MailboxRecord, Pass, Preflight};
+pub use job::{CatchUp, Job, JobKind, JobStatus, MailboxDetails, MailboxRecord, Pass, Preflight, parse_period};
 pub use provision::{AliasSpec, DomainSpec, MailboxSpec, PasswordSpec, ProvisionPlan};
 pub use secret::{REDACTED, Secret, SecretCell};
 pub use uid::{Uid, UidValidity};

@@ -6,7 +6,7 @@
 //! folder copy. A copy stops at the batch boundary where its run has used what was left.
 
 use super::{Deps, StageError};
-use crate::model::{AuthKind, JobId, MailboxRecord};
+use crate::model::{JobId, MailboxRecord};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
@@ -26,29 +26,18 @@ impl Budget {
         let bad =
             || format!("{text:?} is not a budget like 2500MB/24h (size in B, KB, MB or GB; period in s, m, h or d)");
         let (size, period) = text.trim().split_once('/').ok_or_else(bad)?;
-        let split = |s: &str| {
-            let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
-            let n: u64 = digits.parse().ok()?;
-            Some((n, s[digits.len()..].trim().to_ascii_lowercase()))
-        };
-        let (n, unit) = split(size.trim()).ok_or_else(bad)?;
-        let scale = match unit.as_str() {
+        let size = size.trim();
+        let digits: String = size.chars().take_while(char::is_ascii_digit).collect();
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        let scale = match size[digits.len()..].trim().to_ascii_lowercase().as_str() {
             "b" | "" => 1,
             "kb" => 1_000,
             "mb" => 1_000_000,
             "gb" => 1_000_000_000,
             _ => return Err(bad()),
         };
-        let (p, unit) = split(period.trim()).ok_or_else(bad)?;
-        let secs = match unit.as_str() {
-            "s" => 1,
-            "m" | "min" => 60,
-            "h" => 3_600,
-            "d" => 86_400,
-            _ => return Err(bad()),
-        };
         let bytes = n.checked_mul(scale).filter(|b| *b > 0).ok_or_else(bad)?;
-        let window = p.checked_mul(secs).filter(|w| *w > 0 && *w <= 30 * 86_400).ok_or_else(bad)?;
+        let window = crate::model::parse_period(period).ok_or_else(bad)?;
         Ok(Budget { bytes, window: Duration::from_secs(window) })
     }
 
@@ -88,12 +77,16 @@ pub(crate) fn of(deps: &Deps, m: &MailboxRecord) -> Option<Budget> {
     match deps.settings.budget {
         Budgets::Off => None,
         Budgets::Every(b) => Some(b),
-        Budgets::Preset => {
-            let host = m.details.host.to_ascii_lowercase();
-            let gmail = host == "imap.gmail.com" || host == "imap.googlemail.com";
-            (gmail || m.details.auth == Some(AuthKind::Google)).then_some(Budget::GMAIL)
-        }
+        Budgets::Preset => super::presets::of(&m.details.host, m.details.auth).and_then(|p| p.budget),
     }
+}
+
+/// What is left of mailbox `m`'s budget for a run: `Ok(limit)` (`None`: no budget), or `Err(when it renews)`
+/// when it is used up (the mailbox is parked).
+pub(crate) async fn state(deps: &Deps, m: &MailboxRecord) -> Result<Result<Option<u64>, DateTime<Utc>>, StageError> {
+    let Some(b) = of(deps, m) else { return Ok(Ok(None)) };
+    let (left, renews) = left(deps, &m.job, &m.address, b).await?;
+    Ok(if left == 0 { Err(renews) } else { Ok(Some(left)) })
 }
 
 fn scope(job: &JobId, address: &str) -> String {

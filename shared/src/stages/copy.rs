@@ -92,17 +92,6 @@ pub async fn on_task(
     }
 }
 
-/// What is left of the mailbox's download budget for this run: `Ok(limit)` (`None`: no budget), or `Err(when it
-/// renews)` when it is used up.
-pub(super) async fn budget_left(
-    deps: &Deps,
-    m: &MailboxRecord,
-) -> Result<Result<Option<u64>, chrono::DateTime<chrono::Utc>>, StageError> {
-    let Some(b) = budget::of(deps, m) else { return Ok(Ok(None)) };
-    let (left, renews) = budget::left(deps, &m.job, &m.address, b).await?;
-    Ok(if left == 0 { Err(renews) } else { Ok(Some(left)) })
-}
-
 pub(super) async fn record(deps: &Deps, job: &JobId, address: &str) -> Result<MailboxRecord, StageError> {
     deps.store
         .mailbox(job, address)
@@ -119,7 +108,7 @@ async fn on_folder(
 ) -> Result<TaskOutcome, StageError> {
     let (job, address, path) = (&spec.job, spec.mailbox.as_str(), spec.folder.path.as_str());
     let m = record(deps, job, address).await?;
-    let limit = match budget_left(deps, &m).await? {
+    let limit = match budget::state(deps, &m).await? {
         Ok(limit) => limit,
         Err(until) => return defer(deps, Task::Folder(spec.clone()), path, Crowded::Parked(until)).await,
     };

@@ -119,15 +119,9 @@ pub(crate) async fn login_of(deps: &Deps, account: &SourceAccount) -> Result<Log
             master_password: master_password.clone(),
         }),
         Credentials::Oauth2 { token, .. } => Ok(bearer(&account.user, token.clone())),
-        Credentials::Google { service_account } => {
-            provider_login(deps, &account.destination.to_string(), &account.user, AuthKind::Google, service_account)
-                .await
-                .map_err(|e| e.to_string())
-        }
-        Credentials::Microsoft { app } => {
-            provider_login(deps, &account.destination.to_string(), &account.user, AuthKind::Microsoft, app)
-                .await
-                .map_err(|e| e.to_string())
+        Credentials::Google { service_account: file } | Credentials::Microsoft { app: file } => {
+            let (mailbox, kind) = (account.destination.to_string(), account.credentials.kind());
+            provider_login(deps, &mailbox, &account.user, kind, file).await.map_err(|e| e.to_string())
         }
         // The pre-flight's sign-in: a rotated token goes into the cell, which is sealed afterwards.
         Credentials::Refresh { grant } => {

@@ -5,8 +5,8 @@
 
 use super::report::cell;
 use super::{Deps, StageError};
-use crate::engine::headers::printable;
 use crate::model::JobId;
+use crate::text::printable;
 use serde::Deserialize;
 
 /// The header of the error CSV.

@@ -115,14 +115,12 @@ pub(crate) async fn pass_finished(deps: &Deps, job: &JobId, pass: Pass) -> Resul
         tracing::info!(job = %job, mailboxes = purged, "credentials purged");
     }
     deps.schedules.cancel(&schedule::schedule_name(job, pass)).await.map_err(StageError::port("remove schedule"))?;
-    if !after_final && matches!(pass, Pass::Initial | Pass::CatchUp(_)) {
-        let stored = deps.store.job(job).await.map_err(StageError::port("read job"))?;
-        if let Some(at) = match stored {
-            Some(j) => schedule::next_catch_up(deps, &j).await?,
-            None => None,
-        } {
-            tracing::info!(job = %job, at = %at, "next catch-up pass scheduled");
-        }
+    if !after_final
+        && matches!(pass, Pass::Initial | Pass::CatchUp(_))
+        && let Some(j) = deps.store.job(job).await.map_err(StageError::port("read job"))?
+        && let Some(at) = schedule::next_catch_up(deps, &j).await?
+    {
+        tracing::info!(job = %job, at = %at, "next catch-up pass scheduled");
     }
     let event = serde_json::to_string(&PassEvent { job: job.clone(), pass }).unwrap_or_default();
     deps.events.send(&[event], Duration::ZERO).await.map_err(StageError::port("send pass event"))?;

@@ -10,7 +10,7 @@
 //! the deadline or a stop goes on as its own folder task, and so do the small folders not reached.
 
 use super::budget::{self, Budget};
-use super::copy::{Crowded, TaskOutcome, budget_left, crowded, defer, record, settle_run, write_failure};
+use super::copy::{Crowded, TaskOutcome, crowded, defer, record, settle_run, write_failure};
 use super::credentials::mailbox_sync;
 use super::error::no_panic;
 use super::finish;
@@ -37,7 +37,7 @@ pub(super) async fn on_mailbox(
         return Ok(TaskOutcome::Skipped);
     }
     let task = || Task::Mailbox { job: job.clone(), pass, mailbox: address.to_string() };
-    let limit = match budget_left(deps, &m).await? {
+    let limit = match budget::state(deps, &m).await? {
         Ok(limit) => limit,
         Err(until) => return defer(deps, task(), address, Crowded::Parked(until)).await,
     };

@@ -1,9 +1,10 @@
 //! Provider presets: what a provider's IMAP service allows, applied to each mailbox whose source it is (found
 //! from the source host, or from the sign-in: a Google key means Gmail, a Microsoft app Microsoft 365). A preset
 //! only ever tightens what the job set: fewer connections per mailbox, a message-size cap, folders that are not
-//! mail left out. Gmail's daily download budget is its preset in `budget`.
+//! mail left out, a daily download budget (applied by `budget` unless the deployment sets one).
 
-use crate::model::AuthKind;
+use super::budget::Budget;
+use crate::model::{AuthKind, Provider};
 
 /// One provider's limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,11 +16,14 @@ pub(crate) struct Preset {
     pub max_message: u64,
     /// Folder patterns left out unless an include pattern names them: the provider's folders that are not mail.
     pub skip: &'static [&'static str],
+    /// How much one mailbox may download per window.
+    pub budget: Option<Budget>,
 }
 
 /// Gmail: 15 connections per account, the user's phone and laptop included; messages up to 35 MB
 /// (`APPENDLIMIT=35651584`).
-const GMAIL: Preset = Preset { name: "Gmail", per_mailbox: 3, max_message: 35_651_584, skip: &[] };
+const GMAIL: Preset =
+    Preset { name: "Gmail", per_mailbox: 3, max_message: 35_651_584, skip: &[], budget: Some(Budget::GMAIL) };
 
 /// Microsoft 365: few connections (throttled early); items up to 150 MB; the sync-conflict, Skype conversation,
 /// outbox and Files folders are not mail.
@@ -28,15 +32,18 @@ const MICROSOFT_365: Preset = Preset {
     per_mailbox: 2,
     max_message: 150_000_000,
     skip: &["Sync Issues", "Sync Issues/*", "Conversation History", "Conversation History/*", "Outbox", "Files"],
+    budget: None,
 };
 
 /// The preset of a source, if it is a provider mailferry knows.
 pub(crate) fn of(host: &str, auth: Option<AuthKind>) -> Option<Preset> {
     let host = host.to_ascii_lowercase();
-    if matches!(host.as_str(), "imap.gmail.com" | "imap.googlemail.com") || auth == Some(AuthKind::Google) {
+    let is =
+        |p: Provider, aliases: &[&str]| p.default_host() == Some(host.as_str()) || aliases.contains(&host.as_str());
+    if is(Provider::Gmail, &["imap.googlemail.com"]) || auth == Some(AuthKind::Google) {
         return Some(GMAIL);
     }
-    let microsoft = matches!(host.as_str(), "outlook.office365.com" | "outlook.office.com" | "imap-mail.outlook.com");
+    let microsoft = is(Provider::Office365, &["outlook.office.com", "imap-mail.outlook.com"]);
     (microsoft || auth == Some(AuthKind::Microsoft)).then_some(MICROSOFT_365)
 }
 

@@ -107,10 +107,9 @@ pub async fn job_progress(
         }
         let pre = m.details.preflight.clone().unwrap_or_default();
         let finished = get(&c, "finished_ms") > 0;
-        let parked_until = match super::budget::of(deps, &m).filter(|_| !finished && pre.problem.is_none()) {
-            Some(b) => Some(super::budget::left(deps, id, &m.address, b).await?).filter(|(left, _)| *left == 0),
-            None => None,
-        };
+        // A mailbox waiting for its download budget says until when.
+        let parked_until =
+            if finished || pre.problem.is_some() { None } else { super::budget::state(deps, &m).await?.err() };
         mailboxes.push(MailboxProgress {
             address: m.address.clone(),
             line: m.line,
@@ -125,7 +124,7 @@ pub async fn job_progress(
             copied_total,
             several_labels,
             single_copy: m.details.gmail_single_copy,
-            parked_until: parked_until.map(|(_, until)| until),
+            parked_until,
             copied: get(&c, "copied"),
             bytes: get(&c, "bytes"),
             skipped: get(&c, "skipped"),
