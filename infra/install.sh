@@ -5,6 +5,7 @@
 #     (later versions stop expanding SAM templates and pass broken ones);
 #   - a Python venv in infra/.venv-sam with the SAM CLI (`sam validate --lint`);
 #   - PostgreSQL and dovecot-pgsql from Debian (the import tests start throw-away clusters);
+#   - dnsmasq from Debian (dnsmasq-base: the binary, no service), a real DNS server for the cutover assistant's tests;
 #   - npm oauth2-mock-server (locked in infra/oauth/package-lock.json), a real OAuth 2.0 token endpoint for tests.
 #   - npm hoodiecrow-imap (locked in infra/gmail/package-lock.json), a Gmail-like IMAP server for the label tests.
 # Never starts a system service: our scripts start their own instances.
@@ -34,6 +35,14 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v psql >/
   sudo_ apt-get update -qq
   sudo_ apt-get install -y -qq --no-install-recommends postgresql dovecot-pgsql >/dev/null
   # A packaged cluster, if one was started, is not ours: tests start their own on free ports.
+fi
+
+# A real DNS server whose MX records the cutover tests set and change (started per test on a loopback port).
+if ! command -v dnsmasq >/dev/null && [ ! -x /usr/sbin/dnsmasq ]; then
+  log "installing dnsmasq-base from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  sudo_ apt-get update -qq
+  sudo_ apt-get install -y -qq --no-install-recommends dnsmasq-base >/dev/null
 fi
 
 # A system Dovecot, if the package started one, is not ours to keep; ours never use port 143/993 or /run/dovecot.
@@ -79,4 +88,4 @@ if [ ! -f "$gmail/node_modules/hoodiecrow-imap/package.json" ] \
 fi
 
 command -v cargo >/dev/null || { log "cargo is missing: this machine needs a Rust toolchain"; exit 1; }
-log "ready: dovecot $(dovecot --version | cut -d' ' -f1), moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION, sam $SAM_VERSION, oauth2-mock-server 9.3.0, hoodiecrow-imap 2.1.0"
+log "ready: dovecot $(dovecot --version | cut -d' ' -f1), $(/usr/sbin/dnsmasq --version | head -1 | cut -d' ' -f1-3), moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION, sam $SAM_VERSION, oauth2-mock-server 9.3.0, hoodiecrow-imap 2.1.0"

@@ -44,6 +44,9 @@ enum Command {
     Domains(domains::Args),
     /// Stop a job for good: unschedule its passes and purge its sealed credentials now.
     Cancel(pipeline::cancel::CancelArgs),
+    /// The cutover assistant: do the job's domains' MX records point to the new platform, and since when is the
+    /// final pass safe? With --final-when-ready it schedules the final pass itself (exit 0 safe, 1 not yet).
+    Cutover(pipeline::cutover::CutoverArgs),
     /// Show a job's progress per mailbox.
     Status(pipeline::commands::StatusArgs),
     /// List the jobs of a state directory, newest first, with what is scheduled for each.
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => Some(args.state_dir().join("mailferry.log")),
         Command::Schedule(args) => Some(args.state_dir().join("mailferry.log")),
         Command::Retry(args) => Some(args.state_dir().join("mailferry.log")),
+        Command::Cutover(args) => Some(args.state_dir().join("mailferry.log")),
         _ => None,
     };
     logging::init(cli.verbosity, log_file);
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Jobs(args) => runtime().block_on(pipeline::jobs::jobs(&args)),
         Command::Retry(args) => runtime().block_on(pipeline::retry::retry(&args, cli.verbosity.quiet)),
         Command::Report(args) => runtime().block_on(pipeline::report::report(&args)),
+        Command::Cutover(args) => runtime().block_on(pipeline::cutover::run(&args, cli.verbosity.quiet)),
         Command::Cancel(args) => runtime().block_on(pipeline::cancel::cancel(&args)),
         Command::Import(args) => runtime().block_on(import::run(&args)),
         Command::Usage(args) => runtime().block_on(import::usage(&args)),

@@ -141,6 +141,8 @@ fn setup(args: &Args) -> Result<MailboxSync, String> {
             "{}.ledgers",
             args.state.display()
         )))))),
+        // Renamed folders are followed by the pipeline (its mailbox records know the folders of earlier passes).
+        known_folders: Vec::new(),
     })
 }
 

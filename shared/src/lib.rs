@@ -4,6 +4,7 @@
 
 pub mod crypto;
 pub mod csv;
+pub mod dns;
 pub mod engine;
 pub mod files;
 pub mod imap;

@@ -181,8 +181,16 @@ async fn notify_uploads(s3: &aws_sdk_s3::Client, bucket: &str, arn: &str) {
         .unwrap();
 }
 
-/// Run the operator's `mailferry` with the deployment's environment (as from the stack outputs) against moto.
+/// Run the operator's `mailferry` with the deployment's environment (as from the stack outputs) against moto;
+/// it must succeed. Its standard output.
 pub fn mailferry(vars: &HashMap<&str, String>, args: &[&str]) -> String {
+    let (code, stdout, stderr) = mailferry_exit(vars, args);
+    assert!(code == 0, "mailferry {args:?}: {stdout}{stderr}");
+    stdout
+}
+
+/// The same, for a command whose exit status the test looks at: exit code, stdout, stderr.
+pub fn mailferry_exit(vars: &HashMap<&str, String>, args: &[&str]) -> (i32, String, String) {
     let out = std::process::Command::new(crate::mailferry_bin())
         .args(args)
         .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
@@ -192,7 +200,6 @@ pub fn mailferry(vars: &HashMap<&str, String>, args: &[&str]) -> String {
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "mailferry {args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
-    stdout
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
 }

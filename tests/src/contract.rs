@@ -258,6 +258,7 @@ fn job(id: &JobId) -> Job {
         source_file: "migrations/acme/batch.csv".into(),
         created_at: Utc::now(),
         catch_up: Some(mailferry::model::CatchUp { every_secs: 21_600, max: Some(3) }),
+        new_mx: mailferry::model::cutover::MxPattern::parse_list("mx1.new.example,*.mx.new.example").unwrap(),
     }
 }
 

@@ -26,5 +26,6 @@ pub fn sync_config(src: &Dovecot, dst: &Dovecot) -> MailboxSync {
         attempts: 3,
         settings: CopySettings { owner: "test-worker".into(), batch_max: 40, ..Default::default() },
         ledgers: None,
+        known_folders: Vec::new(),
     }
 }

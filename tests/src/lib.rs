@@ -6,6 +6,7 @@ pub mod aws_stack;
 pub mod contract;
 pub mod corpus;
 pub mod delay_proxy;
+pub mod dns_server;
 pub mod dovecot;
 pub mod engine;
 pub mod fake_imap;

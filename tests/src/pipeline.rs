@@ -33,6 +33,7 @@ pub fn embedded_deps(dir: &Path, dst: &Dovecot) -> Deps {
         directory: None,
         usage: Arc::new(SqliteUsage::new(db.clone())),
         domains: Arc::new(SqliteDomainOwners::new(db)),
+        dns: Arc::new(mailferry::dns::HickoryMx::default()),
         settings: settings(dst, "blobs/"),
     }
 }

@@ -65,6 +65,8 @@ async fn two_catch_up_passes_run_by_themselves_and_each_copies_what_is_new() {
     assert_eq!(names, ["initial", "catch-up-1", "catch-up-2"]);
     let (_, text, _) = mailferry_in(&state, &["status"]);
     assert!(text.contains("catch-up-2 pass: 1/1 mailboxes, 3 messages"), "{text}");
+    let last = text.lines().find(|l| l.contains("catch-up-2 pass:")).unwrap_or_default();
+    assert!(last.contains(", complete at 20") && last.ends_with(" UTC"), "when the last catch-up ended: {text}");
     let mails = outbox(&state);
     assert_eq!(mails.len(), 3, "one email per pass");
     assert!(mails.iter().any(|m| m.contains("catch-up-1 pass") && m.contains("catch-ups go on until the final sync")));

@@ -6,6 +6,7 @@ use super::runner::{RunEnd, run_until_rest};
 use super::status::print_status;
 use super::{Config, Home};
 use crate::interrupt;
+use mailferry::model::cutover::MxPattern;
 use mailferry::model::{CatchUp, JobId, Pass};
 use mailferry::stages::{self, Upload, UploadOutcome};
 use std::path::{Path, PathBuf};
@@ -98,6 +99,10 @@ pub struct MigrateArgs {
     /// With --catch-up-every: at most this many catch-up passes.
     #[arg(long, value_name = "N", requires = "catch_up_every")]
     catch_ups: Option<u32>,
+    /// The new platform's MX hosts (`mx1.new.example,mx2.new.example`, or `*.new.example`), for the cutover
+    /// assistant (`mailferry cutover`): a domain points to the new platform when all its MX hosts are these.
+    #[arg(long, value_name = "HOSTS", value_parser = check_new_mx)]
+    new_mx: Option<String>,
     #[command(flatten)]
     source: crate::source_args::SourceArgs,
     /// Validate, check and schedule, then return without running the copy.
@@ -253,6 +258,7 @@ pub async fn migrate(args: &MigrateArgs, quiet: bool) -> ExitCode {
         source_defaults: args.source.defaults(),
         credential_objects: Default::default(),
         catch_up: args.catch_up_every.map(|every| CatchUp { max: args.catch_ups, ..every }),
+        new_mx: args.new_mx.as_deref().map(MxPattern::parse_list).transpose().unwrap_or_default().unwrap_or_default(),
     };
     let outcome = match stages::on_upload(&home.deps, &upload).await {
         Ok(o) => o,
@@ -413,4 +419,9 @@ fn check_budget(text: &str) -> Result<String, String> {
 
 fn parse_every(text: &str) -> Result<CatchUp, String> {
     CatchUp::parse(text, None)
+}
+
+/// `--new-mx`, checked when the command line is read (and parsed again where it is used).
+pub(super) fn check_new_mx(text: &str) -> Result<String, String> {
+    MxPattern::parse_list(text).map(|_| text.to_string())
 }

@@ -25,6 +25,7 @@ async fn scheduled(home: &super::Home) -> Result<HashMap<JobId, Vec<(String, Str
         let what = match input.action {
             ScheduleAction::Start => format!("{} pass", input.pass),
             ScheduleAction::Expire => "credentials purged".to_string(),
+            ScheduleAction::Cutover => "MX records checked (cutover assistant)".to_string(),
         };
         by_job.entry(input.job).or_default().push((what, at.format("%Y-%m-%d %H:%M UTC").to_string()));
     }

@@ -9,6 +9,7 @@
 pub mod at;
 pub mod cancel;
 pub mod commands;
+pub mod cutover;
 pub mod jobs;
 pub mod progress;
 pub mod report;
@@ -217,6 +218,7 @@ impl Home {
             directory: None,
             usage: Arc::new(SqliteUsage::new(db.clone())),
             domains: Arc::new(SqliteDomainOwners::new(db.clone())),
+            dns: Arc::new(mailferry::dns::HickoryMx::default()),
             settings: Settings {
                 destination,
                 source_ca_file: config.ca_file.clone(),

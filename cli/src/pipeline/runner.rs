@@ -115,12 +115,18 @@ async fn worker(home: &Home, stop: &AtomicBool) {
     }
 }
 
-/// Whether `job` is at rest: no pass scheduled or running, and every finished pass notified.
+/// Whether `job` is at rest: no pass scheduled or running, the cutover assistant not watching it, and every
+/// finished pass notified.
 pub(crate) async fn at_rest(home: &Home, job: &JobId) -> bool {
     let Ok(Some(j)) = home.deps.store.job(job).await else { return true };
     match j.status {
         JobStatus::Scheduled | JobStatus::Running => return false,
-        JobStatus::InitialDone | JobStatus::Complete => {}
+        JobStatus::InitialDone => {
+            if stages::cutover::watching(&home.deps, job).await.unwrap_or(false) {
+                return false;
+            }
+        }
+        JobStatus::Complete => {}
         JobStatus::Validated | JobStatus::Failed | JobStatus::Cancelled => return true,
     }
     if j.operator_email.is_none() {

@@ -81,7 +81,11 @@ pub async fn print_progress(deps: &Deps, id: &JobId, json: bool) -> Result<bool,
             x.bytes as f64 / 1e6,
             x.skipped,
             x.failed,
-            if x.complete { ", complete" } else { "" }
+            match (x.complete, x.finished_at) {
+                (true, Some(at)) => format!(", complete at {}", at.format("%Y-%m-%d %H:%M:%S UTC")),
+                (true, None) => ", complete".to_string(),
+                _ => String::new(),
+            }
         );
     }
     let width = p.mailboxes.iter().map(|m| m.address.len()).max().unwrap_or(7).max(7);
@@ -107,6 +111,12 @@ pub async fn print_progress(deps: &Deps, id: &JobId, json: bool) -> Result<bool,
                 "one copy in each label's folder"
             };
             println!("{:<width$}    {} messages carried several Gmail labels: {placed}", "", m.several_labels);
+        }
+        for r in &m.renamed {
+            println!(
+                "{:<width$}    folder renamed on the source: {} → {} (found by the {} pass; renamed here too)",
+                "", r.from, r.to, r.pass
+            );
         }
     }
     Ok(ok)

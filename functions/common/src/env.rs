@@ -148,6 +148,7 @@ impl Lambda {
             directory,
             usage: Arc::new(DynamoUsage::new(dynamo_usage.clone(), &table)),
             domains: Arc::new(DynamoDomainOwners::new(dynamo_usage, &table)),
+            dns: Arc::new(mailferry::dns::HickoryMx::default()),
             settings,
         };
         Ok(Lambda { deps, blobs, schedules, max_receives: number("MAX_RECEIVE_COUNT", 5)? as u32 })

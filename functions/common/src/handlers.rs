@@ -6,6 +6,7 @@ use super::Lambda;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use mailferry::csv::SourceDefaults;
 use mailferry::model::CatchUp;
+use mailferry::model::cutover::MxPattern;
 use mailferry::stages::{self, CredentialObjects, PassEvent, ScheduleInput, StageError, Task, Upload};
 use std::future::Future;
 use tokio::time::Instant;
@@ -65,7 +66,13 @@ pub async fn handle_upload(l: &Lambda, event: SqsEvent) -> SqsBatchResponse {
                 })?),
                 None => None,
             };
-            let upload = Upload { key, start_at, operator_email, source_defaults, credential_objects, catch_up };
+            let new_mx = match get("new-mx") {
+                Some(list) => MxPattern::parse_list(list)
+                    .map_err(|e| StageError::BadMessage { what: "upload metadata", detail: format!("new-mx: {e}") })?,
+                None => Vec::new(),
+            };
+            let upload =
+                Upload { key, start_at, operator_email, source_defaults, credential_objects, catch_up, new_mx };
             let outcome = stages::on_upload(&l.deps, &upload).await?;
             tracing::info!(outcome = ?outcome, "upload handled");
         }

@@ -34,6 +34,9 @@ pub struct MailboxSync {
     /// Where each folder's ledger (what every message was written with) is kept, so later passes carry flag
     /// changes; `None`: no ledger, later passes copy new messages only.
     pub ledgers: Option<super::ledger::LedgerStore>,
+    /// The source folders (paths) earlier passes planned: one missing now whose UIDVALIDITY turns up under a new
+    /// name was renamed (see `renames`). Empty: renames are not looked for.
+    pub known_folders: Vec<String>,
 }
 
 /// What a mailbox sync did: the plan, each folder's report, and the folders that failed for good.
@@ -77,14 +80,16 @@ pub(super) fn mailbox_error(source: ImapError) -> EngineError {
     EngineError::Imap { folder: String::new(), source }
 }
 
-/// Connect, list both sides and plan; the connections and the destination's listing are handed back.
-pub(super) async fn open_and_plan(cfg: &MailboxSync) -> Result<(Session, Session, Listing, Plan), EngineError> {
+/// Connect, list both sides and plan; the connections and both listings (source, destination) are handed back.
+pub(super) async fn open_and_plan(
+    cfg: &MailboxSync,
+) -> Result<(Session, Session, (Listing, Listing), Plan), EngineError> {
     let (mut src, mut dst) = connect(cfg).await?;
     let (source_listing, dest_listing) = tokio::join!(listing(&mut src), listing(&mut dst));
     let source_listing = source_listing.map_err(on(cfg, Side::Source))?;
     let dest_listing = dest_listing.map_err(on(cfg, Side::Destination))?;
     let p = plan(&source_listing, &dest_listing, &cfg.filters);
-    Ok((src, dst, dest_listing, p))
+    Ok((src, dst, (source_listing, dest_listing), p))
 }
 
 /// List both sides and plan (nothing is changed): the dry run.

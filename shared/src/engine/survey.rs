@@ -6,6 +6,7 @@
 use super::EngineError;
 use super::folder::{CopySettings, FolderReport, FolderTask, Progress, copy_folder};
 use super::mailbox::{MailboxSync, apply, mailbox_error, open_and_plan};
+use super::renames::{Renamed, follow_renames};
 use super::report::compare_counts;
 use crate::imap::Session;
 use crate::imap::plan::{FolderPlan, Plan};
@@ -33,19 +34,24 @@ pub struct OpenedMailbox {
     pub pending: Vec<Pending>,
     /// Messages in the planned source folders now (STATUS MESSAGES summed): what this pass is measured against.
     pub source_messages: u64,
+    /// Folders found renamed on the source since the last pass, followed on the destination.
+    pub renamed: Vec<Renamed>,
 }
 
 /// Log in to both sides, plan, create the folders the plan needs and survey them (one attempt; the caller
 /// decides about retrying).
 pub async fn open_mailbox(cfg: &MailboxSync, checkpoints: &dyn Checkpoints) -> Result<OpenedMailbox, EngineError> {
-    let (mut src, mut dst, dest_listing, plan) = open_and_plan(cfg).await?;
+    let (mut src, mut dst, (source_listing, mut dest_listing), plan) = open_and_plan(cfg).await?;
     let applied = async {
+        let listings = (&source_listing, &mut dest_listing);
+        let renamed = follow_renames((&mut src, &mut dst), &plan, listings, cfg, checkpoints).await?;
         apply(&mut dst, &plan, &dest_listing).await.map_err(mailbox_error)?;
-        survey(&mut src, &mut dst, &plan, cfg, checkpoints).await
+        let (unchanged, pending, source_messages) = survey(&mut src, &mut dst, &plan, cfg, checkpoints).await?;
+        Ok::<_, EngineError>((unchanged, pending, source_messages, renamed))
     };
     match applied.await {
-        Ok((unchanged, pending, source_messages)) => {
-            Ok(OpenedMailbox { src, dst, plan, unchanged, pending, source_messages })
+        Ok((unchanged, pending, source_messages, renamed)) => {
+            Ok(OpenedMailbox { src, dst, plan, unchanged, pending, source_messages, renamed })
         }
         Err(e) => {
             src.logout().await;

@@ -276,6 +276,16 @@ impl Session {
         self.pipelined("CREATE", wires, &exists).await
     }
 
+    /// Rename a folder (RFC 3501 §6.3.5): its messages, UIDs and UIDVALIDITY go with it.
+    pub async fn rename(&mut self, from_wire: &str, to_wire: &str) -> Result<(), ImapError> {
+        self.run("RENAME", &format!("{} {}", quote(from_wire)?, quote(to_wire)?)).await.map(|_| ())
+    }
+
+    /// Unsubscribe from a folder (RFC 3501 §6.3.7).
+    pub async fn unsubscribe(&mut self, wire: &str) -> Result<(), ImapError> {
+        self.run("UNSUBSCRIBE", &quote(wire)?).await.map(|_| ())
+    }
+
     /// Subscribe to folders in one round trip (pipelined like [`Session::create_many`]).
     pub async fn subscribe_many(&mut self, wires: &[String]) -> Result<(), ImapError> {
         self.pipelined("SUBSCRIBE", wires, &|_| false).await

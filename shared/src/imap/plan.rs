@@ -265,6 +265,18 @@ pub fn plan(source: &Listing, dest: &Listing, filters: &Filters) -> Plan {
     out
 }
 
+/// Where a source folder at `path` (as [`FolderPlan::path`] shows it) goes on `dest`, as [`plan`] would place
+/// it today: for a folder that is no longer on the source (renamed since the last pass), whose destination
+/// folder has to be found again. Roles come from the name only (the folder's attributes are gone with it).
+pub fn dest_of_path(path: &str, source: &Listing, dest: &Listing) -> Option<FolderPlan> {
+    let segs: Vec<String> = path.split('/').map(str::to_string).collect();
+    let name = join(&segs, source);
+    let entry =
+        ListEntry { attributes: Vec::new(), delimiter: source.delimiter, wire: super::utf7::encode(&name), name };
+    let alone = Listing { entries: vec![entry], subscribed: BTreeSet::new(), ..source.clone() };
+    plan(&alone, dest, &Filters::default()).folders.into_iter().next()
+}
+
 /// Why a listed folder is not copied at all, if it is not: a view (`\All` unless Gmail's, `\Flagged`,
 /// `\Important`), or Gmail's Spam and Trash unless an include pattern names them.
 fn left_out(e: &ListEntry, path: &str, gmail: bool, filters: &Filters) -> Option<&'static str> {

@@ -145,6 +145,9 @@ pub struct Job {
     /// Catch-up passes after the first pass, until the final one is scheduled (or `max` of them ran).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catch_up: Option<CatchUp>,
+    /// The new platform's MX hosts, for the cutover assistant (`migrate --new-mx`, metadata `new-mx`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub new_mx: Vec<super::cutover::MxPattern>,
 }
 
 /// A job's catch-up schedule: a pass over every mailbox `every_secs` after the pass before ended.
@@ -222,6 +225,17 @@ pub struct MailboxDetails {
     /// The latest later pass (`Pass::Extra`) this mailbox takes part in; 0 when none.
     #[serde(default)]
     pub round: u32,
+    /// Folders found renamed on the source between passes (and renamed on the destination to match).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<FolderRename>,
+}
+
+/// A folder renamed on the source, found in `pass` (source paths).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderRename {
+    pub from: String,
+    pub to: String,
+    pub pass: Pass,
 }
 
 /// What the live check of a source account found before anything was scheduled.

@@ -1,8 +1,10 @@
-//! The nouns of mailferry: jobs, mailboxes, accounts, checkpoints, typed ids and UIDs. No I/O here.
+//! The nouns of mailferry: jobs, mailboxes, accounts, checkpoints, the cutover's MX observations, typed ids and
+//! UIDs. No I/O here.
 
 mod account;
 mod address;
 mod checkpoint;
+pub mod cutover;
 mod ids;
 mod job;
 mod provision;
@@ -13,7 +15,9 @@ pub use account::{AuthKind, Credentials, Host, Provider, Security, SourceAccount
 pub use address::{AddressError, Domain, EmailAddress};
 pub use checkpoint::{Checkpoint, Claim, FolderKey, Lease, OpenBatch};
 pub use ids::{InvalidId, JobId, TenantId};
-pub use job::{CatchUp, Job, JobKind, JobStatus, MailboxDetails, MailboxRecord, Pass, Preflight, parse_period};
+pub use job::{
+    CatchUp, FolderRename, Job, JobKind, JobStatus, MailboxDetails, MailboxRecord, Pass, Preflight, parse_period,
+};
 pub use provision::{AliasSpec, DomainSpec, MailboxSpec, PasswordSpec, ProvisionPlan};
 pub use secret::{REDACTED, Secret, SecretCell};
 pub use uid::{Uid, UidValidity};

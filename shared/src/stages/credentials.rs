@@ -73,6 +73,7 @@ pub(crate) fn details_of(a: &SourceAccount, preflight: crate::model::Preflight) 
         preflight: Some(preflight),
         folders: Vec::new(),
         round: 0,
+        renamed: Vec::new(),
     }
 }
 
@@ -219,5 +220,6 @@ pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<Mailb
         attempts: 4,
         settings: CopySettings { max_message: preset.map(|p| (p.max_message, p.name)), ..deps.settings.copy.clone() },
         ledgers: Some(crate::engine::ledger::LedgerStore(deps.blobs.clone())),
+        known_folders: d.folders.clone(),
     })
 }

@@ -101,7 +101,9 @@ pub(crate) async fn mailbox_finished(
 /// pass, and tell the notifier.
 pub(crate) async fn pass_finished(deps: &Deps, job: &JobId, pass: Pass) -> Result<(), StageError> {
     let scope = pass_scope(job, pass);
-    if deps.counters.add_once(&scope, "complete", &[]).await.map_err(StageError::port("finish pass"))?.is_none() {
+    let now = deps.clock.now().timestamp_millis();
+    let claimed = deps.counters.add_once(&scope, "complete", &[("finished_ms", now)]).await;
+    if claimed.map_err(StageError::port("finish pass"))?.is_none() {
         return Ok(());
     }
     // A later pass leaves the job where it was: before or after its final pass.
@@ -122,7 +124,7 @@ pub(crate) async fn pass_finished(deps: &Deps, job: &JobId, pass: Pass) -> Resul
     {
         tracing::info!(job = %job, at = %at, "next catch-up pass scheduled");
     }
-    let event = serde_json::to_string(&PassEvent { job: job.clone(), pass }).unwrap_or_default();
+    let event = serde_json::to_string(&PassEvent { job: job.clone(), pass, cutover: false }).unwrap_or_default();
     deps.events.send(&[event], Duration::ZERO).await.map_err(StageError::port("send pass event"))?;
     tracing::info!(job = %job, pass = %pass, "pass complete");
     Ok(())

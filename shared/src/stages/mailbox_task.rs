@@ -15,9 +15,9 @@ use super::credentials::mailbox_sync;
 use super::error::no_panic;
 use super::finish;
 use super::{Deps, FolderTaskSpec, StageError, Task, connections, mailbox_scope};
-use crate::engine::{self, OpenedMailbox};
-use crate::imap::plan::FolderPlan;
-use crate::model::{JobId, MailboxRecord, Pass};
+use crate::engine::{self, OpenedMailbox, Renamed};
+use crate::imap::plan::{FolderPlan, Plan};
+use crate::model::{FolderRename, JobId, MailboxDetails, MailboxRecord, Pass};
 use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -74,12 +74,10 @@ async fn plan_and_copy(
         Err(e) if crowded(&e).is_some() || (e.is_retryable() && !last) => return Err(e),
         Err(e) => return planning_failed(deps, &job, pass, &address, e).await,
     };
-    let OpenedMailbox { src, dst, plan, unchanged, pending, source_messages } = opened;
+    let OpenedMailbox { src, dst, plan, unchanged, pending, source_messages, renamed } = opened;
     // Read again: the sign-in may have kept a rotated refresh token in the record since it was read.
     m = record(deps, &job, &address).await?;
-    let new: Vec<&String> = plan.folders.iter().map(|f| &f.path).filter(|p| !m.details.folders.contains(p)).collect();
-    if !new.is_empty() {
-        m.details.folders.extend(new.into_iter().cloned());
+    if remember_folders(&mut m.details, &plan, &renamed, pass) {
         deps.store.put_mailboxes(std::slice::from_ref(&m)).await.map_err(StageError::port("store folders"))?;
     }
     let spec = |folder: &FolderPlan, copied_before| FolderTaskSpec {
@@ -125,6 +123,20 @@ async fn plan_and_copy(
     }
     deps.tasks.send(&rest, later).await.map_err(StageError::port("send folder tasks"))?;
     Ok(TaskOutcome::Planned { folders: plan.folders.len() })
+}
+
+/// Add the planned folders the mailbox's record does not know yet, and the renames found (the old names leave
+/// the list). Whether anything changed.
+fn remember_folders(d: &mut MailboxDetails, plan: &Plan, renamed: &[Renamed], pass: Pass) -> bool {
+    let before = d.folders.len();
+    d.folders.retain(|f| !renamed.iter().any(|r| &r.from == f));
+    let new: Vec<&String> = plan.folders.iter().map(|f| &f.path).filter(|p| !d.folders.contains(p)).collect();
+    let changed = !new.is_empty() || d.folders.len() != before;
+    d.folders.extend(new.into_iter().cloned());
+    for r in renamed {
+        d.renamed.push(FolderRename { from: r.from.clone(), to: r.to.clone(), pass });
+    }
+    changed || !renamed.is_empty()
 }
 
 /// Copy the small folders one after the other over the open pair of connections, taking each off `small` as it

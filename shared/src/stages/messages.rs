@@ -27,11 +27,14 @@ pub struct FolderTaskSpec {
     pub copied_before: u64,
 }
 
-/// "Every mailbox of this pass is finished": the notifier's input.
+/// The notifier's input: "every mailbox of this pass is finished", or (with `cutover`) "the cutover assistant
+/// scheduled this final pass because every domain points to the new platform".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassEvent {
     pub job: JobId,
     pub pass: Pass,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cutover: bool,
 }
 
 /// What a schedule hands the scheduler stage when it fires (the JSON an operator can also type into the AWS
@@ -54,6 +57,8 @@ pub enum ScheduleAction {
     Start,
     /// Cancel the job and purge its sealed credentials (the retention period is over).
     Expire,
+    /// The cutover assistant's next look at the job's MX records (see `cutover`).
+    Cutover,
 }
 
 impl ScheduleAction {

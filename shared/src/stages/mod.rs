@@ -1,6 +1,7 @@
 //! The pipeline's stages, written against the ports only, so the Lambda functions and the embedded runner call
 //! the very same code: `upload` (validate + pre-flight + store), `schedule` (a pass's fan-out), `copy` (mailbox
-//! and folder tasks), `notify` (the operator's email) and `status` (progress per mailbox).
+//! and folder tasks), `notify` (the operator's email), `status` (progress per mailbox) and `cutover` (is it time
+//! for the final pass?).
 //!
 //! ## Exactly once on an at-least-once queue
 //! Every message may arrive twice. Totals are fixed once (`Counters::add_once` with events such as `fanout` or
@@ -15,6 +16,7 @@ pub mod budget;
 mod connections;
 mod copy;
 mod credentials;
+pub mod cutover;
 pub mod delivery;
 mod end;
 mod error;
@@ -53,8 +55,8 @@ use crate::engine::CopySettings;
 use crate::imap::Endpoint;
 use crate::model::{JobId, Pass, Secret};
 use crate::ports::{
-    Blobs, Checkpoints, Clock, Counters, Directory, DomainOwners, JobStore, Mailer, Schedules, SecretBox, Slots,
-    TaskQueue, UsageLedger,
+    Blobs, Checkpoints, Clock, Counters, Directory, DomainOwners, JobStore, Mailer, MxLookup, Schedules, SecretBox,
+    Slots, TaskQueue, UsageLedger,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -131,6 +133,8 @@ pub struct Deps {
     pub usage: Arc<dyn UsageLedger>,
     /// Which tenant owns which destination domain.
     pub domains: Arc<dyn DomainOwners>,
+    /// MX lookups for the cutover assistant.
+    pub dns: Arc<dyn MxLookup>,
     pub settings: Settings,
 }
 

@@ -9,6 +9,9 @@ use crate::ports::Email;
 
 /// Whether an email went out for this event (`false`: already sent, or nobody to send to).
 pub async fn on_pass_complete(deps: &Deps, event: &PassEvent) -> Result<bool, StageError> {
+    if event.cutover {
+        return on_final_scheduled(deps, event).await;
+    }
     let scope = pass_scope(&event.job, event.pass);
     let Some(progress) = job_progress(deps, &event.job, false).await? else {
         return Err(StageError::BadMessage { what: "pass event", detail: format!("there is no job {}", event.job) });
@@ -30,6 +33,50 @@ pub async fn on_pass_complete(deps: &Deps, event: &PassEvent) -> Result<bool, St
     Ok(true)
 }
 
+/// The cutover assistant scheduled the final pass: tell the operator why (every domain's MX and its safe time).
+/// Claimed once, like a pass's email (`cutover-notified`).
+async fn on_final_scheduled(deps: &Deps, event: &PassEvent) -> Result<bool, StageError> {
+    let state = super::cutover::load(deps, &event.job).await?;
+    let job = deps.store.job(&event.job).await.map_err(StageError::port("read job"))?;
+    let Some(to) = job.as_ref().and_then(|j| j.operator_email.clone()) else {
+        tracing::warn!(job = %event.job, "no operator address for this job; no notification sent");
+        return Ok(false);
+    };
+    let scope = pass_scope(&event.job, Pass::Final);
+    if deps
+        .counters
+        .add_once(&scope, "cutover-notified", &[])
+        .await
+        .map_err(StageError::port("claim notification"))?
+        .is_none()
+    {
+        return Ok(false);
+    }
+    let at = state.final_scheduled_at.map_or("now".into(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let mut text = format!(
+        "Every domain of job {} points to the new platform and the old MX records have expired from caches, so the \
+         cutover assistant scheduled the final pass at {at}. It copies what arrived and changed since the last pass; \
+         you will get another email when it is over.\n\n",
+        event.job
+    );
+    for (domain, d) in &state.domains {
+        let hosts = d.hosts.iter().map(|h| h.host.as_str()).collect::<Vec<_>>().join(", ");
+        let since = d.new_since.map_or("-".into(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let (ttl, assumed) = d.old_ttl_or(state.assumed_ttl());
+        let assumed = if assumed { " (assumed)" } else { "" };
+        text.push_str(&format!("{domain}: MX {hosts} since {since}; old TTL {ttl} s{assumed}\n"));
+    }
+    let html = format!("<pre>{}</pre>", escape(&text));
+    let subject = format!("mailferry: final pass of {} scheduled: the MX records point to the new platform", event.job);
+    let email = Email { from: deps.settings.sender.clone(), to: vec![to], subject, text, html: Some(html) };
+    if let Err(e) = deps.mailer.send(&email).await {
+        deps.counters.forget(&scope, "cutover-notified").await.map_err(StageError::port("release notification"))?;
+        return Err(StageError::Port { op: "send notification", source: e });
+    }
+    tracing::info!(job = %event.job, "operator told the final pass was scheduled");
+    Ok(true)
+}
+
 fn mb(bytes: i64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
@@ -46,8 +93,12 @@ pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> E
     let next = match pass {
         Pass::Initial => format!(
             "Next step: point the MX records to the new server, then schedule the final sync; it copies only what \
-             arrived since:\n    mailferry schedule {} --pass final --at 2026-12-01T22:00:00Z {}",
-            job.id, deps.settings.command_scope
+             arrived since:\n    mailferry schedule {id} --pass final --at 2026-12-01T22:00:00Z {scope}\nOr let the \
+             cutover assistant schedule it when every domain points to the new server and the old records have \
+             expired from caches (run it once before the change, so it sees the old records' TTL):\n    mailferry \
+             cutover {id} --new-mx MX-HOST --final-when-ready {scope}",
+            id = job.id,
+            scope = deps.settings.command_scope
         ),
         Pass::Final if problems == 0 => {
             "Migration complete: every mailbox is on the new server and the source credentials have been purged.".into()
@@ -112,6 +163,12 @@ pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> E
         ));
         if let Some(problem) = &m.problem {
             text.push_str(&format!("    line {}: not migrated: {problem}\n", m.line));
+        }
+        for r in m.renamed.iter().filter(|r| r.pass == pass) {
+            text.push_str(&format!(
+                "    folder renamed on the source: {} -> {} (renamed on the new server too)\n",
+                r.from, r.to
+            ));
         }
     }
     text.push_str(&format!(

@@ -51,6 +51,7 @@ pub async fn schedule_pass(deps: &Deps, job: &JobId, pass: Pass, at: DateTime<Ut
     }
     if pass == Pass::Final {
         cancel_catch_up(deps, job).await?;
+        super::cutover::stop_watching(deps, job, at).await?;
     }
     if current.status != JobStatus::Scheduled {
         deps.store
@@ -109,10 +110,14 @@ pub(crate) async fn next_catch_up(deps: &Deps, job: &crate::model::Job) -> Resul
 /// Returns how many mailbox tasks were sent.
 pub async fn on_schedule(deps: &Deps, input: &ScheduleInput) -> Result<usize, StageError> {
     let (job, pass) = (&input.job, input.pass);
-    if input.action == ScheduleAction::Expire {
-        let purged = super::end::cancel(deps, job).await?;
-        tracing::info!(job = %job, purged, "credentials' retention period over: job cancelled");
-        return Ok(0);
+    match input.action {
+        ScheduleAction::Start => {}
+        ScheduleAction::Expire => {
+            let purged = super::end::cancel(deps, job).await?;
+            tracing::info!(job = %job, purged, "credentials' retention period over: job cancelled");
+            return Ok(0);
+        }
+        ScheduleAction::Cutover => return super::cutover::on_watch(deps, job).await.map(|()| 0),
     }
     let current = deps.store.job(job).await.map_err(StageError::port("read job"))?.ok_or_else(|| no_job(job))?;
     let mut running = current.status == JobStatus::Running;

@@ -18,6 +18,8 @@ pub struct PassProgress {
     pub bytes: i64,
     pub skipped: i64,
     pub failed: i64,
+    /// When the pass completed.
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One mailbox, in the latest pass that started.
@@ -35,6 +37,8 @@ pub struct MailboxProgress {
     /// they went to their primary label's folder only (single-copy) or to each label's folder.
     pub several_labels: u64,
     pub single_copy: bool,
+    /// Folders found renamed on the source between passes (followed on the destination).
+    pub renamed: Vec<crate::model::FolderRename>,
     /// The mailbox used its download budget: its copy waits until then (see `budget`).
     pub parked_until: Option<chrono::DateTime<chrono::Utc>>,
     /// This pass: copied, bytes, skipped, failed folders, folders done of planned.
@@ -89,6 +93,7 @@ pub async fn job_progress(
             bytes: get(&c, "bytes"),
             skipped: get(&c, "skipped"),
             failed: get(&c, "failed"),
+            finished_at: c.get("finished_ms").and_then(|ms| chrono::DateTime::from_timestamp_millis(*ms)),
         });
     }
     let mut mailboxes = Vec::new();
@@ -124,6 +129,7 @@ pub async fn job_progress(
             copied_total,
             several_labels,
             single_copy: m.details.gmail_single_copy,
+            renamed: m.details.renamed.clone(),
             parked_until,
             copied: get(&c, "copied"),
             bytes: get(&c, "bytes"),

@@ -30,6 +30,8 @@ pub struct Upload {
     pub credential_objects: CredentialObjects,
     /// Catch-up passes after the first one (S3 metadata `catch-up-every`, `catch-ups`; `migrate --catch-up-every`).
     pub catch_up: Option<crate::model::CatchUp>,
+    /// The new platform's MX hosts, for the cutover assistant (S3 metadata `new-mx`; `migrate --new-mx`).
+    pub new_mx: Vec<crate::model::cutover::MxPattern>,
 }
 
 /// What the upload stage did.
@@ -126,6 +128,7 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
         source_file: file,
         created_at: deps.clock.now(),
         catch_up: upload.catch_up,
+        new_mx: upload.new_mx.clone(),
     };
     let mut source_defaults = upload.source_defaults.clone();
     let objects = &upload.credential_objects;
