@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything mailferry's tests and demo need on a fresh Debian machine. Idempotent: a second run is quick.
 #   - Dovecot (dovecot-imapd) and openssl from Debian, for real IMAP servers on loopback;
-#   - a Python venv in infra/.venv with moto[server] (the local AWS APIs) and cfn-lint pinned to 1.53.3
+#   - a Python venv in infra/.venv with moto[server] (the local AWS APIs), aiosmtpd 1.4.6 (a real SMTP submission
+#     server for the notification tests, run by infra/smtp/server.py) and cfn-lint pinned to 1.53.3
 #     (later versions stop expanding SAM templates and pass broken ones);
 #   - a Python venv in infra/.venv-sam with the SAM CLI (`sam validate --lint`);
 #   - PostgreSQL and dovecot-pgsql from Debian (the import tests start throw-away clusters);
@@ -15,6 +16,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="$here/.venv"
 MOTO_VERSION="5.2.1"
 CFN_LINT_VERSION="1.53.3"
+AIOSMTPD_VERSION="1.4.6"
 SAM_VERSION="${SAM_VERSION:-1.170.0}"
 
 log() { printf 'install: %s\n' "$*" >&2; }
@@ -47,16 +49,17 @@ fi
 
 # A system Dovecot, if the package started one, is not ours to keep; ours never use port 143/993 or /run/dovecot.
 
-want="moto==$MOTO_VERSION cfn-lint==$CFN_LINT_VERSION"
+want="moto==$MOTO_VERSION cfn-lint==$CFN_LINT_VERSION aiosmtpd==$AIOSMTPD_VERSION"
 have=""
 if [ -x "$venv/bin/python" ]; then
-  have="$("$venv/bin/python" -m pip freeze 2>/dev/null | grep -iE '^(moto|cfn-lint)==' | tr 'A-Z' 'a-z' | sort | tr '\n' ' ')"
+  have="$("$venv/bin/python" -m pip freeze 2>/dev/null | grep -iE '^(moto|cfn-lint|aiosmtpd)==' | tr 'A-Z' 'a-z' | sort | tr '\n' ' ')"
 fi
-if [ "$have" != "cfn-lint==$CFN_LINT_VERSION moto==$MOTO_VERSION " ]; then
+if [ "$have" != "aiosmtpd==$AIOSMTPD_VERSION cfn-lint==$CFN_LINT_VERSION moto==$MOTO_VERSION " ]; then
   log "creating $venv with $want"
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null
-  "$venv/bin/python" -m pip install -q "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+  "$venv/bin/python" -m pip install -q "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" \
+    "aiosmtpd==$AIOSMTPD_VERSION"
 fi
 
 # SAM CLI in a venv of its own: it requires a newer cfn-lint, which must not replace the pinned one above
@@ -88,4 +91,4 @@ if [ ! -f "$gmail/node_modules/hoodiecrow-imap/package.json" ] \
 fi
 
 command -v cargo >/dev/null || { log "cargo is missing: this machine needs a Rust toolchain"; exit 1; }
-log "ready: dovecot $(dovecot --version | cut -d' ' -f1), $(/usr/sbin/dnsmasq --version | head -1 | cut -d' ' -f1-3), moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION, sam $SAM_VERSION, oauth2-mock-server 9.3.0, hoodiecrow-imap 2.1.0"
+log "ready: dovecot $(dovecot --version | cut -d' ' -f1), $(/usr/sbin/dnsmasq --version | head -1 | cut -d' ' -f1-3), moto $MOTO_VERSION, aiosmtpd $AIOSMTPD_VERSION, cfn-lint $CFN_LINT_VERSION, sam $SAM_VERSION, oauth2-mock-server 9.3.0, hoodiecrow-imap 2.1.0"

@@ -5,6 +5,7 @@ mod domains;
 mod import;
 mod interrupt;
 mod logging;
+mod panel;
 mod pipeline;
 #[cfg(feature = "aws")]
 mod seal;
@@ -33,7 +34,7 @@ enum Command {
     /// Copy one mailbox between two IMAP servers; re-running resumes, then copies only what is new.
     Sync(sync::Args),
     /// Run a whole migration on this machine: validate and check the CSV, then copy every mailbox at --at.
-    Migrate(pipeline::commands::MigrateArgs),
+    Migrate(Box<pipeline::commands::MigrateArgs>),
     /// Schedule a pass of a job (the final sync after the MX change) and run it.
     Schedule(pipeline::commands::ScheduleArgs),
     /// Create the domains, mailboxes and aliases of an import CSV on the destination (PostgreSQL or passwd-file).
@@ -47,6 +48,12 @@ enum Command {
     /// The cutover assistant: do the job's domains' MX records point to the new platform, and since when is the
     /// final pass safe? With --final-when-ready it schedules the final pass itself (exit 0 safe, 1 not yet).
     Cutover(pipeline::cutover::CutoverArgs),
+    /// Send notifications through an SMTP server (or --off: to the outbox again); --test ADDRESS sends one.
+    Smtp(pipeline::smtp::SmtpArgs),
+    /// The control panel on this machine (and the runner, in the same process): `--listen 127.0.0.1:8080`.
+    Serve(panel::ServeArgs),
+    /// Control panel accounts: `panel add-user EMAIL --tenant T`.
+    Panel(panel::PanelArgs),
     /// Show a job's progress per mailbox.
     Status(pipeline::commands::StatusArgs),
     /// List the jobs of a state directory, newest first, with what is scheduled for each.
@@ -77,6 +84,7 @@ fn main() -> ExitCode {
         Command::Schedule(args) => Some(args.state_dir().join("mailferry.log")),
         Command::Retry(args) => Some(args.state_dir().join("mailferry.log")),
         Command::Cutover(args) => Some(args.state_dir().join("mailferry.log")),
+        Command::Serve(args) => Some(args.state_dir().join("mailferry.log")),
         _ => None,
     };
     logging::init(cli.verbosity, log_file);
@@ -95,6 +103,9 @@ fn main() -> ExitCode {
         Command::Retry(args) => runtime().block_on(pipeline::retry::retry(&args, cli.verbosity.quiet)),
         Command::Report(args) => runtime().block_on(pipeline::report::report(&args)),
         Command::Cutover(args) => runtime().block_on(pipeline::cutover::run(&args, cli.verbosity.quiet)),
+        Command::Smtp(args) => runtime().block_on(pipeline::smtp::run(&args)),
+        Command::Serve(args) => runtime().block_on(panel::serve(&args)),
+        Command::Panel(args) => runtime().block_on(panel::panel(&args)),
         Command::Cancel(args) => runtime().block_on(pipeline::cancel::cancel(&args)),
         Command::Import(args) => runtime().block_on(import::run(&args)),
         Command::Usage(args) => runtime().block_on(import::usage(&args)),

@@ -11,6 +11,7 @@ pub mod imap;
 pub mod import;
 pub mod model;
 pub mod oauth;
+pub mod panel;
 pub mod ports;
 pub mod stages;
 pub mod text;

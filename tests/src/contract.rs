@@ -313,6 +313,24 @@ pub async fn job_store(store: Arc<dyn JobStore>, concurrent: bool) {
     assert_eq!(store.purge_credentials(&id).await.unwrap(), 20);
     assert!(store.mailboxes(&id).await.unwrap().iter().all(|m| m.sealed_credentials.is_none()));
     assert!(store.mailboxes(&JobId::generate()).await.unwrap().is_empty());
+    jobs_of_a_tenant(store.as_ref()).await;
+}
+
+/// A tenant's jobs, newest first, and never another tenant's.
+async fn jobs_of_a_tenant(store: &dyn JobStore) {
+    let unique = || TenantId::new(format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10])).unwrap();
+    let (mine, theirs) = (unique(), unique());
+    let mut made = Vec::new();
+    for (i, tenant) in [&mine, &theirs, &mine].into_iter().enumerate() {
+        let mut j = job(&JobId::generate());
+        j.tenant = tenant.clone();
+        j.created_at = Utc::now() + chrono::Duration::seconds(i as i64);
+        store.create_job(&j).await.unwrap();
+        made.push(j.id);
+    }
+    let listed: Vec<JobId> = store.jobs_of(&mine).await.unwrap().into_iter().map(|j| j.id).collect();
+    assert_eq!(listed, [made[2].clone(), made[0].clone()], "newest first, only the tenant's own");
+    assert_eq!(store.jobs_of(&unique()).await.unwrap(), []);
 }
 
 /// Blobs: write, read, list by prefix, delete.

@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod postgres;
 pub mod process;
 pub mod reset_proxy;
+pub mod smtp_server;
 pub mod token_endpoint;
 pub mod verify;
 

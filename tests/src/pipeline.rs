@@ -107,31 +107,34 @@ pub fn passwd_file_dovecot(dir: &Path) -> (Dovecot, std::path::PathBuf) {
 
 /// Each outbox email as its subject and decoded text part.
 pub fn outbox(state: &std::path::Path) -> Vec<String> {
-    use base64::Engine;
     let mut mails: Vec<String> = std::fs::read_dir(state.join("outbox"))
         .map(|d| d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect())
         .unwrap_or_default();
     for m in &mut mails {
-        let subject = m.lines().find(|l| l.starts_with("Subject: ")).unwrap_or("").to_string();
-        let text =
-            m.split("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n").nth(1);
-        let b64: String = text
-            .unwrap_or("")
-            .split("\r\n\r\n")
-            .next()
-            .unwrap_or("")
-            .split("--")
-            .next()
-            .unwrap_or("")
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let body =
-            base64::engine::general_purpose::STANDARD.decode(b64).map(|b| String::from_utf8_lossy(&b).into_owned());
-        *m = format!("{subject}\n{}", body.unwrap_or_default());
+        *m = subject_and_text(m);
     }
     mails.sort();
     mails
+}
+
+/// An email as mailferry writes it (outbox or SMTP): its `Subject:` line and its decoded text part.
+pub fn subject_and_text(m: &str) -> String {
+    use base64::Engine;
+    let subject = m.lines().find(|l| l.starts_with("Subject: ")).unwrap_or("").to_string();
+    let text = m.split("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n").nth(1);
+    let b64: String = text
+        .unwrap_or("")
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or("")
+        .split("--")
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let body = base64::engine::general_purpose::STANDARD.decode(b64).map(|b| String::from_utf8_lossy(&b).into_owned());
+    format!("{subject}\n{}", body.unwrap_or_default())
 }
 
 /// Run the `mailferry` binary with `args` on the state directory `state` (destination master password in the

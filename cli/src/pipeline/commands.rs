@@ -105,6 +105,8 @@ pub struct MigrateArgs {
     new_mx: Option<String>,
     #[command(flatten)]
     source: crate::source_args::SourceArgs,
+    #[command(flatten)]
+    smtp: super::smtp::SmtpOptions,
     /// Validate, check and schedule, then return without running the copy.
     #[arg(long)]
     no_wait: bool,
@@ -166,12 +168,12 @@ impl ScheduleArgs {
     }
 }
 
-pub(super) fn fail(cmd: &str, e: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn fail(cmd: &str, e: impl std::fmt::Display) -> ExitCode {
     eprintln!("mailferry {cmd}: {e}");
     ExitCode::from(2)
 }
 
-pub(super) fn open(args: &RunArgs, config: Option<Config>) -> Result<Arc<Home>, String> {
+pub(crate) fn open(args: &RunArgs, config: Option<Config>) -> Result<Arc<Home>, String> {
     Home::open(&args.state.state, config, args.dest_password_file.as_deref()).map(Arc::new)
 }
 
@@ -236,6 +238,12 @@ pub async fn migrate(args: &MigrateArgs, quiet: bool) -> ExitCode {
         allow_private_sources: args.allow_private_sources,
         credential_retention_days: args.keep_credentials_days,
         batch_messages: args.batch_messages,
+        smtp: match args.smtp.config(args.state_dir()).await {
+            // Without --smtp, a state directory keeps the server it was given before.
+            Ok(None) => super::Home::config_of(args.state_dir()).and_then(|c| c.smtp),
+            Ok(some) => some,
+            Err(e) => return fail("migrate", e),
+        },
     };
     let home = match open(&args.run, Some(config)) {
         Ok(h) => h,

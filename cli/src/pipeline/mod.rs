@@ -15,11 +15,12 @@ pub mod progress;
 pub mod report;
 pub mod retry;
 pub mod runner;
+pub mod smtp;
 pub mod status;
 
 use mailferry::embedded::{
-    Database, DirBlobs, KeyFileSecretBox, OutboxMailer, SqliteCheckpoints, SqliteCounters, SqliteDomainOwners,
-    SqliteQueue, SqliteSchedules, SqliteSlots, SqliteStore, SqliteUsage,
+    Database, DirBlobs, KeyFileSecretBox, SqliteCheckpoints, SqliteCounters, SqliteDomainOwners, SqliteQueue,
+    SqliteSchedules, SqliteSlots, SqliteStore, SqliteUsage,
 };
 use mailferry::engine::CopySettings;
 use mailferry::imap::url::parse;
@@ -59,6 +60,9 @@ pub struct Config {
     /// Download budget per mailbox (`--source-budget`: `preset`, `none` or e.g. `2500MB/24h`).
     #[serde(default)]
     pub budget: String,
+    /// Notifications through an SMTP server instead of the outbox (`--smtp`, `mailferry smtp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<smtp::SmtpConfig>,
 }
 
 /// The connection settings `migrate` was given (see `mailferry::stages::Connections`).
@@ -76,6 +80,27 @@ impl Default for ConnectionsConfig {
             per_mailbox: c.per_mailbox,
             per_source_host: c.per_source_host,
             small_folder: c.small_folder,
+        }
+    }
+}
+
+impl Config {
+    /// The settings `migrate` would write with its defaults, for destination `dest` (`serve --dest` on a new state
+    /// directory).
+    pub fn defaults(dest: String) -> Config {
+        Config {
+            dest,
+            ca_file: None,
+            workers: 4,
+            mailboxes_in_flight: 10,
+            sender: "mailferry@localhost".into(),
+            timeout_secs: 60,
+            allow_private_sources: false,
+            credential_retention_days: default_retention_days(),
+            batch_messages: default_batch_messages(),
+            connections: ConnectionsConfig::default(),
+            budget: "preset".into(),
+            smtp: None,
         }
     }
 }
@@ -128,7 +153,7 @@ fn uuid_part() -> String {
 }
 
 /// A state directory that `migrate` made, or an error naming it (nothing is created).
-fn existing(dir: &Path) -> Result<(), String> {
+pub(crate) fn existing(dir: &Path) -> Result<(), String> {
     if dir.join("config.json").is_file() && dir.join("state.sqlite").is_file() {
         return Ok(());
     }
@@ -152,6 +177,11 @@ impl Home {
             existing(dir)?;
         }
         Home::build(dir, config, read_password(password_file)?)
+    }
+
+    /// The configuration an existing state directory keeps, if it has one.
+    pub fn config_of(dir: &Path) -> Option<Config> {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).ok()?).ok()
     }
 
     /// Open an existing state directory without the destination password, creating nothing: for commands that
@@ -203,6 +233,8 @@ impl Home {
         let slots = SqliteSlots::new(db.clone(), clock.clone());
         let store = SqliteStore::new(db.clone());
         let owner = lease_owner(&holder);
+        let secrets: Arc<dyn mailferry::ports::SecretBox> =
+            Arc::new(KeyFileSecretBox::open_or_create(&dir.join("key")).map_err(|e| e.to_string())?);
         let deps = Deps {
             store: Arc::new(store.clone()),
             counters: Arc::new(SqliteCounters::new(db.clone())),
@@ -211,8 +243,8 @@ impl Home {
             tasks: Arc::new(tasks.clone()),
             events: Arc::new(events.clone()),
             blobs: Arc::new(DirBlobs::new(dir.join("blobs"))),
-            mailer: Arc::new(OutboxMailer::new(dir.join("outbox"))),
-            secrets: Arc::new(KeyFileSecretBox::open_or_create(&dir.join("key")).map_err(|e| e.to_string())?),
+            mailer: smtp::mailer(dir, config.smtp.as_ref(), config.ca_file.as_ref(), secrets.clone())?,
+            secrets,
             schedules: Arc::new(schedules.clone()),
             clock,
             directory: None,
@@ -234,7 +266,7 @@ impl Home {
                     small_folder: config.connections.small_folder,
                 },
                 budget: Budgets::parse(&config.budget)?,
-                sender: config.sender.clone(),
+                sender: config.smtp.as_ref().map_or_else(|| config.sender.clone(), |s| s.from.clone()),
                 default_operator: None,
                 operator_allow: None,
                 reports_at: format!("{}/blobs/", dir.display()),

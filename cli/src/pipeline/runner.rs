@@ -154,6 +154,15 @@ pub enum RunEnd {
 
 /// Run the pipeline until `job` is at rest or a stop is asked for (`home.deps.settings.copy.stop`).
 pub async fn run_until_rest(home: Arc<Home>, job: JobId, workers: usize, live: &mut Live) -> RunEnd {
+    run(home, Some(job), workers, live).await
+}
+
+/// Run the pipeline for every job until a stop is asked for (`mailferry serve`).
+pub async fn run_until_stopped(home: Arc<Home>, workers: usize) -> RunEnd {
+    run(home, None, workers, &mut Live::new(true, Duration::from_secs(3600))).await
+}
+
+async fn run(home: Arc<Home>, job: Option<JobId>, workers: usize, live: &mut Live) -> RunEnd {
     let _lock = RunnerLock::take(&home.dir, &home.holder)
         .inspect_err(|e| tracing::warn!(error = %e, "cannot take the runner lock; a crash would hide tasks longer"))
         .ok();
@@ -173,12 +182,14 @@ pub async fn run_until_rest(home: Arc<Home>, job: JobId, workers: usize, live: &
         }
         fire_schedules(&home).await;
         handle_events(&home).await;
-        if at_rest(&home, &job).await {
+        if let Some(job) = &job
+            && at_rest(&home, job).await
+        {
             break RunEnd::AtRest;
         }
         round = round.wrapping_add(1);
-        if round % 5 == 1 {
-            live.update(&home, &job, false).await;
+        if let Some(job) = job.as_ref().filter(|_| round % 5 == 1) {
+            live.update(&home, job, false).await;
         }
         if round.is_multiple_of(25) {
             rescue(&home).await;
@@ -189,7 +200,9 @@ pub async fn run_until_rest(home: Arc<Home>, job: JobId, workers: usize, live: &
     for w in pool {
         let _ = w.await;
     }
-    live.finish(&home, &job).await;
+    if let Some(job) = &job {
+        live.finish(&home, job).await;
+    }
     // Every worker settled what it received; anything still marked as ours is handed back all the same.
     let now = home.deps.clock.now();
     let _ = home.tasks.release_held_by(&home.holder, now).await;

@@ -2,7 +2,7 @@
 //! its own attribute (so transitions are one conditional update), a mailbox is `JOB#<id>`/`MBX#<address>`.
 
 use super::error::sdk_error;
-use crate::model::{Job, JobId, JobStatus, MailboxRecord};
+use crate::model::{Job, JobId, JobStatus, MailboxRecord, TenantId};
 use crate::ports::{JobStore, PortError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -59,12 +59,32 @@ impl JobStore for DynamoStore {
             .send()
             .await;
         match r {
-            Ok(_) => Ok(()),
+            Ok(_) => {}
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
-                Err(PortError::AlreadyExists { what: format!("job {}", job.id) })
+                return Err(PortError::AlreadyExists { what: format!("job {}", job.id) });
             }
-            Err(e) => Err(sdk_error("create job", e)),
+            Err(e) => return Err(sdk_error("create job", e)),
         }
+        // The tenant's index of its jobs (`TENANT#<tenant>` / `JOB#<created>#<id>`), for `jobs_of`; written after
+        // the job, so an index entry always names a job that exists.
+        let id = serde_json::to_string(&job.id).map_err(|e| PortError::corrupt("job id", e))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("TENANT#{}", job.tenant)))
+            .item("sk", s(format!("JOB#{}#{}", job.created_at.timestamp_millis(), job.id)))
+            .item("data", s(id))
+            .send()
+            .await
+            .map_err(|e| sdk_error("index job", e))?;
+        Ok(())
+    }
+
+    async fn jobs_of(&self, tenant: &TenantId) -> Result<Vec<Job>, PortError> {
+        let ids: Vec<JobId> =
+            query_data(&self.client, &self.table, &format!("TENANT#{tenant}"), "JOB#", "job index").await?;
+        let jobs = futures::future::try_join_all(ids.iter().rev().map(|id| self.job(id))).await?;
+        Ok(jobs.into_iter().flatten().filter(|j| &j.tenant == tenant).collect())
     }
 
     async fn job(&self, id: &JobId) -> Result<Option<Job>, PortError> {

@@ -41,6 +41,10 @@ CREATE TABLE IF NOT EXISTS domain_owners (
     domain TEXT PRIMARY KEY,
     tenant TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS operators (
+    email TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS schedules (
     name TEXT PRIMARY KEY,
     at INTEGER NOT NULL,

@@ -2,7 +2,7 @@
 //! of each record is JSON.
 
 use super::db::{Database, sql_error};
-use crate::model::{Job, JobId, JobStatus, MailboxRecord};
+use crate::model::{Job, JobId, JobStatus, MailboxRecord, TenantId};
 use crate::ports::{JobStore, PortError};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
@@ -47,6 +47,10 @@ fn status_text(s: JobStatus) -> String {
 
 #[async_trait]
 impl JobStore for SqliteStore {
+    async fn jobs_of(&self, tenant: &TenantId) -> Result<Vec<Job>, PortError> {
+        Ok(self.jobs().await?.into_iter().filter(|j| &j.tenant == tenant).collect())
+    }
+
     async fn create_job(&self, job: &Job) -> Result<(), PortError> {
         let data = serde_json::to_string(job).map_err(|e| PortError::corrupt("job", e))?;
         let (id, status) = (job.id.to_string(), status_text(job.status));

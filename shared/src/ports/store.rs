@@ -1,7 +1,7 @@
 //! The job/mailbox store port: jobs with a compare-and-set status, and their mailboxes.
 
 use super::PortError;
-use crate::model::{Job, JobId, JobStatus, MailboxRecord};
+use crate::model::{Job, JobId, JobStatus, MailboxRecord, TenantId};
 use async_trait::async_trait;
 
 /// Holds jobs and their mailboxes (DynamoDB items on AWS, SQLite rows embedded).
@@ -13,6 +13,9 @@ pub trait JobStore: Send + Sync {
 
     /// The job, or `None`.
     async fn job(&self, id: &JobId) -> Result<Option<Job>, PortError>;
+
+    /// Every job of one tenant, newest first (the control panel's lists; never another tenant's).
+    async fn jobs_of(&self, tenant: &TenantId) -> Result<Vec<Job>, PortError>;
 
     /// Move the job from `from` to `to` if, and only if, it is in `from`; `false` when it was not. Two workers
     /// racing on one transition: exactly one gets `true`.

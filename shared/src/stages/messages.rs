@@ -97,7 +97,7 @@ pub fn parse_s3_event(json: &str) -> Result<Vec<(String, String)>, StageError> {
     Ok(out)
 }
 
-fn form_decode(s: &str) -> Option<String> {
+pub(crate) fn form_decode(s: &str) -> Option<String> {
     let mut bytes = Vec::with_capacity(s.len());
     let mut it = s.bytes();
     while let Some(b) = it.next() {

@@ -44,11 +44,12 @@ pub use error::StageError;
 pub use errors::{ERRORS_HEADER, error_report};
 pub use import::Applied;
 pub use job_credentials::CredentialObjects;
+pub(crate) use messages::form_decode as form_value;
 pub use messages::{FolderTaskSpec, PassEvent, ScheduleAction, ScheduleInput, Task, parse_s3_event};
 pub use notify::on_pass_complete;
 pub use retry::{Retried, Retry, retry};
 pub use schedule::{on_schedule, schedule_pass};
-pub use status::{MailboxProgress, PassProgress, job_progress};
+pub use status::{JobProgress, MailboxProgress, PassProgress, job_progress};
 pub use upload::{Upload, UploadOutcome, on_upload};
 
 use crate::engine::CopySettings;

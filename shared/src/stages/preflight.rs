@@ -53,7 +53,10 @@ pub(crate) async fn check_destination(deps: &Deps, addresses: &[String]) -> Resu
 pub(crate) async fn check_all(deps: &Deps, accounts: &[&SourceAccount]) -> Vec<Preflight> {
     let per_host = deps.settings.connections.per_source_host as usize;
     let limit = deps.settings.preflight_concurrency.min(per_host).max(1);
-    futures::stream::iter(accounts.iter().map(|a| check(deps, a))).buffered(limit).collect().await
+    // The futures are made first: a closure inside the stream's type would make the whole future `Send` only for
+    // one lifetime, and a server that spawns the panel's requests needs it for any.
+    let checks: Vec<_> = accounts.iter().map(|a| check(deps, a)).collect();
+    futures::stream::iter(checks).buffered(limit).collect().await
 }
 
 async fn check(deps: &Deps, account: &SourceAccount) -> Preflight {

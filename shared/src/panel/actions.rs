@@ -1,0 +1,104 @@
+//! What an operator does to a job from its page, through the same stages as the CLI: start or schedule the
+//! final pass (`schedule_pass`), another pass for the mailboxes that need it (`retry`), cancel (`cancel`), and
+//! the downloads (the validation report, the per-message error CSV). The job was already checked to belong to
+//! one of the operator's tenants. A done action redirects to the job page with a fixed message code (never
+//! text from the request); a refused one answers the stage's reason.
+
+use super::{Reply, html, pages, redirect, reply};
+use crate::model::{JobId, Pass};
+use crate::stages::{self, Deps, Retry};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use http::{StatusCode, header};
+use std::collections::HashMap;
+
+/// The messages a redirect may name (`?done=<code>`).
+pub fn done_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "uploaded" => "The file was accepted: every row is valid and the sources were checked (see each mailbox).",
+        "final-scheduled" => "The final pass is scheduled.",
+        "retry-scheduled" => "Another pass is scheduled for the mailboxes that needed one.",
+        "cancelled" => "The job is cancelled and its sealed credentials are purged.",
+        _ => return None,
+    })
+}
+
+/// `at` as the form sends it (`2026-12-01T22:00`, UTC), or now.
+fn when(form: &HashMap<String, String>, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    match form.get("at").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(now),
+        Some(t) => NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
+            .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
+            .map(|n| n.and_utc())
+            .map_err(|_| format!("{t:?} is not a date and time like 2026-12-01T22:00 (UTC)")),
+    }
+}
+
+/// Run the action `name` on `job` with the submitted `form`.
+pub async fn act(deps: &Deps, job: &JobId, name: &str, form: &HashMap<String, String>) -> Reply {
+    let now = deps.clock.now();
+    let at = match (name, when(form, now)) {
+        ("final", Err(e)) => return refused(job, &e),
+        (_, at) => at.unwrap_or(now),
+    };
+    if name == "cancel" && form.get("confirm").map(String::as_str) != Some("yes") {
+        return refused(job, "tick “I understand” to cancel the job");
+    }
+    if !["final", "retry", "cancel"].contains(&name) {
+        return super::not_found(false);
+    }
+    let done = match name {
+        "final" => stages::schedule_pass(deps, job, Pass::Final, at).await.map(|()| "final-scheduled"),
+        "retry" => {
+            let r =
+                Retry { mailboxes: Vec::new(), all: false, credentials: None, source_defaults: Default::default(), at };
+            stages::retry(deps, job, &r).await.map(|_| "retry-scheduled")
+        }
+        _ => stages::cancel(deps, job).await.map(|_| "cancelled"),
+    }
+    .map_err(|e| e.to_string());
+    match done {
+        Ok(code) => {
+            tracing::info!(job = %job, action = name, "panel action");
+            redirect(&format!("/jobs/{job}?done={code}"))
+        }
+        Err(e) => refused(job, &e),
+    }
+}
+
+fn refused(job: &JobId, why: &str) -> Reply {
+    let body = format!(
+        "<p role=\"alert\" class=\"error\">{}</p><p><a href=\"/jobs/{}\">Back to the job</a></p>",
+        pages::esc(why),
+        pages::esc(job.as_str())
+    );
+    html(StatusCode::CONFLICT, pages::layout("Not done", None, &body))
+}
+
+/// A download of the job: `errors.csv` (every message and mailbox that did not make it) or `validation.csv`.
+pub async fn download(deps: &Deps, job: &JobId, name: &str) -> Reply {
+    let body = match name {
+        "errors.csv" => stages::error_report(deps, job).await.map_err(|e| e.to_string()),
+        "validation.csv" => match deps.blobs.get(&format!("reports/{job}/validation.csv")).await {
+            Ok(Some(b)) => Ok(String::from_utf8_lossy(&b).into_owned()),
+            Ok(None) => return super::not_found(false),
+            Err(e) => Err(e.to_string()),
+        },
+        _ => return super::not_found(false),
+    };
+    match body {
+        Ok(text) => {
+            let mut r = reply(StatusCode::OK, "text/csv; charset=utf-8", text);
+            let disposition = format!("attachment; filename=\"{job}-{name}\"");
+            r.headers_mut()
+                .insert(header::CONTENT_DISPOSITION, header::HeaderValue::from_str(&disposition).expect("ascii"));
+            r
+        }
+        Err(e) => {
+            tracing::warn!(job = %job, download = name, error = %e, "panel download failed");
+            html(
+                StatusCode::SERVICE_UNAVAILABLE,
+                pages::layout("Try again", None, "<p>The report could not be read.</p>"),
+            )
+        }
+    }
+}

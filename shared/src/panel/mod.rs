@@ -1,0 +1,320 @@
+//! The control panel: server-rendered pages and a JSON API over the same stages the CLI drives, as one
+//! function from an HTTP request to a response, so `mailferry serve` (hyper, one machine) and a Lambda function
+//! (`lambda_http`) serve the very same router. Every page and API route takes the signed-in operator's session
+//! (a signed cookie, see `session`) and acts only on the tenants it names: a job of another tenant is "not
+//! found", never "forbidden", so ids cannot be probed. Every POST carries the session's CSRF token.
+//!
+//! Routes: `GET /sign-in`, `POST /sign-in`, `POST /sign-out`, `GET /` (dashboard), `GET /migrations/new` and
+//! `POST /migrations` (upload), `GET /jobs/{id}` with `POST /jobs/{id}/{final,retry,cancel}` and
+//! `GET /jobs/{id}/{errors,validation}.csv`, `GET /api/v1/jobs`, `GET /api/v1/jobs/{id}`, `GET /static/panel.css`.
+
+pub mod actions;
+pub mod limiter;
+pub mod multipart;
+pub mod pages;
+pub mod session;
+pub mod upload;
+
+use crate::model::{JobId, Secret};
+use crate::ports::Operators;
+use crate::stages::{Deps, job_progress};
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use limiter::LoginLimiter;
+use session::{COOKIE, Session, SessionKey};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// The panel's ports and settings.
+#[derive(Clone)]
+pub struct Panel {
+    pub deps: Deps,
+    pub operators: Arc<dyn Operators>,
+    pub key: SessionKey,
+    pub limiter: Arc<LoginLimiter>,
+    /// Mark cookies `Secure` (the panel is served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+}
+
+type Reply = Response<String>;
+
+fn reply(status: StatusCode, content_type: &str, body: String) -> Reply {
+    let mut r = Response::new(body);
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, header::HeaderValue::from_str(content_type).expect("a content type"));
+    h.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    h.insert("x-frame-options", header::HeaderValue::from_static("DENY"));
+    h.insert("x-content-type-options", header::HeaderValue::from_static("nosniff"));
+    h.insert(
+        "content-security-policy",
+        header::HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+    );
+    r
+}
+
+fn html(status: StatusCode, body: String) -> Reply {
+    reply(status, "text/html; charset=utf-8", body)
+}
+
+fn json(status: StatusCode, value: serde_json::Value) -> Reply {
+    reply(status, "application/json", value.to_string())
+}
+
+fn redirect(to: &str) -> Reply {
+    let mut r = reply(StatusCode::SEE_OTHER, "text/plain; charset=utf-8", String::new());
+    r.headers_mut().insert(header::LOCATION, header::HeaderValue::from_str(to).expect("a path"));
+    r
+}
+
+fn not_found(api: bool) -> Reply {
+    if api {
+        return json(StatusCode::NOT_FOUND, serde_json::json!({"error": "not found"}));
+    }
+    html(StatusCode::NOT_FOUND, pages::layout("Not found", None, "<p>There is nothing here.</p>"))
+}
+
+/// The pairs of an `application/x-www-form-urlencoded` body (at most 64 KiB is read by the servers).
+fn form(body: &[u8]) -> HashMap<String, String> {
+    let text = String::from_utf8_lossy(body);
+    text.split('&')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((crate::stages::form_value(k)?, crate::stages::form_value(v)?))
+        })
+        .collect()
+}
+
+fn cookie_of(req: &Request<Bytes>, name: &str) -> Option<String> {
+    req.headers().get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        v.split(';').map(str::trim).find_map(|c| c.strip_prefix(name)?.strip_prefix('=').map(str::to_string))
+    })
+}
+
+impl Panel {
+    /// Answer one request from `peer`.
+    pub async fn handle(&self, req: Request<Bytes>, peer: IpAddr) -> Reply {
+        let path = req.uri().path().to_string();
+        let api = path.starts_with("/api/");
+        match (req.method().clone(), path.as_str()) {
+            (Method::GET, "/static/panel.css") => reply(StatusCode::OK, "text/css", pages::CSS.into()),
+            (Method::GET, "/sign-in") => html(StatusCode::OK, pages::sign_in(None, "")),
+            (Method::POST, "/sign-in") => self.sign_in(&req, peer).await,
+            _ => {
+                let now = self.deps.clock.now();
+                let session = cookie_of(&req, COOKIE).and_then(|c| Session::from_cookie(&c, &self.key, now));
+                match session {
+                    Some(s) => self.signed_in(&req, &s, &path, api).await,
+                    None if api => json(StatusCode::UNAUTHORIZED, serde_json::json!({"error": "sign in first"})),
+                    None => redirect("/sign-in"),
+                }
+            }
+        }
+    }
+
+    async fn signed_in(&self, req: &Request<Bytes>, s: &Session, path: &str, api: bool) -> Reply {
+        let csrf = s.csrf(&self.key);
+        if req.method() == Method::POST && !csrf_of(req).is_some_and(|t| s.csrf_ok(&self.key, &t)) {
+            return html(
+                StatusCode::FORBIDDEN,
+                pages::layout(
+                    "Refused",
+                    None,
+                    "<p>The form was stale or forged: \
+                reload the page and try again.</p>",
+                ),
+            );
+        }
+        let result = match (req.method().clone(), path) {
+            (Method::POST, "/sign-out") => return self.sign_out(),
+            (Method::GET, "/") => self.dashboard(s, &csrf).await,
+            (Method::GET, "/api/v1/jobs") => self.api_jobs(s).await,
+            (Method::GET, "/migrations/new") => Ok(html(StatusCode::OK, upload::form_page(s, &csrf, None))),
+            (Method::POST, "/migrations") => match multipart_of(req) {
+                Ok(parts) => Ok(upload::submit(&self.deps, s, &csrf, &parts).await),
+                Err(e) => Ok(html(StatusCode::BAD_REQUEST, upload::form_page(s, &csrf, Some(&e)))),
+            },
+            (method, p) if p.starts_with("/jobs/") => {
+                let rest = p["/jobs/".len()..].to_string();
+                let fields = if method == Method::POST { form(req.body()) } else { HashMap::new() };
+                self.job_route(s, &csrf, method, &rest, done_of(req), fields).await
+            }
+            (Method::GET, p) if p.starts_with("/api/v1/jobs/") => {
+                let id = p["/api/v1/jobs/".len()..].to_string();
+                match self.owned_job(s, &id).await {
+                    Ok(Some(job)) => self.job_page(s, &csrf, &job, true, None).await,
+                    Ok(None) => Ok(not_found(true)),
+                    Err(e) => Err(e),
+                }
+            }
+            _ => Ok(not_found(api)),
+        };
+        result.unwrap_or_else(|e| {
+            tracing::warn!(path = %path, error = %e, "panel request failed");
+            let text = "the request could not be served; try again";
+            if api {
+                json(StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({"error": text}))
+            } else {
+                html(StatusCode::SERVICE_UNAVAILABLE, pages::layout("Try again", None, &format!("<p>{text}</p>")))
+            }
+        })
+    }
+
+    async fn sign_in(&self, req: &Request<Bytes>, peer: IpAddr) -> Reply {
+        let f = form(req.body());
+        let email = f.get("email").map(|e| e.trim().to_ascii_lowercase()).unwrap_or_default();
+        let password = Secret::new(f.get("password").cloned().unwrap_or_default());
+        let keys = [format!("ip:{peer}"), format!("user:{email}")];
+        let now = std::time::Instant::now();
+        if let Some(wait) = self.limiter.wait(&keys, now) {
+            let minutes = wait.as_secs().div_ceil(60);
+            let text = format!("Too many failed sign-ins: try again in {minutes} minute(s).");
+            return html(StatusCode::TOO_MANY_REQUESTS, pages::sign_in(Some(&text), &email));
+        }
+        let operator = self.operators.operator(&email).await.ok().flatten();
+        let hash = operator.as_ref().map(|o| o.password_hash.clone());
+        let ok = tokio::task::spawn_blocking(move || verify(hash.as_deref(), &password)).await.unwrap_or(false);
+        match operator.filter(|_| ok) {
+            Some(o) => {
+                let session = Session::start(&o.email, o.tenants.clone(), self.deps.clock.now());
+                tracing::info!(operator = %o.email, "panel sign-in");
+                let mut r = redirect("/");
+                r.headers_mut().insert(
+                    header::SET_COOKIE,
+                    self.cookie(&session.to_cookie(&self.key), session::SESSION_HOURS * 3600),
+                );
+                r
+            }
+            None => {
+                self.limiter.failed(&keys, now);
+                tracing::info!(operator = %email, peer = %peer, "panel sign-in refused");
+                html(StatusCode::UNAUTHORIZED, pages::sign_in(Some("Wrong email or password."), &email))
+            }
+        }
+    }
+
+    fn cookie(&self, value: &str, max_age: i64) -> header::HeaderValue {
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        let text = format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
+        header::HeaderValue::from_str(&text).expect("a cookie of base64 text")
+    }
+
+    fn sign_out(&self) -> Reply {
+        let mut r = redirect("/sign-in");
+        r.headers_mut().insert(header::SET_COOKIE, self.cookie("", 0));
+        r
+    }
+
+    async fn dashboard(&self, s: &Session, csrf: &str) -> Result<Reply, crate::ports::PortError> {
+        let mut jobs = Vec::new();
+        for t in &s.tenants {
+            jobs.extend(self.deps.store.jobs_of(t).await?);
+        }
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at));
+        Ok(html(StatusCode::OK, pages::dashboard(&jobs, (s, csrf))))
+    }
+
+    async fn api_jobs(&self, s: &Session) -> Result<Reply, crate::ports::PortError> {
+        let mut jobs = Vec::new();
+        for t in &s.tenants {
+            jobs.extend(self.deps.store.jobs_of(t).await?);
+        }
+        Ok(json(StatusCode::OK, serde_json::json!({ "jobs": jobs })))
+    }
+
+    /// `/jobs/{id}[/{action or download}]` for a job of the operator's tenants.
+    async fn job_route(
+        &self,
+        s: &Session,
+        csrf: &str,
+        method: Method,
+        rest: &str,
+        done: Option<&'static str>,
+        fields: HashMap<String, String>,
+    ) -> Result<Reply, crate::ports::PortError> {
+        let (id, sub) = rest.split_once('/').unwrap_or((rest, ""));
+        let Some(job) = self.owned_job(s, id).await? else { return Ok(not_found(false)) };
+        Ok(match (method, sub) {
+            (Method::GET, "") => return self.job_page(s, csrf, &job, false, done).await,
+            (Method::GET, name) => actions::download(&self.deps, &job, name).await,
+            (Method::POST, name) => actions::act(&self.deps, &job, name, &fields).await,
+            _ => not_found(false),
+        })
+    }
+
+    /// The job `id` if it belongs to one of the operator's tenants (else `None`: not found, whoever owns it).
+    async fn owned_job(&self, s: &Session, id: &str) -> Result<Option<JobId>, crate::ports::PortError> {
+        let Ok(id) = JobId::new(id.to_string()) else { return Ok(None) };
+        Ok(self.deps.store.job(&id).await?.filter(|j| s.may_see(&j.tenant)).map(|j| j.id))
+    }
+
+    /// A job's page or JSON (`done`: the message of the action just done).
+    async fn job_page(
+        &self,
+        s: &Session,
+        csrf: &str,
+        id: &JobId,
+        api: bool,
+        done: Option<&'static str>,
+    ) -> Result<Reply, crate::ports::PortError> {
+        let progress = match job_progress(&self.deps, id, true).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return Ok(not_found(api)),
+            Err(e) => {
+                let detail = e.to_string();
+                return Err(crate::ports::PortError::Backend {
+                    op: "read progress",
+                    retryable: true,
+                    detail,
+                    source: None,
+                });
+            }
+        };
+        if api {
+            return Ok(json(StatusCode::OK, serde_json::to_value(&progress).unwrap_or_default()));
+        }
+        Ok(html(StatusCode::OK, pages::job(&progress, (s, csrf), done)))
+    }
+}
+
+/// The parts of a `multipart/form-data` request.
+fn multipart_of(req: &Request<Bytes>) -> Result<HashMap<String, multipart::Part>, String> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let boundary = multipart::boundary(content_type).ok_or("the form was not sent as multipart/form-data")?;
+    multipart::parse(req.body(), &boundary)
+}
+
+/// The CSRF token a POST carries, in a URL-encoded or a multipart form.
+fn csrf_of(req: &Request<Bytes>) -> Option<String> {
+    match multipart_of(req) {
+        Ok(parts) => parts.get("csrf").map(|p| String::from_utf8_lossy(&p.data).trim().to_string()),
+        Err(_) => form(req.body()).remove("csrf"),
+    }
+}
+
+/// The message of `?done=<code>`, if the code is one of ours.
+fn done_of(req: &Request<Bytes>) -> Option<&'static str> {
+    let query = req.uri().query()?;
+    query.split('&').find_map(|p| p.strip_prefix("done=")).and_then(actions::done_text)
+}
+
+/// Whether `password` matches the Argon2id PHC `hash`. Without an account a dummy hash is checked all the same,
+/// so an unknown name takes as long as a wrong password.
+fn verify(hash: Option<&str>, password: &Secret<String>) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Bq8vCLG8b0CNg2P3PkZ8QWv3Qjz1Xf5ybF6dYl3m3mQ";
+    let parsed = PasswordHash::new(hash.unwrap_or(DUMMY)).or_else(|_| PasswordHash::new(DUMMY));
+    let Ok(parsed) = parsed else { return false };
+    argon2::Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok() && hash.is_some()
+}
+
+/// An Argon2id PHC hash of a new operator password (19 MiB, 2 passes, 1 lane: OWASP's minimum).
+pub fn hash_password(password: &Secret<String>) -> Result<String, String> {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    let params = argon2::Params::new(19 * 1024, 2, 1, None).map_err(|e| e.to_string())?;
+    let hasher = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::generate(&mut OsRng);
+    hasher.hash_password(password.expose().as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+}

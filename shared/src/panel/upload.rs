@@ -1,0 +1,149 @@
+//! Uploading a migration CSV in the browser: the form (`GET /migrations/new`) and its submission (`POST
+//! /migrations`, multipart), handed to the upload stage exactly as an S3 upload or `mailferry migrate` is: the
+//! file is stored under `migrations/<tenant>/`, validated row by row, every source checked live, the job stored
+//! and, if a start time was given, scheduled. A refused file comes back with an error summary that takes focus
+//! and links to each bad row; nothing of it is kept.
+
+use super::multipart::Part;
+use super::session::Session;
+use super::{Reply, html, pages, redirect};
+use crate::csv::SourceDefaults;
+use crate::model::TenantId;
+use crate::model::cutover::MxPattern;
+use crate::stages::{self, Deps, Upload, UploadOutcome};
+use chrono::NaiveDateTime;
+use http::StatusCode;
+use std::collections::HashMap;
+
+/// The upload form (`error`: why the last submission was refused, shown first).
+pub fn form_page(s: &Session, csrf: &str, error: Option<&str>) -> String {
+    let tenants: String =
+        s.tenants.iter().map(|t| format!("<option value=\"{0}\">{0}</option>", pages::esc(t.as_str()))).collect();
+    let error = error.map_or(String::new(), |e| {
+        format!(
+            "<div role=\"alert\" tabindex=\"-1\" autofocus id=\"errors\" class=\"error\"><p>{}</p></div>",
+            pages::esc(e)
+        )
+    });
+    let body = format!(
+        "{error}<form method=\"post\" action=\"/migrations\" enctype=\"multipart/form-data\"><input type=\"hidden\" \
+         name=\"csrf\" value=\"{}\"><p><label for=\"tenant\">Tenant</label><select id=\"tenant\" name=\"tenant\">{tenants}\
+         </select></p><p><label for=\"file\">Migration CSV (mailferry, Microsoft 365 or imapsync format)</label><input \
+         id=\"file\" name=\"file\" type=\"file\" accept=\".csv,.txt,text/csv\" required></p><p><label \
+         for=\"source_host\">Source server, for files that name none (optional)</label><input id=\"source_host\" \
+         name=\"source_host\"></p><p><label for=\"at\">Start the first pass at (UTC; empty: validate and check \
+         only)</label><input id=\"at\" name=\"at\" type=\"datetime-local\"></p><p><label for=\"notify\">Notify \
+         (email)</label><input id=\"notify\" name=\"notify\" type=\"email\" value=\"{}\"></p><p><label \
+         for=\"new_mx\">The new platform's MX hosts (optional, for the cutover assistant)</label><input id=\"new_mx\" \
+         name=\"new_mx\"></p><p><button>Upload and check</button></p></form>",
+        pages::esc(csrf),
+        pages::esc(&s.email)
+    );
+    pages::layout("New migration", Some((s, csrf)), &body)
+}
+
+fn text(parts: &HashMap<String, Part>, name: &str) -> Option<String> {
+    let p = parts.get(name)?;
+    let t = String::from_utf8_lossy(&p.data).trim().to_string();
+    (!t.is_empty()).then_some(t)
+}
+
+/// A file name safe as the last segment of a blob key: its base name, printable, at most 100 characters.
+fn file_name(raw: Option<&str>) -> String {
+    let base = raw.unwrap_or("upload.csv").rsplit(['/', '\\']).next().unwrap_or("upload.csv");
+    let clean: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(100).collect();
+    if clean.trim_matches('.').is_empty() { "upload.csv".into() } else { clean }
+}
+
+/// Handle a submitted upload form (CSRF already checked).
+pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String, Part>) -> Reply {
+    let again = |status: StatusCode, why: String| html(status, form_page(s, csrf, Some(&why)));
+    let Some(tenant) = text(parts, "tenant").and_then(|t| TenantId::new(t).ok()).filter(|t| s.may_see(t)) else {
+        return again(StatusCode::UNPROCESSABLE_ENTITY, "Choose one of your tenants.".into());
+    };
+    let Some(file) = parts.get("file").filter(|f| !f.data.is_empty()) else {
+        return again(StatusCode::UNPROCESSABLE_ENTITY, "Choose a CSV file to upload.".into());
+    };
+    let start_at = match text(parts, "at").map(|t| NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M")) {
+        None => None,
+        Some(Ok(t)) => Some(t.and_utc()),
+        Some(Err(_)) => {
+            return again(StatusCode::UNPROCESSABLE_ENTITY, "The start time is not a date and time.".into());
+        }
+    };
+    let new_mx = match text(parts, "new_mx").map(|t| MxPattern::parse_list(&t)) {
+        None => Vec::new(),
+        Some(Ok(list)) => list,
+        Some(Err(e)) => return again(StatusCode::UNPROCESSABLE_ENTITY, format!("New MX hosts: {e}")),
+    };
+    let source_defaults = match SourceDefaults::from_text(text(parts, "source_host").as_deref(), None, None, None) {
+        Ok(d) => d,
+        Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, format!("Source server: {e}")),
+    };
+    let key = format!("migrations/{tenant}/{}", file_name(file.filename.as_deref()));
+    if let Err(e) = deps.blobs.put(&key, file.data.clone(), "text/csv").await {
+        tracing::warn!(error = %e, "cannot store an upload");
+        return again(StatusCode::SERVICE_UNAVAILABLE, "The file could not be stored; try again.".into());
+    }
+    let upload = Upload {
+        key: key.clone(),
+        start_at,
+        operator_email: text(parts, "notify"),
+        source_defaults,
+        new_mx,
+        ..Default::default()
+    };
+    match stages::on_upload(deps, &upload).await {
+        Ok(UploadOutcome::Accepted { job, .. }) => redirect(&format!("/jobs/{job}?done=uploaded")),
+        Ok(UploadOutcome::AlreadyHandled { job }) => redirect(&format!("/jobs/{job}")),
+        Ok(UploadOutcome::Rejected { job, errors, .. }) => refused(deps, s, csrf, &job, errors).await,
+        Ok(UploadOutcome::Imported { .. }) => again(StatusCode::UNPROCESSABLE_ENTITY, "This is an import file.".into()),
+        Ok(UploadOutcome::Ignored { reason }) => again(StatusCode::UNPROCESSABLE_ENTITY, reason),
+        Err(e) => {
+            let _ = deps.blobs.delete(&key).await;
+            again(StatusCode::CONFLICT, e.to_string())
+        }
+    }
+}
+
+/// The refused file's problems: a summary that takes focus, a link per bad row, and the rows.
+async fn refused(deps: &Deps, s: &Session, csrf: &str, job: &crate::model::JobId, errors: usize) -> Reply {
+    let report = deps.blobs.get(&format!("reports/{job}/validation.json")).await.ok().flatten().unwrap_or_default();
+    let report: serde_json::Value = serde_json::from_slice(&report).unwrap_or_default();
+    let problems = report["problems"].as_array().cloned().unwrap_or_default();
+    let (mut links, mut rows) = (String::new(), String::new());
+    let mut lines: Vec<(u64, Vec<&str>)> = Vec::new();
+    for p in &problems {
+        let line = p["line"].as_u64().unwrap_or(0);
+        let message = p["message"].as_str().unwrap_or("");
+        // One anchor per line (the first of its rows), one link per line naming all its problems.
+        let first = lines.last().is_none_or(|(l, _)| *l != line);
+        match lines.last_mut() {
+            Some((l, messages)) if *l == line => messages.push(message),
+            _ => lines.push((line, vec![message])),
+        }
+        let id = if first { format!(" id=\"line-{line}\"") } else { String::new() };
+        rows.push_str(&format!(
+            "<tr{id}><td>{line}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            pages::esc(p["column"].as_str().unwrap_or("")),
+            pages::esc(p["severity"].as_str().unwrap_or("")),
+            pages::esc(message)
+        ));
+    }
+    for (line, messages) in &lines {
+        links.push_str(&format!(
+            "<li><a href=\"#line-{line}\">Line {line}: {}</a></li>",
+            pages::esc(&messages.join("; "))
+        ));
+    }
+    let file = report["file"].as_str().and_then(|f| f.rsplit('/').next()).unwrap_or("the file");
+    let body = format!(
+        "<div role=\"alert\" tabindex=\"-1\" autofocus id=\"errors\" class=\"error\"><p>{errors} error(s) in {}: \
+         nothing will be migrated. Fix the rows and upload the file again.</p><ul>{links}</ul></div><table><caption>\
+         Problems by line</caption><thead><tr><th scope=\"col\">Line</th><th scope=\"col\">Column</th><th \
+         scope=\"col\">Severity</th><th scope=\"col\">Problem</th></tr></thead><tbody>{rows}</tbody></table><p><a \
+         href=\"/migrations/new\">Upload a corrected file</a></p>",
+        pages::esc(file)
+    );
+    html(StatusCode::UNPROCESSABLE_ENTITY, pages::layout("The file was refused", Some((s, csrf)), &body))
+}

@@ -1,0 +1,116 @@
+//! Uploading a migration CSV through the panel's router: a file with bad rows comes back with an error summary
+//! (focusable, a link per bad row) and nothing stored; a good one becomes a checked job of the operator's tenant;
+//! an operator cannot upload for another tenant, and the multipart form needs its CSRF token too.
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode, header};
+use mailferry::embedded::{Database, SqliteOperators};
+use mailferry::model::{Secret, TenantId};
+use mailferry::panel::session::SessionKey;
+use mailferry::panel::{Panel, hash_password, limiter::LoginLimiter};
+use mailferry::ports::{Operator, Operators};
+use mailferry_tests::dovecot::Dovecot;
+use mailferry_tests::pipeline::{embedded_deps, migration_csv, own};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+const PEER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+const BOUNDARY: &str = "mfTestBoundary7";
+
+fn multipart(fields: &[(&str, &str)], file: (&str, &str)) -> Bytes {
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"));
+    }
+    body.push_str(&format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: text/csv\r\n\r\n{}\r\n--{BOUNDARY}--\r\n",
+        file.0, file.1
+    ));
+    Bytes::from(body)
+}
+
+fn upload(cookie: &str, body: Bytes) -> Request<Bytes> {
+    Request::builder()
+        .method(Method::POST)
+        .uri("/migrations")
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(body)
+        .unwrap()
+}
+
+fn get(path: &str, cookie: &str) -> Request<Bytes> {
+    Request::builder().uri(path).header(header::COOKIE, cookie).body(Bytes::new()).unwrap()
+}
+
+async fn signed_in(panel: &Panel, email: &str, password: &str) -> (String, String) {
+    let form = format!("email={email}&password={password}");
+    let req = Request::builder().method(Method::POST).uri("/sign-in").body(Bytes::from(form)).unwrap();
+    let r = panel.handle(req, PEER).await;
+    let cookie = r.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+    let page = panel.handle(get("/migrations/new", &cookie), PEER).await;
+    assert!(page.body().contains("enctype=\"multipart/form-data\"") && page.body().contains("type=\"file\""));
+    let csrf = page.body().split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    (cookie, csrf)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_rows_are_named_and_a_good_file_becomes_a_checked_job() {
+    let (src, dst) = (Dovecot::start(), Dovecot::start());
+    let dir = tempfile::tempdir().unwrap();
+    let deps = embedded_deps(dir.path(), &dst);
+    own(&deps, "acme", "example.test").await;
+    let operators = SqliteOperators::new(Database::open(&dir.path().join("state.sqlite")).unwrap());
+    for (email, tenant) in [("alice@acme.test", "acme"), ("bob@globex.test", "globex")] {
+        let hash = hash_password(&Secret::new("a good password".into())).unwrap();
+        let op = Operator { email: email.into(), tenants: vec![TenantId::new(tenant).unwrap()], password_hash: hash };
+        operators.put_operator(&op).await.unwrap();
+    }
+    let panel = Panel {
+        deps,
+        operators: Arc::new(operators),
+        key: SessionKey::new(&[5; 32]),
+        limiter: Arc::new(LoginLimiter::default()),
+        secure_cookies: false,
+    };
+    let (alice, csrf) = signed_in(&panel, "alice%40acme.test", "a+good+password").await;
+
+    let bad = "destination,source_host,source_port,security,source_user,auth,password\n\
+               user1@example.test,127.0.0.1,99999,plain,user1@example.test,password,pass\n\
+               not-an-address,127.0.0.1,143,plain,x,password,pass\n";
+    let r =
+        panel.handle(upload(&alice, multipart(&[("csrf", &csrf), ("tenant", "acme")], ("bad.csv", bad))), PEER).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body());
+    let body = r.body();
+    assert!(body.contains("role=\"alert\" tabindex=\"-1\" autofocus"), "{body}");
+    assert!(body.contains("error(s) in bad.csv: nothing will be migrated"), "{body}");
+    assert!(body.contains("href=\"#line-2\"") && body.contains("id=\"line-2\""), "{body}");
+    assert!(body.contains("href=\"#line-3\"") && body.contains("id=\"line-3\""), "{body}");
+    assert!(panel.deps.blobs.list("migrations/").await.unwrap().is_empty(), "nothing of a refused file is kept");
+
+    let good = migration_csv(&src, &[(1, "pass")]);
+    let r = panel
+        .handle(upload(&alice, multipart(&[("csrf", &csrf), ("tenant", "acme")], ("good.csv", &good))), PEER)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.body());
+    let to = r.headers()[header::LOCATION].to_str().unwrap().to_string();
+    assert!(to.ends_with("?done=uploaded"), "{to}");
+    let page = panel.handle(get(&to, &alice), PEER).await;
+    assert!(
+        page.body().contains("The file was accepted") && page.body().contains("user1@example.test"),
+        "{}",
+        page.body()
+    );
+    let id = to.trim_start_matches("/jobs/").split('?').next().unwrap();
+    let job = panel.deps.store.job(&mailferry::model::JobId::new(id).unwrap()).await.unwrap().unwrap();
+    assert_eq!((job.tenant.as_str(), job.source_file.as_str()), ("acme", "good.csv"));
+
+    // Another tenant's operator cannot upload for acme; a form without its token is refused.
+    let (bob, bob_csrf) = signed_in(&panel, "bob%40globex.test", "a+good+password").await;
+    let r =
+        panel.handle(upload(&bob, multipart(&[("csrf", &bob_csrf), ("tenant", "acme")], ("x.csv", &good))), PEER).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body().contains("Choose one of your tenants."));
+    let r = panel.handle(upload(&alice, multipart(&[("tenant", "acme")], ("y.csv", &good))), PEER).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
