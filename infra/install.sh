@@ -9,6 +9,8 @@
 #   - dnsmasq from Debian (dnsmasq-base: the binary, no service), a real DNS server for the cutover assistant's tests;
 #   - npm oauth2-mock-server (locked in infra/oauth/package-lock.json), a real OAuth 2.0 token endpoint for tests.
 #   - npm hoodiecrow-imap (locked in infra/gmail/package-lock.json), a Gmail-like IMAP server for the label tests.
+#   - chromium from Debian and npm playwright-core + axe-core (locked in infra/browser/package-lock.json; no
+#     browser download) for the control panel's browser tests.
 # Never starts a system service: our scripts start their own instances.
 set -euo pipefail
 
@@ -90,5 +92,19 @@ if [ ! -f "$gmail/node_modules/hoodiecrow-imap/package.json" ] \
   npm ci --prefix "$gmail" --no-audit --no-fund --silent
 fi
 
+# The control panel's browser tests: Debian's chromium, driven by playwright-core, scanned by axe-core.
+if ! [ -x /usr/bin/chromium ]; then
+  log "installing chromium from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  sudo_ apt-get update -qq
+  sudo_ apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+browser="$here/browser"
+if [ ! -f "$browser/node_modules/playwright-core/package.json" ] \
+   || ! grep -q '"version": "1.65.1"' "$browser/node_modules/playwright-core/package.json"; then
+  log "installing the browser-test drivers (npm playwright-core, axe-core, locked) in $browser/node_modules"
+  npm ci --prefix "$browser" --no-audit --no-fund --silent
+fi
+
 command -v cargo >/dev/null || { log "cargo is missing: this machine needs a Rust toolchain"; exit 1; }
-log "ready: dovecot $(dovecot --version | cut -d' ' -f1), $(/usr/sbin/dnsmasq --version | head -1 | cut -d' ' -f1-3), moto $MOTO_VERSION, aiosmtpd $AIOSMTPD_VERSION, cfn-lint $CFN_LINT_VERSION, sam $SAM_VERSION, oauth2-mock-server 9.3.0, hoodiecrow-imap 2.1.0"
+log "ready: dovecot $(dovecot --version | cut -d' ' -f1), $(/usr/sbin/dnsmasq --version | head -1 | cut -d' ' -f1-3), moto $MOTO_VERSION, aiosmtpd $AIOSMTPD_VERSION, cfn-lint $CFN_LINT_VERSION, sam $SAM_VERSION, oauth2-mock-server 9.3.0, hoodiecrow-imap 2.1.0, playwright-core 1.65.1, $(/usr/bin/chromium --version 2>/dev/null | head -1)"

@@ -107,6 +107,18 @@ async fn operators_see_and_reach_only_their_tenants_jobs() {
     assert_eq!(home.status(), StatusCode::OK);
     assert!(home.body().contains(acme.as_str()) && !home.body().contains(globex.as_str()), "{}", home.body());
     assert!(home.body().contains("&lt;script&gt;alert(1)&lt;/script&gt;.csv") && !home.body().contains("<script>"));
+    assert!(home.body().contains("first pass done: change the MX records, then run the final pass"), "{}", home.body());
+    let usage = panel.handle(get("/usage", Some(&alice)), PEER).await;
+    assert!(
+        usage.status() == StatusCode::OK && usage.body().contains("tenant acme") && !usage.body().contains("globex")
+    );
+    let theirs = panel.handle(get("/usage.csv?tenant=globex", Some(&alice)), PEER).await;
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND, "another tenant's usage");
+    let mine = panel.handle(get("/usage.csv?tenant=acme", Some(&alice)), PEER).await;
+    assert_eq!(
+        (mine.status(), mine.headers()[header::CONTENT_TYPE].to_str().unwrap()),
+        (StatusCode::OK, "text/csv; charset=utf-8")
+    );
     let page = panel.handle(get(&format!("/jobs/{acme}"), Some(&alice)), PEER).await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.body().contains("ann@acme.test") && page.body().contains("role=\"progressbar\""), "{}", page.body());
@@ -156,6 +168,15 @@ async fn operators_see_and_reach_only_their_tenants_jobs() {
         panel.handle(get(&format!("/jobs/{globex}/errors.csv"), Some(&alice)), PEER).await.status(),
         StatusCode::NOT_FOUND
     );
+    let mailbox = panel.handle(get(&format!("/jobs/{acme}/mailbox/ann@acme.test"), Some(&alice)), PEER).await;
+    assert_eq!(mailbox.status(), StatusCode::OK);
+    assert!(mailbox.body().contains("Pre-flight: 3 folder(s), 40 message(s)"), "{}", mailbox.body());
+    let theirs = panel.handle(get(&format!("/jobs/{globex}/mailbox/gil@globex.test"), Some(&alice)), PEER).await;
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+    let form = format!("csrf={csrf}&mailbox=ann%40acme.test");
+    let recheck = panel.handle(post(&format!("/jobs/{acme}/recheck"), Some(&alice), &form), PEER).await;
+    assert_eq!(recheck.status(), StatusCode::CONFLICT, "no credentials stored: the check says why");
+    assert!(recheck.body().contains("credentials were purged"), "{}", recheck.body());
     let unsure = panel.handle(post(&format!("/jobs/{acme}/cancel"), Some(&alice), &format!("csrf={csrf}")), PEER).await;
     assert_eq!(unsure.status(), StatusCode::CONFLICT);
     let r = panel

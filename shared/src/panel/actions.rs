@@ -1,5 +1,6 @@
 //! What an operator does to a job from its page, through the same stages as the CLI: start or schedule the
-//! final pass (`schedule_pass`), another pass for the mailboxes that need it (`retry`), cancel (`cancel`), and
+//! final pass (`schedule_pass`), another pass for the mailboxes that need it (`retry`), cancel (`cancel`), check
+//! one mailbox's source again (`recheck`), and
 //! the downloads (the validation report, the per-message error CSV). The job was already checked to belong to
 //! one of the operator's tenants. A done action redirects to the job page with a fixed message code (never
 //! text from the request); a refused one answers the stage's reason.
@@ -18,17 +19,26 @@ pub fn done_text(code: &str) -> Option<&'static str> {
         "final-scheduled" => "The final pass is scheduled.",
         "retry-scheduled" => "Another pass is scheduled for the mailboxes that needed one.",
         "cancelled" => "The job is cancelled and its sealed credentials are purged.",
+        "rechecked" => "The mailbox was checked again; its row shows what the check found.",
         _ => return None,
     })
 }
 
-/// `at` as the form sends it (`2026-12-01T22:00`, UTC), or now.
+/// The form's time-zone offset (`tz`: minutes east of UTC, as the page script fills it; none: UTC), within the
+/// ±14 hours time zones span.
+pub fn tz_offset(tz: Option<&str>) -> chrono::Duration {
+    let minutes = tz.and_then(|t| t.trim().parse::<i64>().ok()).filter(|m| m.abs() <= 14 * 60).unwrap_or(0);
+    chrono::Duration::minutes(minutes)
+}
+
+/// `at` as the form sends it (`2026-12-01T22:00`, in the form's time zone, else UTC), or now.
 fn when(form: &HashMap<String, String>, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let offset = tz_offset(form.get("tz").map(String::as_str));
     match form.get("at").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(now),
         Some(t) => NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
             .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
-            .map(|n| n.and_utc())
+            .map(|n| n.and_utc() - offset)
             .map_err(|_| format!("{t:?} is not a date and time like 2026-12-01T22:00 (UTC)")),
     }
 }
@@ -43,9 +53,10 @@ pub async fn act(deps: &Deps, job: &JobId, name: &str, form: &HashMap<String, St
     if name == "cancel" && form.get("confirm").map(String::as_str) != Some("yes") {
         return refused(job, "tick “I understand” to cancel the job");
     }
-    if !["final", "retry", "cancel"].contains(&name) {
+    if !["final", "retry", "cancel", "recheck"].contains(&name) {
         return super::not_found(false);
     }
+    let mailbox = form.get("mailbox").cloned().unwrap_or_default();
     let done = match name {
         "final" => stages::schedule_pass(deps, job, Pass::Final, at).await.map(|()| "final-scheduled"),
         "retry" => {
@@ -53,6 +64,7 @@ pub async fn act(deps: &Deps, job: &JobId, name: &str, form: &HashMap<String, St
                 Retry { mailboxes: Vec::new(), all: false, credentials: None, source_defaults: Default::default(), at };
             stages::retry(deps, job, &r).await.map(|_| "retry-scheduled")
         }
+        "recheck" => stages::recheck(deps, job, &mailbox).await.map(|_| "rechecked"),
         _ => stages::cancel(deps, job).await.map(|_| "cancelled"),
     }
     .map_err(|e| e.to_string());
@@ -100,5 +112,24 @@ pub async fn download(deps: &Deps, job: &JobId, name: &str) -> Reply {
                 pages::layout("Try again", None, "<p>The report could not be read.</p>"),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_times_become_utc() {
+        let now = DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z").unwrap().to_utc();
+        let form = |at: &str, tz: &str| {
+            HashMap::from([("at".to_string(), at.to_string()), ("tz".to_string(), tz.to_string())])
+        };
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        assert_eq!(when(&form("2026-12-31T23:30", "60"), now), Ok(at("2026-12-31T22:30:00Z")), "Berlin in winter");
+        assert_eq!(when(&form("2026-12-31T23:30:15", "-300"), now), Ok(at("2027-01-01T04:30:15Z")), "New York");
+        assert_eq!(when(&form("2026-12-31T23:30", "99999"), now), Ok(at("2026-12-31T23:30:00Z")), "nonsense: UTC");
+        assert_eq!(when(&form("", ""), now), Ok(now));
+        assert!(when(&form("31/12/2026", ""), now).is_err());
     }
 }

@@ -25,7 +25,7 @@ pub fn esc(s: &str) -> String {
 pub fn layout(title: &str, who: Option<(&Session, &str)>, body: &str) -> String {
     let bar = match who {
         Some((s, csrf)) => format!(
-            "<nav aria-label=\"account\"><a href=\"/\">Dashboard</a> <span>{}</span> <form method=\"post\" \
+            "<nav aria-label=\"account\"><a href=\"/\">Dashboard</a> <a href=\"/usage\">Usage</a> <span>{}</span> <form method=\"post\" \
              action=\"/sign-out\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Sign out</button></form></nav>",
             esc(&s.email),
             esc(csrf)
@@ -35,10 +35,19 @@ pub fn layout(title: &str, who: Option<(&Session, &str)>, body: &str) -> String 
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width, initial-scale=1\"><title>{} · mailferry</title><link rel=\"stylesheet\" \
-         href=\"/static/panel.css\"></head><body><header><p class=\"brand\">mailferry</p>{bar}</header><main \
+         href=\"/static/panel.css\"><script src=\"/static/panel.js\" defer></script></head><body><header><p class=\"brand\">mailferry</p>{bar}</header><main \
          id=\"main\"><h1>{}</h1>{body}</main></body></html>",
         esc(title),
         esc(title)
+    )
+}
+
+/// A moment as `<time>`: UTC in the page; the page script adds the operator's own time zone beside it.
+pub fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "<time datetime=\"{}\">{}</time>",
+        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        t.format("%Y-%m-%d %H:%M UTC")
     )
 }
 
@@ -55,16 +64,17 @@ pub fn sign_in(error: Option<&str>, email: &str) -> String {
     layout("Sign in", None, &form)
 }
 
-/// The dashboard: the operator's jobs, those needing attention first.
-pub fn dashboard(jobs: &[Job], who: (&Session, &str)) -> String {
+/// The dashboard: the operator's jobs, those needing attention first (with what they need).
+pub fn dashboard(jobs: &[(Job, Option<String>)], who: (&Session, &str)) -> String {
     let mut rows = String::new();
-    for j in jobs {
+    for (j, attention) in jobs {
         rows.push_str(&format!(
-            "<tr><td><a href=\"/jobs/{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"/jobs/{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&j.source_file),
             esc(j.tenant.as_str()),
             esc(j.status.as_str()),
-            j.created_at.format("%Y-%m-%d %H:%M UTC"),
+            attention.as_deref().map_or(String::new(), |a| format!("<strong>{}</strong>", esc(a))),
+            time(j.created_at),
             id = esc(j.id.as_str())
         ));
     }
@@ -72,9 +82,9 @@ pub fn dashboard(jobs: &[Job], who: (&Session, &str)) -> String {
         "<p>No jobs yet.</p>".to_string()
     } else {
         format!(
-            "<table><caption>Jobs, newest first</caption><thead><tr><th scope=\"col\">Job</th><th scope=\"col\">File</th>\
-             <th scope=\"col\">Tenant</th><th scope=\"col\">Status</th><th scope=\"col\">Created</th></tr></thead>\
-             <tbody>{rows}</tbody></table>"
+            "<table><caption>Jobs: those needing you first, then the newest</caption><thead><tr><th scope=\"col\">Job\
+             </th><th scope=\"col\">File</th><th scope=\"col\">Tenant</th><th scope=\"col\">Status</th><th \
+             scope=\"col\">Needs</th><th scope=\"col\">Created</th></tr></thead><tbody>{rows}</tbody></table>"
         )
     };
     let body = format!("<p><a href=\"/migrations/new\">New migration</a></p>{body}");
@@ -84,9 +94,12 @@ pub fn dashboard(jobs: &[Job], who: (&Session, &str)) -> String {
 fn progress_bar(m: &MailboxProgress) -> String {
     let (done, of) = (m.copied_total, m.expected.max(m.copied_total));
     let pct = (done * 100).checked_div(of).map_or(100, |p| p.min(100));
+    // A native <progress> (no inline style: the CSP allows none), with the ARIA values spelled out for every
+    // assistive technology; `data-mailbox` lets the page script update it.
     format!(
-        "<div role=\"progressbar\" aria-label=\"{}\" aria-valuemin=\"0\" aria-valuemax=\"100\" aria-valuenow=\"{pct}\" \
-         aria-valuetext=\"{done} of {of} messages\" class=\"bar\"><span style=\"width:{pct}%\"></span></div>",
+        "<progress role=\"progressbar\" data-mailbox=\"{0}\" aria-label=\"{0}\" aria-valuemin=\"0\" \
+         aria-valuemax=\"100\" aria-valuenow=\"{pct}\" aria-valuetext=\"{done} of {of} messages\" max=\"100\" \
+         value=\"{pct}\">{pct}%</progress>",
         esc(&m.address)
     )
 }
@@ -97,7 +110,8 @@ fn job_actions(p: &JobProgress, csrf: &str) -> String {
     let csrf = format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(csrf));
     format!(
         "<h2>Actions</h2><form method=\"post\" action=\"/jobs/{id}/final\">{csrf}<p><label for=\"at\">Final pass \
-         at (UTC; empty: now)</label><input id=\"at\" name=\"at\" type=\"datetime-local\"> <button>Schedule the \
+         at (<span class=\"tz-label\">UTC</span>; empty: now)</label><input id=\"at\" name=\"at\" type=\"datetime-local\" \
+         step=\"1\"><input type=\"hidden\" name=\"tz\" value=\"\"> <span class=\"utc-hint\"></span> <button>Schedule the \
          final pass</button></p></form><form method=\"post\" action=\"/jobs/{id}/retry\">{csrf}<p><button>Retry \
          the mailboxes that need it</button></p></form><form method=\"post\" action=\"/jobs/{id}/cancel\">{csrf}<p>\
          <input id=\"confirm\" name=\"confirm\" type=\"checkbox\" value=\"yes\"> <label for=\"confirm\" \
@@ -124,26 +138,40 @@ pub fn job(p: &JobProgress, who: (&Session, &str), done: Option<&str>) -> String
         ));
     }
     let mut rows = String::new();
+    let id = esc(p.job.id.as_str());
     for m in &p.mailboxes {
         let state = match (&m.problem, m.finished) {
             (Some(problem), _) => format!("not migrated: {}", esc(problem)),
             (None, true) => "done".into(),
             (None, false) => "waiting or copying".into(),
         };
+        let size = m.source_bytes.map_or("-".into(), |b| format!("{:.1} MB", b as f64 / 1e6));
+        let recheck = format!(
+            "<form method=\"post\" action=\"/jobs/{id}/recheck\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <input type=\"hidden\" name=\"mailbox\" value=\"{}\"><button aria-label=\"Check again: {}\">Check \
+             again</button></form>",
+            esc(who.1),
+            esc(&m.address),
+            esc(&m.address)
+        );
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"/jobs/{id}/mailbox/{}\">{}</a></td><td>{}</td><td>{} / {}</td><td>{}</td><td>{size}</td>\
+             <td>{}</td><td>{recheck}</td></tr>",
+            esc(&m.address),
             esc(&m.address),
             progress_bar(m),
             m.copied_total,
             m.expected,
+            m.source_folders,
             state
         ));
     }
     let done = done.map_or(String::new(), |d| format!("<p role=\"status\" class=\"done\">{}</p>", esc(d)));
     let body = format!(
-        "{done}<p>{} · {} · {}</p><h2>Passes</h2><ul>{passes}</ul><table><caption>Mailboxes</caption><thead><tr><th \
+        "{done}<p>{} · {} · <span id=\"status\" aria-live=\"polite\">{}</span></p><h2>Passes</h2><ul>{passes}</ul><table><caption>Mailboxes</caption><thead><tr><th \
          scope=\"col\">Mailbox</th><th scope=\"col\">Progress</th><th scope=\"col\">Messages</th><th \
-         scope=\"col\">State</th></tr></thead><tbody>{rows}</tbody></table>{}",
+         scope=\"col\">Folders</th><th scope=\"col\">Size</th><th scope=\"col\">State</th><th \
+         scope=\"col\">Pre-flight</th></tr></thead><tbody>{rows}</tbody></table>{}",
         esc(&p.job.source_file),
         esc(p.job.tenant.as_str()),
         esc(p.job.status.as_str()),
@@ -152,11 +180,136 @@ pub fn job(p: &JobProgress, who: (&Session, &str), done: Option<&str>) -> String
     layout(&format!("Job {}", p.job.id), Some(who), &body)
 }
 
+/// One mailbox: what the pre-flight found, each folder's copy, and the messages that did not make it with the
+/// server's words (`errors`: the job's error CSV rows of this mailbox, parsed).
+pub fn mailbox(
+    p: &JobProgress,
+    m: &MailboxProgress,
+    folders: &[(String, u64, bool)],
+    errors: &[Vec<String>],
+    who: (&Session, &str),
+) -> String {
+    let id = esc(p.job.id.as_str());
+    let problem = m
+        .problem
+        .as_ref()
+        .map_or(String::new(), |x| format!("<p role=\"alert\" class=\"error\">Not migrated: {}</p>", esc(x)));
+    let mut rows = String::new();
+    for (folder, copied, done) in folders {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{copied}</td><td>{}</td></tr>",
+            esc(folder),
+            if *done { "done" } else { "not finished" }
+        ));
+    }
+    let mut skipped = String::new();
+    for e in errors {
+        let cell = |i: usize| esc(e.get(i).map(String::as_str).unwrap_or(""));
+        skipped.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            cell(0),
+            cell(2),
+            cell(3),
+            cell(4),
+            cell(6),
+            cell(7)
+        ));
+    }
+    let skipped = if skipped.is_empty() {
+        "<p>Every message made it.</p>".to_string()
+    } else {
+        format!(
+            "<table><caption>Messages that did not make it</caption><thead><tr><th scope=\"col\">Pass</th><th \
+             scope=\"col\">Folder</th><th scope=\"col\">UID</th><th scope=\"col\">Size</th><th scope=\"col\">Subject</th>\
+             <th scope=\"col\">The server said</th></tr></thead><tbody>{skipped}</tbody></table>"
+        )
+    };
+    let body = format!(
+        "<p><a href=\"/jobs/{id}\">Back to job {id}</a></p>{problem}<p>Pre-flight: {} folder(s), {} message(s){}. On the \
+         new server: {} message(s).</p><table><caption>Folders</caption><thead><tr><th scope=\"col\">Folder</th><th \
+         scope=\"col\">Copied</th><th scope=\"col\">State</th></tr></thead><tbody>{rows}</tbody></table>{skipped}",
+        m.source_folders,
+        m.expected,
+        m.source_bytes.map_or(String::new(), |b| format!(", {:.1} MB", b as f64 / 1e6)),
+        m.copied_total
+    );
+    layout(&m.address, Some(who), &body)
+}
+
+/// The billing export per tenant (what `mailferry usage` prints), as tables with a CSV download each.
+pub fn usage(per_tenant: &[(String, String)], who: (&Session, &str)) -> String {
+    let mut body = String::new();
+    for (tenant, csv) in per_tenant {
+        let mut reader = ::csv::Reader::from_reader(csv.as_bytes());
+        let head: String = reader
+            .headers()
+            .map(|h| h.iter().map(|c| format!("<th scope=\"col\">{}</th>", esc(c))).collect())
+            .unwrap_or_default();
+        let rows: String = reader
+            .records()
+            .flatten()
+            .map(|r| format!("<tr>{}</tr>", r.iter().map(|c| format!("<td>{}</td>", esc(c))).collect::<String>()))
+            .collect();
+        let rows = if rows.is_empty() { "<tr><td>Nothing billed yet.</td></tr>".to_string() } else { rows };
+        body.push_str(&format!(
+            "<h2>{0}</h2><table><caption>Mailboxes and reserved quota per domain per day, tenant {0}</caption><thead>\
+             <tr>{head}</tr></thead><tbody>{rows}</tbody></table><p><a href=\"/usage.csv?tenant={0}\">Download the \
+             usage of {0} (CSV)</a></p>",
+            esc(tenant)
+        ));
+    }
+    layout("Usage", Some(who), &body)
+}
+
+/// The page script: on a job page, every two seconds, the job's JSON (the same session) updates each mailbox's
+/// progress bar and the job's status, so progress is live without a reload; without it the page works as is.
+pub const JS: &str = r#"(function () {
+  // Times: the operator's own time zone first, UTC beside it; forms send the offset so the server reads a time
+  // typed in local time right (without this script everything is UTC and says so).
+  var zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
+  var local = function (d) { return d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }); };
+  var utc = function (d) { return d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC'; };
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('time[datetime]').forEach(function (t) {
+      var d = new Date(t.getAttribute('datetime'));
+      if (!isNaN(d)) t.textContent = local(d) + ' ' + zone + ' (' + utc(d) + ')';
+    });
+    document.querySelectorAll('.tz-label').forEach(function (l) { l.textContent = 'your time, ' + zone; });
+    document.querySelectorAll('input[name=tz]').forEach(function (i) { i.value = String(-new Date().getTimezoneOffset()); });
+    document.querySelectorAll('input[type=datetime-local]').forEach(function (i) {
+      var hint = i.parentNode.querySelector('.utc-hint');
+      i.addEventListener('input', function () {
+        var d = new Date(i.value);
+        if (hint) hint.textContent = isNaN(d) ? '' : '= ' + utc(d);
+      });
+    });
+  });
+  var m = location.pathname.match(/^\/jobs\/([A-Za-z0-9_-]+)$/);
+  if (!m) return;
+  function tick() {
+    fetch('/api/v1/jobs/' + m[1], { credentials: 'same-origin' }).then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (p) {
+        if (!p) return;
+        var status = document.getElementById('status');
+        if (status && status.textContent !== p.job.status) status.textContent = p.job.status;
+        p.mailboxes.forEach(function (b) {
+          var bar = document.querySelector('progress[data-mailbox="' + CSS.escape(b.address) + '"]');
+          if (!bar) return;
+          var of = Math.max(b.expected, b.copied_total), pct = of === 0 ? 100 : Math.min(100, Math.floor(b.copied_total * 100 / of));
+          bar.value = pct; bar.textContent = pct + '%';
+          bar.setAttribute('aria-valuenow', String(pct));
+          bar.setAttribute('aria-valuetext', b.copied_total + ' of ' + of + ' messages');
+        });
+      }).catch(function () {});
+  }
+  setInterval(tick, 2000);
+})();
+"#;
+
 /// The stylesheet.
 pub const CSS: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b}header{display:flex;\
 gap:1rem;align-items:center;justify-content:space-between;padding:.5rem 1rem;background:#0b3d5c;color:#fff}\
 header a{color:#fff}nav form{display:inline}main{padding:1rem;max-width:70rem}table{border-collapse:collapse;\
-width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ccc}.bar{width:12rem;height:.8rem;\
-background:#ddd;border-radius:.4rem;overflow:hidden}.bar span{display:block;height:100%;background:#1a7f37}\
+width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ccc}progress{width:12rem}\
 .error{color:#a40000;font-weight:bold}.done{color:#1a7f37;font-weight:bold}label.inline{display:inline}label{display:block}input{font:inherit;padding:.3rem}button{font:inherit;\
 padding:.3rem .8rem}a:focus,button:focus,input:focus{outline:3px solid #f0b400}";

@@ -31,8 +31,9 @@ pub fn form_page(s: &Session, csrf: &str, error: Option<&str>) -> String {
          </select></p><p><label for=\"file\">Migration CSV (mailferry, Microsoft 365 or imapsync format)</label><input \
          id=\"file\" name=\"file\" type=\"file\" accept=\".csv,.txt,text/csv\" required></p><p><label \
          for=\"source_host\">Source server, for files that name none (optional)</label><input id=\"source_host\" \
-         name=\"source_host\"></p><p><label for=\"at\">Start the first pass at (UTC; empty: validate and check \
-         only)</label><input id=\"at\" name=\"at\" type=\"datetime-local\"></p><p><label for=\"notify\">Notify \
+         name=\"source_host\"></p><p><label for=\"at\">Start the first pass at (<span class=\"tz-label\">UTC</span>; \
+         empty: validate and check only)</label><input id=\"at\" name=\"at\" type=\"datetime-local\" step=\"1\"><input \
+         type=\"hidden\" name=\"tz\" value=\"\"> <span class=\"utc-hint\"></span></p><p><label for=\"notify\">Notify \
          (email)</label><input id=\"notify\" name=\"notify\" type=\"email\" value=\"{}\"></p><p><label \
          for=\"new_mx\">The new platform's MX hosts (optional, for the cutover assistant)</label><input id=\"new_mx\" \
          name=\"new_mx\"></p><p><button>Upload and check</button></p></form>",
@@ -64,9 +65,14 @@ pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String
     let Some(file) = parts.get("file").filter(|f| !f.data.is_empty()) else {
         return again(StatusCode::UNPROCESSABLE_ENTITY, "Choose a CSV file to upload.".into());
     };
-    let start_at = match text(parts, "at").map(|t| NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M")) {
+    let parse = |t: &str| {
+        NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
+            .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M"))
+    };
+    let offset = super::actions::tz_offset(text(parts, "tz").as_deref());
+    let start_at = match text(parts, "at").map(|t| parse(&t)) {
         None => None,
-        Some(Ok(t)) => Some(t.and_utc()),
+        Some(Ok(t)) => Some(t.and_utc() - offset),
         Some(Err(_)) => {
             return again(StatusCode::UNPROCESSABLE_ENTITY, "The start time is not a date and time.".into());
         }

@@ -31,6 +31,9 @@ pub struct MailboxProgress {
     pub problem: Option<String>,
     /// Messages the pre-flight counted on the source.
     pub expected: u64,
+    /// Folders and octets the pre-flight found on the source (octets where the server reports them).
+    pub source_folders: u32,
+    pub source_bytes: Option<u64>,
     /// Messages on the destination so far, every pass included (from the checkpoints; 0 unless asked for).
     pub copied_total: u64,
     /// From a Gmail source: messages that carried several labels with folders (counted in All Mail), and whether
@@ -126,6 +129,8 @@ pub async fn job_progress(
                 _ => pre.messages,
             }
             .saturating_sub(elsewhere),
+            source_folders: pre.folders,
+            source_bytes: pre.bytes,
             copied_total,
             several_labels,
             single_copy: m.details.gmail_single_copy,

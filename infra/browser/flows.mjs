@@ -1,0 +1,148 @@
+// The control panel's flows in a real browser: Debian's chromium driven by playwright-core (no browser
+// download), with axe-core scanning every page. Run by tests/tests/panel_browser.rs against `mailferry serve`:
+//
+//   node infra/browser/flows.mjs CONFIG.json
+//
+// CONFIG: { url, email, password, bad, good, shots, chromium }. Signs in with the keyboard only, uploads a CSV
+// with bad rows (the summary takes focus and names them), uploads the fixed file to start a few seconds ahead,
+// waits for every progress bar to reach 100 %, checks a row again, opens a mailbox, starts the final pass, waits for the job to complete, downloads
+// the error CSV. Keeps a screenshot of each page in `shots`. Prints one JSON line: { steps, violations, job,
+// errors_csv }; exits 1 (with the step that failed) on any failure or serious accessibility violation.
+import { chromium } from 'playwright-core';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+mkdirSync(cfg.shots, { recursive: true });
+const out = { steps: [], violations: [], job: null, errors_csv: null };
+
+function check(ok, what) {
+  if (!ok) throw new Error(`failed: ${what}`);
+  out.steps.push(what);
+}
+
+const browser = await chromium.launch({ executablePath: cfg.chromium, args: ['--no-sandbox'] });
+// bypassCSP lets axe-core be injected: the panel's own policy forbids inline scripts, as it should.
+// The operator is in Berlin: times show there with UTC beside them, and a start time is typed in local time.
+const context = await browser.newContext({
+  acceptDownloads: true, bypassCSP: true, timezoneId: 'Europe/Berlin', viewport: { width: 1200, height: 900 },
+});
+const page = await context.newPage();
+page.setDefaultTimeout(20000);
+
+// Scan the page with axe-core (serious and critical violations count) and keep a screenshot.
+async function scan(name) {
+  await page.addScriptTag({ path: axePath });
+  const r = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  for (const v of r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
+    out.violations.push({ page: name, id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target) });
+  }
+  await page.screenshot({ path: `${cfg.shots}/${name}.png`, fullPage: true });
+}
+
+const focused = () => page.evaluate(() => document.activeElement && document.activeElement.id);
+// What a datetime-local input holds for `ms`, in the page's (Berlin) time.
+const localInput = (ms) => page.evaluate((ms) => {
+  const d = new Date(ms), p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}, ms);
+
+async function waitFor(what, test, seconds) {
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    if (await test()) return true;
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`failed: ${what} within ${seconds} s`);
+}
+
+try {
+  // 1. Signed out: sent to the sign-in form; signing in with the keyboard only.
+  await page.goto(cfg.url + '/');
+  check(page.url().endsWith('/sign-in'), 'signed out, the panel sends to the sign-in page');
+  await scan('sign-in');
+  await page.keyboard.press('Tab');
+  check((await focused()) === 'email', 'Tab reaches the email field first');
+  await page.keyboard.type(cfg.email);
+  await page.keyboard.press('Tab');
+  check((await focused()) === 'password', 'Tab moves to the password');
+  await page.keyboard.type(cfg.password);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(cfg.url + '/');
+  check((await page.textContent('h1')) === 'Dashboard', 'signed in with the keyboard only');
+  await scan('dashboard');
+
+  // 2. A file with bad rows: the summary takes focus and names each bad row, with a link to it.
+  await page.click('text=New migration');
+  await scan('new-migration');
+  await page.setInputFiles('#file', cfg.bad);
+  await page.click('button:has-text("Upload and check")');
+  await page.waitForSelector('#errors');
+  check((await focused()) === 'errors', 'the error summary takes focus');
+  const summary = await page.textContent('#errors');
+  check(summary.includes('bad.csv') && summary.includes('Line 2') && summary.includes('Line 3'), 'the summary names lines 2 and 3');
+  await scan('refused');
+  await page.click('#errors a[href="#line-3"]');
+  check(page.url().endsWith('#line-3'), 'the summary links to the bad row');
+
+  // 3. The fixed file, to start a few seconds ahead.
+  await page.goto(cfg.url + '/migrations/new');
+  await page.setInputFiles('#file', cfg.good);
+  check((await page.textContent('label[for=at]')).includes('your time, Europe/Berlin'), 'the start time is asked in local time');
+  await page.fill('#at', await localInput(Date.now() + 4000));
+  check((await page.textContent('.utc-hint')).endsWith(' UTC'), 'the UTC equivalent shows beside it');
+  await page.click('button:has-text("Upload and check")');
+  await page.waitForURL(/\/jobs\/[^/?]+\?done=uploaded$/);
+  out.job = page.url().split('/jobs/')[1].split('?')[0];
+  check((await page.textContent('[role=status]')).includes('The file was accepted'), 'the fixed file is accepted and checked');
+  await scan('job-accepted');
+  await page.goto(cfg.url + '/');
+  check(/Europe\/Berlin \(.* UTC\)/.test(await page.textContent('time')), 'the dashboard shows times in Berlin with UTC beside');
+  await page.goto(cfg.url + '/jobs/' + out.job);
+
+  // 4. Live progress: the page script moves every bar to 100 % and the status to initial_done, no reload.
+  await waitFor('every progress bar at 100 %', async () =>
+    page.evaluate(() => {
+      const bars = [...document.querySelectorAll('[role=progressbar]')];
+      return bars.length > 0 && bars.every((b) => b.getAttribute('aria-valuenow') === '100');
+    }), 90);
+  check(true, 'every progress bar reached 100 % without a reload');
+  await waitFor('the first pass done', async () => (await page.textContent('#status')) === 'initial_done', 60);
+  check(true, 'the status shows the first pass done');
+  await page.reload();
+  await scan('job-first-pass-done');
+
+  // The pre-flight per row: a row checked again; a mailbox's own page.
+  await page.click('button[aria-label="Check again: user2@example.test"]');
+  await page.waitForSelector('[role=status].done');
+  check((await page.textContent('[role=status].done')).includes('checked again'), 'a row is checked again');
+  await page.click('a:has-text("user1@example.test")');
+  await page.waitForSelector('text=Pre-flight:');
+  check((await page.textContent('main')).includes('Every message made it.'), 'the mailbox page shows its folders and what made it');
+  await scan('mailbox');
+  await page.click('text=Back to job');
+
+  // 5. The final pass, started from the page; the job completes.
+  await page.click('button:has-text("Schedule the final pass")');
+  await page.waitForSelector('[role=status].done');
+  check((await page.textContent('[role=status].done')).includes('The final pass is scheduled.'), 'the final pass is scheduled');
+  await waitFor('the job complete', async () => (await page.textContent('#status')) === 'complete', 90);
+  check(true, 'the final pass completes');
+  await page.reload();
+  await scan('job-complete');
+
+  // 6. The per-message error CSV downloads.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('text=Every message and mailbox that did not make it (CSV)'),
+  ]);
+  out.errors_csv = readFileSync(await download.path(), 'utf8');
+  check(out.errors_csv.startsWith('pass,mailbox,folder,uid,size,date,subject,error'), 'the error CSV downloads');
+} catch (e) {
+  out.failure = String(e.message || e);
+  await page.screenshot({ path: `${cfg.shots}/failure.png`, fullPage: true }).catch(() => {});
+}
+await browser.close();
+console.log(JSON.stringify(out));
+process.exit(out.failure || out.violations.length > 0 ? 1 : 0);
