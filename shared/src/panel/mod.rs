@@ -13,12 +13,13 @@ pub mod actions;
 pub mod limiter;
 pub mod multipart;
 pub mod pages;
+pub mod reads;
 pub mod session;
 pub mod upload;
 
-use crate::model::{JobId, Secret};
+use crate::model::Secret;
 use crate::ports::Operators;
-use crate::stages::{Deps, job_progress};
+use crate::stages::Deps;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use limiter::LoginLimiter;
@@ -212,161 +213,6 @@ impl Panel {
         let mut r = redirect("/sign-in");
         r.headers_mut().insert(header::SET_COOKIE, self.cookie("", 0));
         r
-    }
-
-    async fn dashboard(&self, s: &Session, csrf: &str) -> Result<Reply, crate::ports::PortError> {
-        let mut jobs = Vec::new();
-        for t in &s.tenants {
-            for job in self.deps.store.jobs_of(t).await? {
-                let attention = self.attention(&job).await;
-                jobs.push((job, attention));
-            }
-        }
-        // What needs the operator first, then the newest.
-        jobs.sort_by_key(|(j, a)| (a.is_none(), std::cmp::Reverse(j.created_at)));
-        Ok(html(StatusCode::OK, pages::dashboard(&jobs, (s, csrf))))
-    }
-
-    /// What a job needs from its operator, if anything: refused or failed mailboxes, or the MX change and the
-    /// final pass after its first pass.
-    async fn attention(&self, job: &crate::model::Job) -> Option<String> {
-        use crate::model::JobStatus;
-        let p = job_progress(&self.deps, &job.id, false).await.ok().flatten()?;
-        let troubled = p.mailboxes.iter().filter(|m| m.problem.is_some() || m.failed > 0).count();
-        if troubled > 0 && !matches!(job.status, JobStatus::Cancelled) {
-            return Some(format!("{troubled} mailbox(es) need attention"));
-        }
-        (job.status == JobStatus::InitialDone)
-            .then(|| "first pass done: change the MX records, then run the final pass".to_string())
-    }
-
-    async fn api_jobs(&self, s: &Session) -> Result<Reply, crate::ports::PortError> {
-        let mut jobs = Vec::new();
-        for t in &s.tenants {
-            jobs.extend(self.deps.store.jobs_of(t).await?);
-        }
-        Ok(json(StatusCode::OK, serde_json::json!({ "jobs": jobs })))
-    }
-
-    /// `/jobs/{id}[/{action or download}]` for a job of the operator's tenants.
-    async fn job_route(
-        &self,
-        s: &Session,
-        csrf: &str,
-        method: Method,
-        rest: &str,
-        done: Option<&'static str>,
-        fields: HashMap<String, String>,
-    ) -> Result<Reply, crate::ports::PortError> {
-        let (id, sub) = rest.split_once('/').unwrap_or((rest, ""));
-        let Some(job) = self.owned_job(s, id).await? else { return Ok(not_found(false)) };
-        Ok(match (method, sub) {
-            (Method::GET, "") => return self.job_page(s, csrf, &job, false, done).await,
-            (Method::GET, sub) if sub.starts_with("mailbox/") => {
-                let address =
-                    crate::stages::form_value(&sub["mailbox/".len()..].replace('+', "%2B")).unwrap_or_default();
-                return self.mailbox_page(s, csrf, &job, &address).await;
-            }
-            (Method::GET, name) => actions::download(&self.deps, &job, name).await,
-            (Method::POST, name) => actions::act(&self.deps, &job, name, &fields).await,
-            _ => not_found(false),
-        })
-    }
-
-    /// The usage page, or (`csv`: a tenant) that tenant's billing CSV; only the operator's own tenants.
-    async fn usage(&self, s: &Session, csrf: &str, csv: Option<String>) -> Result<Reply, crate::ports::PortError> {
-        let today = self.deps.clock.now().date_naive();
-        let mut per_tenant = Vec::new();
-        for t in &s.tenants {
-            if csv.as_deref().is_some_and(|c| c != t.as_str()) {
-                continue;
-            }
-            let records = self.deps.usage.records(t).await?;
-            per_tenant.push((t.to_string(), crate::import::usage::billing_csv(&records, today)));
-        }
-        match csv {
-            None => Ok(html(StatusCode::OK, pages::usage(&per_tenant, (s, csrf)))),
-            Some(_) if per_tenant.is_empty() => Ok(not_found(false)),
-            Some(t) => {
-                let mut r = reply(StatusCode::OK, "text/csv; charset=utf-8", per_tenant.remove(0).1);
-                let disposition = format!("attachment; filename=\"usage-{t}.csv\"");
-                if let Ok(v) = header::HeaderValue::from_str(&disposition) {
-                    r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-                }
-                Ok(r)
-            }
-        }
-    }
-
-    /// One mailbox of a job: pre-flight, folders (from their checkpoints), what did not make it.
-    async fn mailbox_page(
-        &self,
-        s: &Session,
-        csrf: &str,
-        job: &JobId,
-        address: &str,
-    ) -> Result<Reply, crate::ports::PortError> {
-        let failed = |e: crate::stages::StageError| crate::ports::PortError::Backend {
-            op: "read progress",
-            retryable: true,
-            detail: e.to_string(),
-            source: None,
-        };
-        let Some(progress) = job_progress(&self.deps, job, true).await.map_err(failed)? else {
-            return Ok(not_found(false));
-        };
-        let Some(m) = progress.mailboxes.iter().find(|m| m.address.eq_ignore_ascii_case(address)) else {
-            return Ok(not_found(false));
-        };
-        let record = self.deps.store.mailbox(job, &m.address).await?;
-        let mut folders = Vec::new();
-        for folder in record.map(|r| r.details.folders).unwrap_or_default() {
-            let key = crate::model::FolderKey { job: job.clone(), mailbox: m.address.clone(), folder: folder.clone() };
-            let cp = self.deps.checkpoints.load(&key).await?.unwrap_or_default();
-            folders.push((folder, cp.copied, cp.done));
-        }
-        let report = crate::stages::error_report(&self.deps, job).await.map_err(failed)?;
-        let mut errors = Vec::new();
-        for row in ::csv::Reader::from_reader(report.as_bytes()).records().flatten() {
-            if row.get(1).is_some_and(|a| a.eq_ignore_ascii_case(&m.address)) {
-                errors.push(row.iter().map(str::to_string).collect::<Vec<_>>());
-            }
-        }
-        Ok(html(StatusCode::OK, pages::mailbox(&progress, m, &folders, &errors, (s, csrf))))
-    }
-
-    /// The job `id` if it belongs to one of the operator's tenants (else `None`: not found, whoever owns it).
-    async fn owned_job(&self, s: &Session, id: &str) -> Result<Option<JobId>, crate::ports::PortError> {
-        let Ok(id) = JobId::new(id.to_string()) else { return Ok(None) };
-        Ok(self.deps.store.job(&id).await?.filter(|j| s.may_see(&j.tenant)).map(|j| j.id))
-    }
-
-    /// A job's page or JSON (`done`: the message of the action just done).
-    async fn job_page(
-        &self,
-        s: &Session,
-        csrf: &str,
-        id: &JobId,
-        api: bool,
-        done: Option<&'static str>,
-    ) -> Result<Reply, crate::ports::PortError> {
-        let progress = match job_progress(&self.deps, id, true).await {
-            Ok(Some(p)) => p,
-            Ok(None) => return Ok(not_found(api)),
-            Err(e) => {
-                let detail = e.to_string();
-                return Err(crate::ports::PortError::Backend {
-                    op: "read progress",
-                    retryable: true,
-                    detail,
-                    source: None,
-                });
-            }
-        };
-        if api {
-            return Ok(json(StatusCode::OK, serde_json::to_value(&progress).unwrap_or_default()));
-        }
-        Ok(html(StatusCode::OK, pages::job(&progress, (s, csrf), done)))
     }
 }
 
