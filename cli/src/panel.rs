@@ -8,10 +8,11 @@ use crate::pipeline::runner::run_until_stopped;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
+use mailferry::crypto::hash_password;
 use mailferry::embedded::{Database, SqliteOperators};
 use mailferry::model::{Secret, TenantId};
 use mailferry::panel::session::SessionKey;
-use mailferry::panel::{Panel, hash_password, limiter::LoginLimiter};
+use mailferry::panel::{Panel, limiter::LoginLimiter};
 use mailferry::ports::{Operator, Operators};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -143,7 +144,7 @@ pub async fn serve(args: &ServeArgs) -> ExitCode {
     };
     let panel = Arc::new(Panel {
         deps: home.deps.clone(),
-        operators: Arc::new(operators),
+        sign_in: Arc::new(operators),
         key,
         limiter: Arc::new(LoginLimiter::default()),
         secure_cookies: args.secure_cookies,

@@ -2,6 +2,7 @@
 //! `mf1.<wrapped data key>.<nonce>.<ciphertext>` in URL-safe base64. The context (job id) is the AEAD's
 //! associated data, so a value sealed for one job cannot be opened for another. On AWS the data key is
 //! wrapped by KMS; embedded, the wrapped part is empty and the local key encrypts directly.
+//! Also the Argon2id hashing of the control panel's operator passwords.
 
 use crate::model::Secret;
 use crate::ports::{PortError, Sealed};
@@ -86,6 +87,26 @@ pub fn open_with(key: &[u8; 32], envelope: &Envelope, context: &str) -> Result<S
         .decrypt(Nonce::from_slice(&envelope.nonce), Payload { msg: &envelope.ciphertext, aad: context.as_bytes() })
         .map_err(|_| tampered())?;
     String::from_utf8(plain).map(Secret::new).map_err(|_| tampered())
+}
+
+/// An Argon2id PHC hash of a password (19 MiB, 2 passes, 1 lane: OWASP's minimum), for operator accounts.
+pub fn hash_password(password: &crate::model::Secret<String>) -> Result<String, String> {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    let params = argon2::Params::new(19 * 1024, 2, 1, None).map_err(|e| e.to_string())?;
+    let hasher = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::generate(&mut OsRng);
+    hasher.hash_password(password.expose().as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+}
+
+/// Whether `password` matches the PHC `hash`. Without an account (`None`) a dummy hash is checked all the same,
+/// so an unknown name takes as long as a wrong password.
+pub fn verify_password(hash: Option<&str>, password: &crate::model::Secret<String>) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Bq8vCLG8b0CNg2P3PkZ8QWv3Qjz1Xf5ybF6dYl3m3mQ";
+    let parsed = PasswordHash::new(hash.unwrap_or(DUMMY)).or_else(|_| PasswordHash::new(DUMMY));
+    let Ok(parsed) = parsed else { return false };
+    argon2::Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok() && hash.is_some()
 }
 
 #[cfg(test)]

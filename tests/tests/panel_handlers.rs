@@ -4,10 +4,11 @@
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode, header};
+use mailferry::crypto::hash_password;
 use mailferry::embedded::{Database, SqliteOperators};
 use mailferry::model::{Job, JobId, JobKind, JobStatus, MailboxDetails, MailboxRecord, Preflight, Secret, TenantId};
 use mailferry::panel::session::SessionKey;
-use mailferry::panel::{Panel, hash_password, limiter::LoginLimiter};
+use mailferry::panel::{Panel, limiter::LoginLimiter};
 use mailferry::ports::{Operator, Operators};
 use mailferry_tests::dovecot::Dovecot;
 use mailferry_tests::pipeline::embedded_deps;
@@ -88,7 +89,7 @@ async fn operators_see_and_reach_only_their_tenants_jobs() {
     let globex = job_of(&deps, "globex", "globex.csv", "gil@globex.test").await;
     let panel = Panel {
         deps,
-        operators: Arc::new(operators),
+        sign_in: Arc::new(operators),
         key: SessionKey::new(&[9; 32]),
         limiter: Arc::new(LoginLimiter::default()),
         secure_cookies: false,
@@ -222,7 +223,7 @@ async fn failed_sign_ins_are_rate_limited_per_name_and_address() {
     operators.put_operator(&op).await.unwrap();
     let panel = Panel {
         deps: embedded_deps(dir.path(), &dst),
-        operators: Arc::new(operators),
+        sign_in: Arc::new(operators),
         key: SessionKey::new(&[3; 32]),
         limiter: Arc::new(LoginLimiter::default()),
         secure_cookies: true,

@@ -4,10 +4,11 @@
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode, header};
+use mailferry::crypto::hash_password;
 use mailferry::embedded::{Database, SqliteOperators};
 use mailferry::model::{Secret, TenantId};
 use mailferry::panel::session::SessionKey;
-use mailferry::panel::{Panel, hash_password, limiter::LoginLimiter};
+use mailferry::panel::{Panel, limiter::LoginLimiter};
 use mailferry::ports::{Operator, Operators};
 use mailferry_tests::dovecot::Dovecot;
 use mailferry_tests::pipeline::{embedded_deps, migration_csv, own};
@@ -68,7 +69,7 @@ async fn bad_rows_are_named_and_a_good_file_becomes_a_checked_job() {
     }
     let panel = Panel {
         deps,
-        operators: Arc::new(operators),
+        sign_in: Arc::new(operators),
         key: SessionKey::new(&[5; 32]),
         limiter: Arc::new(LoginLimiter::default()),
         secure_cookies: false,

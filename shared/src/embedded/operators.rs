@@ -1,7 +1,9 @@
-//! Operator accounts on SQLite: one row per sign-in name, the account as JSON.
+//! Operator accounts on SQLite: one row per sign-in name, the account as JSON; signing in checks the password
+//! against its Argon2id hash.
 
 use super::db::{Database, sql_error};
-use crate::ports::{Operator, Operators, PortError};
+use crate::model::Secret;
+use crate::ports::{Identity, Operator, Operators, PortError, SignIn};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
@@ -46,5 +48,19 @@ impl Operators for SqliteOperators {
                 .map_err(sql_error("store operator"))
             })
             .await
+    }
+}
+
+#[async_trait]
+impl SignIn for SqliteOperators {
+    async fn sign_in(&self, email: &str, password: &Secret<String>) -> Result<Option<Identity>, PortError> {
+        let operator = self.operator(email).await?;
+        let hash = operator.as_ref().map(|o| o.password_hash.clone());
+        let password = Secret::new(password.expose().clone());
+        // Argon2 takes tens of milliseconds of CPU: off the async threads.
+        let ok = tokio::task::spawn_blocking(move || crate::crypto::verify_password(hash.as_deref(), &password))
+            .await
+            .unwrap_or(false);
+        Ok(operator.filter(|_| ok).map(|o| Identity { email: o.email, tenants: o.tenants }))
     }
 }

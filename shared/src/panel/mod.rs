@@ -18,7 +18,7 @@ pub mod session;
 pub mod upload;
 
 use crate::model::Secret;
-use crate::ports::Operators;
+use crate::ports::SignIn;
 use crate::stages::Deps;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
@@ -32,7 +32,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Panel {
     pub deps: Deps,
-    pub operators: Arc<dyn Operators>,
+    /// Who may sign in (operator accounts here, a Cognito user pool on AWS).
+    pub sign_in: Arc<dyn SignIn>,
     pub key: SessionKey,
     pub limiter: Arc<LoginLimiter>,
     /// Mark cookies `Secure` (the panel is served over TLS, directly or behind a proxy).
@@ -181,10 +182,15 @@ impl Panel {
             let text = format!("Too many failed sign-ins: try again in {minutes} minute(s).");
             return html(StatusCode::TOO_MANY_REQUESTS, pages::sign_in(Some(&text), &email));
         }
-        let operator = self.operators.operator(&email).await.ok().flatten();
-        let hash = operator.as_ref().map(|o| o.password_hash.clone());
-        let ok = tokio::task::spawn_blocking(move || verify(hash.as_deref(), &password)).await.unwrap_or(false);
-        match operator.filter(|_| ok) {
+        let who = match self.sign_in.sign_in(&email, &password).await {
+            Ok(who) => who,
+            Err(e) => {
+                tracing::warn!(error = %e, "the sign-in could not be checked");
+                let text = "The sign-in could not be checked just now; try again in a minute.";
+                return html(StatusCode::SERVICE_UNAVAILABLE, pages::sign_in(Some(text), &email));
+            }
+        };
+        match who {
             Some(o) => {
                 let session = Session::start(&o.email, o.tenants.clone(), self.deps.clock.now());
                 tracing::info!(operator = %o.email, "panel sign-in");
@@ -235,24 +241,4 @@ fn csrf_of(req: &Request<Bytes>) -> Option<String> {
 fn done_of(req: &Request<Bytes>) -> Option<&'static str> {
     let query = req.uri().query()?;
     query.split('&').find_map(|p| p.strip_prefix("done=")).and_then(actions::done_text)
-}
-
-/// Whether `password` matches the Argon2id PHC `hash`. Without an account a dummy hash is checked all the same,
-/// so an unknown name takes as long as a wrong password.
-fn verify(hash: Option<&str>, password: &Secret<String>) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    const DUMMY: &str =
-        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Bq8vCLG8b0CNg2P3PkZ8QWv3Qjz1Xf5ybF6dYl3m3mQ";
-    let parsed = PasswordHash::new(hash.unwrap_or(DUMMY)).or_else(|_| PasswordHash::new(DUMMY));
-    let Ok(parsed) = parsed else { return false };
-    argon2::Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok() && hash.is_some()
-}
-
-/// An Argon2id PHC hash of a new operator password (19 MiB, 2 passes, 1 lane: OWASP's minimum).
-pub fn hash_password(password: &Secret<String>) -> Result<String, String> {
-    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
-    let params = argon2::Params::new(19 * 1024, 2, 1, None).map_err(|e| e.to_string())?;
-    let hasher = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::generate(&mut OsRng);
-    hasher.hash_password(password.expose().as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
