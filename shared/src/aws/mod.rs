@@ -1,8 +1,9 @@
-//! The AWS home: each port on its AWS service (DynamoDB, SQS, S3, SES v2, KMS, EventBridge Scheduler). Every implementation receives
+//! The AWS home: each port on its AWS service (DynamoDB, SQS, S3, SES v2, KMS, EventBridge Scheduler, Cognito). Every implementation receives
 //! its SDK client from outside (built by the entry point from the environment); nothing else in the crate names
 //! an AWS type.
 
 mod checkpoints;
+mod cognito;
 mod config;
 mod counters;
 mod domains;
@@ -18,6 +19,7 @@ mod store;
 mod usage;
 
 pub use checkpoints::DynamoCheckpoints;
+pub use cognito::CognitoSignIn;
 pub use config::{load_config, s3_client};
 pub use counters::DynamoCounters;
 pub use domains::DynamoDomainOwners;
