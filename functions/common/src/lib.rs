@@ -5,9 +5,11 @@
 
 mod env;
 mod handlers;
+mod panel;
 
 pub use env::{Lambda, Vars};
 pub use handlers::{handle_copy, handle_notifier, handle_scheduler, handle_upload};
+pub use panel::{handle_panel, panel_from_env, panel_from_vars};
 
 /// JSON logs to stdout (CloudWatch), filtered by `RUST_LOG` (default `info`).
 pub fn init_tracing() {

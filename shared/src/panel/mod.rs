@@ -20,7 +20,7 @@ pub mod upload;
 use crate::model::Secret;
 use crate::ports::SignIn;
 use crate::stages::Deps;
-use bytes::Bytes;
+pub use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use limiter::LoginLimiter;
 use session::{COOKIE, Session, SessionKey};
