@@ -201,23 +201,60 @@ async fn wait_for(stop: mailferry::engine::Stop) {
     }
 }
 
-/// Read the body (bounded), hand the request to the panel, and turn its answer into hyper's.
+type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::convert::Infallible>;
+
+/// How often a live view gets the job's progress, and how long one stream lasts (the page opens a new one).
+const EVENT_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+const EVENT_STREAM_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Read the body (bounded), hand the request to the panel, and turn its answer into hyper's. A job's live view
+/// (`GET /jobs/{id}/events`) is a Server-Sent Events stream of its progress JSON, for its own tenants only.
 async fn answer(
     panel: Arc<Panel>,
     req: hyper::Request<hyper::body::Incoming>,
     peer: SocketAddr,
-) -> hyper::Response<Full<Bytes>> {
+) -> hyper::Response<Body> {
     let (parts, body) = req.into_parts();
     let limit = if parts.uri.path() == "/migrations" { MAX_UPLOAD } else { MAX_BODY };
     let bytes = match Limited::new(body, limit).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            let mut r = hyper::Response::new(Full::new(Bytes::from_static(b"request too large")));
+            let mut r = hyper::Response::new(Full::new(Bytes::from_static(b"request too large")).boxed_unsync());
             *r.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
             return r;
         }
     };
-    let reply = panel.handle(http::Request::from_parts(parts, bytes), peer.ip()).await;
+    let req = http::Request::from_parts(parts, bytes);
+    if req.method() == http::Method::GET
+        && req.uri().path().ends_with("/events")
+        && let Some(job) = panel.live_job(&req).await
+    {
+        return events(panel, job);
+    }
+    let reply = panel.handle(req, peer.ip()).await;
     let (parts, body) = reply.into_parts();
-    hyper::Response::from_parts(parts, Full::new(Bytes::from(body)))
+    hyper::Response::from_parts(parts, Full::new(Bytes::from(body)).boxed_unsync())
+}
+
+/// The Server-Sent Events stream of a job's progress: one `data:` event at once, then every `EVENT_EVERY`.
+fn events(panel: Arc<Panel>, job: mailferry::model::JobId) -> hyper::Response<Body> {
+    let until = tokio::time::Instant::now() + EVENT_STREAM_FOR;
+    let stream = futures::stream::unfold((panel, job, true), move |(panel, job, first)| async move {
+        if !first {
+            tokio::time::sleep(EVENT_EVERY).await;
+        }
+        if tokio::time::Instant::now() >= until {
+            return None;
+        }
+        let text = match panel.progress_json(&job).await {
+            Some(json) => format!("data: {json}\n\n"),
+            None => ": progress unavailable just now\n\n".to_string(),
+        };
+        Some((Ok(hyper::body::Frame::data(Bytes::from(text))), (panel, job, false)))
+    });
+    let mut r = hyper::Response::new(http_body_util::StreamBody::new(stream).boxed_unsync());
+    let h = r.headers_mut();
+    h.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/event-stream"));
+    h.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    r
 }

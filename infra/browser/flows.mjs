@@ -101,6 +101,10 @@ try {
   check(/Europe\/Berlin \(.* UTC\)/.test(await page.textContent('time')), 'the dashboard shows times in Berlin with UTC beside');
   await page.goto(cfg.url + '/jobs/' + out.job);
 
+  await waitFor('the live view on Server-Sent Events', async () =>
+    (await page.evaluate(() => document.body.dataset.live)) === 'events', 10);
+  check(true, 'the job page follows the job over Server-Sent Events');
+
   // 4. Live progress: the page script moves every bar to 100 % and the status to initial_done, no reload.
   await waitFor('every progress bar at 100 %', async () =>
     page.evaluate(() => {

@@ -486,3 +486,20 @@ pub async fn slots_racing_takers(slots: Arc<dyn Slots>, concurrent: bool) {
     assert_eq!(won, 3, "exactly the limit of takers may win");
     assert_eq!(slots.holders(&scope).await.unwrap().len(), 3);
 }
+
+/// A job's schedules: only those whose names start with `<job>-` (not a job whose id merely starts the same),
+/// soonest first.
+pub async fn schedules_of_a_job(s: &dyn mailferry::ports::Schedules) {
+    let one = format!("job-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let longer = format!("{one}2");
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-24T22:00:00Z").unwrap().to_utc();
+    let input = |pass: &str, job: &str| format!(r#"{{"job":"{job}","pass":"{pass}"}}"#);
+    s.schedule_at(&format!("{one}-final"), at, &input("final", &one)).await.unwrap();
+    s.schedule_at(&format!("{one}-initial"), at - chrono::Duration::hours(2), &input("initial", &one)).await.unwrap();
+    s.schedule_at(&format!("{longer}-final"), at, &input("final", &longer)).await.unwrap();
+    let mine = s.of_job(&JobId::new(one.clone()).unwrap()).await.unwrap();
+    let names: Vec<&str> = mine.iter().map(|(n, ..)| n.as_str()).collect();
+    assert_eq!(names, [format!("{one}-initial"), format!("{one}-final")]);
+    assert_eq!(mine[1].1, at);
+    assert_eq!(s.of_job(&JobId::new(longer).unwrap()).await.unwrap().len(), 1);
+}

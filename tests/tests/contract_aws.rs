@@ -131,6 +131,7 @@ async fn eventbridge_schedules() {
     s.cancel("job-1-initial").await.unwrap();
     s.cancel("job-1-initial").await.unwrap();
     assert!(s.list().await.unwrap().is_empty());
+    contract::schedules_of_a_job(&s).await;
 }
 
 #[tokio::test]

@@ -102,6 +102,12 @@ async fn job_store() {
 }
 
 #[tokio::test]
+async fn schedules_of_a_job() {
+    let dir = tempfile::tempdir().unwrap();
+    contract::schedules_of_a_job(&mailferry::embedded::SqliteSchedules::new(db(&dir))).await;
+}
+
+#[tokio::test]
 async fn blobs() {
     let dir = tempfile::tempdir().unwrap();
     contract::blobs(&DirBlobs::new(dir.path().join("blobs"))).await;

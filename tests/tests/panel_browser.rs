@@ -69,7 +69,7 @@ async fn the_panel_flows_in_a_real_browser() {
     });
     assert!(run.status.success(), "the browser flows failed: {report:#}");
     assert_eq!(report["violations"], serde_json::json!([]), "serious accessibility violations");
-    assert!(report["steps"].as_array().unwrap().len() >= 18, "{report:#}");
+    assert!(report["steps"].as_array().unwrap().len() >= 19, "{report:#}");
 
     for user in ["user1@example.test", "user2@example.test"] {
         verify::assert_same(src.port, dst.port, user).await;

@@ -154,6 +154,8 @@ async fn operators_see_and_reach_only_their_tenants_jobs() {
     let r = panel.handle(post(&format!("/jobs/{acme}/final"), Some(&alice), &format!("csrf={csrf}&at=")), PEER).await;
     assert_eq!(r.headers()[header::LOCATION].to_str().unwrap(), format!("/jobs/{acme}?done=final-scheduled"));
     assert_eq!(panel.deps.store.job(&acme).await.unwrap().unwrap().status, JobStatus::Scheduled);
+    let home = panel.handle(get("/", Some(&alice)), PEER).await;
+    assert!(home.body().contains("<h2>Upcoming</h2>") && home.body().contains("final pass starts"), "{}", home.body());
     let shown = panel.handle(get(&format!("/jobs/{acme}?done=final-scheduled"), Some(&alice)), PEER).await;
     assert!(shown.body().contains("<p role=\"status\" class=\"done\">The final pass is scheduled.</p>"));
     let again = panel

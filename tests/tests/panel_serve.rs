@@ -75,6 +75,22 @@ async fn an_operator_signs_in_and_sees_the_jobs_progress() {
     let page = get(port, &format!("/jobs/{job}"), &cookie);
     assert!(page.contains("user1@example.test") && page.contains("aria-valuenow=\"100\""), "{page}");
     assert!(page.contains("aria-valuetext=\"9 of 9 messages\""), "{page}");
+    // The live view: a Server-Sent Events stream of the job's progress, for a signed-in operator only.
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    write!(stream, "GET /jobs/{job}/events HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n").unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("}\n\n") {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "the stream ended: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.contains("content-type: text/event-stream") && got.contains("data: {"), "{got}");
+    assert!(got.contains("\"address\":\"user1@example.test\""), "{got}");
+    let anonymous = http(port, &format!("GET /jobs/{job}/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    assert!(anonymous.starts_with("HTTP/1.1 303"), "no session, no stream: {anonymous}");
     let _ = serve.kill();
     let _ = serve.wait();
 }

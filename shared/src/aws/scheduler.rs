@@ -31,10 +31,16 @@ impl EventBridgeSchedules {
 
     /// Every schedule of the group with its `at(...)` time and input (the local bridge fires these in tests).
     pub async fn list(&self) -> Result<Vec<(String, DateTime<Utc>, String)>, PortError> {
+        self.listed(None).await
+    }
+
+    /// The schedules whose names start with `prefix` (all without one), soonest first.
+    async fn listed(&self, prefix: Option<String>) -> Result<Vec<(String, DateTime<Utc>, String)>, PortError> {
         let page = self
             .client
             .list_schedules()
             .group_name(&self.group)
+            .set_name_prefix(prefix)
             .send()
             .await
             .map_err(|e| sdk_error("list schedules", e))?;
@@ -59,6 +65,7 @@ impl EventBridgeSchedules {
                 out.push((name.to_string(), at, input));
             }
         }
+        out.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
         Ok(out)
     }
 }
@@ -69,6 +76,10 @@ fn build<T, E: std::error::Error + Send + Sync + 'static>(r: Result<T, E>) -> Re
 
 #[async_trait]
 impl Schedules for EventBridgeSchedules {
+    async fn of_job(&self, job: &crate::model::JobId) -> Result<Vec<(String, DateTime<Utc>, String)>, PortError> {
+        self.listed(Some(format!("{job}-"))).await
+    }
+
     async fn schedule_at(&self, name: &str, at: DateTime<Utc>, input: &str) -> Result<(), PortError> {
         self.cancel(name).await?;
         let target = build(Target::builder().arn(&self.target_arn).role_arn(&self.role_arn).input(input).build())?;

@@ -55,6 +55,11 @@ impl SqliteSchedules {
 
 #[async_trait]
 impl Schedules for SqliteSchedules {
+    async fn of_job(&self, job: &crate::model::JobId) -> Result<Vec<(String, DateTime<Utc>, String)>, PortError> {
+        let prefix = format!("{job}-");
+        Ok(self.pending().await?.into_iter().filter(|(name, ..)| name.starts_with(&prefix)).collect())
+    }
+
     async fn schedule_at(&self, name: &str, at: DateTime<Utc>, input: &str) -> Result<(), PortError> {
         let (name, at, input) = (name.to_string(), millis(at), input.to_string());
         self.db

@@ -17,7 +17,7 @@ pub mod reads;
 pub mod session;
 pub mod upload;
 
-use crate::model::Secret;
+use crate::model::{JobId, Secret};
 use crate::ports::SignIn;
 use crate::stages::Deps;
 pub use bytes::Bytes;
@@ -115,6 +115,21 @@ impl Panel {
                 }
             }
         }
+    }
+
+    /// For a live view (`GET /jobs/{id}/events`, served by `mailferry serve` as Server-Sent Events): the job, if
+    /// the request's session is valid and the job belongs to one of its tenants.
+    pub async fn live_job(&self, req: &Request<Bytes>) -> Option<JobId> {
+        let now = self.deps.clock.now();
+        let session = cookie_of(req, COOKIE).and_then(|c| Session::from_cookie(&c, &self.key, now))?;
+        let id = req.uri().path().strip_prefix("/jobs/")?.strip_suffix("/events")?;
+        self.owned_job(&session, id).await.ok().flatten()
+    }
+
+    /// A job's progress as the JSON API gives it (`None` when it cannot be read now).
+    pub async fn progress_json(&self, job: &JobId) -> Option<String> {
+        let p = crate::stages::job_progress(&self.deps, job, true).await.ok().flatten()?;
+        serde_json::to_string(&p).ok()
     }
 
     async fn signed_in(&self, req: &Request<Bytes>, s: &Session, path: &str, api: bool) -> Reply {

@@ -65,7 +65,11 @@ pub fn sign_in(error: Option<&str>, email: &str) -> String {
 }
 
 /// The dashboard: the operator's jobs, those needing attention first (with what they need).
-pub fn dashboard(jobs: &[(Job, Option<String>)], who: (&Session, &str)) -> String {
+pub fn dashboard(
+    jobs: &[(Job, Option<String>)],
+    upcoming: &[(crate::model::JobId, String, chrono::DateTime<chrono::Utc>)],
+    who: (&Session, &str),
+) -> String {
     let mut rows = String::new();
     for (j, attention) in jobs {
         rows.push_str(&format!(
@@ -87,7 +91,19 @@ pub fn dashboard(jobs: &[(Job, Option<String>)], who: (&Session, &str)) -> Strin
              scope=\"col\">Needs</th><th scope=\"col\">Created</th></tr></thead><tbody>{rows}</tbody></table>"
         )
     };
-    let body = format!("<p><a href=\"/migrations/new\">New migration</a></p>{body}");
+    let upcoming = if upcoming.is_empty() {
+        String::new()
+    } else {
+        let items: String = upcoming
+            .iter()
+            .map(|(job, what, at)| {
+                let job = esc(job.as_str());
+                format!("<li>{}: <a href=\"/jobs/{job}\">{job}</a> {}</li>", time(*at), esc(what))
+            })
+            .collect();
+        format!("<h2>Upcoming</h2><ul>{items}</ul>")
+    };
+    let body = format!("<p><a href=\"/migrations/new\">New migration</a></p>{body}{upcoming}");
     layout("Dashboard", Some(who), &body)
 }
 
@@ -261,8 +277,9 @@ pub fn usage(per_tenant: &[(String, String)], who: (&Session, &str)) -> String {
     layout("Usage", Some(who), &body)
 }
 
-/// The page script: on a job page, every two seconds, the job's JSON (the same session) updates each mailbox's
-/// progress bar and the job's status, so progress is live without a reload; without it the page works as is.
+/// The page script: local times, and on a job page live progress: Server-Sent Events from `/jobs/{id}/events`
+/// (`mailferry serve`), else the job's JSON every two seconds (Lambda), update each mailbox's progress bar and
+/// the job's status without a reload; without the script the page works as is.
 pub const JS: &str = r#"(function () {
   // Times: the operator's own time zone first, UTC beside it; forms send the offset so the server reads a time
   // typed in local time right (without this script everything is UTC and says so).
@@ -286,23 +303,29 @@ pub const JS: &str = r#"(function () {
   });
   var m = location.pathname.match(/^\/jobs\/([A-Za-z0-9_-]+)$/);
   if (!m) return;
-  function tick() {
-    fetch('/api/v1/jobs/' + m[1], { credentials: 'same-origin' }).then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (p) {
-        if (!p) return;
-        var status = document.getElementById('status');
-        if (status && status.textContent !== p.job.status) status.textContent = p.job.status;
-        p.mailboxes.forEach(function (b) {
-          var bar = document.querySelector('progress[data-mailbox="' + CSS.escape(b.address) + '"]');
-          if (!bar) return;
-          var of = Math.max(b.expected, b.copied_total), pct = of === 0 ? 100 : Math.min(100, Math.floor(b.copied_total * 100 / of));
-          bar.value = pct; bar.textContent = pct + '%';
-          bar.setAttribute('aria-valuenow', String(pct));
-          bar.setAttribute('aria-valuetext', b.copied_total + ' of ' + of + ' messages');
-        });
-      }).catch(function () {});
+  function apply(p) {
+    var status = document.getElementById('status');
+    if (status && status.textContent !== p.job.status) status.textContent = p.job.status;
+    p.mailboxes.forEach(function (b) {
+      var bar = document.querySelector('progress[data-mailbox="' + CSS.escape(b.address) + '"]');
+      if (!bar) return;
+      var of = Math.max(b.expected, b.copied_total), pct = of === 0 ? 100 : Math.min(100, Math.floor(b.copied_total * 100 / of));
+      bar.value = pct; bar.textContent = pct + '%';
+      bar.setAttribute('aria-valuenow', String(pct));
+      bar.setAttribute('aria-valuetext', b.copied_total + ' of ' + of + ' messages');
+    });
   }
-  setInterval(tick, 2000);
+  function poll() {
+    setInterval(function () {
+      fetch('/api/v1/jobs/' + m[1], { credentials: 'same-origin' }).then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (p) { if (p) apply(p); }).catch(function () {});
+    }, 2000);
+  }
+  // Server-Sent Events where the server streams them (one machine); polling where it does not (Lambda).
+  if (!window.EventSource) return poll();
+  var es = new EventSource('/jobs/' + m[1] + '/events'), heard = false;
+  es.onmessage = function (e) { heard = true; document.body.dataset.live = 'events'; apply(JSON.parse(e.data)); };
+  es.onerror = function () { if (!heard) { es.close(); document.body.dataset.live = 'polling'; poll(); } };
 })();
 "#;
 

@@ -13,15 +13,34 @@ use std::collections::HashMap;
 impl Panel {
     pub(super) async fn dashboard(&self, s: &Session, csrf: &str) -> Result<Reply, PortError> {
         let mut jobs = Vec::new();
+        let mut upcoming = Vec::new();
         for t in &s.tenants {
             for job in self.deps.store.jobs_of(t).await? {
+                upcoming.extend(self.upcoming(&job.id).await?);
                 let attention = self.attention(&job).await;
                 jobs.push((job, attention));
             }
         }
-        // What needs the operator first, then the newest.
+        // What needs the operator first, then the newest; the schedules soonest first.
         jobs.sort_by_key(|(j, a)| (a.is_none(), std::cmp::Reverse(j.created_at)));
-        Ok(html(StatusCode::OK, pages::dashboard(&jobs, (s, csrf))))
+        upcoming.sort_by_key(|u| u.2);
+        Ok(html(StatusCode::OK, pages::dashboard(&jobs, &upcoming, (s, csrf))))
+    }
+
+    /// What is scheduled for a job, as the operator reads it: `(job, what, when)`.
+    async fn upcoming(&self, job: &JobId) -> Result<Vec<(JobId, String, chrono::DateTime<chrono::Utc>)>, PortError> {
+        use crate::stages::{ScheduleAction, ScheduleInput};
+        let mut out = Vec::new();
+        for (_, at, input) in self.deps.schedules.of_job(job).await? {
+            let Ok(input) = serde_json::from_str::<ScheduleInput>(&input) else { continue };
+            let what = match input.action {
+                ScheduleAction::Start => format!("{} pass starts", input.pass),
+                ScheduleAction::Expire => "credentials purged, job cancelled if not complete".to_string(),
+                ScheduleAction::Cutover => continue,
+            };
+            out.push((job.clone(), what, at));
+        }
+        Ok(out)
     }
 
     /// What a job needs from its operator, if anything: refused or failed mailboxes, or the MX change and the
