@@ -15,6 +15,7 @@ pub mod gmail_server;
 pub mod logs;
 pub mod moto;
 pub mod oauth_rig;
+pub mod panel_rig;
 pub mod pipeline;
 pub mod postgres;
 pub mod process;

@@ -6,9 +6,9 @@
 //! every page stay in `target/panel-screenshots/`.
 
 use mailferry_tests::dovecot::Dovecot;
+use mailferry_tests::panel_rig::spawn_serve;
 use mailferry_tests::pipeline::{mailferry_in, migration_csv, outbox};
 use mailferry_tests::{corpus, mailferry_bin, verify, workspace_root};
-use std::io::BufRead;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_panel_flows_in_a_real_browser() {
@@ -26,19 +26,8 @@ async fn the_panel_flows_in_a_real_browser() {
         .output()
         .unwrap();
     assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
-    let mut serve = std::process::Command::new(mailferry_bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--allow-private-sources", "--dest"])
-        .arg(format!("imap://admin@127.0.0.1:{}", dst.port))
-        .arg("--state")
-        .arg(&state)
-        .env("MAILFERRY_DEST_MASTER_PASSWORD", "masterpass")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(serve.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_string();
+    let dest = format!("imap://admin@127.0.0.1:{}", dst.port);
+    let (mut serve, url) = spawn_serve(&state, &["--allow-private-sources", "--dest", &dest]);
 
     let good = migration_csv(&src, &[(1, "pass"), (2, "pass")]);
     let bad = good

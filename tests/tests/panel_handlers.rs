@@ -4,16 +4,12 @@
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode, header};
-use mailferry::crypto::hash_password;
-use mailferry::embedded::{Database, SqliteOperators};
-use mailferry::model::{Job, JobId, JobKind, JobStatus, MailboxDetails, MailboxRecord, Preflight, Secret, TenantId};
-use mailferry::panel::session::SessionKey;
-use mailferry::panel::{Panel, limiter::LoginLimiter};
-use mailferry::ports::{Operator, Operators};
+use mailferry::model::{Job, JobId, JobKind, JobStatus, MailboxDetails, MailboxRecord, Preflight, TenantId};
+use mailferry::panel::Panel;
 use mailferry_tests::dovecot::Dovecot;
+use mailferry_tests::panel_rig::embedded_panel;
 use mailferry_tests::pipeline::embedded_deps;
 use std::net::IpAddr;
-use std::sync::Arc;
 
 const PEER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
@@ -79,21 +75,9 @@ async fn operators_see_and_reach_only_their_tenants_jobs() {
     let dst = Dovecot::start();
     let dir = tempfile::tempdir().unwrap();
     let deps = embedded_deps(dir.path(), &dst);
-    let operators = SqliteOperators::new(Database::open(&dir.path().join("state.sqlite")).unwrap());
-    for (email, tenant, pw) in [("alice@acme.test", "acme", "alice-pw-1"), ("bob@globex.test", "globex", "bob-pw-2")] {
-        let hash = hash_password(&Secret::new(pw.into())).unwrap();
-        let op = Operator { email: email.into(), tenants: vec![TenantId::new(tenant).unwrap()], password_hash: hash };
-        operators.put_operator(&op).await.unwrap();
-    }
     let acme = job_of(&deps, "acme", "<script>alert(1)</script>.csv", "ann@acme.test").await;
     let globex = job_of(&deps, "globex", "globex.csv", "gil@globex.test").await;
-    let panel = Panel {
-        deps,
-        sign_in: Arc::new(operators),
-        key: SessionKey::new(&[9; 32]),
-        limiter: Arc::new(LoginLimiter::default()),
-        secure_cookies: false,
-    };
+    let panel = embedded_panel(dir.path(), deps, &[("alice@acme.test", "acme"), ("bob@globex.test", "globex")]).await;
 
     // Signed out: pages send to the sign-in form, the API answers 401.
     let r = panel.handle(get("/", None), PEER).await;
@@ -103,7 +87,7 @@ async fn operators_see_and_reach_only_their_tenants_jobs() {
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert!(wrong.body().contains("Wrong email or password.") && !wrong.body().contains("nope"));
 
-    let alice = sign_in(&panel, "alice%40acme.test", "alice-pw-1").await;
+    let alice = sign_in(&panel, "alice%40acme.test", "a+good+password").await;
     let home = panel.handle(get("/", Some(&alice)), PEER).await;
     assert_eq!(home.status(), StatusCode::OK);
     assert!(home.body().contains(acme.as_str()) && !home.body().contains(globex.as_str()), "{}", home.body());
@@ -137,7 +121,7 @@ async fn operators_see_and_reach_only_their_tenants_jobs() {
     let detail: serde_json::Value = serde_json::from_str(detail.body()).unwrap();
     assert_eq!(detail["mailboxes"][0]["address"], "ann@acme.test");
 
-    let bob = sign_in(&panel, "BOB%40globex.test", "bob-pw-2").await;
+    let bob = sign_in(&panel, "BOB%40globex.test", "a+good+password").await;
     let home = panel.handle(get("/", Some(&bob)), PEER).await;
     assert!(home.body().contains(globex.as_str()) && !home.body().contains(acme.as_str()));
     assert_eq!(panel.handle(get(&format!("/jobs/{acme}"), Some(&bob)), PEER).await.status(), StatusCode::NOT_FOUND);
@@ -215,31 +199,18 @@ async fn operators_see_and_reach_only_their_tenants_jobs() {
 async fn failed_sign_ins_are_rate_limited_per_name_and_address() {
     let dst = Dovecot::start();
     let dir = tempfile::tempdir().unwrap();
-    let operators = SqliteOperators::new(Database::open(&dir.path().join("state.sqlite")).unwrap());
-    let hash = hash_password(&Secret::new("right-pw".into())).unwrap();
-    let op = Operator {
-        email: "carol@acme.test".into(),
-        tenants: vec![TenantId::new("acme").unwrap()],
-        password_hash: hash,
-    };
-    operators.put_operator(&op).await.unwrap();
-    let panel = Panel {
-        deps: embedded_deps(dir.path(), &dst),
-        sign_in: Arc::new(operators),
-        key: SessionKey::new(&[3; 32]),
-        limiter: Arc::new(LoginLimiter::default()),
-        secure_cookies: true,
-    };
+    let mut panel = embedded_panel(dir.path(), embedded_deps(dir.path(), &dst), &[("carol@acme.test", "acme")]).await;
+    panel.secure_cookies = true;
     for _ in 0..5 {
         let r = panel.handle(post("/sign-in", None, "email=carol%40acme.test&password=guess"), PEER).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
-    let r = panel.handle(post("/sign-in", None, "email=carol%40acme.test&password=right-pw"), PEER).await;
+    let r = panel.handle(post("/sign-in", None, "email=carol%40acme.test&password=a+good+password"), PEER).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
     assert!(r.body().contains("Too many failed sign-ins: try again in 15 minute(s)."), "{}", r.body());
     // Another address, same name: still limited (by name); the name is what is being guessed.
     let other: IpAddr = "192.0.2.7".parse().unwrap();
-    let r = panel.handle(post("/sign-in", None, "email=carol%40acme.test&password=right-pw"), other).await;
+    let r = panel.handle(post("/sign-in", None, "email=carol%40acme.test&password=a+good+password"), other).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     // An unknown name is refused like a wrong password.
     let r = panel.handle(post("/sign-in", None, "email=nobody%40acme.test&password=x"), other).await;

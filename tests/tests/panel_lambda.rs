@@ -3,17 +3,13 @@
 //! of one tenant sees its job, not another tenant's; the session cookie is `Secure`; the panel's JS and CSS are
 //! served by the function.
 
-use aws_sdk_cognitoidentityprovider::Client;
-use aws_sdk_cognitoidentityprovider::types::{
-    AttributeDataType, AttributeType, ExplicitAuthFlowsType, SchemaAttributeType,
-};
 use mailferry::aws::KmsSecretBox;
 use mailferry::model::{Job, JobId, JobKind, JobStatus, Secret, TenantId};
 use mailferry::ports::SecretBox;
 use mailferry_lambda::{handle_panel, panel_from_vars};
 use mailferry_tests::aws_stack::Stack;
 use mailferry_tests::dovecot::Dovecot;
-use mailferry_tests::moto;
+use mailferry_tests::panel_rig::cognito_pool;
 
 /// An API Gateway v2 (HTTP API) event for `method path`, with a cookie and a form body.
 fn event(method: &str, path: &str, cookie: Option<&str>, body: Option<&str>) -> lambda_http::Request {
@@ -36,50 +32,11 @@ fn body(r: &lambda_http::Response<lambda_http::Body>) -> String {
     String::from_utf8_lossy(r.body().as_ref()).into_owned()
 }
 
-async fn cognito_pool(config: &aws_config::SdkConfig) -> String {
-    let client = Client::new(config);
-    let schema = SchemaAttributeType::builder()
-        .name("tenants")
-        .attribute_data_type(AttributeDataType::String)
-        .mutable(true)
-        .build();
-    let pool = client.create_user_pool().pool_name(moto::unique("operators")).schema(schema).send().await.unwrap();
-    let pool_id = pool.user_pool().and_then(|p| p.id()).unwrap().to_string();
-    let app = client
-        .create_user_pool_client()
-        .user_pool_id(&pool_id)
-        .client_name("panel")
-        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
-        .send()
-        .await
-        .unwrap();
-    let attr = |n: &str, v: &str| AttributeType::builder().name(n).value(v).build().unwrap();
-    client
-        .admin_create_user()
-        .user_pool_id(&pool_id)
-        .username("ops@acme.test")
-        .user_attributes(attr("email", "ops@acme.test"))
-        .user_attributes(attr("custom:tenants", "acme"))
-        .send()
-        .await
-        .unwrap();
-    client
-        .admin_set_user_password()
-        .user_pool_id(&pool_id)
-        .username("ops@acme.test")
-        .password("Right-password-1")
-        .permanent(true)
-        .send()
-        .await
-        .unwrap();
-    app.user_pool_client().and_then(|c| c.client_id()).unwrap().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_panel_runs_as_a_function_with_cognito_sign_in() {
     let dst = Dovecot::start();
     let stack = Stack::start(dst.port).await;
-    let client_id = cognito_pool(&stack.config).await;
+    let (_, client_id) = cognito_pool(&stack.config, &[("ops@acme.test", "acme", true)]).await;
     let kms = KmsSecretBox::new(aws_sdk_kms::Client::new(&stack.config), stack.vars["KMS_KEY_ID"].clone());
     let key = kms.seal(&Secret::new("k".repeat(48)), "panel-session").await.unwrap();
     let mut vars = stack.vars.clone();

@@ -3,8 +3,9 @@
 
 use mailferry_tests::corpus;
 use mailferry_tests::dovecot::Dovecot;
+use mailferry_tests::panel_rig::spawn_serve;
 use mailferry_tests::pipeline::{spawn_migrate, user1_csv};
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 
 /// One HTTP/1.1 request over a fresh connection: the status line, headers and body as text.
 fn http(port: u16, request: &str) -> String {
@@ -40,22 +41,8 @@ async fn an_operator_signs_in_and_sees_the_jobs_progress() {
         String::from_utf8_lossy(&add.stdout).contains("operator ops@example.test may sign in to the panel for local")
     );
 
-    let mut serve = std::process::Command::new(mailferry_tests::mailferry_bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--state"])
-        .arg(&state)
-        .env("MAILFERRY_DEST_MASTER_PASSWORD", "masterpass")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(serve.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port: u16 = line
-        .split("http://127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let (mut serve, url) = spawn_serve(&state, &[]);
+    let port: u16 = url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port");
 
     assert!(http(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").contains("location: /sign-in"));
     let form = "email=ops%40example.test&password=a+long+panel+password";

@@ -4,16 +4,11 @@
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode, header};
-use mailferry::crypto::hash_password;
-use mailferry::embedded::{Database, SqliteOperators};
-use mailferry::model::{Secret, TenantId};
-use mailferry::panel::session::SessionKey;
-use mailferry::panel::{Panel, limiter::LoginLimiter};
-use mailferry::ports::{Operator, Operators};
+use mailferry::panel::Panel;
 use mailferry_tests::dovecot::Dovecot;
+use mailferry_tests::panel_rig::embedded_panel;
 use mailferry_tests::pipeline::{embedded_deps, migration_csv, own};
 use std::net::IpAddr;
-use std::sync::Arc;
 
 const PEER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 const BOUNDARY: &str = "mfTestBoundary7";
@@ -61,19 +56,7 @@ async fn bad_rows_are_named_and_a_good_file_becomes_a_checked_job() {
     let dir = tempfile::tempdir().unwrap();
     let deps = embedded_deps(dir.path(), &dst);
     own(&deps, "acme", "example.test").await;
-    let operators = SqliteOperators::new(Database::open(&dir.path().join("state.sqlite")).unwrap());
-    for (email, tenant) in [("alice@acme.test", "acme"), ("bob@globex.test", "globex")] {
-        let hash = hash_password(&Secret::new("a good password".into())).unwrap();
-        let op = Operator { email: email.into(), tenants: vec![TenantId::new(tenant).unwrap()], password_hash: hash };
-        operators.put_operator(&op).await.unwrap();
-    }
-    let panel = Panel {
-        deps,
-        sign_in: Arc::new(operators),
-        key: SessionKey::new(&[5; 32]),
-        limiter: Arc::new(LoginLimiter::default()),
-        secure_cookies: false,
-    };
+    let panel = embedded_panel(dir.path(), deps, &[("alice@acme.test", "acme"), ("bob@globex.test", "globex")]).await;
     let (alice, csrf) = signed_in(&panel, "alice%40acme.test", "a+good+password").await;
 
     let bad = "destination,source_host,source_port,security,source_user,auth,password\n\
@@ -114,4 +97,77 @@ async fn bad_rows_are_named_and_a_good_file_becomes_a_checked_job() {
     assert!(r.body().contains("Choose one of your tenants."));
     let r = panel.handle(upload(&alice, multipart(&[("tenant", "acme")], ("y.csv", &good))), PEER).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// A trial: the first mailbox of a file runs as a job of its own; the rest waits sealed until the operator starts
+/// it (then it becomes a job with the other mailbox), or is purged when the trial job is cancelled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trial_runs_the_first_rows_and_the_rest_waits_sealed() {
+    let (src, dst) = (Dovecot::start(), Dovecot::start());
+    let dir = tempfile::tempdir().unwrap();
+    let deps = embedded_deps(dir.path(), &dst);
+    own(&deps, "acme", "example.test").await;
+    let panel = embedded_panel(dir.path(), deps, &[("alice@acme.test", "acme")]).await;
+    let (alice, csrf) = signed_in(&panel, "alice%40acme.test", "a+good+password").await;
+    let file = migration_csv(&src, &[(1, "pass"), (2, "pass")]);
+    let fields = [("csrf", csrf.as_str()), ("tenant", "acme"), ("trial", "1")];
+    let r = panel.handle(upload(&alice, multipart(&fields, ("batch.csv", &file))), PEER).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.body());
+    let trial = job_in(&r);
+    let trial_id = mailferry::model::JobId::new(trial.clone()).unwrap();
+    let boxes: Vec<String> =
+        panel.deps.store.mailboxes(&trial_id).await.unwrap().into_iter().map(|m| m.address).collect();
+    assert_eq!(boxes, ["user1@example.test"]);
+    assert_eq!(panel.deps.store.job(&trial_id).await.unwrap().unwrap().source_file, "batch (trial).csv");
+    let held = panel.deps.blobs.get(&format!("held/acme/{trial}.json")).await.unwrap().expect("the rest is held");
+    assert!(!String::from_utf8_lossy(&held).contains("user2@example.test"), "the rest is sealed");
+    let page = panel.handle(get(&format!("/jobs/{trial}"), &alice), PEER).await;
+    assert!(
+        page.body().contains("The rest of batch.csv") && page.body().contains("1 more mailbox(es)"),
+        "{}",
+        page.body()
+    );
+
+    let r = panel.handle(post_form(&alice, &format!("/jobs/{trial}/rest"), &format!("csrf={csrf}&at=")), PEER).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.body());
+    let rest = job_in(&r);
+    let rest_id = mailferry::model::JobId::new(rest).unwrap();
+    let boxes: Vec<String> =
+        panel.deps.store.mailboxes(&rest_id).await.unwrap().into_iter().map(|m| m.address).collect();
+    assert_eq!(boxes, ["user2@example.test"]);
+    assert_eq!(panel.deps.store.job(&rest_id).await.unwrap().unwrap().source_file, "batch.csv");
+    assert!(
+        panel.deps.blobs.get(&format!("held/acme/{trial}.json")).await.unwrap().is_none(),
+        "started: no longer held"
+    );
+    let again = panel.handle(post_form(&alice, &format!("/jobs/{trial}/rest"), &format!("csrf={csrf}")), PEER).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+
+    // Another trial, cancelled: what it held is purged with its credentials.
+    let file = migration_csv(&src, &[(3, "pass"), (4, "pass")]);
+    let r = panel.handle(upload(&alice, multipart(&fields, ("second.csv", &file))), PEER).await;
+    let second = job_in(&r);
+    assert!(panel.deps.blobs.get(&format!("held/acme/{second}.json")).await.unwrap().is_some());
+    let form = format!("csrf={csrf}&confirm=yes");
+    assert_eq!(
+        panel.handle(post_form(&alice, &format!("/jobs/{second}/cancel"), &form), PEER).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert!(panel.deps.blobs.get(&format!("held/acme/{second}.json")).await.unwrap().is_none(), "purged with the job");
+}
+
+fn post_form(cookie: &str, path: &str, form: &str) -> Request<Bytes> {
+    Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Bytes::from(form.to_string()))
+        .unwrap()
+}
+
+/// The job a redirect leads to (`/jobs/JOB?…`).
+fn job_in(r: &http::Response<String>) -> String {
+    let to = r.headers()[header::LOCATION].to_str().unwrap();
+    to.trim_start_matches("/jobs/").split('?').next().unwrap().to_string()
 }

@@ -53,6 +53,9 @@ pub async fn act(deps: &Deps, job: &JobId, name: &str, form: &HashMap<String, St
     if name == "cancel" && form.get("confirm").map(String::as_str) != Some("yes") {
         return refused(job, "tick “I understand” to cancel the job");
     }
+    if name == "rest" {
+        return start_rest(deps, job, at).await;
+    }
     if !["final", "retry", "cancel", "recheck"].contains(&name) {
         return super::not_found(false);
     }
@@ -73,6 +76,29 @@ pub async fn act(deps: &Deps, job: &JobId, name: &str, form: &HashMap<String, St
             tracing::info!(job = %job, action = name, "panel action");
             redirect(&format!("/jobs/{job}?done={code}"))
         }
+        Err(e) => refused(job, &e),
+    }
+}
+
+/// Start the rest of a trial's file as a job of its own (at `at`), and go to it.
+async fn start_rest(deps: &Deps, job: &JobId, at: DateTime<Utc>) -> Reply {
+    let tenant = match deps.store.job(job).await {
+        Ok(Some(j)) => j.tenant,
+        _ => return refused(job, "the job cannot be read just now; try again"),
+    };
+    let (file, text) = match stages::held::release(deps, &tenant, job).await {
+        Ok(Some(held)) => held,
+        Ok(None) => return refused(job, "nothing of this file waits to be started (started already, or purged)"),
+        Err(e) => return refused(job, &e.to_string()),
+    };
+    let upload = stages::Upload { start_at: Some(at), ..Default::default() };
+    match super::upload::start(deps, &tenant, &file, text.expose().as_bytes().to_vec(), upload).await {
+        Ok(stages::UploadOutcome::Accepted { job: started, .. }) => {
+            tracing::info!(trial = %job, job = %started, "the rest of a trial's file started");
+            redirect(&format!("/jobs/{started}?done=uploaded"))
+        }
+        Ok(stages::UploadOutcome::AlreadyHandled { job: started }) => redirect(&format!("/jobs/{started}")),
+        Ok(other) => refused(job, &format!("the rest of the file was not accepted: {other:?}")),
         Err(e) => refused(job, &e),
     }
 }

@@ -15,6 +15,7 @@ pub mod multipart;
 pub mod pages;
 pub mod reads;
 pub mod session;
+pub mod trial;
 pub mod upload;
 
 use crate::model::{JobId, Secret};

@@ -139,7 +139,7 @@ fn job_actions(p: &JobProgress, csrf: &str) -> String {
 }
 
 /// A job: its passes and a row per mailbox with a progress bar; `done`: what the last action did.
-pub fn job(p: &JobProgress, who: (&Session, &str), done: Option<&str>) -> String {
+pub fn job(p: &JobProgress, held: Option<(String, usize)>, who: (&Session, &str), done: Option<&str>) -> String {
     let mut passes = String::new();
     for x in p.passes.iter().filter(|x| x.started) {
         passes.push_str(&format!(
@@ -183,8 +183,19 @@ pub fn job(p: &JobProgress, who: (&Session, &str), done: Option<&str>) -> String
         ));
     }
     let done = done.map_or(String::new(), |d| format!("<p role=\"status\" class=\"done\">{}</p>", esc(d)));
+    let rest = held.map_or(String::new(), |(file, rows)| {
+        format!(
+            "<h2>The rest of {0}</h2><p>This job is a trial: {rows} more mailbox(es) of {0} wait until you start them.\
+             </p><form method=\"post\" action=\"/jobs/{id}/rest\"><input type=\"hidden\" name=\"csrf\" value=\"{1}\">\
+             <p><label for=\"rest_at\">Start at (<span class=\"tz-label\">UTC</span>; empty: now)</label><input \
+             id=\"rest_at\" name=\"at\" type=\"datetime-local\" step=\"1\"><input type=\"hidden\" name=\"tz\" \
+             value=\"\"> <span class=\"utc-hint\"></span> <button>Start the rest</button></p></form>",
+            esc(&file),
+            esc(who.1)
+        )
+    });
     let body = format!(
-        "{done}<p>{} · {} · <span id=\"status\" aria-live=\"polite\">{}</span></p><h2>Passes</h2><ul>{passes}</ul><table><caption>Mailboxes</caption><thead><tr><th \
+        "{done}{rest}<p>{} · {} · <span id=\"status\" aria-live=\"polite\">{}</span></p><h2>Passes</h2><ul>{passes}</ul><table><caption>Mailboxes</caption><thead><tr><th \
          scope=\"col\">Mailbox</th><th scope=\"col\">Progress</th><th scope=\"col\">Messages</th><th \
          scope=\"col\">Folders</th><th scope=\"col\">Size</th><th scope=\"col\">State</th><th \
          scope=\"col\">Pre-flight</th></tr></thead><tbody>{rows}</tbody></table>{}",

@@ -177,6 +177,7 @@ impl Panel {
         if api {
             return Ok(json(StatusCode::OK, serde_json::to_value(&progress).unwrap_or_default()));
         }
-        Ok(html(StatusCode::OK, pages::job(&progress, (s, csrf), done)))
+        let held = crate::stages::held::held(&self.deps, &progress.job.tenant, id).await.ok().flatten();
+        Ok(html(StatusCode::OK, pages::job(&progress, held.map(|h| (h.file, h.rows)), (s, csrf), done)))
     }
 }

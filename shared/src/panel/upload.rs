@@ -36,7 +36,9 @@ pub fn form_page(s: &Session, csrf: &str, error: Option<&str>) -> String {
          type=\"hidden\" name=\"tz\" value=\"\"> <span class=\"utc-hint\"></span></p><p><label for=\"notify\">Notify \
          (email)</label><input id=\"notify\" name=\"notify\" type=\"email\" value=\"{}\"></p><p><label \
          for=\"new_mx\">The new platform's MX hosts (optional, for the cutover assistant)</label><input id=\"new_mx\" \
-         name=\"new_mx\"></p><p><button>Upload and check</button></p></form>",
+         name=\"new_mx\"></p><p><label for=\"trial\">Try the first mailboxes first: how many (optional; the rest waits \
+         until you start it)</label><input id=\"trial\" name=\"trial\" type=\"number\" min=\"1\"></p><p><button>\
+         Upload and check</button></p></form>",
         pages::esc(csrf),
         pages::esc(&s.email)
     );
@@ -86,28 +88,61 @@ pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String
         Ok(d) => d,
         Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, format!("Source server: {e}")),
     };
-    let key = format!("migrations/{tenant}/{}", file_name(file.filename.as_deref()));
-    if let Err(e) = deps.blobs.put(&key, file.data.clone(), "text/csv").await {
-        tracing::warn!(error = %e, "cannot store an upload");
-        return again(StatusCode::SERVICE_UNAVAILABLE, "The file could not be stored; try again.".into());
-    }
-    let upload = Upload {
-        key: key.clone(),
-        start_at,
-        operator_email: text(parts, "notify"),
-        source_defaults,
-        new_mx,
-        ..Default::default()
+    let name = file_name(file.filename.as_deref());
+    // A trial: the first N mailboxes run as a job of their own; the rest waits, sealed, for "Start the rest".
+    let trial = text(parts, "trial").and_then(|t| t.parse::<usize>().ok()).filter(|n| *n > 0);
+    let (bytes, rest) = match trial {
+        None => (file.data.clone(), None),
+        Some(n) => {
+            let options = crate::csv::Options { source_defaults: source_defaults.clone(), ..Default::default() };
+            match super::trial::split(&file.data, n, &options) {
+                Ok((trial, rest, rows)) => (trial, Some((rest, rows))),
+                Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, format!("Trial: {e}")),
+            }
+        }
     };
-    match stages::on_upload(deps, &upload).await {
+    let stored =
+        if rest.is_some() { format!("{} (trial)", name.trim_end_matches(".csv")) + ".csv" } else { name.clone() };
+    let upload =
+        Upload { start_at, operator_email: text(parts, "notify"), source_defaults, new_mx, ..Default::default() };
+    let outcome = start(deps, &tenant, &stored, bytes, upload).await;
+    if let (Ok(UploadOutcome::Accepted { job, .. }), Some((rest, rows))) = (&outcome, rest) {
+        let text = crate::model::Secret::new(String::from_utf8_lossy(&rest).into_owned());
+        if let Err(e) = stages::held::hold(deps, &tenant, job, &name, rows, text).await {
+            tracing::warn!(job = %job, error = %e, "cannot hold the rest of a trial's file");
+            return again(StatusCode::SERVICE_UNAVAILABLE, "The rest of the file could not be kept; try again.".into());
+        }
+    }
+    match outcome {
         Ok(UploadOutcome::Accepted { job, .. }) => redirect(&format!("/jobs/{job}?done=uploaded")),
         Ok(UploadOutcome::AlreadyHandled { job }) => redirect(&format!("/jobs/{job}")),
         Ok(UploadOutcome::Rejected { job, errors, .. }) => refused(deps, s, csrf, &job, errors).await,
         Ok(UploadOutcome::Imported { .. }) => again(StatusCode::UNPROCESSABLE_ENTITY, "This is an import file.".into()),
         Ok(UploadOutcome::Ignored { reason }) => again(StatusCode::UNPROCESSABLE_ENTITY, reason),
+        Err(e) => again(StatusCode::CONFLICT, e),
+    }
+}
+
+/// Store `bytes` as `migrations/<tenant>/<name>` and hand it to the upload stage (the object is removed again
+/// when the stage fails before storing anything).
+pub async fn start(
+    deps: &Deps,
+    tenant: &TenantId,
+    name: &str,
+    bytes: Vec<u8>,
+    mut upload: Upload,
+) -> Result<UploadOutcome, String> {
+    let key = format!("migrations/{tenant}/{name}");
+    if let Err(e) = deps.blobs.put(&key, bytes, "text/csv").await {
+        tracing::warn!(error = %e, "cannot store an upload");
+        return Err("The file could not be stored; try again.".into());
+    }
+    upload.key = key.clone();
+    match stages::on_upload(deps, &upload).await {
+        Ok(o) => Ok(o),
         Err(e) => {
             let _ = deps.blobs.delete(&key).await;
-            again(StatusCode::CONFLICT, e.to_string())
+            Err(e.to_string())
         }
     }
 }

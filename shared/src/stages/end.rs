@@ -36,6 +36,7 @@ pub async fn cancel(deps: &Deps, job: &JobId) -> Result<usize, StageError> {
         deps.schedules.cancel(&name).await.map_err(StageError::port("remove schedule"))?;
     }
     let purged = deps.store.purge_credentials(job).await.map_err(StageError::port("purge credentials"))?;
+    super::held::purge(deps, job).await?;
     tracing::info!(job = %job, purged, "job ended: credentials purged");
     Ok(purged)
 }

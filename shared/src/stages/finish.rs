@@ -112,6 +112,7 @@ pub(crate) async fn pass_finished(deps: &Deps, job: &JobId, pass: Pass) -> Resul
     deps.store.transition_job(job, JobStatus::Running, to).await.map_err(StageError::port("finish pass"))?;
     if after_final {
         let purged = deps.store.purge_credentials(job).await.map_err(StageError::port("purge credentials"))?;
+        super::held::purge(deps, job).await?;
         let expiry = super::end::expiry_name(job);
         deps.schedules.cancel(&expiry).await.map_err(StageError::port("remove schedule"))?;
         tracing::info!(job = %job, mailboxes = purged, "credentials purged");

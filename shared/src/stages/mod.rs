@@ -22,6 +22,7 @@ mod end;
 mod error;
 mod errors;
 mod finish;
+pub mod held;
 mod import;
 mod job_credentials;
 mod mailbox_task;
