@@ -265,8 +265,11 @@ impl SmtpMailer {
             if !conn.auth {
                 return Err(failed("send email", false, format!("{} does not offer AUTH", s.host)));
             }
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{}", password.expose()));
-            conn.command(&format!("AUTH PLAIN {token}"), "the sign-in (AUTH PLAIN)", is(235)).await?;
+            // The credentials stay in wiped buffers until they are written (RFC 4616: authzid NUL authcid NUL passwd).
+            let plain = Secret::new(format!("\0{user}\0{}", password.expose()));
+            let token = Secret::new(base64::engine::general_purpose::STANDARD.encode(plain.expose()));
+            conn.send(Secret::new(format!("AUTH PLAIN {}\r\n", token.expose())).expose()).await?;
+            conn.expect("the sign-in (AUTH PLAIN)", is(235)).await?;
         }
         conn.command(&format!("MAIL FROM:<{from}>"), "the sender", is(250)).await?;
         for rcpt in &to {

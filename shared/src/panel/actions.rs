@@ -86,21 +86,27 @@ async fn start_rest(deps: &Deps, job: &JobId, at: DateTime<Utc>) -> Reply {
         Ok(Some(j)) => j.tenant,
         _ => return refused(job, "the job cannot be read just now; try again"),
     };
-    let (file, text) = match stages::held::release(deps, &tenant, job).await {
+    // Opened, not removed: a start that fails leaves the rows held for another try.
+    let (file, text) = match stages::held::open(deps, &tenant, job).await {
         Ok(Some(held)) => held,
         Ok(None) => return refused(job, "nothing of this file waits to be started (started already, or purged)"),
         Err(e) => return refused(job, &e.to_string()),
     };
     let upload = stages::Upload { start_at: Some(at), ..Default::default() };
-    match super::upload::start(deps, &tenant, &file, text.expose().as_bytes().to_vec(), upload).await {
-        Ok(stages::UploadOutcome::Accepted { job: started, .. }) => {
-            tracing::info!(trial = %job, job = %started, "the rest of a trial's file started");
-            redirect(&format!("/jobs/{started}?done=uploaded"))
-        }
-        Ok(stages::UploadOutcome::AlreadyHandled { job: started }) => redirect(&format!("/jobs/{started}")),
-        Ok(other) => refused(job, &format!("the rest of the file was not accepted: {other:?}")),
-        Err(e) => refused(job, &e),
+    let (started, to) =
+        match super::upload::start(deps, &tenant, &file, text.expose().as_bytes().to_vec(), upload).await {
+            Ok(stages::UploadOutcome::Accepted { job: started, .. }) => {
+                (started.clone(), format!("/jobs/{started}?done=uploaded"))
+            }
+            Ok(stages::UploadOutcome::AlreadyHandled { job: started }) => (started.clone(), format!("/jobs/{started}")),
+            Ok(other) => return refused(job, &format!("the rest of the file was not accepted: {other:?}")),
+            Err(e) => return refused(job, &e),
+        };
+    if let Err(e) = stages::held::remove(deps, &tenant, job).await {
+        tracing::warn!(trial = %job, error = %e, "the rest started, but its held copy stays until the trial ends");
     }
+    tracing::info!(trial = %job, job = %started, "the rest of a trial's file started");
+    redirect(&to)
 }
 
 fn refused(job: &JobId, why: &str) -> Reply {

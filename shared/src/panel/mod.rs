@@ -135,7 +135,9 @@ impl Panel {
 
     async fn signed_in(&self, req: &Request<Bytes>, s: &Session, path: &str, api: bool) -> Reply {
         let csrf = s.csrf(&self.key);
-        if req.method() == Method::POST && !csrf_of(req).is_some_and(|t| s.csrf_ok(&self.key, &t)) {
+        // A multipart body (an upload, up to 16 MiB) is parsed once: for its token and for the route.
+        let parts = (req.method() == Method::POST).then(|| multipart_of(req));
+        if req.method() == Method::POST && !csrf_of(req, parts.as_ref()).is_some_and(|t| s.csrf_ok(&self.key, &t)) {
             return html(
                 StatusCode::FORBIDDEN,
                 pages::layout(
@@ -157,9 +159,10 @@ impl Panel {
                 self.usage(s, &csrf, Some(tenant)).await
             }
             (Method::GET, "/migrations/new") => Ok(html(StatusCode::OK, upload::form_page(s, &csrf, None))),
-            (Method::POST, "/migrations") => match multipart_of(req) {
-                Ok(parts) => Ok(upload::submit(&self.deps, s, &csrf, &parts).await),
-                Err(e) => Ok(html(StatusCode::BAD_REQUEST, upload::form_page(s, &csrf, Some(&e)))),
+            (Method::POST, "/migrations") => match parts {
+                Some(Ok(parts)) => Ok(upload::submit(&self.deps, s, &csrf, &parts).await),
+                Some(Err(e)) => Ok(html(StatusCode::BAD_REQUEST, upload::form_page(s, &csrf, Some(&e)))),
+                None => Ok(not_found(false)),
             },
             (method, p) if p.starts_with("/jobs/") => {
                 let rest = p["/jobs/".len()..].to_string();
@@ -219,7 +222,9 @@ impl Panel {
             }
             None => {
                 self.limiter.failed(&keys, now);
-                tracing::info!(operator = %email, peer = %peer, "panel sign-in refused");
+                // The name was typed by anyone: logged as printable text only.
+                let name = crate::text::printable(&email, 120);
+                tracing::info!(operator = %name, peer = %peer, "panel sign-in refused");
                 html(StatusCode::UNAUTHORIZED, pages::sign_in(Some("Wrong email or password."), &email))
             }
         }
@@ -245,11 +250,11 @@ fn multipart_of(req: &Request<Bytes>) -> Result<HashMap<String, multipart::Part>
     multipart::parse(req.body(), &boundary)
 }
 
-/// The CSRF token a POST carries, in a URL-encoded or a multipart form.
-fn csrf_of(req: &Request<Bytes>) -> Option<String> {
-    match multipart_of(req) {
-        Ok(parts) => parts.get("csrf").map(|p| String::from_utf8_lossy(&p.data).trim().to_string()),
-        Err(_) => form(req.body()).remove("csrf"),
+/// The CSRF token a POST carries: in its multipart `parts` (already parsed), else its URL-encoded form.
+fn csrf_of(req: &Request<Bytes>, parts: Option<&Result<HashMap<String, multipart::Part>, String>>) -> Option<String> {
+    match parts {
+        Some(Ok(parts)) => parts.get("csrf").map(|p| String::from_utf8_lossy(&p.data).trim().to_string()),
+        _ => form(req.body()).remove("csrf"),
     }
 }
 

@@ -5,21 +5,7 @@ use super::session::Session;
 use crate::model::Job;
 use crate::stages::{JobProgress, MailboxProgress};
 
-/// HTML-escape text for element content and quoted attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::text::html as esc;
 
 /// A whole page: `title`, the signed-in operator's bar (with a sign-out form carrying `csrf`), `body`.
 pub fn layout(title: &str, who: Option<(&Session, &str)>, body: &str) -> String {

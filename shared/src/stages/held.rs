@@ -50,23 +50,23 @@ pub async fn held(deps: &Deps, tenant: &TenantId, job: &JobId) -> Result<Option<
     Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
 }
 
-/// Open and remove what is held for `job`: its file name and text.
-pub async fn release(
-    deps: &Deps,
-    tenant: &TenantId,
-    job: &JobId,
-) -> Result<Option<(String, Secret<String>)>, StageError> {
+/// Open what is held for `job`: its file name and text (it stays held until [`remove`]).
+pub async fn open(deps: &Deps, tenant: &TenantId, job: &JobId) -> Result<Option<(String, Secret<String>)>, StageError> {
     let Some(h) = held(deps, tenant, job).await? else { return Ok(None) };
     let text =
         deps.secrets.open(&Sealed(h.sealed), &context(job)).await.map_err(StageError::port("open the held rows"))?;
-    deps.blobs.delete(&key(tenant, job)).await.map_err(StageError::port("remove the held rows"))?;
     Ok(Some((h.file, text)))
+}
+
+/// Remove what is held for `job` (once it was started as a job of its own).
+pub async fn remove(deps: &Deps, tenant: &TenantId, job: &JobId) -> Result<(), StageError> {
+    deps.blobs.delete(&key(tenant, job)).await.map_err(StageError::port("remove the held rows"))
 }
 
 /// Remove whatever is held for `job` (its credentials are being purged).
 pub(crate) async fn purge(deps: &Deps, job: &JobId) -> Result<(), StageError> {
     if let Some(j) = deps.store.job(job).await.map_err(StageError::port("read job"))? {
-        deps.blobs.delete(&key(&j.tenant, job)).await.map_err(StageError::port("remove the held rows"))?;
+        remove(deps, &j.tenant, job).await?;
     }
     Ok(())
 }

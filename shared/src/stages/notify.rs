@@ -66,7 +66,7 @@ async fn on_final_scheduled(deps: &Deps, event: &PassEvent) -> Result<bool, Stag
         let assumed = if assumed { " (assumed)" } else { "" };
         text.push_str(&format!("{domain}: MX {hosts} since {since}; old TTL {ttl} s{assumed}\n"));
     }
-    let html = format!("<pre>{}</pre>", escape(&text));
+    let html = format!("<pre>{}</pre>", crate::text::html(&text));
     let subject = format!("mailferry: final pass of {} scheduled: the MX records point to the new platform", event.job);
     let email = Email { from: deps.settings.sender.clone(), to: vec![to], subject, text, html: Some(html) };
     if let Err(e) = deps.mailer.send(&email).await {
@@ -79,10 +79,6 @@ async fn on_final_scheduled(deps: &Deps, event: &PassEvent) -> Result<bool, Stag
 
 fn mb(bytes: i64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// The email for a finished pass.
@@ -154,11 +150,11 @@ pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> E
         ));
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&m.address),
+            crate::text::html(&m.address),
             m.copied,
             mb(m.bytes),
             m.skipped,
-            escape(&failed),
+            crate::text::html(&failed),
             seconds
         ));
         if let Some(problem) = &m.problem {
@@ -183,11 +179,11 @@ pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> E
          <th>size</th><th>skipped</th><th>failed</th><th>seconds</th></tr>{rows}</table><p>Total: {} messages, {}.</p>\
          <p>{}</p><p>Detailed report: {}</p>",
         job.id,
-        escape(&job.source_file),
+        crate::text::html(&job.source_file),
         totals.copied,
         mb(totals.bytes),
-        escape(&next),
-        escape(&report)
+        crate::text::html(&next),
+        crate::text::html(&report)
     );
     Email { from: deps.settings.sender.clone(), to: vec![to], subject, text, html: Some(html) }
 }
