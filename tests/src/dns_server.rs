@@ -21,16 +21,26 @@ fn binary() -> &'static str {
 }
 
 impl DnsServer {
-    /// Serve `zone` on a free loopback port, every record with `ttl` seconds.
+    /// Serve `zone` on a free loopback port, every record with `ttl` seconds. dnsmasq listens on UDP and TCP:
+    /// the port is one free for both, and another is tried if a parallel test took it meanwhile.
     pub fn start(zone: Zone<'_>, ttl: u32) -> DnsServer {
-        let port = UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("free port").port();
-        let mut server = DnsServer { addr: SocketAddr::from(([127, 0, 0, 1], port)), ttl, child: None };
-        server.set(zone);
-        server
+        for _ in 0..5 {
+            let mut server = DnsServer { addr: SocketAddr::from(([127, 0, 0, 1], free_port())), ttl, child: None };
+            server.spawn(zone);
+            if server.wait_ready() {
+                return server;
+            }
+        }
+        panic!("dnsmasq did not start on any of five free ports");
     }
 
     /// Replace the records (a restart on the same port), and wait until the new ones are served.
     pub fn set(&mut self, zone: Zone<'_>) {
+        self.spawn(zone);
+        assert!(self.wait_ready(), "dnsmasq did not answer on {}", self.addr);
+    }
+
+    fn spawn(&mut self, zone: Zone<'_>) {
         if let Some(mut old) = self.child.take() {
             stop(&mut old);
         }
@@ -50,11 +60,11 @@ impl DnsServer {
             }
         }
         self.child = Some(spawn_tied(cmd).expect("start dnsmasq (infra/install.sh installs dnsmasq-base)"));
-        self.wait_ready();
     }
 
-    /// Until a query over UDP gets an answer (any answer: the server is up).
-    fn wait_ready(&self) {
+    /// Whether a query over UDP gets an answer (any answer: the server is up) within about 10 s; `false` at once
+    /// when dnsmasq exited (its port was taken).
+    fn wait_ready(&mut self) -> bool {
         let socket = UdpSocket::bind("127.0.0.1:0").expect("udp socket");
         socket.set_read_timeout(Some(std::time::Duration::from_millis(100))).expect("timeout");
         // A query for `. NS`: header (id 1, RD), one question of the root name, type NS, class IN.
@@ -62,10 +72,24 @@ impl DnsServer {
         for _ in 0..100 {
             let mut buf = [0u8; 512];
             if socket.send_to(&query, self.addr).is_ok() && socket.recv_from(&mut buf).is_ok() {
-                return;
+                return true;
+            }
+            if self.child.as_mut().is_none_or(|c| c.try_wait().ok().flatten().is_some()) {
+                self.child = None;
+                return false;
             }
         }
-        panic!("dnsmasq did not answer on {}", self.addr);
+        false
+    }
+}
+
+/// A loopback port free for UDP and TCP alike (both sockets are closed again before dnsmasq binds it).
+fn free_port() -> u16 {
+    loop {
+        let port = UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("free port").port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
     }
 }
 
