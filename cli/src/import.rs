@@ -14,6 +14,7 @@ use mailferry::model::TenantId;
 use mailferry::ports::{Directory, UsageLedger};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(clap::Args)]
@@ -117,14 +118,15 @@ fn fail(e: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-async fn directory(target: &str, ca_file: Option<&std::path::Path>) -> Result<Box<dyn Directory>, String> {
+/// The directory `target` names (`passwd-file:PATH`, or `postgres://…` with the password in PGPASSWORD).
+pub async fn directory(target: &str, ca_file: Option<&std::path::Path>) -> Result<Arc<dyn Directory>, String> {
     if let Some(path) = target.strip_prefix("passwd-file:") {
-        return Ok(Box::new(PasswdFileDirectory::new(path)));
+        return Ok(Arc::new(PasswdFileDirectory::new(path)));
     }
     if target.starts_with("postgres://") || target.starts_with("postgresql://") {
         let password = std::env::var("PGPASSWORD").ok().map(mailferry::model::Secret::new);
         let client = connect(target, password.as_ref(), ca_file).await.map_err(|e| e.to_string())?;
-        return Ok(Box::new(PostgresDirectory::new(client)));
+        return Ok(Arc::new(PostgresDirectory::new(client)));
     }
     Err(format!("--target {target:?}: use postgres://… or passwd-file:PATH"))
 }

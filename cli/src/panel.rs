@@ -19,7 +19,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// The most a request body may hold: a form, or (on the upload route) a CSV of 50,000 rows.
+/// The most a request body may hold: a form, or (on the routes that take files) a CSV of 50,000 rows.
 const MAX_BODY: usize = 64 * 1024;
 const MAX_UPLOAD: usize = 16 * 1024 * 1024;
 
@@ -41,6 +41,13 @@ pub struct ServeArgs {
     /// On a new state directory: let source servers be on loopback, private or link-local networks.
     #[arg(long)]
     allow_private_sources: bool,
+    /// Where imports create accounts: `passwd-file:PATH` or `postgres://USER@HOST:PORT/DB` (password in
+    /// PGPASSWORD), as `mailferry import --target`. Without it the panel validates import files only.
+    #[arg(long, value_name = "TARGET")]
+    import_target: Option<String>,
+    /// A CA certificate (PEM) to trust for the import target's PostgreSQL TLS.
+    #[arg(long, value_name = "FILE")]
+    import_ca_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     smtp: crate::pipeline::smtp::SmtpOptions,
     #[command(flatten)]
@@ -142,8 +149,15 @@ pub async fn serve(args: &ServeArgs) -> ExitCode {
         (Ok(k), Ok(o)) => (k, o),
         (Err(e), _) | (_, Err(e)) => return fail("serve", e),
     };
+    let mut deps = home.deps.clone();
+    if let Some(target) = &args.import_target {
+        match crate::import::directory(target, args.import_ca_file.as_deref()).await {
+            Ok(d) => deps.directory = Some(d),
+            Err(e) => return fail("serve", format!("--import-target: {e}")),
+        }
+    }
     let panel = Arc::new(Panel {
-        deps: home.deps.clone(),
+        deps,
         sign_in: Arc::new(operators),
         key,
         limiter: Arc::new(LoginLimiter::default()),
@@ -215,7 +229,10 @@ async fn answer(
     peer: SocketAddr,
 ) -> hyper::Response<Body> {
     let (parts, body) = req.into_parts();
-    let limit = if parts.uri.path() == "/migrations" { MAX_UPLOAD } else { MAX_BODY };
+    // Files come to the upload forms and to a retry (corrected credentials); every other form is small.
+    let path = parts.uri.path();
+    let upload = matches!(path, "/migrations" | "/imports") || path.starts_with("/jobs/") && path.ends_with("/retry");
+    let limit = if upload { MAX_UPLOAD } else { MAX_BODY };
     let bytes = match Limited::new(body, limit).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {

@@ -1,63 +1,30 @@
-// The control panel's flows in a real browser: Debian's chromium driven by playwright-core (no browser
-// download), with axe-core scanning every page. Run by tests/tests/panel_browser.rs against `mailferry serve`:
+// The control panel's flows in a real browser (see common.mjs), run by tests/tests/panel_browser.rs against
+// `mailferry serve`:
 //
 //   node infra/browser/flows.mjs CONFIG.json
 //
-// CONFIG: { url, email, password, bad, good, shots, chromium }. Signs in with the keyboard only, uploads a CSV
-// with bad rows (the summary takes focus and names them), uploads the fixed file to start a few seconds ahead,
-// waits for every progress bar to reach 100 %, checks a row again, opens a mailbox, starts the final pass, waits for the job to complete, downloads
-// the error CSV. Keeps a screenshot of each page in `shots`. Prints one JSON line: { steps, violations, job,
-// errors_csv }; exits 1 (with the step that failed) on any failure or serious accessibility violation.
-import { chromium } from 'playwright-core';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// CONFIG: { url, email, password, bad, good, messages, import, shots, chromium }. Signs in with the keyboard
+// only; uploads a CSV with bad rows (the summary takes focus and names them); uploads the fixed file to start a
+// few seconds ahead; waits for every progress bar to reach 100 %; reads the throughput chart, sorts and filters
+// the mailbox table; checks a row again; opens a mailbox; starts the final pass and waits for the job to
+// complete; downloads the error CSV; drops an import file on the import form, sees its preview and creates it.
+// Keeps a screenshot of each page in `shots`. Prints one JSON line: { steps, violations, job, errors_csv };
+// exits 1 (with the step that failed) on any failure or serious accessibility violation.
+import { readFileSync } from 'node:fs';
+import { open, config } from './common.mjs';
 
-const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-mkdirSync(cfg.shots, { recursive: true });
-const out = { steps: [], violations: [], job: null, errors_csv: null };
+const cfg = config();
+const { page, out, check, scan, waitFor, finish, focused } = await open(cfg);
+out.job = null;
+out.errors_csv = null;
 
-function check(ok, what) {
-  if (!ok) throw new Error(`failed: ${what}`);
-  out.steps.push(what);
-}
-
-const browser = await chromium.launch({ executablePath: cfg.chromium, args: ['--no-sandbox'] });
-// bypassCSP lets axe-core be injected: the panel's own policy forbids inline scripts, as it should.
-// The operator is in Berlin: times show there with UTC beside them, and a start time is typed in local time.
-const context = await browser.newContext({
-  acceptDownloads: true, bypassCSP: true, timezoneId: 'Europe/Berlin', viewport: { width: 1200, height: 900 },
-});
-const page = await context.newPage();
-page.setDefaultTimeout(20000);
-
-// Scan the page with axe-core (serious and critical violations count) and keep a screenshot.
-async function scan(name) {
-  await page.addScriptTag({ path: axePath });
-  const r = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
-  for (const v of r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
-    out.violations.push({ page: name, id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target) });
-  }
-  await page.screenshot({ path: `${cfg.shots}/${name}.png`, fullPage: true });
-}
-
-const focused = () => page.evaluate(() => document.activeElement && document.activeElement.id);
 // What a datetime-local input holds for `ms`, in the page's (Berlin) time.
 const localInput = (ms) => page.evaluate((ms) => {
   const d = new Date(ms), p = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }, ms);
 
-async function waitFor(what, test, seconds) {
-  const end = Date.now() + seconds * 1000;
-  while (Date.now() < end) {
-    if (await test()) return true;
-    await page.waitForTimeout(500);
-  }
-  throw new Error(`failed: ${what} within ${seconds} s`);
-}
-
-try {
+await finish(async () => {
   // 1. Signed out: sent to the sign-in form; signing in with the keyboard only.
   await page.goto(cfg.url + '/');
   check(page.url().endsWith('/sign-in'), 'signed out, the panel sends to the sign-in page');
@@ -116,6 +83,22 @@ try {
   check(true, 'the status shows the first pass done');
   await page.reload();
   await scan('job-first-pass-done');
+  check((await page.textContent('#chart-desc')).includes(` ${cfg.messages} message(s)`), 'the throughput chart counts every message copied');
+  check((await page.textContent('figcaption')) === (await page.textContent('#chart-desc')), 'the chart has its text alternative');
+
+  // The mailbox table: sorted by a column (both ways), filtered by state and address; without a script.
+  const firstRow = () => page.textContent('#mailbox-table tbody tr:first-child td:first-child');
+  await page.click('th >> text=Mailbox');
+  await page.waitForURL(/sort=address&dir=asc/);
+  await page.click('th >> text=Mailbox');
+  await page.waitForURL(/sort=address&dir=desc/);
+  check((await firstRow()) === 'user2@example.test' && (await page.getAttribute('th[aria-sort]', 'aria-sort')) === 'descending', 'the table sorts by mailbox, descending');
+  await page.selectOption('#state-filter', 'done');
+  await page.fill('#q', 'user1');
+  await page.click('button:has-text("Show")');
+  await page.waitForURL(/state=done/);
+  check((await page.textContent('#shown')) === '1 of 2 mailbox(es) shown' && (await firstRow()) === 'user1@example.test', 'the table filters by state and address');
+  await page.goto(cfg.url + '/jobs/' + out.job);
 
   // The pre-flight per row: a row checked again; a mailbox's own page.
   await page.click('button[aria-label="Check again: user2@example.test"]');
@@ -143,10 +126,23 @@ try {
   ]);
   out.errors_csv = readFileSync(await download.path(), 'utf8');
   check(out.errors_csv.startsWith('pass,mailbox,folder,uid,size,date,subject,error'), 'the error CSV downloads');
-} catch (e) {
-  out.failure = String(e.message || e);
-  await page.screenshot({ path: `${cfg.shots}/failure.png`, fullPage: true }).catch(() => {});
-}
-await browser.close();
-console.log(JSON.stringify(out));
-process.exit(out.failure || out.violations.length > 0 ? 1 : 0);
+
+  // 7. An import, dropped on the form (drag and drop): previewed with nothing created, then created at once.
+  await page.click('nav >> text=New import');
+  await scan('new-import');
+  const text = readFileSync(cfg.import, 'utf8');
+  await page.evaluate((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'accounts.csv', { type: 'text/csv' }));
+    document.querySelector('.drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, text);
+  check((await page.evaluate(() => document.getElementById('file').files.length)) === 1, 'a dropped file fills the file field');
+  await page.click('button:has-text("Upload and check")');
+  await page.waitForURL(/\?done=import-checked$/);
+  check((await page.textContent('#summary')).includes('Would create 1 domain(s), 2 mailbox(es), 1 alias(es)'), 'the import preview says what would be created');
+  await scan('import-preview');
+  await page.click('button:has-text("Create")');
+  await page.waitForURL(/\?done=imported$/);
+  check((await page.textContent('#summary')).startsWith('imported: 4 created'), 'the import is created and its report shown');
+  await scan('import-report');
+});

@@ -2,6 +2,7 @@
 //! themselves (each on free loopback ports, in its own directory), and the port contract suite that both homes
 //! must pass.
 
+pub mod api_gateway;
 pub mod aws_stack;
 pub mod contract;
 pub mod corpus;
@@ -15,6 +16,7 @@ pub mod gmail_server;
 pub mod logs;
 pub mod moto;
 pub mod oauth_rig;
+pub mod panel_requests;
 pub mod panel_rig;
 pub mod pipeline;
 pub mod postgres;

@@ -96,3 +96,38 @@ pub async fn cognito_pool(config: &aws_config::SdkConfig, users: &[(&str, &str, 
     }
     (pool_id, app.user_pool_client().and_then(|c| c.client_id()).unwrap().to_string())
 }
+
+/// The panel as the Lambda function builds it (`panel_from_vars`) over the moto `stack`, its session key sealed
+/// with the stack's KMS key and its operators in a new Cognito pool of `users` (see [`cognito_pool`]).
+pub async fn lambda_panel(stack: &crate::aws_stack::Stack, users: &[(&str, &str, bool)]) -> Panel {
+    use mailferry::ports::SecretBox;
+    let (_, client_id) = cognito_pool(&stack.config, users).await;
+    let kms =
+        mailferry::aws::KmsSecretBox::new(aws_sdk_kms::Client::new(&stack.config), stack.vars["KMS_KEY_ID"].clone());
+    let key = kms.seal(&Secret::new("k".repeat(48)), "panel-session").await.unwrap();
+    let mut vars = stack.vars.clone();
+    vars.insert("PANEL_USER_POOL_CLIENT_ID", client_id);
+    vars.insert("PANEL_SESSION_KEY_SEALED", key.0);
+    mailferry_lambda::panel_from_vars(&stack.config, &|n| vars.get(n).cloned()).await.unwrap()
+}
+
+/// Run the browser flow `script` (`infra/browser/…`) with `config` (written to a file in `dir`), and return
+/// its report after checking it passed every step with no serious accessibility violation.
+pub fn run_flow(script: &str, config: &serde_json::Value, dir: &Path) -> serde_json::Value {
+    let root = crate::workspace_root();
+    let config_path = dir.join(format!("{script}.json"));
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let run = std::process::Command::new("node")
+        .arg(root.join("infra/browser").join(script))
+        .arg(&config_path)
+        .current_dir(root.join("infra/browser"))
+        .output()
+        .expect("node (infra/install.sh installs playwright-core, axe-core and chromium)");
+    let said = String::from_utf8_lossy(&run.stdout).to_string();
+    let report: serde_json::Value = serde_json::from_str(said.lines().last().unwrap_or("")).unwrap_or_else(|e| {
+        panic!("{script} printed no report ({e}):\n{said}\n{}", String::from_utf8_lossy(&run.stderr))
+    });
+    assert!(run.status.success(), "the browser flow {script} failed: {report:#}");
+    assert_eq!(report["violations"], serde_json::json!([]), "serious accessibility violations");
+    report
+}

@@ -1,13 +1,16 @@
 //! The control panel end to end in a real browser: `mailferry serve` on a fresh state directory between two
 //! Dovecots, driven by `infra/browser/flows.mjs` (playwright-core with Debian's chromium, axe-core on every
 //! page): keyboard-only sign-in, a CSV with bad rows refused with a summary naming them, the fixed file started a
-//! few seconds ahead, live progress to 100 %, the final pass from the page, the error CSV downloaded. Then the
+//! few seconds ahead, live progress to 100 %, the final pass from the page, the error CSV downloaded, an import
+//! dropped on its form, previewed and created (the new mailbox then logs in). Then the
 //! mailboxes are verified message by message, and the operator's two emails are in the outbox. Screenshots of
 //! every page stay in `target/panel-screenshots/`.
 
+use mailferry::imap::{self, Login};
+use mailferry::model::Secret;
 use mailferry_tests::dovecot::Dovecot;
-use mailferry_tests::panel_rig::spawn_serve;
-use mailferry_tests::pipeline::{mailferry_in, migration_csv, outbox};
+use mailferry_tests::panel_rig::{run_flow, spawn_serve};
+use mailferry_tests::pipeline::{mailferry_in, migration_csv, outbox, passwd_file_dovecot};
 use mailferry_tests::{corpus, mailferry_bin, verify, workspace_root};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,7 +30,11 @@ async fn the_panel_flows_in_a_real_browser() {
         .unwrap();
     assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
     let dest = format!("imap://admin@127.0.0.1:{}", dst.port);
-    let (mut serve, url) = spawn_serve(&state, &["--allow-private-sources", "--dest", &dest]);
+    // Imports create accounts in a passwd-file a third Dovecot reads.
+    let (accounts, users) = passwd_file_dovecot(dir.path());
+    let target = format!("passwd-file:{}", users.display());
+    let (mut serve, url) =
+        spawn_serve(&state, &["--allow-private-sources", "--dest", &dest, "--import-target", &target]);
 
     let good = migration_csv(&src, &[(1, "pass"), (2, "pass")]);
     let bad = good
@@ -36,29 +43,30 @@ async fn the_panel_flows_in_a_real_browser() {
     let (good_path, bad_path) = (dir.path().join("good.csv"), dir.path().join("bad.csv"));
     std::fs::write(&good_path, &good).unwrap();
     std::fs::write(&bad_path, &bad).unwrap();
+    let import_path = dir.path().join("accounts.csv");
+    std::fs::write(
+        &import_path,
+        "type,domain,address,password,quota_mb,display_name,targets\ndomain,newco.test,,,,,\n\
+         mailbox,,ann@newco.test,Ann import pw,10,Ann,\nmailbox,,bob@newco.test,Bob import pw,10,Bob,\n\
+         alias,,info@newco.test,,,,ann@newco.test\n",
+    )
+    .unwrap();
     let shots = workspace_root().join("target/panel-screenshots");
     let _ = std::fs::remove_dir_all(&shots);
     let config = serde_json::json!({
         "url": url, "email": "ops@example.test", "password": "correct horse battery",
-        "good": good_path, "bad": bad_path, "shots": shots, "chromium": "/usr/bin/chromium",
+        "good": good_path, "bad": bad_path, "messages": 65, "import": import_path, "shots": shots, "chromium": "/usr/bin/chromium",
     });
-    let config_path = dir.path().join("browser.json");
-    std::fs::write(&config_path, config.to_string()).unwrap();
-    let run = std::process::Command::new("node")
-        .arg(workspace_root().join("infra/browser/flows.mjs"))
-        .arg(&config_path)
-        .current_dir(workspace_root().join("infra/browser"))
-        .output()
-        .expect("node (infra/install.sh installs playwright-core, axe-core and chromium)");
+    let report = run_flow("flows.mjs", &config, dir.path());
     let _ = serve.kill();
     let _ = serve.wait();
-    let said = String::from_utf8_lossy(&run.stdout).to_string();
-    let report: serde_json::Value = serde_json::from_str(said.lines().last().unwrap_or("")).unwrap_or_else(|e| {
-        panic!("flows.mjs printed no report ({e}):\n{said}\n{}", String::from_utf8_lossy(&run.stderr))
-    });
-    assert!(run.status.success(), "the browser flows failed: {report:#}");
-    assert_eq!(report["violations"], serde_json::json!([]), "serious accessibility violations");
-    assert!(report["steps"].as_array().unwrap().len() >= 19, "{report:#}");
+    assert!(report["steps"].as_array().unwrap().len() >= 26, "{report:#}");
+    let login = Login::Password { user: "bob@newco.test".into(), password: Secret::new("Bob import pw".into()) };
+    imap::open(&corpus::plain_endpoint(accounts.port), &login)
+        .await
+        .expect("the imported mailbox logs in")
+        .logout()
+        .await;
 
     for user in ["user1@example.test", "user2@example.test"] {
         verify::assert_same(src.port, dst.port, user).await;
@@ -75,6 +83,9 @@ async fn the_panel_flows_in_a_real_browser() {
         "job-first-pass-done",
         "mailbox",
         "job-complete",
+        "new-import",
+        "import-preview",
+        "import-report",
     ] {
         assert!(shots.join(format!("{page}.png")).is_file(), "no screenshot of {page}");
     }

@@ -108,6 +108,11 @@ async fn operators_see_and_reach_only_their_tenants_jobs() {
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.body().contains("ann@acme.test") && page.body().contains("role=\"progressbar\""), "{}", page.body());
     assert!(page.body().contains("aria-valuetext=\"0 of 40 messages\""), "{}", page.body());
+    assert!(page.body().contains("Mailboxes: 0 done, 0 copying, 1 waiting, 0 failed."), "{}", page.body());
+    assert!(page.body().contains("40 message(s) to copy; the first pass has not started"), "{}", page.body());
+    assert!(page.body().contains("Nothing copied in this pass yet"), "{}", page.body());
+    let none = panel.handle(get(&format!("/jobs/{acme}?state=failed&q=%3Cb%3E"), Some(&alice)), PEER).await;
+    assert!(none.body().contains("0 of 1 mailbox(es) shown") && none.body().contains("value=\"&lt;b&gt;\""));
     for path in [format!("/jobs/{globex}"), format!("/api/v1/jobs/{globex}"), "/jobs/not%20a%20job".into()] {
         let r = panel.handle(get(&path, Some(&alice)), PEER).await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");

@@ -3,29 +3,18 @@
 //! of one tenant sees its job, not another tenant's; the session cookie is `Secure`; the panel's JS and CSS are
 //! served by the function.
 
-use mailferry::aws::KmsSecretBox;
-use mailferry::model::{Job, JobId, JobKind, JobStatus, Secret, TenantId};
-use mailferry::ports::SecretBox;
-use mailferry_lambda::{handle_panel, panel_from_vars};
+use mailferry::model::{Job, JobId, JobKind, JobStatus, TenantId};
+use mailferry_lambda::handle_panel;
+use mailferry_tests::api_gateway;
 use mailferry_tests::aws_stack::Stack;
 use mailferry_tests::dovecot::Dovecot;
-use mailferry_tests::panel_rig::cognito_pool;
+use mailferry_tests::panel_rig::lambda_panel;
 
 /// An API Gateway v2 (HTTP API) event for `method path`, with a cookie and a form body.
 fn event(method: &str, path: &str, cookie: Option<&str>, body: Option<&str>) -> lambda_http::Request {
-    let json = serde_json::json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-        "cookies": cookie.map(|c| vec![c]).unwrap_or_default(),
-        "headers": {"host": "panel.execute-api.us-east-1.amazonaws.com", "content-type": "application/x-www-form-urlencoded"},
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "panel", "domainName": "panel.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "panel", "requestId": "r1", "routeKey": "$default", "stage": "$default",
-            "time": "01/Dec/2026:00:00:00 +0000", "timeEpoch": 1796083200000u64,
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10", "userAgent": "test"}
-        },
-        "body": body, "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&json.to_string()).expect("an API Gateway v2 event")
+    let form = [("content-type".to_string(), "application/x-www-form-urlencoded".to_string())];
+    let cookies: Vec<String> = cookie.map(str::to_string).into_iter().collect();
+    api_gateway::event(method, path, "", &form, &cookies, body.unwrap_or("").as_bytes())
 }
 
 fn body(r: &lambda_http::Response<lambda_http::Body>) -> String {
@@ -36,13 +25,7 @@ fn body(r: &lambda_http::Response<lambda_http::Body>) -> String {
 async fn the_panel_runs_as_a_function_with_cognito_sign_in() {
     let dst = Dovecot::start();
     let stack = Stack::start(dst.port).await;
-    let (_, client_id) = cognito_pool(&stack.config, &[("ops@acme.test", "acme", true)]).await;
-    let kms = KmsSecretBox::new(aws_sdk_kms::Client::new(&stack.config), stack.vars["KMS_KEY_ID"].clone());
-    let key = kms.seal(&Secret::new("k".repeat(48)), "panel-session").await.unwrap();
-    let mut vars = stack.vars.clone();
-    vars.insert("PANEL_USER_POOL_CLIENT_ID", client_id);
-    vars.insert("PANEL_SESSION_KEY_SEALED", key.0);
-    let panel = panel_from_vars(&stack.config, &|n| vars.get(n).cloned()).await.unwrap();
+    let panel = lambda_panel(&stack, &[("ops@acme.test", "acme", true)]).await;
     let mut ids = Vec::new();
     for tenant in ["acme", "globex"] {
         let job = Job {

@@ -3,51 +3,17 @@
 //! an operator cannot upload for another tenant, and the multipart form needs its CSRF token too.
 
 use bytes::Bytes;
-use http::{Method, Request, StatusCode, header};
-use mailferry::panel::Panel;
+use http::{Request, StatusCode, header};
+use mailferry::model::JobStatus;
 use mailferry_tests::dovecot::Dovecot;
+use mailferry_tests::panel_requests::{
+    PEER, get, job_in, multipart, multipart_files, post_form, post_multipart, signed_in,
+};
 use mailferry_tests::panel_rig::embedded_panel;
 use mailferry_tests::pipeline::{embedded_deps, migration_csv, own};
-use std::net::IpAddr;
-
-const PEER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
-const BOUNDARY: &str = "mfTestBoundary7";
-
-fn multipart(fields: &[(&str, &str)], file: (&str, &str)) -> Bytes {
-    let mut body = String::new();
-    for (name, value) in fields {
-        body.push_str(&format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"));
-    }
-    body.push_str(&format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: text/csv\r\n\r\n{}\r\n--{BOUNDARY}--\r\n",
-        file.0, file.1
-    ));
-    Bytes::from(body)
-}
 
 fn upload(cookie: &str, body: Bytes) -> Request<Bytes> {
-    Request::builder()
-        .method(Method::POST)
-        .uri("/migrations")
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
-        .body(body)
-        .unwrap()
-}
-
-fn get(path: &str, cookie: &str) -> Request<Bytes> {
-    Request::builder().uri(path).header(header::COOKIE, cookie).body(Bytes::new()).unwrap()
-}
-
-async fn signed_in(panel: &Panel, email: &str, password: &str) -> (String, String) {
-    let form = format!("email={email}&password={password}");
-    let req = Request::builder().method(Method::POST).uri("/sign-in").body(Bytes::from(form)).unwrap();
-    let r = panel.handle(req, PEER).await;
-    let cookie = r.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
-    let page = panel.handle(get("/migrations/new", &cookie), PEER).await;
-    assert!(page.body().contains("enctype=\"multipart/form-data\"") && page.body().contains("type=\"file\""));
-    let csrf = page.body().split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    (cookie, csrf)
+    post_multipart("/migrations", cookie, body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,18 +122,43 @@ async fn a_trial_runs_the_first_rows_and_the_rest_waits_sealed() {
     assert!(panel.deps.blobs.get(&format!("held/acme/{second}.json")).await.unwrap().is_none(), "purged with the job");
 }
 
-fn post_form(cookie: &str, path: &str, form: &str) -> Request<Bytes> {
-    Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Bytes::from(form.to_string()))
-        .unwrap()
-}
+/// A mailbox the pre-flight refused (a wrong password) is found with the table's filter and retried from its
+/// job's page with the corrected row as a file: the new check passes, and another pass is scheduled for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_mailbox_is_retried_with_corrected_credentials() {
+    let (src, dst) = (Dovecot::start(), Dovecot::start());
+    let dir = tempfile::tempdir().unwrap();
+    let deps = embedded_deps(dir.path(), &dst);
+    own(&deps, "acme", "example.test").await;
+    let panel = embedded_panel(dir.path(), deps, &[("alice@acme.test", "acme")]).await;
+    let (alice, csrf) = signed_in(&panel, "alice%40acme.test", "a+good+password").await;
+    let file = migration_csv(&src, &[(1, "pass"), (2, "wrong")]);
+    let r =
+        panel.handle(upload(&alice, multipart(&[("csrf", &csrf), ("tenant", "acme")], ("b.csv", &file))), PEER).await;
+    let job = job_in(&r);
+    let id = mailferry::model::JobId::new(job.clone()).unwrap();
+    let refused = |deps: mailferry::stages::Deps, id: mailferry::model::JobId| async move {
+        let m = deps.store.mailbox(&id, "user2@example.test").await.unwrap().unwrap();
+        m.details.preflight.and_then(|p| p.problem)
+    };
+    assert!(refused(panel.deps.clone(), id.clone()).await.is_some(), "the wrong password is refused");
+    let page = panel.handle(get(&format!("/jobs/{job}?state=failed"), &alice), PEER).await;
+    assert!(
+        page.body().contains("1 of 2 mailbox(es) shown") && page.body().contains("not migrated:"),
+        "{}",
+        page.body()
+    );
+    assert!(page.body().contains("name=\"credentials\" type=\"file\""), "{}", page.body());
 
-/// The job a redirect leads to (`/jobs/JOB?…`).
-fn job_in(r: &http::Response<String>) -> String {
-    let to = r.headers()[header::LOCATION].to_str().unwrap();
-    to.trim_start_matches("/jobs/").split('?').next().unwrap().to_string()
+    // Its first pass over (here set so; `cli_retry.rs` runs the pass itself through the same retry stage).
+    let moved = panel.deps.store.transition_job(&id, JobStatus::Validated, JobStatus::InitialDone).await.unwrap();
+    assert!(moved);
+    let fixed = migration_csv(&src, &[(2, "pass")]);
+    let body = multipart_files(&[("csrf", &csrf)], &[("credentials", "fixed.csv", &fixed)]);
+    let r = panel.handle(post_multipart(&format!("/jobs/{job}/retry"), &alice, body), PEER).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.body());
+    assert!(r.headers()[header::LOCATION].to_str().unwrap().ends_with("?done=retry-scheduled"));
+    assert_eq!(refused(panel.deps.clone(), id.clone()).await, None, "the corrected row passes the new check");
+    let scheduled = panel.deps.schedules.of_job(&id).await.unwrap();
+    assert!(scheduled.iter().any(|(name, _, _)| name.contains("extra")), "{scheduled:?}");
 }

@@ -18,7 +18,13 @@ pub fn done_text(code: &str) -> Option<&'static str> {
         "uploaded" => "The file was accepted: every row is valid and the sources were checked (see each mailbox).",
         "final-scheduled" => "The final pass is scheduled.",
         "retry-scheduled" => "Another pass is scheduled for the mailboxes that needed one.",
+        "retry-some-refused" => {
+            "Another pass is scheduled; the new check still refuses some mailboxes (see their rows): correct them \
+             and retry again."
+        }
         "cancelled" => "The job is cancelled and its sealed credentials are purged.",
+        "import-checked" => "The file is valid. Below is what it would do: nothing is created until you say so.",
+        "imported" => "The import was created: every row below is on the platform.",
         "rechecked" => "The mailbox was checked again; its row shows what the check found.",
         _ => return None,
     })
@@ -43,8 +49,35 @@ fn when(form: &HashMap<String, String>, now: DateTime<Utc>) -> Result<DateTime<U
     }
 }
 
-/// Run the action `name` on `job` with the submitted `form`.
-pub async fn act(deps: &Deps, job: &JobId, name: &str, form: &HashMap<String, String>) -> Reply {
+/// What an action's form sent: its text fields, and a file where it takes one (a retry's corrected credentials,
+/// sent as multipart).
+#[derive(Clone, Debug, Default)]
+pub struct Fields {
+    pub text: HashMap<String, String>,
+    pub file: Option<Vec<u8>>,
+}
+
+impl Fields {
+    /// The fields of a multipart form: its text parts, and its `credentials` file when one was chosen.
+    pub fn of_parts(parts: &HashMap<String, super::multipart::Part>) -> Fields {
+        let mut text = HashMap::new();
+        let mut file = None;
+        for (name, part) in parts {
+            match (name.as_str(), &part.filename) {
+                ("credentials", Some(_)) => file = Some(part.data.clone()).filter(|d| !d.is_empty()),
+                (_, None) => {
+                    text.insert(name.clone(), String::from_utf8_lossy(&part.data).trim().to_string());
+                }
+                _ => {}
+            }
+        }
+        Fields { text, file }
+    }
+}
+
+/// Run the action `name` on `job` with the submitted `fields`.
+pub async fn act(deps: &Deps, job: &JobId, name: &str, fields: Fields) -> Reply {
+    let form = &fields.text;
     let now = deps.clock.now();
     let at = match (name, when(form, now)) {
         ("final", Err(e)) => return refused(job, &e),
@@ -63,9 +96,11 @@ pub async fn act(deps: &Deps, job: &JobId, name: &str, form: &HashMap<String, St
     let done = match name {
         "final" => stages::schedule_pass(deps, job, Pass::Final, at).await.map(|()| "final-scheduled"),
         "retry" => {
-            let r =
-                Retry { mailboxes: Vec::new(), all: false, credentials: None, source_defaults: Default::default(), at };
-            stages::retry(deps, job, &r).await.map(|_| "retry-scheduled")
+            let credentials = fields.file;
+            let r = Retry { mailboxes: Vec::new(), all: false, credentials, source_defaults: Default::default(), at };
+            stages::retry(deps, job, &r)
+                .await
+                .map(|r| if r.refused.is_empty() { "retry-scheduled" } else { "retry-some-refused" })
         }
         "recheck" => stages::recheck(deps, job, &mailbox).await.map(|_| "rechecked"),
         _ => stages::cancel(deps, job).await.map(|_| "cancelled"),
@@ -87,21 +122,27 @@ async fn start_rest(deps: &Deps, job: &JobId, at: DateTime<Utc>) -> Reply {
         _ => return refused(job, "the job cannot be read just now; try again"),
     };
     // Opened, not removed: a start that fails leaves the rows held for another try.
-    let (file, text) = match stages::held::open(deps, &tenant, job).await {
+    let opened = match stages::held::open(deps, &tenant, job).await {
         Ok(Some(held)) => held,
         Ok(None) => return refused(job, "nothing of this file waits to be started (started already, or purged)"),
         Err(e) => return refused(job, &e.to_string()),
     };
-    let upload = stages::Upload { start_at: Some(at), ..Default::default() };
-    let (started, to) =
-        match super::upload::start(deps, &tenant, &file, text.expose().as_bytes().to_vec(), upload).await {
-            Ok(stages::UploadOutcome::Accepted { job: started, .. }) => {
-                (started.clone(), format!("/jobs/{started}?done=uploaded"))
-            }
-            Ok(stages::UploadOutcome::AlreadyHandled { job: started }) => (started.clone(), format!("/jobs/{started}")),
-            Ok(other) => return refused(job, &format!("the rest of the file was not accepted: {other:?}")),
+    let bytes = opened.text.expose().as_bytes().to_vec();
+    let mut upload = stages::Upload { start_at: Some(at), ..Default::default() };
+    if let Some((field, text)) = &opened.credential {
+        match super::upload::put_credential(deps, &tenant, field, text, &bytes).await {
+            Ok(objects) => upload.credential_objects = objects,
             Err(e) => return refused(job, &e),
-        };
+        }
+    }
+    let (started, to) = match super::upload::start(deps, &tenant, &opened.file, bytes, upload).await {
+        Ok(stages::UploadOutcome::Accepted { job: started, .. }) => {
+            (started.clone(), format!("/jobs/{started}?done=uploaded"))
+        }
+        Ok(stages::UploadOutcome::AlreadyHandled { job: started }) => (started.clone(), format!("/jobs/{started}")),
+        Ok(other) => return refused(job, &format!("the rest of the file was not accepted: {other:?}")),
+        Err(e) => return refused(job, &e),
+    };
     if let Err(e) = stages::held::remove(deps, &tenant, job).await {
         tracing::warn!(trial = %job, error = %e, "the rest started, but its held copy stays until the trial ends");
     }
@@ -109,7 +150,7 @@ async fn start_rest(deps: &Deps, job: &JobId, at: DateTime<Utc>) -> Reply {
     redirect(&to)
 }
 
-fn refused(job: &JobId, why: &str) -> Reply {
+pub(super) fn refused(job: &JobId, why: &str) -> Reply {
     let body = format!(
         "<p role=\"alert\" class=\"error\">{}</p><p><a href=\"/jobs/{}\">Back to the job</a></p>",
         pages::esc(why),
@@ -118,11 +159,12 @@ fn refused(job: &JobId, why: &str) -> Reply {
     html(StatusCode::CONFLICT, pages::layout("Not done", None, &body))
 }
 
-/// A download of the job: `errors.csv` (every message and mailbox that did not make it) or `validation.csv`.
+/// A download of the job: `errors.csv` (every message and mailbox that did not make it), `validation.csv`, or
+/// an import's `import.csv`.
 pub async fn download(deps: &Deps, job: &JobId, name: &str) -> Reply {
     let body = match name {
         "errors.csv" => stages::error_report(deps, job).await.map_err(|e| e.to_string()),
-        "validation.csv" => match deps.blobs.get(&format!("reports/{job}/validation.csv")).await {
+        "validation.csv" | "import.csv" => match deps.blobs.get(&format!("reports/{job}/{name}")).await {
             Ok(Some(b)) => Ok(String::from_utf8_lossy(&b).into_owned()),
             Ok(None) => return super::not_found(false),
             Err(e) => Err(e.to_string()),

@@ -5,16 +5,21 @@
 //! found", never "forbidden", so ids cannot be probed. Every POST carries the session's CSRF token.
 //!
 //! Routes: `GET /sign-in`, `POST /sign-in`, `POST /sign-out`, `GET /` (dashboard), `GET /migrations/new` and
-//! `POST /migrations` (upload), `GET /jobs/{id}` with `POST /jobs/{id}/{final,retry,cancel,recheck}`,
+//! `POST /migrations` (upload), `GET /imports/new` and `POST /imports` (an import held for review), `GET
+//! /jobs/{id}` with `POST /jobs/{id}/{final,retry,cancel,recheck,rest,create}`,
 //! `GET /jobs/{id}/mailbox/{address}`, `GET /usage` and `GET /usage.csv?tenant=T`, and
 //! `GET /jobs/{id}/{errors,validation}.csv`, `GET /api/v1/jobs`, `GET /api/v1/jobs/{id}`, `GET /static/panel.css`.
 
 pub mod actions;
+pub mod chart;
+pub mod imports;
+pub mod job_page;
 pub mod limiter;
 pub mod multipart;
 pub mod pages;
 pub mod reads;
 pub mod session;
+pub mod table;
 pub mod trial;
 pub mod upload;
 
@@ -158,6 +163,12 @@ impl Panel {
                 let tenant = tenant.unwrap_or("").to_string();
                 self.usage(s, &csrf, Some(tenant)).await
             }
+            (Method::GET, "/imports/new") => Ok(html(StatusCode::OK, imports::form_page(s, &csrf, None))),
+            (Method::POST, "/imports") => match parts {
+                Some(Ok(parts)) => Ok(imports::submit(&self.deps, s, &csrf, &parts).await),
+                Some(Err(e)) => Ok(html(StatusCode::BAD_REQUEST, imports::form_page(s, &csrf, Some(&e)))),
+                None => Ok(not_found(false)),
+            },
             (Method::GET, "/migrations/new") => Ok(html(StatusCode::OK, upload::form_page(s, &csrf, None))),
             (Method::POST, "/migrations") => match parts {
                 Some(Ok(parts)) => Ok(upload::submit(&self.deps, s, &csrf, &parts).await),
@@ -166,13 +177,17 @@ impl Panel {
             },
             (method, p) if p.starts_with("/jobs/") => {
                 let rest = p["/jobs/".len()..].to_string();
-                let fields = if method == Method::POST { form(req.body()) } else { HashMap::new() };
-                self.job_route(s, &csrf, method, &rest, done_of(req), fields).await
+                let fields = match (&method, &parts) {
+                    (&Method::POST, Some(Ok(parts))) => actions::Fields::of_parts(parts),
+                    (&Method::POST, _) => actions::Fields { text: form(req.body()), file: None },
+                    _ => actions::Fields::default(),
+                };
+                self.job_route(s, &csrf, method, &rest, (done_of(req), req.uri().query()), fields).await
             }
             (Method::GET, p) if p.starts_with("/api/v1/jobs/") => {
                 let id = p["/api/v1/jobs/".len()..].to_string();
                 match self.owned_job(s, &id).await {
-                    Ok(Some(job)) => self.job_page(s, &csrf, &job, true, None).await,
+                    Ok(Some(job)) => self.job_page(s, &csrf, &job, (true, &Default::default()), None).await,
                     Ok(None) => Ok(not_found(true)),
                     Err(e) => Err(e),
                 }

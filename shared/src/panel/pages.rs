@@ -11,7 +11,8 @@ pub use crate::text::html as esc;
 pub fn layout(title: &str, who: Option<(&Session, &str)>, body: &str) -> String {
     let bar = match who {
         Some((s, csrf)) => format!(
-            "<nav aria-label=\"account\"><a href=\"/\">Dashboard</a> <a href=\"/usage\">Usage</a> <span>{}</span> <form method=\"post\" \
+            "<nav aria-label=\"account\"><a href=\"/\">Dashboard</a> <a href=\"/migrations/new\">New migration</a> <a \
+             href=\"/imports/new\">New import</a> <a href=\"/usage\">Usage</a> <span>{}</span> <form method=\"post\" \
              action=\"/sign-out\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Sign out</button></form></nav>",
             esc(&s.email),
             esc(csrf)
@@ -89,110 +90,11 @@ pub fn dashboard(
             .collect();
         format!("<h2>Upcoming</h2><ul>{items}</ul>")
     };
-    let body = format!("<p><a href=\"/migrations/new\">New migration</a></p>{body}{upcoming}");
+    let body = format!(
+        "<p><a href=\"/migrations/new\">New migration</a> · <a href=\"/imports/new\">New import</a></p>{body}{upcoming}"
+    );
     layout("Dashboard", Some(who), &body)
 }
-
-fn progress_bar(m: &MailboxProgress) -> String {
-    let (done, of) = (m.copied_total, m.expected.max(m.copied_total));
-    let pct = (done * 100).checked_div(of).map_or(100, |p| p.min(100));
-    // A native <progress> (no inline style: the CSP allows none), with the ARIA values spelled out for every
-    // assistive technology; `data-mailbox` lets the page script update it.
-    format!(
-        "<progress role=\"progressbar\" data-mailbox=\"{0}\" aria-label=\"{0}\" aria-valuemin=\"0\" \
-         aria-valuemax=\"100\" aria-valuenow=\"{pct}\" aria-valuetext=\"{done} of {of} messages\" max=\"100\" \
-         value=\"{pct}\">{pct}%</progress>",
-        esc(&m.address)
-    )
-}
-
-/// What can be done to a job, as forms (each with the session's CSRF token), and its downloads.
-fn job_actions(p: &JobProgress, csrf: &str) -> String {
-    let id = esc(p.job.id.as_str());
-    let csrf = format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(csrf));
-    format!(
-        "<h2>Actions</h2><form method=\"post\" action=\"/jobs/{id}/final\">{csrf}<p><label for=\"at\">Final pass \
-         at (<span class=\"tz-label\">UTC</span>; empty: now)</label><input id=\"at\" name=\"at\" type=\"datetime-local\" \
-         step=\"1\"><input type=\"hidden\" name=\"tz\" value=\"\"> <span class=\"utc-hint\"></span> <button>Schedule the \
-         final pass</button></p></form><form method=\"post\" action=\"/jobs/{id}/retry\">{csrf}<p><button>Retry \
-         the mailboxes that need it</button></p></form><form method=\"post\" action=\"/jobs/{id}/cancel\">{csrf}<p>\
-         <input id=\"confirm\" name=\"confirm\" type=\"checkbox\" value=\"yes\"> <label for=\"confirm\" \
-         class=\"inline\">I understand: passes stop and credentials are purged</label> <button>Cancel the \
-         job</button></p></form><h2>Downloads</h2><ul><li><a href=\"/jobs/{id}/errors.csv\">Every message and mailbox \
-         that did not make it (CSV)</a></li><li><a href=\"/jobs/{id}/validation.csv\">The validation report \
-         (CSV)</a></li></ul>"
-    )
-}
-
-/// A job: its passes and a row per mailbox with a progress bar; `done`: what the last action did.
-pub fn job(p: &JobProgress, held: Option<(String, usize)>, who: (&Session, &str), done: Option<&str>) -> String {
-    let mut passes = String::new();
-    for x in p.passes.iter().filter(|x| x.started) {
-        passes.push_str(&format!(
-            "<li>{} pass: {}/{} mailboxes, {} messages, {} skipped, {} failed{}</li>",
-            esc(&x.pass),
-            x.done,
-            x.mailboxes,
-            x.copied,
-            x.skipped,
-            x.failed,
-            if x.complete { ", complete" } else { "" }
-        ));
-    }
-    let mut rows = String::new();
-    let id = esc(p.job.id.as_str());
-    for m in &p.mailboxes {
-        let state = match (&m.problem, m.finished) {
-            (Some(problem), _) => format!("not migrated: {}", esc(problem)),
-            (None, true) => "done".into(),
-            (None, false) => "waiting or copying".into(),
-        };
-        let size = m.source_bytes.map_or("-".into(), |b| format!("{:.1} MB", b as f64 / 1e6));
-        let recheck = format!(
-            "<form method=\"post\" action=\"/jobs/{id}/recheck\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <input type=\"hidden\" name=\"mailbox\" value=\"{}\"><button aria-label=\"Check again: {}\">Check \
-             again</button></form>",
-            esc(who.1),
-            esc(&m.address),
-            esc(&m.address)
-        );
-        rows.push_str(&format!(
-            "<tr><td><a href=\"/jobs/{id}/mailbox/{}\">{}</a></td><td>{}</td><td>{} / {}</td><td>{}</td><td>{size}</td>\
-             <td>{}</td><td>{recheck}</td></tr>",
-            esc(&m.address),
-            esc(&m.address),
-            progress_bar(m),
-            m.copied_total,
-            m.expected,
-            m.source_folders,
-            state
-        ));
-    }
-    let done = done.map_or(String::new(), |d| format!("<p role=\"status\" class=\"done\">{}</p>", esc(d)));
-    let rest = held.map_or(String::new(), |(file, rows)| {
-        format!(
-            "<h2>The rest of {0}</h2><p>This job is a trial: {rows} more mailbox(es) of {0} wait until you start them.\
-             </p><form method=\"post\" action=\"/jobs/{id}/rest\"><input type=\"hidden\" name=\"csrf\" value=\"{1}\">\
-             <p><label for=\"rest_at\">Start at (<span class=\"tz-label\">UTC</span>; empty: now)</label><input \
-             id=\"rest_at\" name=\"at\" type=\"datetime-local\" step=\"1\"><input type=\"hidden\" name=\"tz\" \
-             value=\"\"> <span class=\"utc-hint\"></span> <button>Start the rest</button></p></form>",
-            esc(&file),
-            esc(who.1)
-        )
-    });
-    let body = format!(
-        "{done}{rest}<p>{} · {} · <span id=\"status\" aria-live=\"polite\">{}</span></p><h2>Passes</h2><ul>{passes}</ul><table><caption>Mailboxes</caption><thead><tr><th \
-         scope=\"col\">Mailbox</th><th scope=\"col\">Progress</th><th scope=\"col\">Messages</th><th \
-         scope=\"col\">Folders</th><th scope=\"col\">Size</th><th scope=\"col\">State</th><th \
-         scope=\"col\">Pre-flight</th></tr></thead><tbody>{rows}</tbody></table>{}",
-        esc(&p.job.source_file),
-        esc(p.job.tenant.as_str()),
-        esc(p.job.status.as_str()),
-        job_actions(p, who.1)
-    );
-    layout(&format!("Job {}", p.job.id), Some(who), &body)
-}
-
 /// One mailbox: what the pre-flight found, each folder's copy, and the messages that did not make it with the
 /// server's words (`errors`: the job's error CSV rows of this mailbox, parsed).
 pub fn mailbox(
@@ -277,59 +179,7 @@ pub fn usage(per_tenant: &[(String, String)], who: (&Session, &str)) -> String {
 /// The page script: local times, and on a job page live progress: Server-Sent Events from `/jobs/{id}/events`
 /// (`mailferry serve`), else the job's JSON every two seconds (Lambda), update each mailbox's progress bar and
 /// the job's status without a reload; without the script the page works as is.
-pub const JS: &str = r#"(function () {
-  // Times: the operator's own time zone first, UTC beside it; forms send the offset so the server reads a time
-  // typed in local time right (without this script everything is UTC and says so).
-  var zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
-  var local = function (d) { return d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }); };
-  var utc = function (d) { return d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC'; };
-  document.addEventListener('DOMContentLoaded', function () {
-    document.querySelectorAll('time[datetime]').forEach(function (t) {
-      var d = new Date(t.getAttribute('datetime'));
-      if (!isNaN(d)) t.textContent = local(d) + ' ' + zone + ' (' + utc(d) + ')';
-    });
-    document.querySelectorAll('.tz-label').forEach(function (l) { l.textContent = 'your time, ' + zone; });
-    document.querySelectorAll('input[name=tz]').forEach(function (i) { i.value = String(-new Date().getTimezoneOffset()); });
-    document.querySelectorAll('input[type=datetime-local]').forEach(function (i) {
-      var hint = i.parentNode.querySelector('.utc-hint');
-      i.addEventListener('input', function () {
-        var d = new Date(i.value);
-        if (hint) hint.textContent = isNaN(d) ? '' : '= ' + utc(d);
-      });
-    });
-  });
-  var m = location.pathname.match(/^\/jobs\/([A-Za-z0-9_-]+)$/);
-  if (!m) return;
-  function apply(p) {
-    var status = document.getElementById('status');
-    if (status && status.textContent !== p.job.status) status.textContent = p.job.status;
-    p.mailboxes.forEach(function (b) {
-      var bar = document.querySelector('progress[data-mailbox="' + CSS.escape(b.address) + '"]');
-      if (!bar) return;
-      var of = Math.max(b.expected, b.copied_total), pct = of === 0 ? 100 : Math.min(100, Math.floor(b.copied_total * 100 / of));
-      bar.value = pct; bar.textContent = pct + '%';
-      bar.setAttribute('aria-valuenow', String(pct));
-      bar.setAttribute('aria-valuetext', b.copied_total + ' of ' + of + ' messages');
-    });
-  }
-  function poll() {
-    setInterval(function () {
-      fetch('/api/v1/jobs/' + m[1], { credentials: 'same-origin' }).then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (p) { if (p) apply(p); }).catch(function () {});
-    }, 2000);
-  }
-  // Server-Sent Events where the server streams them (one machine); polling where it does not (Lambda).
-  if (!window.EventSource) return poll();
-  var es = new EventSource('/jobs/' + m[1] + '/events'), heard = false;
-  es.onmessage = function (e) { heard = true; document.body.dataset.live = 'events'; apply(JSON.parse(e.data)); };
-  es.onerror = function () { if (!heard) { es.close(); document.body.dataset.live = 'polling'; poll(); } };
-})();
-"#;
+pub const JS: &str = include_str!("panel.js");
 
 /// The stylesheet.
-pub const CSS: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b}header{display:flex;\
-gap:1rem;align-items:center;justify-content:space-between;padding:.5rem 1rem;background:#0b3d5c;color:#fff}\
-header a{color:#fff}nav form{display:inline}main{padding:1rem;max-width:70rem}table{border-collapse:collapse;\
-width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ccc}progress{width:12rem}\
-.error{color:#a40000;font-weight:bold}.done{color:#1a7f37;font-weight:bold}label.inline{display:inline}label{display:block}input{font:inherit;padding:.3rem}button{font:inherit;\
-padding:.3rem .8rem}a:focus,button:focus,input:focus{outline:3px solid #f0b400}";
+pub const CSS: &str = include_str!("panel.css");

@@ -8,7 +8,6 @@ use crate::model::JobId;
 use crate::ports::PortError;
 use crate::stages::job_progress;
 use http::{Method, StatusCode, header};
-use std::collections::HashMap;
 
 impl Panel {
     pub(super) async fn dashboard(&self, s: &Session, csrf: &str) -> Result<Reply, PortError> {
@@ -71,20 +70,24 @@ impl Panel {
         csrf: &str,
         method: Method,
         rest: &str,
-        done: Option<&'static str>,
-        fields: HashMap<String, String>,
+        (done, query): (Option<&'static str>, Option<&str>),
+        fields: actions::Fields,
     ) -> Result<Reply, PortError> {
         let (id, sub) = rest.split_once('/').unwrap_or((rest, ""));
         let Some(job) = self.owned_job(s, id).await? else { return Ok(not_found(false)) };
         Ok(match (method, sub) {
-            (Method::GET, "") => return self.job_page(s, csrf, &job, false, done).await,
+            (Method::GET, "") => {
+                let view = super::table::View::from_query(query);
+                return self.job_page(s, csrf, &job, (false, &view), done).await;
+            }
             (Method::GET, sub) if sub.starts_with("mailbox/") => {
                 let address =
                     crate::stages::form_value(&sub["mailbox/".len()..].replace('+', "%2B")).unwrap_or_default();
                 return self.mailbox_page(s, csrf, &job, &address).await;
             }
             (Method::GET, name) => actions::download(&self.deps, &job, name).await,
-            (Method::POST, name) => actions::act(&self.deps, &job, name, &fields).await,
+            (Method::POST, "create") => super::imports::create(&self.deps, s, &job).await,
+            (Method::POST, name) => actions::act(&self.deps, &job, name, fields).await,
             _ => not_found(false),
         })
     }
@@ -163,9 +166,17 @@ impl Panel {
         s: &Session,
         csrf: &str,
         id: &JobId,
-        api: bool,
+        (api, view): (bool, &super::table::View),
         done: Option<&'static str>,
     ) -> Result<Reply, PortError> {
+        if !api {
+            let record = self.deps.store.job(id).await?;
+            if let Some(job) = record.filter(|j| j.kind == crate::model::JobKind::Import) {
+                let page = super::imports::job_page(&self.deps, &job, (s, csrf), done).await;
+                let detail = |e| PortError::Backend { op: "read import", retryable: true, detail: e, source: None };
+                return Ok(html(StatusCode::OK, page.map_err(detail)?));
+            }
+        }
         let progress = match job_progress(&self.deps, id, true).await {
             Ok(Some(p)) => p,
             Ok(None) => return Ok(not_found(api)),
@@ -178,6 +189,6 @@ impl Panel {
             return Ok(json(StatusCode::OK, serde_json::to_value(&progress).unwrap_or_default()));
         }
         let held = crate::stages::held::held(&self.deps, &progress.job.tenant, id).await.ok().flatten();
-        Ok(html(StatusCode::OK, pages::job(&progress, held.map(|h| (h.file, h.rows)), (s, csrf), done)))
+        Ok(html(StatusCode::OK, super::job_page::job(&progress, held.map(|h| (h.file, h.rows)), (s, csrf), done, view)))
     }
 }

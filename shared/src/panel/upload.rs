@@ -8,8 +8,8 @@ use super::multipart::Part;
 use super::session::Session;
 use super::{Reply, html, pages, redirect};
 use crate::csv::SourceDefaults;
-use crate::model::TenantId;
 use crate::model::cutover::MxPattern;
+use crate::model::{Secret, TenantId};
 use crate::stages::{self, Deps, Upload, UploadOutcome};
 use chrono::NaiveDateTime;
 use http::StatusCode;
@@ -28,10 +28,17 @@ pub fn form_page(s: &Session, csrf: &str, error: Option<&str>) -> String {
     let body = format!(
         "{error}<form method=\"post\" action=\"/migrations\" enctype=\"multipart/form-data\"><input type=\"hidden\" \
          name=\"csrf\" value=\"{}\"><p><label for=\"tenant\">Tenant</label><select id=\"tenant\" name=\"tenant\">{tenants}\
-         </select></p><p><label for=\"file\">Migration CSV (mailferry, Microsoft 365 or imapsync format)</label><input \
+         </select></p><p class=\"drop\"><label for=\"file\">Migration CSV (mailferry, Microsoft 365 or imapsync format; or drop it \
+         here)</label><input \
          id=\"file\" name=\"file\" type=\"file\" accept=\".csv,.txt,text/csv\" required></p><p><label \
          for=\"source_host\">Source server, for files that name none (optional)</label><input id=\"source_host\" \
-         name=\"source_host\"></p><p><label for=\"at\">Start the first pass at (<span class=\"tz-label\">UTC</span>; \
+         name=\"source_host\"></p><fieldset><legend>Provider credential, when the file's rows need one (optional)\
+         </legend><p><label for=\"credential_kind\">Kind</label><select id=\"credential_kind\" \
+         name=\"credential_kind\"><option value=\"google-service-account\">Google service account key (Gmail, Google \
+         Workspace)</option><option value=\"microsoft-app\">Microsoft app (Office 365, Exchange Online)</option>\
+         <option value=\"oauth-client\">OAuth client of the rows' refresh tokens</option></select></p><p><label \
+         for=\"credential\">Credential file (JSON)</label><input id=\"credential\" name=\"credential\" \
+         type=\"file\" accept=\".json,application/json\"></p></fieldset><p><label for=\"at\">Start the first pass at (<span class=\"tz-label\">UTC</span>; \
          empty: validate and check only)</label><input id=\"at\" name=\"at\" type=\"datetime-local\" step=\"1\"><input \
          type=\"hidden\" name=\"tz\" value=\"\"> <span class=\"utc-hint\"></span></p><p><label for=\"notify\">Notify \
          (email)</label><input id=\"notify\" name=\"notify\" type=\"email\" value=\"{}\"></p><p><label \
@@ -52,7 +59,7 @@ fn text(parts: &HashMap<String, Part>, name: &str) -> Option<String> {
 }
 
 /// A file name safe as the last segment of a blob key: its base name, printable, at most 100 characters.
-fn file_name(raw: Option<&str>) -> String {
+pub(super) fn file_name(raw: Option<&str>) -> String {
     let base = raw.unwrap_or("upload.csv").rsplit(['/', '\\']).next().unwrap_or("upload.csv");
     let clean: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(100).collect();
     if clean.trim_matches('.').is_empty() { "upload.csv".into() } else { clean }
@@ -88,13 +95,23 @@ pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String
         Ok(d) => d,
         Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, format!("Source server: {e}")),
     };
+    let credential = match credential_of(parts) {
+        Ok(c) => c,
+        Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, e),
+    };
     let name = file_name(file.filename.as_deref());
     // A trial: the first N mailboxes run as a job of their own; the rest waits, sealed, for "Start the rest".
     let trial = text(parts, "trial").and_then(|t| t.parse::<usize>().ok()).filter(|n| *n > 0);
     let (bytes, rest) = match trial {
         None => (file.data.clone(), None),
         Some(n) => {
-            let options = crate::csv::Options { source_defaults: source_defaults.clone(), ..Default::default() };
+            let mut defaults = source_defaults.clone();
+            if let Some((field, text)) = &credential
+                && let Err(e) = stages::apply_credential(field, text.clone(), &mut defaults)
+            {
+                return again(StatusCode::UNPROCESSABLE_ENTITY, format!("Provider credential: {e}"));
+            }
+            let options = crate::csv::Options { source_defaults: defaults, ..Default::default() };
             match super::trial::split(&file.data, n, &options) {
                 Ok((trial, rest, rows)) => (trial, Some((rest, rows))),
                 Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, format!("Trial: {e}")),
@@ -103,12 +120,19 @@ pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String
     };
     let stored =
         if rest.is_some() { format!("{} (trial)", name.trim_end_matches(".csv")) + ".csv" } else { name.clone() };
-    let upload =
+    let mut upload =
         Upload { start_at, operator_email: text(parts, "notify"), source_defaults, new_mx, ..Default::default() };
+    if let Some((field, text)) = &credential {
+        match put_credential(deps, &tenant, field, text, &bytes).await {
+            Ok(objects) => upload.credential_objects = objects,
+            Err(e) => return again(StatusCode::SERVICE_UNAVAILABLE, e),
+        }
+    }
     let outcome = start(deps, &tenant, &stored, bytes, upload).await;
     if let (Ok(UploadOutcome::Accepted { job, .. }), Some((rest, rows))) = (&outcome, rest) {
-        let text = crate::model::Secret::new(String::from_utf8_lossy(&rest).into_owned());
-        if let Err(e) = stages::held::hold(deps, &tenant, job, &name, rows, text).await {
+        let text = Secret::new(String::from_utf8_lossy(&rest).into_owned());
+        let credential = credential.as_ref().map(|(field, c)| (*field, c));
+        if let Err(e) = stages::held::hold(deps, &tenant, job, (&name, rows), text, credential).await {
             tracing::warn!(job = %job, error = %e, "cannot hold the rest of a trial's file");
             return again(StatusCode::SERVICE_UNAVAILABLE, "The rest of the file could not be kept; try again.".into());
         }
@@ -116,15 +140,54 @@ pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String
     match outcome {
         Ok(UploadOutcome::Accepted { job, .. }) => redirect(&format!("/jobs/{job}?done=uploaded")),
         Ok(UploadOutcome::AlreadyHandled { job }) => redirect(&format!("/jobs/{job}")),
-        Ok(UploadOutcome::Rejected { job, errors, .. }) => refused(deps, s, csrf, &job, errors).await,
+        Ok(UploadOutcome::Rejected { job, errors, .. }) => {
+            refused(deps, s, csrf, &job, errors, "/migrations/new").await
+        }
         Ok(UploadOutcome::Imported { .. }) => again(StatusCode::UNPROCESSABLE_ENTITY, "This is an import file.".into()),
         Ok(UploadOutcome::Ignored { reason }) => again(StatusCode::UNPROCESSABLE_ENTITY, reason),
         Err(e) => again(StatusCode::CONFLICT, e),
     }
 }
 
-/// Store `bytes` as `migrations/<tenant>/<name>` and hand it to the upload stage (the object is removed again
-/// when the stage fails before storing anything).
+/// The provider credential uploaded with the file: its upload metadata field and text (the upload stage checks
+/// what it is, and refuses the upload naming the field, never quoting the file).
+fn credential_of(parts: &HashMap<String, Part>) -> Result<Option<(&'static str, Secret<String>)>, String> {
+    let Some(file) = parts.get("credential").filter(|f| !f.data.is_empty()) else { return Ok(None) };
+    let field = match text(parts, "credential_kind").as_deref() {
+        Some("google-service-account") => "google-service-account",
+        Some("microsoft-app") => "microsoft-app",
+        Some("oauth-client") => "oauth-client",
+        _ => return Err("Choose which kind of provider credential the file is.".into()),
+    };
+    let text =
+        String::from_utf8(file.data.clone()).map_err(|_| "The provider credential is not a JSON (text) file.")?;
+    Ok(Some((field, Secret::new(text))))
+}
+
+/// Put a provider credential where the upload stage reads it, `credentials/<tenant>/panel-<hash>.json` (the
+/// stage deletes it with the CSV, whatever the outcome), and name it for the upload. `salt`: the CSV's bytes.
+pub(super) async fn put_credential(
+    deps: &Deps,
+    tenant: &TenantId,
+    field: &str,
+    text: &Secret<String>,
+    salt: &[u8],
+) -> Result<stages::CredentialObjects, String> {
+    use sha2::{Digest, Sha256};
+    let hash: String =
+        Sha256::digest([salt, field.as_bytes()].concat()).iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let key = format!("credentials/{tenant}/panel-{hash}.json");
+    let objects = stages::CredentialObjects::one(field, key.clone()).ok_or("an unknown kind of credential")?;
+    if let Err(e) = deps.blobs.put(&key, text.expose().as_bytes().to_vec(), "application/json").await {
+        tracing::warn!(error = %e, "cannot store a provider credential");
+        return Err("The provider credential could not be stored; try again.".into());
+    }
+    Ok(objects)
+}
+
+/// Store `bytes` as `migrations/<tenant>/<name>` and hand it to the upload stage. When the stage fails before
+/// storing anything, the object is removed again, and so is any credential object the upload names (the stage
+/// deletes them itself once it runs to an outcome).
 pub async fn start(
     deps: &Deps,
     tenant: &TenantId,
@@ -133,22 +196,34 @@ pub async fn start(
     mut upload: Upload,
 ) -> Result<UploadOutcome, String> {
     let key = format!("migrations/{tenant}/{name}");
-    if let Err(e) = deps.blobs.put(&key, bytes, "text/csv").await {
-        tracing::warn!(error = %e, "cannot store an upload");
-        return Err("The file could not be stored; try again.".into());
-    }
     upload.key = key.clone();
-    match stages::on_upload(deps, &upload).await {
-        Ok(o) => Ok(o),
-        Err(e) => {
-            let _ = deps.blobs.delete(&key).await;
-            Err(e.to_string())
+    let stored = deps.blobs.put(&key, bytes, "text/csv").await.map_err(|e| {
+        tracing::warn!(error = %e, "cannot store an upload");
+        "The file could not be stored; try again.".to_string()
+    });
+    let outcome = match stored {
+        Ok(()) => stages::on_upload(deps, &upload).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    if outcome.is_err() {
+        let o = &upload.credential_objects;
+        let credentials = [&o.google_service_account, &o.microsoft_app, &o.oauth_client].into_iter().flatten();
+        for k in credentials.chain(std::iter::once(&key)) {
+            let _ = deps.blobs.delete(k).await;
         }
     }
+    outcome
 }
 
 /// The refused file's problems: a summary that takes focus, a link per bad row, and the rows.
-async fn refused(deps: &Deps, s: &Session, csrf: &str, job: &crate::model::JobId, errors: usize) -> Reply {
+pub(super) async fn refused(
+    deps: &Deps,
+    s: &Session,
+    csrf: &str,
+    job: &crate::model::JobId,
+    errors: usize,
+    again: &str,
+) -> Reply {
     let report = deps.blobs.get(&format!("reports/{job}/validation.json")).await.ok().flatten().unwrap_or_default();
     let report: serde_json::Value = serde_json::from_slice(&report).unwrap_or_default();
     let problems = report["problems"].as_array().cloned().unwrap_or_default();
@@ -180,11 +255,13 @@ async fn refused(deps: &Deps, s: &Session, csrf: &str, job: &crate::model::JobId
     let file = report["file"].as_str().and_then(|f| f.rsplit('/').next()).unwrap_or("the file");
     let body = format!(
         "<div role=\"alert\" tabindex=\"-1\" autofocus id=\"errors\" class=\"error\"><p>{errors} error(s) in {}: \
-         nothing will be migrated. Fix the rows and upload the file again.</p><ul>{links}</ul></div><table><caption>\
+         nothing will be {}. Fix the rows and upload the file again.</p><ul>{links}</ul></div><table><caption>\
          Problems by line</caption><thead><tr><th scope=\"col\">Line</th><th scope=\"col\">Column</th><th \
          scope=\"col\">Severity</th><th scope=\"col\">Problem</th></tr></thead><tbody>{rows}</tbody></table><p><a \
-         href=\"/migrations/new\">Upload a corrected file</a></p>",
-        pages::esc(file)
+         href=\"{}\">Upload a corrected file</a></p>",
+        pages::esc(file),
+        if again.starts_with("/imports") { "created" } else { "migrated" },
+        pages::esc(again)
     );
     html(StatusCode::UNPROCESSABLE_ENTITY, pages::layout("The file was refused", Some((s, csrf)), &body))
 }

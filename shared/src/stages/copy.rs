@@ -115,14 +115,17 @@ async fn on_folder(
     let Some(held) = connections::take(deps, &m, deadline).await? else {
         return defer(deps, Task::Folder(spec.clone()), path, Crowded::Cap).await;
     };
+    let meter = super::rate::Meter::new(deps.clock.clone());
     let run = async {
         let mut cfg = mailbox_sync(deps, &m).await?;
         cfg.settings.deadline = deadline;
         cfg.settings.byte_limit = limit;
-        Ok::<_, StageError>(engine::copy_one_folder(&cfg, &spec.folder, deps.checkpoints.as_ref(), &|_| {}).await?)
+        let progress = |p: engine::Progress<'_>| meter.observe(&p);
+        Ok::<_, StageError>(engine::copy_one_folder(&cfg, &spec.folder, deps.checkpoints.as_ref(), &progress).await?)
     };
     let run = no_panic("copying a folder", run).await;
     connections::release(deps, held).await;
+    meter.flush(deps, job, spec.pass).await;
     match run {
         Ok(report) => settle_run(deps, spec, report, budget::of(deps, &m)).await,
         Err(e) if let Some(why) = crowded(&e) => defer(deps, Task::Folder(spec.clone()), path, why).await,

@@ -1,13 +1,14 @@
-//! The rest of a migration file whose first rows ran as a trial job (the panel's "try a few mailboxes first"):
-//! sealed at once (it holds passwords) under `held/<tenant>/<job>.json`, until the operator starts it as a job
-//! of its own, or purged with the trial job's credentials (cancelled, expired, or its final pass over).
+//! A file held sealed for a job (it holds passwords) under `held/<tenant>/<job>.json`: the rest of a migration
+//! file whose first rows ran as a trial job (the panel's "try a few mailboxes first"), with the provider
+//! credential uploaded beside it, until the operator starts it as a job of its own; or an import file waiting
+//! for "Create" (`import_review`). Purged with the job's credentials (cancelled, expired, or its final pass over).
 
 use super::{Deps, StageError};
 use crate::model::{JobId, Secret, TenantId};
 use crate::ports::Sealed;
 use serde::{Deserialize, Serialize};
 
-/// What is held for a trial job.
+/// What is held for a job.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Held {
     /// The file name the rest is started under.
@@ -15,6 +16,17 @@ pub struct Held {
     /// Rows in it.
     pub rows: usize,
     sealed: String,
+    /// The provider credential uploaded with the file: its upload metadata field and the sealed file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    credential: Option<(String, String)>,
+}
+
+/// What is held for a job, opened.
+pub struct Opened {
+    pub file: String,
+    pub text: Secret<String>,
+    /// The provider credential: its metadata field (`google-service-account`, …) and the file.
+    pub credential: Option<(String, Secret<String>)>,
 }
 
 fn key(tenant: &TenantId, job: &JobId) -> String {
@@ -25,18 +37,25 @@ fn context(job: &JobId) -> String {
     format!("held:{job}")
 }
 
-/// Hold `text` (the file's header and remaining rows) for trial job `job`, sealed.
+/// Hold `text` (a file's header and rows) for `job`, sealed, with the provider `credential` uploaded beside it
+/// (its metadata field and text).
 pub async fn hold(
     deps: &Deps,
     tenant: &TenantId,
     job: &JobId,
-    file: &str,
-    rows: usize,
+    (file, rows): (&str, usize),
     text: Secret<String>,
+    credential: Option<(&str, &Secret<String>)>,
 ) -> Result<(), StageError> {
-    let sealed =
-        deps.secrets.seal(&text, &context(job)).await.map_err(StageError::port("seal the rest of the file"))?;
-    let held = Held { file: file.to_string(), rows, sealed: sealed.0 };
+    let seal = |text| async move {
+        deps.secrets.seal(text, &context(job)).await.map_err(StageError::port("seal the held file"))
+    };
+    let sealed = seal(&text).await?;
+    let credential = match credential {
+        Some((field, c)) => Some((field.to_string(), seal(c).await?.0)),
+        None => None,
+    };
+    let held = Held { file: file.to_string(), rows, sealed: sealed.0, credential };
     let body = serde_json::to_vec(&held).unwrap_or_default();
     deps.blobs
         .put(&key(tenant, job), body, "application/json")
@@ -50,12 +69,18 @@ pub async fn held(deps: &Deps, tenant: &TenantId, job: &JobId) -> Result<Option<
     Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
 }
 
-/// Open what is held for `job`: its file name and text (it stays held until [`remove`]).
-pub async fn open(deps: &Deps, tenant: &TenantId, job: &JobId) -> Result<Option<(String, Secret<String>)>, StageError> {
+/// Open what is held for `job` (it stays held until [`remove`]).
+pub async fn open(deps: &Deps, tenant: &TenantId, job: &JobId) -> Result<Option<Opened>, StageError> {
     let Some(h) = held(deps, tenant, job).await? else { return Ok(None) };
-    let text =
-        deps.secrets.open(&Sealed(h.sealed), &context(job)).await.map_err(StageError::port("open the held rows"))?;
-    Ok(Some((h.file, text)))
+    let open = |sealed| async move {
+        deps.secrets.open(&Sealed(sealed), &context(job)).await.map_err(StageError::port("open the held file"))
+    };
+    let text = open(h.sealed).await?;
+    let credential = match h.credential {
+        Some((field, sealed)) => Some((field, open(sealed).await?)),
+        None => None,
+    };
+    Ok(Some(Opened { file: h.file, text, credential }))
 }
 
 /// Remove what is held for `job` (once it was started as a job of its own).

@@ -20,7 +20,7 @@ pub struct Applied {
     pub problems: usize,
 }
 
-fn rows_csv(r: &ImportReport) -> String {
+pub(crate) fn rows_csv(r: &ImportReport) -> String {
     let mut csv = String::from("line,kind,key,action\n");
     for row in &r.rows {
         let action = match &row.action {
@@ -33,12 +33,14 @@ fn rows_csv(r: &ImportReport) -> String {
     csv
 }
 
-/// Apply `plan` for `job` (whose status is set to the outcome). `None` when no directory is configured.
+/// Apply `plan` for `job` (whose status is set to the outcome), recording usage as done `by` (`upload:KEY`,
+/// `panel:OPERATOR`). `None` when no directory is configured.
 pub(crate) async fn apply(
     deps: &Deps,
     job: &mut Job,
     plan: &ProvisionPlan,
     file_key: &str,
+    by: &str,
     kind: Option<String>,
     warnings: &[Problem],
 ) -> Result<Option<(Applied, String)>, StageError> {
@@ -71,7 +73,7 @@ pub(crate) async fn apply(
     let ctx = ImportContext {
         tenant: job.tenant.clone(),
         at: deps.clock.now(),
-        by: format!("upload:{file_key}"),
+        by: by.to_string(),
         source_file: job.source_file.clone(),
     };
     deps.usage.record(&records_of(&outcome, plan, &ctx)).await.map_err(StageError::port("record usage"))?;

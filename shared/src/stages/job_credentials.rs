@@ -50,10 +50,35 @@ impl Kind {
     }
 }
 
+/// Put credential `text`, named by upload metadata `field`, where a file's rows find it, checked as the upload
+/// stage checks it (for reading a file before the stage does, such as splitting a trial off it).
+pub fn apply_credential(field: &str, text: Secret<String>, defaults: &mut SourceDefaults) -> Result<(), String> {
+    let kind = match field {
+        "google-service-account" => Kind::Google,
+        "microsoft-app" => Kind::Microsoft,
+        "oauth-client" => Kind::Client,
+        _ => return Err(format!("{field} is not a kind of provider credential")),
+    };
+    kind.apply(text, defaults).map_err(|e| format!("{field}: {e}"))
+}
+
 /// The most a credential file may hold (a service-account key is about 2.4 KB).
 const MAX_FILE: usize = 64 << 10;
 
 impl CredentialObjects {
+    /// The one object `key`, named by metadata `field` (`google-service-account`, `microsoft-app`,
+    /// `oauth-client`); `None` for another field.
+    pub fn one(field: &str, key: String) -> Option<Self> {
+        let mut o = CredentialObjects::default();
+        match field {
+            "google-service-account" => o.google_service_account = Some(key),
+            "microsoft-app" => o.microsoft_app = Some(key),
+            "oauth-client" => o.oauth_client = Some(key),
+            _ => return None,
+        }
+        Some(o)
+    }
+
     fn named(&self) -> impl Iterator<Item = (Kind, &String)> {
         let google = self.google_service_account.as_ref().map(|k| (Kind::Google, k));
         let microsoft = self.microsoft_app.as_ref().map(|k| (Kind::Microsoft, k));

@@ -159,10 +159,14 @@ async fn copy_small(
         if settings.must_stop() || settings.spent(0) || src.sign_in_ends_soon() || dst.sign_in_ends_soon() {
             break;
         }
+        let meter = super::rate::Meter::new(deps.clock.clone());
+        let progress = |p: engine::Progress<'_>| meter.observe(&p);
         let copy = async {
-            Ok(engine::copy_over(&mut src, &mut dst, cfg, &spec.folder, checkpoints, &settings, &|_| {}).await?)
+            Ok(engine::copy_over(&mut src, &mut dst, cfg, &spec.folder, checkpoints, &settings, &progress).await?)
         };
-        match no_panic("copying a folder", copy).await {
+        let copied = no_panic("copying a folder", copy).await;
+        meter.flush(deps, &spec.job, spec.pass).await;
+        match copied {
             Ok(report) => {
                 let spec = small.pop_front().expect("a front element");
                 settings.byte_limit = settings.byte_limit.map(|l| l.saturating_sub(report.bytes));

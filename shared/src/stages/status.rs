@@ -62,6 +62,44 @@ pub struct JobProgress {
     pub job: Job,
     pub passes: Vec<PassProgress>,
     pub mailboxes: Vec<MailboxProgress>,
+    /// The latest pass that started, in minutes: messages and bytes copied (read with `destination_totals`).
+    pub throughput: Vec<super::rate::Minute>,
+    /// Messages its unfinished mailboxes still hold beyond what reached the destination.
+    pub remaining: u64,
+    /// At the last ten minutes' rate (messages a minute), how many minutes the remaining take; `None` when
+    /// nothing was copied in those ten minutes: then there is no honest estimate.
+    pub eta: Option<Eta>,
+}
+
+/// An estimate of the time left.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Eta {
+    pub minutes: u64,
+    pub per_minute: f64,
+}
+
+/// Minutes of recent copying an estimate rests on.
+const ETA_WINDOW: i64 = 10;
+
+impl JobProgress {
+    /// The time left as the panel and `mailferry status` say it: the estimate and what it rests on, or that
+    /// there is none; `None` when nothing is left.
+    pub fn eta_text(&self) -> Option<String> {
+        Some(match (self.eta, self.remaining) {
+            (_, 0) => return None,
+            (_, left) if !self.passes.iter().any(|p| p.started) => {
+                format!("{left} message(s) to copy; the first pass has not started")
+            }
+            (Some(e), left) => format!(
+                "about {} minute(s) left for {left} message(s), at {:.0} messages a minute (the rate of the last \
+                 {ETA_WINDOW} minutes; it changes with the sizes of the messages left)",
+                e.minutes, e.per_minute
+            ),
+            (None, left) => {
+                format!("{left} message(s) left; no estimate: nothing was copied in the last {ETA_WINDOW} minutes")
+            }
+        })
+    }
 }
 
 fn get(m: &BTreeMap<String, i64>, name: &str) -> i64 {
@@ -146,5 +184,16 @@ pub async fn job_progress(
             seconds: finished.then(|| (get(&c, "finished_ms") - get(&c, "started_ms")) as f64 / 1000.0),
         });
     }
-    Ok(Some(JobProgress { job, passes, mailboxes }))
+    let (throughput, remaining, eta) = if destination_totals {
+        let series = super::rate::series(deps, id, latest).await?;
+        let open = mailboxes.iter().filter(|m| !m.finished && m.problem.is_none());
+        let remaining: u64 = open.map(|m| m.expected.saturating_sub(m.copied_total)).sum();
+        let now = deps.clock.now().timestamp().div_euclid(60);
+        let eta = super::rate::eta(&series, remaining, now, ETA_WINDOW)
+            .map(|(minutes, per_minute)| Eta { minutes, per_minute });
+        (series, remaining, eta.filter(|_| remaining > 0))
+    } else {
+        (Vec::new(), 0, None)
+    };
+    Ok(Some(JobProgress { job, passes, mailboxes, throughput, remaining, eta }))
 }

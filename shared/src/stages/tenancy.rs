@@ -64,13 +64,14 @@ pub(crate) async fn check_migration(
     Ok(problems)
 }
 
-/// Check an import plan; when nothing is wrong, claim its new domains for `tenant` and return no problem.
-pub(crate) async fn check_and_claim_import(
+/// Check an import plan without claiming anything: the problems (by line), and the domains `tenant` would
+/// claim (new to the platform). For a preview; [`check_and_claim_import`] before anything is created.
+pub(crate) async fn check_import(
     deps: &Deps,
     tenant: &TenantId,
     plan: &ProvisionPlan,
     directory: &dyn Directory,
-) -> Result<Vec<Problem>, StageError> {
+) -> Result<(Vec<Problem>, BTreeSet<String>), StageError> {
     let mut seen = BTreeMap::new();
     let mut problems = Vec::new();
     let declared: Vec<String> = plan.domains.iter().map(|d| d.domain.ascii().to_string()).collect();
@@ -98,6 +99,17 @@ pub(crate) async fn check_and_claim_import(
             problems.push(Problem::error(line, "address", refusal(domain, tenant, s)));
         }
     }
+    Ok((problems, to_claim))
+}
+
+/// Check an import plan; when nothing is wrong, claim its new domains for `tenant` and return no problem.
+pub(crate) async fn check_and_claim_import(
+    deps: &Deps,
+    tenant: &TenantId,
+    plan: &ProvisionPlan,
+    directory: &dyn Directory,
+) -> Result<Vec<Problem>, StageError> {
+    let (mut problems, to_claim) = check_import(deps, tenant, plan, directory).await?;
     if problems.is_empty() {
         for domain in &to_claim {
             if let Err(e) = deps.domains.claim(tenant, domain).await {

@@ -92,7 +92,7 @@ fn operator(deps: &Deps, asked: Option<&str>) -> Option<String> {
 }
 
 /// The job id of an upload: the same object always gives the same job.
-fn job_id(key: &str, bytes: &[u8]) -> JobId {
+pub(super) fn job_id(key: &str, bytes: &[u8]) -> JobId {
     let mut h = Sha256::new();
     h.update(key.as_bytes());
     h.update([0]);
@@ -165,8 +165,9 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
             entries
         }
         Plan::Import(plan) => {
+            let by = format!("upload:{}", upload.key);
             // Applied to the deployment's directory when there is one; else validated and recorded only.
-            let outcome = match super::import::apply(deps, &mut job, &plan, &upload.key, kind.clone(), &problems)
+            let outcome = match super::import::apply(deps, &mut job, &plan, &upload.key, &by, kind.clone(), &problems)
                 .await?
             {
                 Some((applied, report)) => UploadOutcome::Imported { job: id.clone(), report, applied },
@@ -227,7 +228,7 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
 
 /// Schedule the end of the credentials' retention period: unless the final pass purges them first, the job is
 /// then cancelled and they are purged.
-async fn expire_later(deps: &Deps, job: &JobId) -> Result<(), StageError> {
+pub(super) async fn expire_later(deps: &Deps, job: &JobId) -> Result<(), StageError> {
     let retention = chrono::Duration::from_std(deps.settings.credential_retention).unwrap_or(chrono::Duration::MAX);
     let at = deps.clock.now().checked_add_signed(retention).unwrap_or(DateTime::<Utc>::MAX_UTC);
     let input = ScheduleInput { job: job.clone(), pass: Pass::Initial, action: ScheduleAction::Expire };
@@ -239,7 +240,7 @@ async fn expire_later(deps: &Deps, job: &JobId) -> Result<(), StageError> {
 }
 
 /// A file with errors: the report, a failed job, the CSV deleted; nothing else is stored.
-async fn reject(
+pub(super) async fn reject(
     deps: &Deps,
     job: &mut Job,
     key: &str,
@@ -256,7 +257,7 @@ async fn reject(
     Ok(UploadOutcome::Rejected { job: job.id.clone(), report, errors })
 }
 
-async fn create(deps: &Deps, job: &Job) -> Result<(), StageError> {
+pub(super) async fn create(deps: &Deps, job: &Job) -> Result<(), StageError> {
     match deps.store.create_job(job).await {
         Ok(()) | Err(crate::ports::PortError::AlreadyExists { .. }) => Ok(()),
         Err(e) => Err(StageError::Port { op: "store job", source: e }),

@@ -1,0 +1,219 @@
+//! Imports in the browser: upload an import file (`GET /imports/new`, `POST /imports`), see what it would
+//! create, leave unchanged or conflict with on the job's page, then "Create" (`POST /jobs/{id}/create`: all or
+//! nothing) and the import report. The file waits sealed between the two steps (`stages::import_review`); a
+//! refused file comes back as a migration's does: a summary that takes focus and a link to each bad row.
+
+use super::multipart::Part;
+use super::session::Session;
+use super::{Reply, html, pages, redirect};
+use crate::csv::Problem;
+use crate::import::reconcile::Action;
+use crate::model::{Job, JobStatus, TenantId};
+use crate::stages::Deps;
+use crate::stages::import_review::{self, Preview, Reviewed};
+use http::StatusCode;
+use std::collections::HashMap;
+
+use pages::esc;
+
+/// The import upload form (`error`: why the last submission was refused, shown first).
+pub fn form_page(s: &Session, csrf: &str, error: Option<&str>) -> String {
+    let tenants: String =
+        s.tenants.iter().map(|t| format!("<option value=\"{0}\">{0}</option>", esc(t.as_str()))).collect();
+    let error = error.map_or(String::new(), |e| {
+        format!("<div role=\"alert\" tabindex=\"-1\" autofocus id=\"errors\" class=\"error\"><p>{}</p></div>", esc(e))
+    });
+    let body = format!(
+        "{error}<p>An import file lists domains, mailboxes (with quota) and aliases to create on the new platform. \
+         You see what it would create before anything is.</p><form method=\"post\" action=\"/imports\" \
+         enctype=\"multipart/form-data\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><p><label \
+         for=\"tenant\">Tenant</label><select id=\"tenant\" name=\"tenant\">{tenants}</select></p><p \
+         class=\"drop\"><label for=\"file\">Import CSV (mailferry or PostfixAdmin format; or drop it here)</label>\
+         <input id=\"file\" name=\"file\" type=\"file\" accept=\".csv,.txt,text/csv\" required></p><p><button>Upload \
+         and check</button></p></form>",
+        esc(csrf)
+    );
+    pages::layout("New import", Some((s, csrf)), &body)
+}
+
+/// Handle a submitted import form (CSRF already checked): hold the file for review and show the preview.
+pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String, Part>) -> Reply {
+    let again = |why: &str| html(StatusCode::UNPROCESSABLE_ENTITY, form_page(s, csrf, Some(why)));
+    let tenant = parts.get("tenant").map(|p| String::from_utf8_lossy(&p.data).trim().to_string());
+    let Some(tenant) = tenant.and_then(|t| TenantId::new(t).ok()).filter(|t| s.may_see(t)) else {
+        return again("Choose one of your tenants.");
+    };
+    let Some(file) = parts.get("file").filter(|f| !f.data.is_empty()) else {
+        return again("Choose a CSV file to upload.");
+    };
+    let name = super::upload::file_name(file.filename.as_deref());
+    match import_review::hold_import(deps, &tenant, &name, file.data.clone()).await {
+        Ok(Reviewed::Held { job }) => redirect(&format!("/jobs/{job}?done=import-checked")),
+        Ok(Reviewed::Exists { job }) => redirect(&format!("/jobs/{job}")),
+        Ok(Reviewed::Refused { job, errors }) => {
+            super::upload::refused(deps, s, csrf, &job, errors, "/imports/new").await
+        }
+        Ok(Reviewed::NotAnImport) => again("This is a migration file: upload it as a new migration."),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot hold an import for review");
+            html(StatusCode::SERVICE_UNAVAILABLE, form_page(s, csrf, Some("The file could not be kept; try again.")))
+        }
+    }
+}
+
+/// `POST /jobs/{id}/create`: create the held import as the signed-in operator.
+pub async fn create(deps: &Deps, s: &Session, job: &crate::model::JobId) -> Reply {
+    match import_review::create(deps, job, &format!("panel:{}", s.email)).await {
+        Ok(a) if a.problems == 0 => redirect(&format!("/jobs/{job}?done=imported")),
+        Ok(_) => redirect(&format!("/jobs/{job}")),
+        Err(e) => super::actions::refused(job, &e.to_string()),
+    }
+}
+
+fn action_text(a: &Action) -> &'static str {
+    match a {
+        Action::Create => "will be created",
+        Action::Unchanged => "exists already, unchanged",
+        Action::Update { .. } => "differs from what exists",
+    }
+}
+
+/// A problem as shown: line, column, message.
+type Shown = (u64, String, String);
+
+fn shown(p: &Problem) -> Shown {
+    (p.line, p.column.clone().unwrap_or_default(), p.message.clone())
+}
+
+/// The problems: a summary that takes focus with a link to each line, and their table.
+fn conflicts(list: &[Shown]) -> String {
+    if list.is_empty() {
+        return String::new();
+    }
+    let (mut links, mut rows, mut seen) = (String::new(), String::new(), Vec::new());
+    for (line, column, message) in list {
+        let first = !seen.contains(line);
+        seen.push(*line);
+        let id = if first { format!(" id=\"line-{line}\"") } else { String::new() };
+        links.push_str(&format!("<li><a href=\"#line-{line}\">Line {line}: {}</a></li>", esc(message)));
+        rows.push_str(&format!("<tr{id}><td>{line}</td><td>{}</td><td>{}</td></tr>", esc(column), esc(message)));
+    }
+    format!(
+        "<div role=\"alert\" tabindex=\"-1\" autofocus id=\"errors\" class=\"error\"><p>{} problem(s): nothing \
+         can be created until the file is fixed and uploaded again.</p><ul>{links}</ul></div>\
+         <table><caption>Conflicts by line</caption><thead><tr><th scope=\"col\">Line</th><th \
+         scope=\"col\">Column</th><th scope=\"col\">Problem</th></tr></thead><tbody>{rows}</tbody></table>",
+        list.len()
+    )
+}
+
+/// The preview of a held import, with "Create" when it can be created.
+fn preview(job: &Job, p: &Preview, csrf: &str) -> String {
+    let id = esc(job.id.as_str());
+    if !p.target {
+        return "<p class=\"error\" role=\"alert\">This deployment has no directory to create accounts in: start \
+                the panel with <code>--import-target</code> (see README).</p>"
+            .to_string();
+    }
+    let count = |kind: &str, create: bool| {
+        p.rows.iter().filter(|r| r.kind == kind && (r.action == Action::Create) == create).count()
+    };
+    let mut rows = String::new();
+    for r in &p.rows {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            r.line,
+            r.kind,
+            esc(&r.key),
+            action_text(&r.action)
+        ));
+    }
+    let claims = if p.claims.is_empty() {
+        String::new()
+    } else {
+        format!("<p>New to the platform, claimed for {}: {}.</p>", esc(job.tenant.as_str()), esc(&p.claims.join(", ")))
+    };
+    let csrf = format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(csrf));
+    let create = if p.conflicts.is_empty() {
+        let n = p.rows.iter().filter(|r| r.action == Action::Create).count();
+        format!(
+            "<form method=\"post\" action=\"/jobs/{id}/create\">{csrf}<p><button>Create {n} row(s) now</button> (all \
+             or nothing)</p></form>"
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{}<p id=\"summary\">Would create {} domain(s), {} mailbox(es), {} alias(es); {} row(s) exist already and stay \
+         unchanged; {} conflict(s).</p>{claims}{create}<table><caption>Every row</caption><thead><tr><th \
+         scope=\"col\">Line</th><th scope=\"col\">Kind</th><th scope=\"col\">Name</th><th \
+         scope=\"col\">What happens</th></tr></thead><tbody>{rows}</tbody></table><form method=\"post\" \
+         action=\"/jobs/{id}/cancel\">{csrf}<input type=\"hidden\" name=\"confirm\" value=\"yes\"><p><button>Discard \
+         this file</button></p></form>",
+        conflicts(&p.conflicts.iter().map(shown).collect::<Vec<_>>()),
+        count("domain", true),
+        count("mailbox", true),
+        count("alias", true),
+        p.rows.iter().filter(|r| r.action == Action::Unchanged).count(),
+        p.conflicts.len()
+    )
+}
+
+/// The report of an import that was created (or refused): the summary and each row as `import.csv` has it.
+fn report(job: &Job, summary: &str, rows_csv: &str) -> String {
+    let id = esc(job.id.as_str());
+    let mut rows = String::new();
+    for r in ::csv::Reader::from_reader(rows_csv.as_bytes()).records().flatten() {
+        let cell = |i| esc(r.get(i).unwrap_or(""));
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            cell(0),
+            cell(1),
+            cell(2),
+            cell(3)
+        ));
+    }
+    format!(
+        "<p id=\"summary\">{}</p><table><caption>Import report</caption><thead><tr><th scope=\"col\">Line</th><th \
+         scope=\"col\">Kind</th><th scope=\"col\">Name</th><th scope=\"col\">Done</th></tr></thead><tbody>{rows}\
+         </tbody></table><h2>Downloads</h2><ul><li><a href=\"/jobs/{id}/import.csv\">The import report (CSV)</a></li>\
+         <li><a href=\"/jobs/{id}/validation.csv\">The validation report (CSV)</a></li></ul>",
+        esc(summary)
+    )
+}
+
+/// An import job's page: the preview while it waits for "Create", else its report.
+pub async fn job_page(deps: &Deps, job: &Job, who: (&Session, &str), done: Option<&str>) -> Result<String, String> {
+    let head = format!(
+        "{}<p>{} · {} · <span id=\"status\">{}</span></p>",
+        done.map_or(String::new(), |d| format!("<p role=\"status\" class=\"done\">{}</p>", esc(d))),
+        esc(&job.source_file),
+        esc(job.tenant.as_str()),
+        esc(job.status.as_str())
+    );
+    let body = if job.status == JobStatus::Validated {
+        match import_review::preview(deps, job).await.map_err(|e| e.to_string())? {
+            Some(p) => preview(job, &p, who.1),
+            None => "<p>Nothing of this file is held any more.</p>".to_string(),
+        }
+    } else {
+        let read = |key: String| async move { deps.blobs.get(&key).await.ok().flatten().unwrap_or_default() };
+        let validation: serde_json::Value =
+            serde_json::from_slice(&read(format!("reports/{}/validation.json", job.id)).await).unwrap_or_default();
+        let rows = read(format!("reports/{}/import.csv", job.id)).await;
+        let mut text = report(job, validation["summary"].as_str().unwrap_or(""), &String::from_utf8_lossy(&rows));
+        let problems: Vec<Shown> = validation["problems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["severity"] == "error")
+            .map(|p| {
+                let text = |k: &str| p[k].as_str().unwrap_or("").to_string();
+                (p["line"].as_u64().unwrap_or(0), text("column"), text("message"))
+            })
+            .collect();
+        text.insert_str(0, &conflicts(&problems));
+        text
+    };
+    Ok(pages::layout(&format!("Import {}", job.id), Some(who), &format!("{head}{body}")))
+}
