@@ -107,6 +107,9 @@ await finish(async () => {
   await page.click('a:has-text("user1@example.test")');
   await page.waitForSelector('text=Pre-flight:');
   check((await page.textContent('main')).includes('Every message made it.'), 'the mailbox page shows its folders and what made it');
+  const inbox = await page.$$eval('tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent))
+    .find((cells) => cells[0] === 'INBOX'));
+  check(JSON.stringify(inbox) === JSON.stringify(['INBOX', '40', '40', '40', 'done']), 'the INBOX row counts 40 messages on each side');
   await scan('mailbox');
   await page.click('text=Back to job');
 

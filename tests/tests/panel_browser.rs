@@ -60,7 +60,7 @@ async fn the_panel_flows_in_a_real_browser() {
     let report = run_flow("flows.mjs", &config, dir.path());
     let _ = serve.kill();
     let _ = serve.wait();
-    assert!(report["steps"].as_array().unwrap().len() >= 26, "{report:#}");
+    assert!(report["steps"].as_array().unwrap().len() >= 27, "{report:#}");
     let login = Login::Password { user: "bob@newco.test".into(), password: Secret::new("Bob import pw".into()) };
     imap::open(&corpus::plain_endpoint(accounts.port), &login)
         .await

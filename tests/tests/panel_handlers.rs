@@ -221,3 +221,62 @@ async fn failed_sign_ins_are_rate_limited_per_name_and_address() {
     let r = panel.handle(post("/sign-in", None, "email=nobody%40acme.test&password=x"), other).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// The JSON API for scripts: the session's token, a mailbox with its folders, an action with the token in a
+/// header, a report; another tenant's job is "not found" there too, and a POST without the token is refused.
+#[tokio::test]
+async fn scripts_use_the_json_api_with_the_sessions_token() {
+    let dst = Dovecot::start();
+    let dir = tempfile::tempdir().unwrap();
+    let deps = embedded_deps(dir.path(), &dst);
+    let acme = job_of(&deps, "acme", "acme.csv", "ann@acme.test").await;
+    let globex = job_of(&deps, "globex", "globex.csv", "gil@globex.test").await;
+    let panel = embedded_panel(dir.path(), deps, &[("alice@acme.test", "acme")]).await;
+    let alice = sign_in(&panel, "alice%40acme.test", "a+good+password").await;
+    let read = |r: http::Response<String>| serde_json::from_str::<serde_json::Value>(r.body()).unwrap();
+
+    let session = read(panel.handle(get("/api/v1/session", Some(&alice)), PEER).await);
+    assert_eq!((session["email"].as_str(), session["tenants"][0].as_str()), (Some("alice@acme.test"), Some("acme")));
+    let token = session["csrf"].as_str().unwrap().to_string();
+    let mailbox =
+        read(panel.handle(get(&format!("/api/v1/jobs/{acme}/mailboxes/ann@acme.test"), Some(&alice)), PEER).await);
+    assert_eq!(mailbox["mailbox"]["expected"], 40);
+    assert_eq!(
+        (mailbox["folders"].as_array().map(Vec::len), mailbox["skipped"].as_array().map(Vec::len)),
+        (Some(0), Some(0))
+    );
+    let job = read(panel.handle(get(&format!("/api/v1/jobs/{acme}"), Some(&alice)), PEER).await);
+    assert_eq!((job["remaining"].as_u64(), job["eta"].is_null()), (Some(40), true));
+
+    let action = |path: String, token: Option<&str>| {
+        let mut r = Request::builder().method(Method::POST).uri(path).header(header::COOKIE, &alice);
+        r = r.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(t) = token {
+            r = r.header("x-csrf-token", t);
+        }
+        r.body(Bytes::from_static(b"at=")).unwrap()
+    };
+    let r = panel.handle(action(format!("/api/v1/jobs/{acme}/final"), None), PEER).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "no token, no action");
+    let r = panel.handle(action(format!("/api/v1/jobs/{globex}/final"), Some(&token)), PEER).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(panel.deps.store.job(&globex).await.unwrap().unwrap().status, JobStatus::InitialDone);
+    let r = panel.handle(action(format!("/api/v1/jobs/{acme}/final"), Some(&token)), PEER).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.body());
+    let done = read(r);
+    assert_eq!(
+        (done["done"].as_str(), done["message"].as_str()),
+        (Some("final-scheduled"), Some("The final pass is scheduled."))
+    );
+    assert_eq!(panel.deps.store.job(&acme).await.unwrap().unwrap().status, JobStatus::Scheduled);
+    let r = panel.handle(action(format!("/api/v1/jobs/{acme}/cancel"), Some(&token)), PEER).await;
+    assert_eq!(
+        (r.status(), read(r)["error"].as_str()),
+        (StatusCode::CONFLICT, Some("tick “I understand” to cancel the job"))
+    );
+    let csv = panel.handle(get(&format!("/api/v1/jobs/{acme}/errors.csv"), Some(&alice)), PEER).await;
+    assert!(csv.status() == StatusCode::OK && csv.body().starts_with(mailferry::stages::ERRORS_HEADER));
+    let theirs =
+        panel.handle(get(&format!("/api/v1/jobs/{globex}/mailboxes/gil@globex.test"), Some(&alice)), PEER).await;
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+}

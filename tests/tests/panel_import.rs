@@ -55,6 +55,11 @@ async fn an_import_is_previewed_then_created_all_or_nothing() {
     assert!(body.contains("New to the platform, claimed for acme: acme.test."), "{body}");
     assert!(body.contains("<td>3</td><td>mailbox</td><td>ann@acme.test</td><td>will be created</td>"), "{body}");
     assert!(body.contains(&format!("action=\"/jobs/{job}/create\"")), "{body}");
+    let api = panel.handle(get(&format!("/api/v1/jobs/{job}"), &alice), PEER).await;
+    let api: serde_json::Value = serde_json::from_str(api.body()).unwrap();
+    let actions: Vec<&str> =
+        api["preview"]["rows"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!((actions, api["preview"]["claims"][0].as_str()), (vec!["create"; 3], Some("acme.test")));
 
     // Another tenant's operator: not found, and nothing happens.
     let (bob, bob_csrf) = signed_in(&panel, "bob%40globex.test", "a+good+password").await;

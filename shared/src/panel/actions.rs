@@ -75,22 +75,54 @@ impl Fields {
     }
 }
 
+/// What an action came to: the page to go to next (with `?done=CODE`), or why it was not done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Done(String),
+    Refused(String),
+    NotFound,
+}
+
+impl Outcome {
+    /// As a page: a redirect there, or the reason.
+    pub fn page(self, job: &JobId) -> Reply {
+        match self {
+            Outcome::Done(to) => redirect(&to),
+            Outcome::Refused(why) => refused(job, &why),
+            Outcome::NotFound => super::not_found(false),
+        }
+    }
+
+    /// As JSON for the API: `{done, message, location}`, or `{error}` (409, 404).
+    pub fn json(self) -> Reply {
+        match self {
+            Outcome::Done(to) => {
+                let code = to.split("?done=").nth(1).unwrap_or("");
+                let value = serde_json::json!({"done": code, "message": done_text(code), "location": to});
+                super::json(StatusCode::OK, value)
+            }
+            Outcome::Refused(why) => super::json(StatusCode::CONFLICT, serde_json::json!({ "error": why })),
+            Outcome::NotFound => super::not_found(true),
+        }
+    }
+}
+
 /// Run the action `name` on `job` with the submitted `fields`.
-pub async fn act(deps: &Deps, job: &JobId, name: &str, fields: Fields) -> Reply {
+pub async fn act(deps: &Deps, job: &JobId, name: &str, fields: Fields) -> Outcome {
     let form = &fields.text;
     let now = deps.clock.now();
     let at = match (name, when(form, now)) {
-        ("final", Err(e)) => return refused(job, &e),
+        ("final", Err(e)) => return Outcome::Refused(e),
         (_, at) => at.unwrap_or(now),
     };
     if name == "cancel" && form.get("confirm").map(String::as_str) != Some("yes") {
-        return refused(job, "tick “I understand” to cancel the job");
+        return Outcome::Refused("tick “I understand” to cancel the job".into());
     }
     if name == "rest" {
         return start_rest(deps, job, at).await;
     }
     if !["final", "retry", "cancel", "recheck"].contains(&name) {
-        return super::not_found(false);
+        return Outcome::NotFound;
     }
     let mailbox = form.get("mailbox").cloned().unwrap_or_default();
     let done = match name {
@@ -104,35 +136,35 @@ pub async fn act(deps: &Deps, job: &JobId, name: &str, fields: Fields) -> Reply 
         }
         "recheck" => stages::recheck(deps, job, &mailbox).await.map(|_| "rechecked"),
         _ => stages::cancel(deps, job).await.map(|_| "cancelled"),
-    }
-    .map_err(|e| e.to_string());
+    };
     match done {
         Ok(code) => {
             tracing::info!(job = %job, action = name, "panel action");
-            redirect(&format!("/jobs/{job}?done={code}"))
+            Outcome::Done(format!("/jobs/{job}?done={code}"))
         }
-        Err(e) => refused(job, &e),
+        Err(e) => Outcome::Refused(e.to_string()),
     }
 }
 
 /// Start the rest of a trial's file as a job of its own (at `at`), and go to it.
-async fn start_rest(deps: &Deps, job: &JobId, at: DateTime<Utc>) -> Reply {
+async fn start_rest(deps: &Deps, job: &JobId, at: DateTime<Utc>) -> Outcome {
+    let refuse = |why: &str| Outcome::Refused(why.to_string());
     let tenant = match deps.store.job(job).await {
         Ok(Some(j)) => j.tenant,
-        _ => return refused(job, "the job cannot be read just now; try again"),
+        _ => return refuse("the job cannot be read just now; try again"),
     };
     // Opened, not removed: a start that fails leaves the rows held for another try.
     let opened = match stages::held::open(deps, &tenant, job).await {
         Ok(Some(held)) => held,
-        Ok(None) => return refused(job, "nothing of this file waits to be started (started already, or purged)"),
-        Err(e) => return refused(job, &e.to_string()),
+        Ok(None) => return refuse("nothing of this file waits to be started (started already, or purged)"),
+        Err(e) => return refuse(&e.to_string()),
     };
     let bytes = opened.text.expose().as_bytes().to_vec();
     let mut upload = stages::Upload { start_at: Some(at), ..Default::default() };
     if let Some((field, text)) = &opened.credential {
         match super::upload::put_credential(deps, &tenant, field, text, &bytes).await {
             Ok(objects) => upload.credential_objects = objects,
-            Err(e) => return refused(job, &e),
+            Err(e) => return refuse(&e),
         }
     }
     let (started, to) = match super::upload::start(deps, &tenant, &opened.file, bytes, upload).await {
@@ -140,14 +172,17 @@ async fn start_rest(deps: &Deps, job: &JobId, at: DateTime<Utc>) -> Reply {
             (started.clone(), format!("/jobs/{started}?done=uploaded"))
         }
         Ok(stages::UploadOutcome::AlreadyHandled { job: started }) => (started.clone(), format!("/jobs/{started}")),
-        Ok(other) => return refused(job, &format!("the rest of the file was not accepted: {other:?}")),
-        Err(e) => return refused(job, &e),
+        Ok(stages::UploadOutcome::Rejected { job: r, errors, .. }) => {
+            return refuse(&format!("the rest of the file was refused: {errors} error(s), see job {r}"));
+        }
+        Ok(other) => return refuse(&format!("the rest of the file was not accepted: {other:?}")),
+        Err(e) => return refuse(&e),
     };
     if let Err(e) = stages::held::remove(deps, &tenant, job).await {
         tracing::warn!(trial = %job, error = %e, "the rest started, but its held copy stays until the trial ends");
     }
     tracing::info!(trial = %job, job = %started, "the rest of a trial's file started");
-    redirect(&to)
+    Outcome::Done(to)
 }
 
 pub(super) fn refused(job: &JobId, why: &str) -> Reply {

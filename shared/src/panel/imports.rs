@@ -62,11 +62,12 @@ pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String
 }
 
 /// `POST /jobs/{id}/create`: create the held import as the signed-in operator.
-pub async fn create(deps: &Deps, s: &Session, job: &crate::model::JobId) -> Reply {
+pub async fn create(deps: &Deps, s: &Session, job: &crate::model::JobId) -> super::actions::Outcome {
+    use super::actions::Outcome;
     match import_review::create(deps, job, &format!("panel:{}", s.email)).await {
-        Ok(a) if a.problems == 0 => redirect(&format!("/jobs/{job}?done=imported")),
-        Ok(_) => redirect(&format!("/jobs/{job}")),
-        Err(e) => super::actions::refused(job, &e.to_string()),
+        Ok(a) if a.problems == 0 => Outcome::Done(format!("/jobs/{job}?done=imported")),
+        Ok(_) => Outcome::Done(format!("/jobs/{job}")),
+        Err(e) => Outcome::Refused(e.to_string()),
     }
 }
 

@@ -8,9 +8,11 @@
 //! `POST /migrations` (upload), `GET /imports/new` and `POST /imports` (an import held for review), `GET
 //! /jobs/{id}` with `POST /jobs/{id}/{final,retry,cancel,recheck,rest,create}`,
 //! `GET /jobs/{id}/mailbox/{address}`, `GET /usage` and `GET /usage.csv?tenant=T`, and
-//! `GET /jobs/{id}/{errors,validation}.csv`, `GET /api/v1/jobs`, `GET /api/v1/jobs/{id}`, `GET /static/panel.css`.
+//! `GET /jobs/{id}/{errors,validation,import}.csv`, the JSON API under `/api/v1` (see `api`), `GET
+//! /static/panel.{css,js}`.
 
 pub mod actions;
+pub mod api;
 pub mod chart;
 pub mod imports;
 pub mod job_page;
@@ -177,20 +179,13 @@ impl Panel {
             },
             (method, p) if p.starts_with("/jobs/") => {
                 let rest = p["/jobs/".len()..].to_string();
-                let fields = match (&method, &parts) {
-                    (&Method::POST, Some(Ok(parts))) => actions::Fields::of_parts(parts),
-                    (&Method::POST, _) => actions::Fields { text: form(req.body()), file: None },
-                    _ => actions::Fields::default(),
-                };
+                let fields = fields_of(req, parts.as_ref());
                 self.job_route(s, &csrf, method, &rest, (done_of(req), req.uri().query()), fields).await
             }
-            (Method::GET, p) if p.starts_with("/api/v1/jobs/") => {
-                let id = p["/api/v1/jobs/".len()..].to_string();
-                match self.owned_job(s, &id).await {
-                    Ok(Some(job)) => self.job_page(s, &csrf, &job, (true, &Default::default()), None).await,
-                    Ok(None) => Ok(not_found(true)),
-                    Err(e) => Err(e),
-                }
+            (Method::GET, "/api/v1/session") => Ok(self.api_session(s, &csrf)),
+            (method, p) if p.starts_with("/api/v1/jobs/") => {
+                let rest = p["/api/v1/jobs/".len()..].to_string();
+                self.api_job(s, method, &rest, fields_of(req, parts.as_ref())).await
             }
             _ => Ok(not_found(api)),
         };
@@ -265,8 +260,24 @@ fn multipart_of(req: &Request<Bytes>) -> Result<HashMap<String, multipart::Part>
     multipart::parse(req.body(), &boundary)
 }
 
-/// The CSRF token a POST carries: in its multipart `parts` (already parsed), else its URL-encoded form.
+/// What a POST to a job's action sent (`parts`: its multipart form, already parsed); nothing for a GET.
+fn fields_of(
+    req: &Request<Bytes>,
+    parts: Option<&Result<HashMap<String, multipart::Part>, String>>,
+) -> actions::Fields {
+    match parts {
+        Some(Ok(parts)) => actions::Fields::of_parts(parts),
+        Some(Err(_)) => actions::Fields { text: form(req.body()), file: None },
+        None => actions::Fields::default(),
+    }
+}
+
+/// The CSRF token a POST carries: an `x-csrf-token` header (scripts), in its multipart `parts` (already
+/// parsed), else its URL-encoded form.
 fn csrf_of(req: &Request<Bytes>, parts: Option<&Result<HashMap<String, multipart::Part>, String>>) -> Option<String> {
+    if let Some(token) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        return Some(token.trim().to_string());
+    }
     match parts {
         Some(Ok(parts)) => parts.get("csrf").map(|p| String::from_utf8_lossy(&p.data).trim().to_string()),
         _ => form(req.body()).remove("csrf"),

@@ -95,12 +95,23 @@ pub fn dashboard(
     );
     layout("Dashboard", Some(who), &body)
 }
+/// One folder of a mailbox on its page.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FolderRow {
+    pub name: String,
+    /// Messages copied over every pass, and whether the pass shown finished it.
+    pub copied: u64,
+    pub done: bool,
+    /// What the source and the destination held when its copy last finished.
+    pub ends: Option<(u64, u64)>,
+}
+
 /// One mailbox: what the pre-flight found, each folder's copy, and the messages that did not make it with the
 /// server's words (`errors`: the job's error CSV rows of this mailbox, parsed).
 pub fn mailbox(
     p: &JobProgress,
     m: &MailboxProgress,
-    folders: &[(String, u64, bool)],
+    folders: &[FolderRow],
     errors: &[Vec<String>],
     who: (&Session, &str),
 ) -> String {
@@ -110,11 +121,13 @@ pub fn mailbox(
         .as_ref()
         .map_or(String::new(), |x| format!("<p role=\"alert\" class=\"error\">Not migrated: {}</p>", esc(x)));
     let mut rows = String::new();
-    for (folder, copied, done) in folders {
+    for f in folders {
+        let (source, destination) = f.ends.map_or(("-".into(), "-".into()), |(s, d)| (s.to_string(), d.to_string()));
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{copied}</td><td>{}</td></tr>",
-            esc(folder),
-            if *done { "done" } else { "not finished" }
+            "<tr><td>{}</td><td>{source}</td><td>{destination}</td><td>{}</td><td>{}</td></tr>",
+            esc(&f.name),
+            f.copied,
+            if f.done { "done" } else { "not finished" }
         ));
     }
     let mut skipped = String::new();
@@ -141,7 +154,8 @@ pub fn mailbox(
     };
     let body = format!(
         "<p><a href=\"/jobs/{id}\">Back to job {id}</a></p>{problem}<p>Pre-flight: {} folder(s), {} message(s){}. On the \
-         new server: {} message(s).</p><table><caption>Folders</caption><thead><tr><th scope=\"col\">Folder</th><th \
+         new server: {} message(s).</p><table><caption>Folders (messages on each side when its copy last finished)</caption><thead><tr><th \
+         scope=\"col\">Folder</th><th scope=\"col\">Source</th><th scope=\"col\">Destination</th><th \
          scope=\"col\">Copied</th><th scope=\"col\">State</th></tr></thead><tbody>{rows}</tbody></table>{skipped}",
         m.source_folders,
         m.expected,

@@ -9,6 +9,16 @@ use crate::ports::PortError;
 use crate::stages::job_progress;
 use http::{Method, StatusCode, header};
 
+/// One mailbox of a job as its page and the API show it.
+pub(super) struct MailboxView {
+    pub progress: crate::stages::JobProgress,
+    /// The mailbox's place in `progress.mailboxes`.
+    pub index: usize,
+    pub folders: Vec<pages::FolderRow>,
+    /// Its rows of the job's error CSV (`stages::ERRORS_HEADER`'s columns).
+    pub errors: Vec<Vec<String>>,
+}
+
 impl Panel {
     pub(super) async fn dashboard(&self, s: &Session, csrf: &str) -> Result<Reply, PortError> {
         let mut jobs = Vec::new();
@@ -78,7 +88,7 @@ impl Panel {
         Ok(match (method, sub) {
             (Method::GET, "") => {
                 let view = super::table::View::from_query(query);
-                return self.job_page(s, csrf, &job, (false, &view), done).await;
+                return self.job_page(s, csrf, &job, &view, done).await;
             }
             (Method::GET, sub) if sub.starts_with("mailbox/") => {
                 let address =
@@ -86,8 +96,8 @@ impl Panel {
                 return self.mailbox_page(s, csrf, &job, &address).await;
             }
             (Method::GET, name) => actions::download(&self.deps, &job, name).await,
-            (Method::POST, "create") => super::imports::create(&self.deps, s, &job).await,
-            (Method::POST, name) => actions::act(&self.deps, &job, name, fields).await,
+            (Method::POST, "create") => super::imports::create(&self.deps, s, &job).await.page(&job),
+            (Method::POST, name) => actions::act(&self.deps, &job, name, fields).await.page(&job),
             _ => not_found(false),
         })
     }
@@ -125,33 +135,46 @@ impl Panel {
         job: &JobId,
         address: &str,
     ) -> Result<Reply, PortError> {
+        Ok(match self.mailbox_view(job, address).await? {
+            Some(v) => {
+                let page =
+                    pages::mailbox(&v.progress, &v.progress.mailboxes[v.index], &v.folders, &v.errors, (s, csrf));
+                html(StatusCode::OK, page)
+            }
+            None => not_found(false),
+        })
+    }
+
+    /// What the page and the API show of one mailbox of `job` (`None`: the job has no such mailbox).
+    pub(super) async fn mailbox_view(&self, job: &JobId, address: &str) -> Result<Option<MailboxView>, PortError> {
         let failed = |e: crate::stages::StageError| PortError::Backend {
             op: "read progress",
             retryable: true,
             detail: e.to_string(),
             source: None,
         };
-        let Some(progress) = job_progress(&self.deps, job, true).await.map_err(failed)? else {
-            return Ok(not_found(false));
+        let Some(progress) = job_progress(&self.deps, job, true).await.map_err(failed)? else { return Ok(None) };
+        let Some(index) = progress.mailboxes.iter().position(|m| m.address.eq_ignore_ascii_case(address)) else {
+            return Ok(None);
         };
-        let Some(m) = progress.mailboxes.iter().find(|m| m.address.eq_ignore_ascii_case(address)) else {
-            return Ok(not_found(false));
-        };
-        let record = self.deps.store.mailbox(job, &m.address).await?;
+        let address = progress.mailboxes[index].address.clone();
+        let record = self.deps.store.mailbox(job, &address).await?;
+        let counts = crate::stages::folder_counts(&self.deps, job, &address).await.map_err(failed)?;
         let mut folders = Vec::new();
         for folder in record.map(|r| r.details.folders).unwrap_or_default() {
-            let key = crate::model::FolderKey { job: job.clone(), mailbox: m.address.clone(), folder: folder.clone() };
+            let key = crate::model::FolderKey { job: job.clone(), mailbox: address.clone(), folder: folder.clone() };
             let cp = self.deps.checkpoints.load(&key).await?.unwrap_or_default();
-            folders.push((folder, cp.copied, cp.done));
+            let ends = counts.get(&folder).copied();
+            folders.push(pages::FolderRow { copied: cp.copied, done: cp.done, ends, name: folder });
         }
         let report = crate::stages::error_report(&self.deps, job).await.map_err(failed)?;
         let mut errors = Vec::new();
         for row in ::csv::Reader::from_reader(report.as_bytes()).records().flatten() {
-            if row.get(1).is_some_and(|a| a.eq_ignore_ascii_case(&m.address)) {
+            if row.get(1).is_some_and(|a| a.eq_ignore_ascii_case(&address)) {
                 errors.push(row.iter().map(str::to_string).collect::<Vec<_>>());
             }
         }
-        Ok(html(StatusCode::OK, pages::mailbox(&progress, m, &folders, &errors, (s, csrf))))
+        Ok(Some(MailboxView { progress, index, folders, errors }))
     }
 
     /// The job `id` if it belongs to one of the operator's tenants (else `None`: not found, whoever owns it).
@@ -160,34 +183,29 @@ impl Panel {
         Ok(self.deps.store.job(&id).await?.filter(|j| s.may_see(&j.tenant)).map(|j| j.id))
     }
 
-    /// A job's page or JSON (`done`: the message of the action just done).
+    /// A job's page (`done`: the message of the action just done; `view`: how its mailbox table is shown).
     pub(super) async fn job_page(
         &self,
         s: &Session,
         csrf: &str,
         id: &JobId,
-        (api, view): (bool, &super::table::View),
+        view: &super::table::View,
         done: Option<&'static str>,
     ) -> Result<Reply, PortError> {
-        if !api {
-            let record = self.deps.store.job(id).await?;
-            if let Some(job) = record.filter(|j| j.kind == crate::model::JobKind::Import) {
-                let page = super::imports::job_page(&self.deps, &job, (s, csrf), done).await;
-                let detail = |e| PortError::Backend { op: "read import", retryable: true, detail: e, source: None };
-                return Ok(html(StatusCode::OK, page.map_err(detail)?));
-            }
+        let record = self.deps.store.job(id).await?;
+        if let Some(job) = record.filter(|j| j.kind == crate::model::JobKind::Import) {
+            let page = super::imports::job_page(&self.deps, &job, (s, csrf), done).await;
+            let detail = |e| PortError::Backend { op: "read import", retryable: true, detail: e, source: None };
+            return Ok(html(StatusCode::OK, page.map_err(detail)?));
         }
         let progress = match job_progress(&self.deps, id, true).await {
             Ok(Some(p)) => p,
-            Ok(None) => return Ok(not_found(api)),
+            Ok(None) => return Ok(not_found(false)),
             Err(e) => {
                 let detail = e.to_string();
                 return Err(PortError::Backend { op: "read progress", retryable: true, detail, source: None });
             }
         };
-        if api {
-            return Ok(json(StatusCode::OK, serde_json::to_value(&progress).unwrap_or_default()));
-        }
         let held = crate::stages::held::held(&self.deps, &progress.job.tenant, id).await.ok().flatten();
         Ok(html(StatusCode::OK, super::job_page::job(&progress, held.map(|h| (h.file, h.rows)), (s, csrf), done, view)))
     }

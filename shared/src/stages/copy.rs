@@ -194,7 +194,8 @@ pub(super) async fn settle_run(
                 write_failure(deps, job, pass, address, path, &reason).await?;
             }
             let copied = report.total_copied.saturating_sub(spec.copied_before);
-            let t = FolderTotals { copied, bytes: 0, skipped: 0, failed };
+            let counts = Some((report.source_messages, report.dest_messages));
+            let t = FolderTotals { copied, bytes: 0, skipped: 0, failed, counts };
             finish::folder_finished(deps, job, pass, address, path, t).await?;
             Ok(TaskOutcome::Finished { copied: report.copied })
         }

@@ -15,6 +15,14 @@ pub(crate) struct FolderTotals {
     pub bytes: u64,
     pub skipped: u64,
     pub failed: bool,
+    /// What the source and destination folders held at the end (`None` when the copy failed before).
+    pub counts: Option<(u32, u32)>,
+}
+
+/// Where a mailbox's folders' end counts are kept for a pass: counters `source:<path>` and `destination:<path>`,
+/// added once per folder (the mailbox page shows them).
+pub(crate) fn folder_counts_scope(job: &JobId, pass: Pass, address: &str) -> String {
+    format!("{}/folders", mailbox_scope(job, pass, address))
 }
 
 fn get(m: &BTreeMap<String, i64>, name: &str) -> i64 {
@@ -30,6 +38,15 @@ pub(crate) async fn folder_finished(
     folder: &str,
     t: FolderTotals,
 ) -> Result<(), StageError> {
+    if let Some((source, destination)) = t.counts {
+        let names = [format!("source:{folder}"), format!("destination:{folder}")];
+        let deltas = [(names[0].as_str(), i64::from(source)), (names[1].as_str(), i64::from(destination))];
+        let scope = folder_counts_scope(job, pass, address);
+        deps.counters
+            .add_once(&scope, &format!("folder:{folder}"), &deltas)
+            .await
+            .map_err(StageError::port("count folder"))?;
+    }
     let scope = mailbox_scope(job, pass, address);
     let deltas = [
         ("done", 1),

@@ -38,6 +38,26 @@ pub struct Preview {
     pub target: bool,
 }
 
+impl Preview {
+    /// As the API gives it: `{target, claims, rows: [{line, kind, key, action}], conflicts: [problem]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use crate::import::reconcile::Action;
+        let rows: Vec<serde_json::Value> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let action = match r.action {
+                    Action::Create => "create",
+                    Action::Unchanged => "unchanged",
+                    Action::Update { .. } => "differs",
+                };
+                serde_json::json!({"line": r.line, "kind": r.kind, "key": r.key, "action": action})
+            })
+            .collect();
+        serde_json::json!({"target": self.target, "claims": self.claims, "rows": rows, "conflicts": self.conflicts})
+    }
+}
+
 fn options(deps: &Deps) -> Options {
     Options { expect: Some(Purpose::Import), domains_checked_later: deps.directory.is_some(), ..Default::default() }
 }

@@ -54,7 +54,7 @@ pub use notify::on_pass_complete;
 pub use recheck::recheck;
 pub use retry::{Retried, Retry, retry};
 pub use schedule::{on_schedule, schedule_pass};
-pub use status::{Eta, JobProgress, MailboxProgress, PassProgress, job_progress};
+pub use status::{Eta, JobProgress, MailboxProgress, PassProgress, folder_counts, job_progress};
 pub use upload::{Upload, UploadOutcome, on_upload};
 
 use crate::engine::CopySettings;

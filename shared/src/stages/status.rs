@@ -197,3 +197,24 @@ pub async fn job_progress(
     };
     Ok(Some(JobProgress { job, passes, mailboxes, throughput, remaining, eta }))
 }
+
+/// Each folder of mailbox `address` as the latest pass that finished it left it: (source, destination) message
+/// counts at the end of its copy.
+pub async fn folder_counts(
+    deps: &Deps,
+    job: &JobId,
+    address: &str,
+) -> Result<BTreeMap<String, (u64, u64)>, StageError> {
+    let mut counts = BTreeMap::new();
+    for pass in super::passes_of(deps, job).await? {
+        let scope = super::finish::folder_counts_scope(job, pass, address);
+        let c = deps.counters.get(&scope).await.map_err(StageError::port("read folder counts"))?;
+        for (name, source) in &c {
+            let Some(folder) = name.strip_prefix("source:") else { continue };
+            let destination = get(&c, &format!("destination:{folder}"));
+            // Passes come oldest first: a later one's counts replace an earlier one's.
+            counts.insert(folder.to_string(), (*source as u64, destination as u64));
+        }
+    }
+    Ok(counts)
+}
