@@ -61,6 +61,8 @@ async fn an_import_is_previewed_then_created_all_or_nothing() {
         api["preview"]["rows"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert_eq!((actions, api["preview"]["claims"][0].as_str()), (vec!["create"; 3], Some("acme.test")));
 
+    let home = panel.handle(get("/", &alice), PEER).await;
+    assert!(home.body().contains("import checked: see what it would create"), "{}", home.body());
     // Another tenant's operator: not found, and nothing happens.
     let (bob, bob_csrf) = signed_in(&panel, "bob%40globex.test", "a+good+password").await;
     assert_eq!(panel.handle(get(&format!("/jobs/{job}"), &bob), PEER).await.status(), StatusCode::NOT_FOUND);

@@ -5,6 +5,7 @@
 use bytes::Bytes;
 use http::{Request, StatusCode, header};
 use mailferry::model::JobStatus;
+use mailferry::panel::Panel;
 use mailferry_tests::dovecot::Dovecot;
 use mailferry_tests::panel_requests::{
     PEER, get, job_in, multipart, multipart_files, post_form, post_multipart, signed_in,
@@ -16,13 +17,19 @@ fn upload(cookie: &str, body: Bytes) -> Request<Bytes> {
     post_multipart("/migrations", cookie, body)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_rows_are_named_and_a_good_file_becomes_a_checked_job() {
+/// A source and a destination Dovecot, and a panel on the embedded home whose tenant acme owns example.test.
+async fn acme_panel(operators: &[(&str, &str)]) -> (Dovecot, Dovecot, tempfile::TempDir, Panel) {
     let (src, dst) = (Dovecot::start(), Dovecot::start());
     let dir = tempfile::tempdir().unwrap();
     let deps = embedded_deps(dir.path(), &dst);
     own(&deps, "acme", "example.test").await;
-    let panel = embedded_panel(dir.path(), deps, &[("alice@acme.test", "acme"), ("bob@globex.test", "globex")]).await;
+    let panel = embedded_panel(dir.path(), deps, operators).await;
+    (src, dst, dir, panel)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_rows_are_named_and_a_good_file_becomes_a_checked_job() {
+    let (src, _dst, _dir, panel) = acme_panel(&[("alice@acme.test", "acme"), ("bob@globex.test", "globex")]).await;
     let (alice, csrf) = signed_in(&panel, "alice%40acme.test", "a+good+password").await;
 
     let bad = "destination,source_host,source_port,security,source_user,auth,password\n\
@@ -69,11 +76,7 @@ async fn bad_rows_are_named_and_a_good_file_becomes_a_checked_job() {
 /// it (then it becomes a job with the other mailbox), or is purged when the trial job is cancelled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trial_runs_the_first_rows_and_the_rest_waits_sealed() {
-    let (src, dst) = (Dovecot::start(), Dovecot::start());
-    let dir = tempfile::tempdir().unwrap();
-    let deps = embedded_deps(dir.path(), &dst);
-    own(&deps, "acme", "example.test").await;
-    let panel = embedded_panel(dir.path(), deps, &[("alice@acme.test", "acme")]).await;
+    let (src, _dst, _dir, panel) = acme_panel(&[("alice@acme.test", "acme")]).await;
     let (alice, csrf) = signed_in(&panel, "alice%40acme.test", "a+good+password").await;
     let file = migration_csv(&src, &[(1, "pass"), (2, "pass")]);
     let fields = [("csrf", csrf.as_str()), ("tenant", "acme"), ("trial", "1")];
@@ -126,11 +129,7 @@ async fn a_trial_runs_the_first_rows_and_the_rest_waits_sealed() {
 /// job's page with the corrected row as a file: the new check passes, and another pass is scheduled for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_mailbox_is_retried_with_corrected_credentials() {
-    let (src, dst) = (Dovecot::start(), Dovecot::start());
-    let dir = tempfile::tempdir().unwrap();
-    let deps = embedded_deps(dir.path(), &dst);
-    own(&deps, "acme", "example.test").await;
-    let panel = embedded_panel(dir.path(), deps, &[("alice@acme.test", "acme")]).await;
+    let (src, _dst, _dir, panel) = acme_panel(&[("alice@acme.test", "acme")]).await;
     let (alice, csrf) = signed_in(&panel, "alice%40acme.test", "a+good+password").await;
     let file = migration_csv(&src, &[(1, "pass"), (2, "wrong")]);
     let r =

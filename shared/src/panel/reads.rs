@@ -53,9 +53,13 @@ impl Panel {
     }
 
     /// What a job needs from its operator, if anything: refused or failed mailboxes, or the MX change and the
-    /// final pass after its first pass.
+    /// final pass after its first pass; for an import, "Create" or "Discard".
     pub(super) async fn attention(&self, job: &crate::model::Job) -> Option<String> {
-        use crate::model::JobStatus;
+        use crate::model::{JobKind, JobStatus};
+        if job.kind == JobKind::Import {
+            return (job.status == JobStatus::Validated)
+                .then(|| "import checked: see what it would create, then create it or discard it".to_string());
+        }
         let p = job_progress(&self.deps, &job.id, false).await.ok().flatten()?;
         let troubled = p.mailboxes.iter().filter(|m| m.problem.is_some() || m.failed > 0).count();
         if troubled > 0 && !matches!(job.status, JobStatus::Cancelled) {
