@@ -63,7 +63,7 @@ pub async fn run(args: &Args) -> ExitCode {
 async fn owners(action: &Action, state: &std::path::Path) -> Result<Arc<dyn DomainOwners>, String> {
     #[cfg(feature = "aws")]
     if let Action::Claim { aws: true, .. } = action {
-        return mailferry_lambda::Lambda::from_env().await.map(|l| l.deps.domains);
+        return mailferry::aws::Deployment::from_env().await.map(|l| l.deps.domains);
     }
     let _ = action;
     crate::pipeline::private_dir(state)?;

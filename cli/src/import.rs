@@ -1,5 +1,5 @@
-//! `mailferry import FILE --target postgres://…|passwd-file:PATH [--ca-file PEM] [--dry-run] [--update]`: create the domains,
-//! mailboxes (with quota) and aliases of an import file on the destination's directory. The whole file is
+//! `mailferry import FILE --target postgres://…|passwd-file:PATH [--ca-file PEM] [--dry-run] [--update]`: create
+//! the domains, mailboxes (with quota) and aliases of an import file on the destination's directory. The whole file is
 //! validated, then compared with what the destination holds; any problem and nothing is written. Prints one line
 //! per row (create / unchanged / update) or every problem by line. Exit 0 done, 1 problems, 2 unusable input.
 

@@ -6,6 +6,7 @@ mod import;
 mod interrupt;
 mod logging;
 mod panel;
+mod password;
 mod pipeline;
 #[cfg(feature = "aws")]
 mod seal;

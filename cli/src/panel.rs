@@ -125,7 +125,7 @@ pub async fn panel(args: &PanelArgs) -> ExitCode {
         if password.chars().count() < 10 {
             return Err("the password must have at least 10 characters".to_string());
         }
-        let password_hash = hash_password(&Secret::new(password))?;
+        let password_hash = hash_password(&Secret::new(password)).map_err(|e| e.to_string())?;
         let op = Operator { email: email.trim().to_ascii_lowercase(), tenants, password_hash };
         operators(&state.state)?.put_operator(&op).await.map_err(|e| e.to_string())?;
         Ok::<_, String>(op)

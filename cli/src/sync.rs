@@ -11,8 +11,8 @@ use mailferry::engine::{
 };
 use mailferry::imap::plan::Filters;
 use mailferry::imap::url::{ServerUrl, parse};
-use mailferry::imap::{Endpoint, Login, Networks};
-use mailferry::model::{JobId, Secret};
+use mailferry::imap::{Endpoint, Login};
+use mailferry::model::JobId;
 use mailferry::ports::SystemClock;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -79,30 +79,17 @@ pub struct Args {
     no_progress: bool,
 }
 
-fn password(env: &str, file: Option<&PathBuf>) -> Result<Secret<String>, String> {
-    if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        return Ok(Secret::new(text.trim_end_matches(['\r', '\n']).to_string()));
-    }
-    std::env::var(env).map(Secret::new).map_err(|_| format!("no password: set {env} or give a password file"))
-}
-
 fn endpoint(u: &ServerUrl, args: &Args) -> Endpoint {
-    Endpoint {
-        host: u.host.clone(),
-        port: u.port,
-        security: u.security,
-        ca_file: args.ca_file.clone(),
-        timeout: Duration::from_secs(args.timeout),
-        // The operator names both servers on the command line: any network.
-        networks: Networks::Any,
-    }
+    u.endpoint(args.ca_file.clone(), Duration::from_secs(args.timeout))
 }
 
 fn setup(args: &Args) -> Result<MailboxSync, String> {
     let (src, dst) = (parse(&args.source)?, parse(&args.dest)?);
-    let source_pass = password("MAILFERRY_SOURCE_PASSWORD", args.source_password_file.as_ref())?;
-    let dest_pass = password("MAILFERRY_DEST_PASSWORD", args.dest_password_file.as_ref())?;
+    let (source_file, dest_file) = (args.source_password_file.as_deref(), args.dest_password_file.as_deref());
+    let source_pass =
+        crate::password::read("source password", "MAILFERRY_SOURCE_PASSWORD", source_file, "--source-password-file")?;
+    let dest_pass =
+        crate::password::read("destination password", "MAILFERRY_DEST_PASSWORD", dest_file, "--dest-password-file")?;
     let source_login = match &args.source_master_user {
         Some(master) => {
             Login::Master { user: src.user.clone(), master_user: master.clone(), master_password: source_pass }
@@ -310,10 +297,13 @@ fn summarize(report: &MailboxReport, elapsed: Duration, as_json: bool) -> ExitCo
             "bytes": bytes,
             "complete": clean,
             "folders": report.folders.iter().map(|f| json!({
-                "folder": f.path, "source": f.source_messages, "dest": f.dest_messages, "copied": f.copied, "bytes": f.bytes,
+                "folder": f.path, "source": f.source_messages, "dest": f.dest_messages, "copied": f.copied,
+                "bytes": f.bytes,
                 "already_present": f.already_present, "outcome": outcome(f), "not_copied": short(f),
                 "dropped_flags": f.dropped_flags, "bad_dates": f.bad_dates,
-                "skipped": f.skipped.iter().map(|s| json!({"uid": s.uid, "size": s.size, "date": s.date, "subject": s.subject, "reason": s.reason})).collect::<Vec<_>>(),
+                "skipped": f.skipped.iter().map(|s| {
+                    json!({"uid": s.uid, "size": s.size, "date": s.date, "subject": s.subject, "reason": s.reason})
+                }).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "failed": report.failed.iter().map(|(f, e)| json!({"folder": f, "error": e})).collect::<Vec<_>>(),
         });

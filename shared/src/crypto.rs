@@ -2,7 +2,8 @@
 //! `mf1.<wrapped data key>.<nonce>.<ciphertext>` in URL-safe base64. The context (job id) is the AEAD's
 //! associated data, so a value sealed for one job cannot be opened for another. On AWS the data key is
 //! wrapped by KMS; embedded, the wrapped part is empty and the local key encrypts directly.
-//! Also the Argon2id hashing of the control panel's operator passwords.
+//! Also the Argon2id hashing of the control panel's operator passwords. Errors are this module's own
+//! ([`CryptoError`]); the secret boxes turn them into the port's.
 
 use crate::model::Secret;
 use crate::ports::{PortError, Sealed};
@@ -12,6 +13,27 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 
 const VERSION: &str = "mf1";
+
+/// What can go wrong sealing, opening or hashing.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    /// Changed, framed wrongly, or sealed for another context: never opened, never retried.
+    #[error("the sealed value for {context} was tampered with or belongs elsewhere")]
+    Tampered { context: String },
+    #[error("encryption failed")]
+    Encrypt,
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+}
+
+impl From<CryptoError> for PortError {
+    fn from(e: CryptoError) -> PortError {
+        match e {
+            CryptoError::Tampered { context } => PortError::Tampered { context },
+            other => PortError::Backend { op: "seal", retryable: false, detail: other.to_string(), source: None },
+        }
+    }
+}
 
 /// The parts of a sealed value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,8 +56,8 @@ impl Envelope {
     }
 
     /// Parse the stored text form; any damage to the framing is reported as tampering.
-    pub fn from_sealed(sealed: &Sealed, context: &str) -> Result<Self, PortError> {
-        let tampered = || PortError::Tampered { context: context.to_string() };
+    pub fn from_sealed(sealed: &Sealed, context: &str) -> Result<Self, CryptoError> {
+        let tampered = || CryptoError::Tampered { context: context.to_string() };
         let mut parts = sealed.0.split('.');
         if parts.next() != Some(VERSION) {
             return Err(tampered());
@@ -64,24 +86,19 @@ pub fn seal_with(
     secret: &Secret<String>,
     context: &str,
     wrapped_key: Vec<u8>,
-) -> Result<Sealed, PortError> {
+) -> Result<Sealed, CryptoError> {
     let cipher = Aes256Gcm::new(key.into());
     let mut nonce = [0u8; 12];
     OsRng.fill_bytes(&mut nonce);
     let ciphertext = cipher
         .encrypt(Nonce::from_slice(&nonce), Payload { msg: secret.expose().as_bytes(), aad: context.as_bytes() })
-        .map_err(|_| PortError::Backend {
-            op: "seal",
-            retryable: false,
-            detail: "encryption failed".into(),
-            source: None,
-        })?;
+        .map_err(|_| CryptoError::Encrypt)?;
     Ok(Envelope { wrapped_key, nonce, ciphertext }.to_sealed())
 }
 
-/// Decrypt an envelope under `key`; any authentication failure is [`PortError::Tampered`].
-pub fn open_with(key: &[u8; 32], envelope: &Envelope, context: &str) -> Result<Secret<String>, PortError> {
-    let tampered = || PortError::Tampered { context: context.to_string() };
+/// Decrypt an envelope under `key`; any authentication failure is [`CryptoError::Tampered`].
+pub fn open_with(key: &[u8; 32], envelope: &Envelope, context: &str) -> Result<Secret<String>, CryptoError> {
+    let tampered = || CryptoError::Tampered { context: context.to_string() };
     let cipher = Aes256Gcm::new(key.into());
     let plain = cipher
         .decrypt(Nonce::from_slice(&envelope.nonce), Payload { msg: &envelope.ciphertext, aad: context.as_bytes() })
@@ -90,12 +107,13 @@ pub fn open_with(key: &[u8; 32], envelope: &Envelope, context: &str) -> Result<S
 }
 
 /// An Argon2id PHC hash of a password (19 MiB, 2 passes, 1 lane: OWASP's minimum), for operator accounts.
-pub fn hash_password(password: &crate::model::Secret<String>) -> Result<String, String> {
+pub fn hash_password(password: &crate::model::Secret<String>) -> Result<String, CryptoError> {
     use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
-    let params = argon2::Params::new(19 * 1024, 2, 1, None).map_err(|e| e.to_string())?;
+    let failed = |e: &dyn std::fmt::Display| CryptoError::Hash(e.to_string());
+    let params = argon2::Params::new(19 * 1024, 2, 1, None).map_err(|e| failed(&e))?;
     let hasher = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let salt = SaltString::generate(&mut OsRng);
-    hasher.hash_password(password.expose().as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+    hasher.hash_password(password.expose().as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| failed(&e))
 }
 
 /// Whether `password` matches the PHC `hash`. Without an account (`None`) a dummy hash is checked all the same,
@@ -121,7 +139,7 @@ mod tests {
         assert!(!s.0.contains(pw));
         let e = Envelope::from_sealed(&s, "job-1").unwrap();
         assert_eq!(open_with(&key, &e, "job-1").unwrap().expose(), pw);
-        assert!(matches!(open_with(&key, &e, "job-2"), Err(PortError::Tampered { .. })));
-        assert!(matches!(Envelope::from_sealed(&Sealed("mf2.a.b.c".into()), "j"), Err(PortError::Tampered { .. })));
+        assert!(matches!(open_with(&key, &e, "job-2"), Err(CryptoError::Tampered { .. })));
+        assert!(matches!(Envelope::from_sealed(&Sealed("mf2.a.b.c".into()), "j"), Err(CryptoError::Tampered { .. })));
     }
 }

@@ -327,7 +327,7 @@ fn print_report(dir: &Path, report: &str) {
 /// The AWS deployment's ports, from the same environment the functions read.
 #[cfg(feature = "aws")]
 pub(super) async fn aws_deps(cmd: &str) -> Result<mailferry::stages::Deps, ExitCode> {
-    mailferry_lambda::Lambda::from_env().await.map(|l| l.deps).map_err(|e| fail(cmd, e))
+    mailferry::aws::Deployment::from_env().await.map(|l| l.deps).map_err(|e| fail(cmd, e))
 }
 
 fn job_and_pass(job: &str, pass: &str) -> Result<(JobId, Pass), String> {

@@ -24,7 +24,6 @@ use mailferry::embedded::{
 };
 use mailferry::engine::CopySettings;
 use mailferry::imap::url::parse;
-use mailferry::imap::{Endpoint, Networks};
 use mailferry::model::Secret;
 use mailferry::ports::SystemClock;
 use mailferry::stages::budget::Budgets;
@@ -137,16 +136,6 @@ pub fn lease_owner(holder: &str) -> String {
 /// Tasks are received this often before they go to the dead-letter queue.
 pub const MAX_RECEIVES: u32 = 5;
 
-fn read_password(file: Option<&Path>) -> Result<Secret<String>, String> {
-    if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        return Ok(Secret::new(text.trim_end_matches(['\r', '\n']).to_string()));
-    }
-    std::env::var("MAILFERRY_DEST_MASTER_PASSWORD").map(Secret::new).map_err(|_| {
-        "no destination master password: set MAILFERRY_DEST_MASTER_PASSWORD or give --dest-password-file".into()
-    })
-}
-
 /// A short random tag, so a reused process id never names an older runner.
 fn uuid_part() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..8].to_string()
@@ -176,7 +165,13 @@ impl Home {
         if config.is_none() {
             existing(dir)?;
         }
-        Home::build(dir, config, read_password(password_file)?)
+        let password = crate::password::read(
+            "destination master password",
+            "MAILFERRY_DEST_MASTER_PASSWORD",
+            password_file,
+            "--dest-password-file",
+        )?;
+        Home::build(dir, config, password)
     }
 
     /// The configuration an existing state directory keeps, if it has one.
@@ -212,14 +207,7 @@ impl Home {
         let dest = parse(&config.dest)?;
         let timeout = Duration::from_secs(config.timeout_secs);
         let destination = Destination {
-            endpoint: Endpoint {
-                host: dest.host,
-                port: dest.port,
-                security: dest.security,
-                ca_file: config.ca_file.clone(),
-                timeout,
-                networks: Networks::Any,
-            },
+            endpoint: dest.endpoint(config.ca_file.clone(), timeout),
             master_user: dest.user,
             master_password,
         };

@@ -46,7 +46,9 @@ async fn fire_schedules(home: &Home) {
 /// Settle a delivery by the one delivery policy (`stages::delivery`).
 async fn settle(queue: &dyn TaskQueue, d: &Delivery, result: Result<(), StageError>) {
     if let Err(e) = &result {
-        tracing::warn!(message = %d.id, receive_count = d.receive_count, retryable = e.is_retryable(), error = %e, "message failed");
+        tracing::warn!(
+            message = %d.id, receive_count = d.receive_count, retryable = e.is_retryable(), error = %e, "message failed"
+        );
     }
     if let Err(e) = delivery::settle(queue, &d.receipt, delivery::settlement(&result, d.receive_count)).await {
         tracing::warn!(message = %d.id, error = %e, "cannot settle a message");
@@ -78,7 +80,9 @@ pub(crate) async fn rescue(home: &Home) -> usize {
         let events = home.events.release_held_by(&d.holder, at).await.unwrap_or_default();
         let leases = home.checkpoints.expire_leases_of(&lease_owner(&d.holder), at).await.unwrap_or_default();
         let slots = home.slots.expire_held_by(&slot_prefix(&d.holder), at).await.unwrap_or_default();
-        tracing::info!(holder = %d.holder, tasks, events, leases, slots, at = %at, "handing back the work of a runner that is gone");
+        tracing::info!(
+            holder = %d.holder, tasks, events, leases, slots, at = %at, "handing back the work of a runner that is gone"
+        );
     }
     dead.len()
 }

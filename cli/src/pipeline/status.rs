@@ -43,7 +43,8 @@ pub fn resolve(home: &Home, job: Option<&JobId>) -> Result<JobId, String> {
 pub async fn print_status(home: &Home, job: Option<&JobId>, json: bool) -> Result<bool, String> {
     let id = resolve(home, job)?;
     let ok = print_progress(&home.deps, &id, json).await?;
-    let busy = matches!(home.deps.store.job(&id).await, Ok(Some(j)) if matches!(j.status, JobStatus::Running | JobStatus::Scheduled));
+    let status = home.deps.store.job(&id).await.ok().flatten().map(|j| j.status);
+    let busy = matches!(status, Some(JobStatus::Running | JobStatus::Scheduled));
     if !json && busy && live_holders(&home.dir) == 0 {
         println!(
             "note: no mailferry process is working on {}: run the interrupted migrate or schedule command again \

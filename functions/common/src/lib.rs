@@ -1,14 +1,14 @@
-//! What the Lambda functions share: the deployment's ports and settings from the environment ([`Lambda`]), and
-//! one handler per trigger that turns the Lambda event into stage calls. Each `functions/<name>/src/main.rs` only
-//! builds a [`Lambda`] and hands events to its handler; the handlers are plain async functions, tested without
-//! the Lambda service (the local bridge in `tests/` plays it against moto).
+//! What the Lambda functions share: the deployment's ports and settings from the environment ([`Lambda`], built
+//! by the library's `aws::Deployment`), and one handler per trigger that turns the Lambda event into stage calls.
+//! Each `functions/<name>/src/main.rs` only builds a [`Lambda`] and hands events to its handler; the handlers are
+//! plain async functions, tested without the Lambda service (the local bridge in `tests/` plays it against moto).
 
-mod env;
 mod handlers;
 mod panel;
 
-pub use env::{Lambda, Vars};
 pub use handlers::{handle_copy, handle_notifier, handle_scheduler, handle_upload};
+/// A function's ports and settings from its environment: the library's AWS composition root.
+pub use mailferry::aws::{Deployment as Lambda, Vars};
 pub use panel::{handle_panel, panel_from_env, panel_from_vars};
 
 /// JSON logs to stdout (CloudWatch), filtered by `RUST_LOG` (default `info`).

@@ -7,10 +7,10 @@ use super::keys::sort_key;
 use super::store::{s, text};
 use crate::model::{Checkpoint, Claim, FolderKey, Lease};
 use crate::ports::{Checkpoints, Clock, PortError};
+use crate::ports::{decode_checkpoint, lease_time};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,20 +83,15 @@ fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Result<i64, Por
         .ok_or_else(|| PortError::corrupt("checkpoint item", format!("attribute {name} missing")))
 }
 
-fn time(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
 fn decode(item: &HashMap<String, AttributeValue>, key: &FolderKey) -> Result<Checkpoint, PortError> {
-    let data = text(item, "data").unwrap_or("{}");
-    serde_json::from_str(data).map_err(|e| PortError::corrupt(format!("checkpoint of {key}"), e))
+    decode_checkpoint(text(item, "data").unwrap_or("{}"), key)
 }
 
 fn lease(item: &HashMap<String, AttributeValue>) -> Result<Lease, PortError> {
     Ok(Lease {
         fence: number(item, "fence")? as u64,
         owner: text(item, "owner").unwrap_or_default().to_string(),
-        expires_at: time(number(item, "lease_until")?),
+        expires_at: lease_time(number(item, "lease_until")?),
     })
 }
 
@@ -132,7 +127,7 @@ impl Checkpoints for DynamoCheckpoints {
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
                 let held = self.item(key).await?.map(|i| lease(&i)).transpose()?;
                 let (owner, until) =
-                    held.map_or((String::from("another worker"), time(now)), |l| (l.owner, l.expires_at));
+                    held.map_or((String::from("another worker"), lease_time(now)), |l| (l.owner, l.expires_at));
                 Err(PortError::LeaseHeld { key: key.to_string(), owner, until })
             }
             Err(e) => Err(sdk_error("acquire folder", e)),

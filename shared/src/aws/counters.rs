@@ -88,35 +88,7 @@ impl Counters for DynamoCounters {
         }
         for attempt in 0..50u32 {
             let mut after = counters_of(&self.item(&pk).await?)?;
-            let mut update = Update::builder().table_name(&self.table).key("pk", s(&pk)).key("sk", s("CTR"));
-            let (mut sets, mut guards) = (Vec::new(), Vec::new());
-            for (i, (name, delta)) in deltas.iter().enumerate() {
-                update = update.expression_attribute_names(format!("#c{i}"), format!("c_{name}"));
-                match after.get(*name) {
-                    Some(old) => {
-                        guards.push(format!("#c{i} = :o{i}"));
-                        update =
-                            update.expression_attribute_values(format!(":o{i}"), AttributeValue::N(old.to_string()));
-                    }
-                    None => guards.push(format!("attribute_not_exists(#c{i})")),
-                }
-                let value = after.entry(name.to_string()).or_insert(0);
-                *value += delta;
-                sets.push(format!("#c{i} = :v{i}"));
-                update = update.expression_attribute_values(format!(":v{i}"), AttributeValue::N(value.to_string()));
-            }
-            if sets.is_empty() {
-                sets.push("#t = :t".into());
-                update = update
-                    .expression_attribute_names("#t", "touched")
-                    .expression_attribute_values(":t", AttributeValue::Bool(true));
-            } else {
-                update = update.condition_expression(guards.join(" AND "));
-            }
-            let update = update
-                .update_expression(format!("SET {}", sets.join(", ")))
-                .build()
-                .map_err(|e| PortError::backend("add counters once", false, e))?;
+            let update = self.guarded_update(&pk, deltas, &mut after)?;
             let put = Put::builder()
                 .table_name(&self.table)
                 .item("pk", s(&pk))
@@ -134,15 +106,7 @@ impl Counters for DynamoCounters {
             match result {
                 Ok(_) => return Ok(Some(after)),
                 Err(e) => {
-                    let reasons: Vec<String> = e
-                        .as_service_error()
-                        .and_then(|se| match se {
-                            TransactWriteItemsError::TransactionCanceledException(tc) => Some(
-                                tc.cancellation_reasons().iter().map(|r| r.code().unwrap_or("").to_string()).collect(),
-                            ),
-                            _ => None,
-                        })
-                        .unwrap_or_default();
+                    let reasons = cancellation_reasons(&e);
                     if reasons.is_empty() {
                         return Err(sdk_error("add counters once", e));
                     }
@@ -203,4 +167,57 @@ impl DynamoCounters {
             .map_err(|e| sdk_error("read counters", e))?;
         Ok(out.item.unwrap_or_default())
     }
+}
+
+impl DynamoCounters {
+    /// The update that adds `deltas` to the counters read as `after` (updated in place to the new values), on
+    /// condition that none changed since they were read (optimistic: a transaction cancelled by a change is tried
+    /// again).
+    fn guarded_update(
+        &self,
+        pk: &str,
+        deltas: &[(&str, i64)],
+        after: &mut BTreeMap<String, i64>,
+    ) -> Result<Update, PortError> {
+        let mut update = Update::builder().table_name(&self.table).key("pk", s(pk)).key("sk", s("CTR"));
+        let (mut sets, mut guards) = (Vec::new(), Vec::new());
+        for (i, (name, delta)) in deltas.iter().enumerate() {
+            update = update.expression_attribute_names(format!("#c{i}"), format!("c_{name}"));
+            match after.get(*name) {
+                Some(old) => {
+                    guards.push(format!("#c{i} = :o{i}"));
+                    update = update.expression_attribute_values(format!(":o{i}"), AttributeValue::N(old.to_string()));
+                }
+                None => guards.push(format!("attribute_not_exists(#c{i})")),
+            }
+            let value = after.entry(name.to_string()).or_insert(0);
+            *value += delta;
+            sets.push(format!("#c{i} = :v{i}"));
+            update = update.expression_attribute_values(format!(":v{i}"), AttributeValue::N(value.to_string()));
+        }
+        if sets.is_empty() {
+            sets.push("#t = :t".into());
+            update = update
+                .expression_attribute_names("#t", "touched")
+                .expression_attribute_values(":t", AttributeValue::Bool(true));
+        } else {
+            update = update.condition_expression(guards.join(" AND "));
+        }
+        update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .build()
+            .map_err(|e| PortError::backend("add counters once", false, e))
+    }
+}
+
+/// Why DynamoDB cancelled a transaction, one code per item (empty: it failed otherwise).
+fn cancellation_reasons<R>(e: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, R>) -> Vec<String> {
+    e.as_service_error()
+        .and_then(|se| match se {
+            TransactWriteItemsError::TransactionCanceledException(tc) => {
+                Some(tc.cancellation_reasons().iter().map(|r| r.code().unwrap_or("").to_string()).collect())
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
 }

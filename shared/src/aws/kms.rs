@@ -42,7 +42,7 @@ impl SecretBox for KmsSecretBox {
             .map_err(|e| sdk_error("generate data key", e))?;
         let plain = out.plaintext.ok_or_else(|| PortError::corrupt("KMS data key", "no plaintext"))?;
         let wrapped = out.ciphertext_blob.ok_or_else(|| PortError::corrupt("KMS data key", "no ciphertext"))?;
-        seal_with(&key_bytes(plain.as_ref(), context)?, secret, context, wrapped.into_inner())
+        Ok(seal_with(&key_bytes(plain.as_ref(), context)?, secret, context, wrapped.into_inner())?)
     }
 
     async fn open(&self, sealed: &Sealed, context: &str) -> Result<Secret<String>, PortError> {
@@ -62,6 +62,6 @@ impl SecretBox for KmsSecretBox {
             }
             Err(e) => return Err(sdk_error("decrypt data key", e)),
         };
-        open_with(&key_bytes(plain.as_ref(), context)?, &envelope, context)
+        Ok(open_with(&key_bytes(plain.as_ref(), context)?, &envelope, context)?)
     }
 }

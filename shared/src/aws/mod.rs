@@ -1,11 +1,12 @@
-//! The AWS home: each port on its AWS service (DynamoDB, SQS, S3, SES v2, KMS, EventBridge Scheduler, Cognito). Every implementation receives
-//! its SDK client from outside (built by the entry point from the environment); nothing else in the crate names
-//! an AWS type.
+//! The AWS home: each port on its AWS service (DynamoDB, SQS, S3, SES v2, KMS, EventBridge Scheduler, Cognito).
+//! Every implementation receives its SDK client from outside (built by the entry point from the environment);
+//! nothing else in the crate names an AWS type.
 
 mod checkpoints;
 mod cognito;
 mod config;
 mod counters;
+mod deployment;
 mod domains;
 mod error;
 mod keys;
@@ -22,6 +23,7 @@ pub use checkpoints::DynamoCheckpoints;
 pub use cognito::CognitoSignIn;
 pub use config::{load_config, s3_client};
 pub use counters::DynamoCounters;
+pub use deployment::{Deployment, Vars};
 pub use domains::DynamoDomainOwners;
 pub use kms::KmsSecretBox;
 pub use s3::S3Blobs;

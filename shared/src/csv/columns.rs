@@ -94,7 +94,8 @@ impl Columns {
             problems.push(Problem::row_error(
                 row.line,
                 format!(
-                    "this row has {} fields but the header has {} columns; a value containing the delimiter must be put in double quotes",
+                    "this row has {} fields but the header has {} columns; a value containing the delimiter must be \
+                     put in double quotes",
                     row.fields.len(),
                     self.width()
                 ),

@@ -4,10 +4,11 @@
 
 use super::columns::{ColumnSpec, Columns};
 use super::fields;
+use super::import_checks::{Lines, Partial, cross_check};
 use super::problem::Problem;
 use super::reader::{Row, Table};
 use super::{FileKind, Options};
-use crate::model::{AliasSpec, Domain, DomainSpec, EmailAddress, MailboxSpec, PasswordSpec, ProvisionPlan, Secret};
+use crate::model::{AliasSpec, Domain, DomainSpec, MailboxSpec, PasswordSpec, ProvisionPlan, Secret};
 
 const SPECS: &[ColumnSpec] = &[
     ColumnSpec { name: "type", aliases: &["kind", "row_type"] },
@@ -141,25 +142,8 @@ pub(crate) fn validate(
             lines.partial.extend(partial_row(&cols, row, row_type));
         }
     }
-    super::import_checks::cross_check(&plan, &lines, &cols, options, problems);
+    cross_check(&plan, &lines, &cols, options, problems);
     (problems.iter().filter(|p| p.is_error()).count() == errors_before).then_some(plan)
-}
-
-/// The line of each accepted spec, by position, for cross-row messages; and the valid name of each row that has
-/// errors elsewhere.
-#[derive(Default)]
-pub(crate) struct Lines {
-    pub domains: Vec<u64>,
-    pub mailboxes: Vec<u64>,
-    pub aliases: Vec<u64>,
-    pub partial: Vec<Partial>,
-}
-
-/// What is valid of a row with errors: its domain name, or its address.
-pub(crate) enum Partial {
-    Domain(u64, Domain),
-    Mailbox(u64, EmailAddress),
-    Alias(u64, EmailAddress),
 }
 
 fn partial_row(cols: &Columns, row: &Row, row_type: RowType) -> Option<Partial> {
@@ -309,7 +293,8 @@ fn password(p: &mut RowProblems, value: &str) -> Option<PasswordSpec> {
         p.problems.push(Problem::warning(
             line,
             col,
-            "this looks like a password hash without its {SCHEME} prefix (for example {SHA512-CRYPT}); it will be used as a plain password",
+            "this looks like a password hash without its {SCHEME} prefix (for example {SHA512-CRYPT}); it will be \
+             used as a plain password",
         ));
     } else if value.chars().count() < 8 {
         p.problems.push(Problem::warning(line, col, "the password is shorter than 8 characters"));

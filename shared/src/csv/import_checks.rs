@@ -3,10 +3,26 @@
 
 use super::Options;
 use super::columns::Columns;
-use super::import::{Lines, Partial};
 use super::problem::Problem;
 use crate::model::{Domain, DomainSpec, EmailAddress, ProvisionPlan};
 use std::collections::HashMap;
+
+/// The line of each accepted spec, by position, for cross-row messages; and the valid name of each row that has
+/// errors elsewhere.
+#[derive(Default)]
+pub(crate) struct Lines {
+    pub domains: Vec<u64>,
+    pub mailboxes: Vec<u64>,
+    pub aliases: Vec<u64>,
+    pub partial: Vec<Partial>,
+}
+
+/// What is valid of a row with errors: its domain name, or its address.
+pub(crate) enum Partial {
+    Domain(u64, Domain),
+    Mailbox(u64, EmailAddress),
+    Alias(u64, EmailAddress),
+}
 
 /// What an address already stands for, and where.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,7 +91,8 @@ impl<'a> Checker<'a> {
             error(match (kind, was) {
                 (Use::Mailbox, _) => format!("the mailbox {address} is already on line {first}"),
                 (Use::Alias, Use::Mailbox) => format!(
-                    "the alias {address} has the same address as the mailbox on line {first}; an address is either a mailbox or an alias"
+                    "the alias {address} has the same address as the mailbox on line {first}; an address is either a \
+                     mailbox or an alias"
                 ),
                 (Use::Alias, Use::Alias) => {
                     format!("the alias {address} is already on line {first}")
@@ -110,6 +127,7 @@ impl<'a> Checker<'a> {
 
 fn undeclared(domain: &Domain) -> String {
     format!(
-        "the domain {domain} is not declared in this file and does not exist on the destination; add a domain row for it"
+        "the domain {domain} is not declared in this file and does not exist on the destination; add a domain row for \
+         it"
     )
 }

@@ -141,7 +141,8 @@ pub(crate) fn validate(
         problems.push(Problem::row_error(
             header_line,
             format!(
-                "{what} names no source server: give one for the whole job (--source-host HOST on validate and migrate, or the upload's source-host metadata)"
+                "{what} names no source server: give one for the whole job (--source-host HOST on validate and \
+                 migrate, or the upload's source-host metadata)"
             ),
         ));
         host_reported = true;
@@ -161,7 +162,8 @@ pub(crate) fn validate(
             problems.push(Problem::row_error(
                 row.line,
                 format!(
-                    "an imapsync line needs 6 fields separated by ';' (host1;user1;password1;host2;user2;password2); this one has {}",
+                    "an imapsync line needs 6 fields separated by ';' (host1;user1;password1;host2;user2;password2); \
+                     this one has {}",
                     row.fields.len()
                 ),
             ));
@@ -207,6 +209,66 @@ fn repeated_destination(
             false
         }
     }
+}
+
+/// Warnings about a row's security: clear text, or a port that usually goes with the other security.
+fn security_warnings(
+    cols: &Columns,
+    line: u64,
+    security: Option<Security>,
+    port: Option<u16>,
+    problems: &mut Vec<Problem>,
+) {
+    if security == Some(Security::Plain) {
+        problems.push(Problem::warning(
+            line,
+            Some(cols.label("security")),
+            "security=plain sends the password unencrypted over the network",
+        ));
+    }
+    if let (Some(s), Some(p)) = (security, port)
+        && ((s == Security::Tls && p == 143) || (s != Security::Tls && p == 993))
+    {
+        problems.push(Problem::warning(
+            line,
+            Some(cols.label("source_port")),
+            format!(
+                "port {p} usually goes with security={}; check the security column",
+                if p == 993 { "tls" } else { "starttls" }
+            ),
+        ));
+    }
+}
+
+/// A row's folder patterns (`include`, `exclude`) and how Gmail labels are placed; `None` (with the problem)
+/// when one of them is unusable.
+fn folder_options(
+    cols: &Columns,
+    row: &super::Row,
+    problems: &mut Vec<Problem>,
+) -> Option<(Vec<String>, Vec<String>, bool)> {
+    let line = row.line;
+    let include = cols.get(row, "include").map(|v| fields::list(v, &['|'])).unwrap_or_default();
+    let exclude = cols.get(row, "exclude").map(|v| fields::list(v, &['|'])).unwrap_or_default();
+    if let Some(bad) = include.iter().chain(&exclude).find(|p| p.chars().any(char::is_control)) {
+        let col = if include.contains(bad) { "include" } else { "exclude" };
+        problems.push(Problem::error(
+            line,
+            cols.label(col),
+            "a folder pattern contains a control character".to_string(),
+        ));
+        return None;
+    }
+    let gmail_single_copy =
+        match cols.get(row, "gmail_labels").map(|v| fields::choice(v, GMAIL_LABELS, "folders, single")) {
+            None => false,
+            Some(Ok(single)) => single,
+            Some(Err(why)) => {
+                problems.push(Problem::error(line, cols.label("gmail_labels"), why));
+                return None;
+            }
+        };
+    Some((include, exclude, gmail_single_copy))
 }
 
 /// Build one account from a row, pushing every problem found; `None` when a required part is missing.
@@ -268,45 +330,8 @@ fn account(
         None => Some(AuthKind::Password),
     };
     let credentials = super::migration_credentials::credentials(auth?, cols, row, d, provider, &mut err);
-    if security == Some(Security::Plain) {
-        problems.push(Problem::warning(
-            line,
-            Some(cols.label("security")),
-            "security=plain sends the password unencrypted over the network",
-        ));
-    }
-    if let (Some(s), Some(p)) = (security, port)
-        && ((s == Security::Tls && p == 143) || (s != Security::Tls && p == 993))
-    {
-        problems.push(Problem::warning(
-            line,
-            Some(cols.label("source_port")),
-            format!(
-                "port {p} usually goes with security={}; check the security column",
-                if p == 993 { "tls" } else { "starttls" }
-            ),
-        ));
-    }
-    let include = cols.get(row, "include").map(|v| fields::list(v, &['|'])).unwrap_or_default();
-    let exclude = cols.get(row, "exclude").map(|v| fields::list(v, &['|'])).unwrap_or_default();
-    if let Some(bad) = include.iter().chain(&exclude).find(|p| p.chars().any(char::is_control)) {
-        let col = if include.contains(bad) { "include" } else { "exclude" };
-        problems.push(Problem::error(
-            line,
-            cols.label(col),
-            "a folder pattern contains a control character".to_string(),
-        ));
-        return None;
-    }
-    let gmail_single_copy =
-        match cols.get(row, "gmail_labels").map(|v| fields::choice(v, GMAIL_LABELS, "folders, single")) {
-            None => false,
-            Some(Ok(single)) => single,
-            Some(Err(why)) => {
-                problems.push(Problem::error(line, cols.label("gmail_labels"), why));
-                return None;
-            }
-        };
+    security_warnings(cols, line, security, port, problems);
+    let (include, exclude, gmail_single_copy) = folder_options(cols, row, problems)?;
     Some(SourceAccount {
         destination: destination?,
         host: host?,

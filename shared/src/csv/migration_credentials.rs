@@ -48,26 +48,7 @@ pub(super) fn credentials(
         AuthKind::Oauth2 | AuthKind::Refresh if cols.get(row, "oauth_refresh_token").is_some() => {
             refresh_grant(d, secret("oauth_refresh_token")?, err)
         }
-        AuthKind::Oauth2 | AuthKind::Refresh => {
-            let oauth_provider = match cols.get(row, "oauth_provider") {
-                Some(v) => fields::choice(v, PROVIDER, "gmail, office365, exchange")
-                    .map_err(|m| err("oauth_provider", m))
-                    .ok()?,
-                None => provider?,
-            };
-            let token = secret("oauth_token");
-            if oauth_provider == Provider::Imap {
-                err(
-                    "oauth_provider",
-                    "auth=oauth2 needs the provider that issued the token: gmail, office365 or exchange".into(),
-                );
-            }
-            if token.is_none() {
-                err("oauth_token", "the OAuth token is empty; it is needed with auth=oauth2".into());
-            }
-            (oauth_provider != Provider::Imap).then_some(())?;
-            Some(Credentials::Oauth2 { provider: oauth_provider, token: token? })
-        }
+        AuthKind::Oauth2 | AuthKind::Refresh => access_token(cols, row, provider, err),
         AuthKind::Microsoft => match &d.microsoft_app {
             Some(app) => Some(Credentials::Microsoft { app: app.clone() }),
             None => {
@@ -91,6 +72,35 @@ pub(super) fn credentials(
             }
         },
     }
+}
+
+/// A row's access token (`oauth_token`) and the provider that issued it (`oauth_provider`, else the row's
+/// preset `provider`).
+fn access_token(
+    cols: &Columns,
+    row: &Row,
+    provider: Option<Provider>,
+    err: &mut impl FnMut(&str, String),
+) -> Option<Credentials> {
+    let secret = |col: &str| cols.get(row, col).map(|v| Secret::new(v.to_string()));
+    let oauth_provider = match cols.get(row, "oauth_provider") {
+        Some(v) => {
+            fields::choice(v, PROVIDER, "gmail, office365, exchange").map_err(|m| err("oauth_provider", m)).ok()?
+        }
+        None => provider?,
+    };
+    let token = secret("oauth_token");
+    if oauth_provider == Provider::Imap {
+        err(
+            "oauth_provider",
+            "auth=oauth2 needs the provider that issued the token: gmail, office365 or exchange".into(),
+        );
+    }
+    if token.is_none() {
+        err("oauth_token", "the OAuth token is empty; it is needed with auth=oauth2".into());
+    }
+    (oauth_provider != Provider::Imap).then_some(())?;
+    Some(Credentials::Oauth2 { provider: oauth_provider, token: token? })
 }
 
 /// A row's refresh token with the job's OAuth client (`--oauth-client`, metadata `oauth-client`).

@@ -29,7 +29,8 @@ pub enum FileError {
     #[error("the file is saved as UTF-16; save it as \"CSV UTF-8\" and upload it again")]
     Utf16,
     #[error(
-        "line {line}, column {column}{name}: byte 0x{byte:02X} is not valid UTF-8; the file seems to be saved as Windows-1252 or Latin-1: save it as \"CSV UTF-8\" and upload it again"
+        "line {line}, column {column}{name}: byte 0x{byte:02X} is not valid UTF-8; the file seems to be saved as \
+         Windows-1252 or Latin-1: save it as \"CSV UTF-8\" and upload it again"
     )]
     NotUtf8 { line: u64, column: usize, name: String, byte: u8 },
     #[error("line {line}: the file is not valid CSV: {detail}")]
@@ -208,7 +209,8 @@ impl Validation {
                 let quota: u64 = p.mailboxes.iter().map(|m| m.quota_mb).sum();
                 let (d, m, a) = (p.domains.len(), p.mailboxes.len(), p.aliases.len());
                 format!(
-                    "{kind}: valid; would create {d} domain{}, {m} mailbox{} ({quota} MB of quota) and {a} alias{}{tail}",
+                    "{kind}: valid; would create {d} domain{}, {m} mailbox{} ({quota} MB of quota) and {a} \
+                     alias{}{tail}",
                     plural(d),
                     plural_es(m),
                     plural_es(a)
@@ -324,7 +326,8 @@ fn unknown_format(table: &Table) -> Problem {
         format!(
             "the first line does not name the columns of a known format (found {found}); expected a migration header \
              (destination,source_host,…), Microsoft 365's EmailAddress,UserName,Password, an imapsync batch line \
-             host1;user1;password1;host2;user2;password2, or an import header (type,… or domain,… or address,password,quota_mb,… or address,targets)"
+             host1;user1;password1;host2;user2;password2, or an import header (type,… or domain,… or \
+             address,password,quota_mb,… or address,targets)"
         ),
     )
 }

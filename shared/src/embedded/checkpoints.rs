@@ -4,6 +4,7 @@
 use super::db::{Database, millis, sql_error};
 use crate::model::{Checkpoint, Claim, FolderKey, Lease};
 use crate::ports::{Checkpoints, Clock, PortError};
+use crate::ports::{decode_checkpoint as decode, lease_time};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
@@ -28,7 +29,8 @@ impl SqliteCheckpoints {
         self.db
             .call(move |c| {
                 c.query_row(
-                    "SELECT count(*) FROM checkpoints WHERE job = ?1 AND json_extract(data, '$.open_batch') IS NOT NULL",
+                    "SELECT count(*) FROM checkpoints WHERE job = ?1 AND json_extract(data, '$.open_batch') IS NOT \
+                     NULL",
                     params![job],
                     |r| r.get::<_, i64>(0),
                 )
@@ -72,14 +74,6 @@ fn load_row(c: &rusqlite::Connection, k: &FolderKey) -> Result<Option<Row>, Port
     .map_err(sql_error("read checkpoint"))
 }
 
-fn decode(data: &str, key: &FolderKey) -> Result<Checkpoint, PortError> {
-    serde_json::from_str(data).map_err(|e| PortError::corrupt(format!("checkpoint of {key}"), e))
-}
-
-fn time(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
 fn ttl_ms(ttl: Duration) -> i64 {
     i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)
 }
@@ -98,10 +92,13 @@ impl SqliteCheckpoints {
         self.db
             .call(move |c| {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error(op))?;
-                let row = load_row(&tx, &key)?.filter(|r| r.fence == fence).ok_or_else(|| PortError::Fenced { key: key.to_string(), fence })?;
+                let row = load_row(&tx, &key)?
+                    .filter(|r| r.fence == fence)
+                    .ok_or_else(|| PortError::Fenced { key: key.to_string(), fence })?;
                 let (until, data, out) = f(&row)?;
                 tx.execute(
-                    "UPDATE checkpoints SET lease_until = ?4, data = ?5 WHERE job = ?1 AND mailbox = ?2 AND folder = ?3",
+                    "UPDATE checkpoints SET lease_until = ?4, data = ?5 WHERE job = ?1 AND mailbox = ?2 AND folder = \
+                     ?3",
                     params![key.job.as_str(), key.mailbox, key.folder, until, data],
                 )
                 .map_err(sql_error(op))?;
@@ -119,25 +116,29 @@ impl Checkpoints for SqliteCheckpoints {
         let until = now.saturating_add(ttl_ms(ttl));
         self.db
             .call(move |c| {
-                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error("acquire folder"))?;
+                let tx =
+                    c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error("acquire folder"))?;
                 let current = load_row(&tx, &key)?;
                 if let Some(r) = &current
                     && r.owner != owner
                     && r.lease_until > now
                 {
-                    return Err(PortError::LeaseHeld { key: key.to_string(), owner: r.owner.clone(), until: time(r.lease_until) });
+                    let until = lease_time(r.lease_until);
+                    return Err(PortError::LeaseHeld { key: key.to_string(), owner: r.owner.clone(), until });
                 }
                 let fence = current.as_ref().map_or(1, |r| r.fence + 1);
-                let data = current.map_or_else(|| serde_json::to_string(&Checkpoint::default()).unwrap_or_default(), |r| r.data);
+                let fresh = || serde_json::to_string(&Checkpoint::default()).unwrap_or_default();
+                let data = current.map_or_else(fresh, |r| r.data);
                 tx.execute(
-                    "INSERT INTO checkpoints (job, mailbox, folder, fence, owner, lease_until, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (job, mailbox, folder) DO UPDATE SET fence = excluded.fence, owner = excluded.owner, lease_until = excluded.lease_until",
+                    "INSERT INTO checkpoints (job, mailbox, folder, fence, owner, lease_until, data) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (job, mailbox, folder) DO UPDATE SET \
+                     fence = excluded.fence, owner = excluded.owner, lease_until = excluded.lease_until",
                     params![key.job.as_str(), key.mailbox, key.folder, fence as i64, owner, until, data],
                 )
                 .map_err(sql_error("acquire folder"))?;
                 tx.commit().map_err(sql_error("acquire folder"))?;
                 let checkpoint = decode(&data, &key)?;
-                Ok(Claim { lease: Lease { fence, owner, expires_at: time(until) }, checkpoint })
+                Ok(Claim { lease: Lease { fence, owner, expires_at: lease_time(until) }, checkpoint })
             })
             .await
     }
@@ -145,7 +146,7 @@ impl Checkpoints for SqliteCheckpoints {
     async fn renew(&self, key: &FolderKey, fence: u64, ttl: Duration) -> Result<Lease, PortError> {
         let until = millis(self.clock.now()).saturating_add(ttl_ms(ttl));
         self.fenced(key, fence, "renew lease", move |r| {
-            Ok((until, r.data.clone(), Lease { fence, owner: r.owner.clone(), expires_at: time(until) }))
+            Ok((until, r.data.clone(), Lease { fence, owner: r.owner.clone(), expires_at: lease_time(until) }))
         })
         .await
     }

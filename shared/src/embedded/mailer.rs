@@ -47,9 +47,13 @@ pub(crate) fn render(email: &Email, id: &str, date: chrono::DateTime<chrono::Utc
         None => m.push_str(&text_part),
         Some(html) => {
             let boundary = format!("mf-{}", uuid::Uuid::new_v4().simple());
-            m.push_str(&format!("Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n--{boundary}\r\n{text_part}--{boundary}\r\n"));
             m.push_str(&format!(
-                "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--{boundary}--\r\n",
+                "Content-Type: multipart/alternative; \
+                 boundary=\"{boundary}\"\r\n\r\n--{boundary}\r\n{text_part}--{boundary}\r\n"
+            ));
+            m.push_str(&format!(
+                "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: \
+                 base64\r\n\r\n{}\r\n--{boundary}--\r\n",
                 body_base64(html)
             ));
         }
@@ -68,7 +72,9 @@ impl Mailer for OutboxMailer {
         let tmp = self.dir.join(format!(".tmp-{name}"));
         tokio::fs::write(&tmp, render(email, &id, now)).await.map_err(io)?;
         tokio::fs::rename(&tmp, self.dir.join(&name)).await.map_err(io)?;
-        tracing::info!(outbox = %self.dir.display(), file = %name, to = ?email.to, "notification written to the outbox");
+        tracing::info!(
+            outbox = %self.dir.display(), file = %name, to = ?email.to, "notification written to the outbox"
+        );
         Ok(id)
     }
 }

@@ -65,9 +65,14 @@ impl SqliteQueue {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error("receive"))?;
                 let ready: Vec<(i64, String, String, i64)> = {
                     let mut st = tx
-                        .prepare("SELECT seq, id, body, receive_count FROM queue WHERE queue = ?1 AND dead = 0 AND visible_at <= ?2 ORDER BY seq")
+                        .prepare(
+                            "SELECT seq, id, body, receive_count FROM queue \
+                             WHERE queue = ?1 AND dead = 0 AND visible_at <= ?2 ORDER BY seq",
+                        )
                         .map_err(sql_error("receive"))?;
-                    let rows = st.query_map(params![name, now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(sql_error("receive"))?;
+                    let rows = st
+                        .query_map(params![name, now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                        .map_err(sql_error("receive"))?;
                     rows.collect::<Result<_, _>>().map_err(sql_error("receive"))?
                 };
                 let mut out = Vec::new();
@@ -76,13 +81,17 @@ impl SqliteQueue {
                         break;
                     }
                     if count >= max_receives {
-                        tx.execute("UPDATE queue SET dead = 1, receipt = NULL WHERE seq = ?1", params![seq]).map_err(sql_error("dead-letter"))?;
-                        tracing::warn!(queue = %name, message = %id, receives = count, "message moved to the dead-letter queue");
+                        tx.execute("UPDATE queue SET dead = 1, receipt = NULL WHERE seq = ?1", params![seq])
+                            .map_err(sql_error("dead-letter"))?;
+                        tracing::warn!(
+                            queue = %name, message = %id, receives = count, "message moved to the dead-letter queue"
+                        );
                         continue;
                     }
                     let receipt = format!("{holder}{}", uuid::Uuid::new_v4());
                     tx.execute(
-                        "UPDATE queue SET receive_count = receive_count + 1, visible_at = ?2, receipt = ?3 WHERE seq = ?1",
+                        "UPDATE queue SET receive_count = receive_count + 1, visible_at = ?2, receipt = ?3 \
+                         WHERE seq = ?1",
                         params![seq, hide_until, receipt],
                     )
                     .map_err(sql_error("receive"))?;

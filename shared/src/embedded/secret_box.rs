@@ -47,7 +47,7 @@ impl KeyFileSecretBox {
 #[async_trait]
 impl SecretBox for KeyFileSecretBox {
     async fn seal(&self, secret: &Secret<String>, context: &str) -> Result<Sealed, PortError> {
-        seal_with(&self.key, secret, context, Vec::new())
+        Ok(seal_with(&self.key, secret, context, Vec::new())?)
     }
 
     async fn open(&self, sealed: &Sealed, context: &str) -> Result<Secret<String>, PortError> {
@@ -55,6 +55,6 @@ impl SecretBox for KeyFileSecretBox {
         if !envelope.wrapped_key.is_empty() {
             return Err(PortError::Tampered { context: context.to_string() });
         }
-        open_with(&self.key, &envelope, context)
+        Ok(open_with(&self.key, &envelope, context)?)
     }
 }

@@ -240,7 +240,8 @@ impl SmtpMailer {
     async fn tls(&self, stream: Box<dyn Stream>) -> Result<Box<dyn Stream>, PortError> {
         let s = &self.server;
         let bad = |detail: String| failed("send email", false, format!("TLS with {}: {detail}", s.host));
-        let config = crate::imap::connect::tls_config(s.ca_file.as_ref(), &s.host).map_err(|e| bad(e.to_string()))?;
+        let config =
+            crate::tls::client_config(s.ca_file.as_deref()).map_err(|e| bad(format!("TLS to {}: {e}", s.host)))?;
         let name = rustls_pki_types::ServerName::try_from(s.host.clone()).map_err(|e| bad(e.to_string()))?;
         let handshake = tokio_rustls::TlsConnector::from(config).connect(name, stream);
         let tls = tokio::time::timeout(s.timeout, handshake).await.map_err(|_| bad("no handshake in time".into()))?;

@@ -74,7 +74,10 @@ pub(super) async fn sync_flags(
         }
     }
     if found != FlagChanges::default() {
-        tracing::info!(folder = %plan.path, changed = found.changed, expunged = found.expunged, unmapped = found.unmapped, condstore = since.is_some(), "flags carried over");
+        tracing::info!(
+            folder = %plan.path, changed = found.changed, expunged = found.expunged, unmapped = found.unmapped,
+            condstore = since.is_some(), "flags carried over"
+        );
     }
     Ok(found)
 }

@@ -138,7 +138,9 @@ struct Copying<'a> {
 impl<'a> Copying<'a> {
     /// Take the folder's lease, open the source read-only with the metadata from the checkpoint on (pipelined
     /// behind EXAMINE, one round trip, while the destination's STATUS is asked at the same time), decide the
-    /// resume window and fingerprint what it covers. Returns the state and the messages to copy.
+    /// resume window and fingerprint what it covers. Returns the state and the messages to copy. (Long: one
+    /// ordered sequence of the copy's set-up, read top to bottom; it is split with `copy_folder` in the
+    /// many-mailboxes issue.)
     async fn open(
         src: &mut Session,
         dst: &mut Session,
@@ -332,7 +334,10 @@ impl<'a> Copying<'a> {
                     highest = highest.zip(*uid).map(|(h, u)| h.max(u));
                 }
                 Appended::Refused { text } => {
-                    tracing::warn!(folder = %path, uid = meta.uid.get(), size = meta.size, reason = %text, "destination refused a message");
+                    tracing::warn!(
+                        folder = %path, uid = meta.uid.get(), size = meta.size, reason = %text,
+                        "destination refused a message"
+                    );
                     self.report.skipped.push(skip(path, meta, &msg.body, text.clone()));
                 }
             }
@@ -408,7 +413,10 @@ impl<'a> Copying<'a> {
         } else {
             FolderOutcome::MoreToDo
         };
-        tracing::info!(folder = %plan.path, copied = report.copied, skipped = report.skipped.len(), source = report.source_messages, dest = report.dest_messages, outcome = ?report.outcome, "folder finished");
+        tracing::info!(
+            folder = %plan.path, copied = report.copied, skipped = report.skipped.len(),
+            source = report.source_messages, dest = report.dest_messages, outcome = ?report.outcome, "folder finished"
+        );
         Ok(report)
     }
 }

@@ -49,14 +49,6 @@ pub struct MailboxReport {
     pub not_started: Vec<String>,
 }
 
-/// Both sides' namespaces and folders in one round trip each (see [`Session::folders_at_once`]).
-pub(crate) async fn listing(s: &mut Session) -> Result<Listing, ImapError> {
-    let found = s.folders_at_once().await?;
-    let subscribed = found.subscribed.into_iter().map(|e| e.name).collect();
-    let (prefix, delimiter, gmail) = (found.personal.0, found.personal.1, s.has("X-GM-EXT-1"));
-    Ok(Listing { prefix, delimiter, entries: found.all, subscribed, gmail })
-}
-
 /// Log in to both sides at once; a failure names its side, server and user.
 pub(super) async fn connect(cfg: &MailboxSync) -> Result<(Session, Session), EngineError> {
     let (src, dst) = tokio::join!(imap::open(&cfg.source, &cfg.source_login), imap::open(&cfg.dest, &cfg.dest_login));
@@ -85,7 +77,7 @@ pub(super) async fn open_and_plan(
     cfg: &MailboxSync,
 ) -> Result<(Session, Session, (Listing, Listing), Plan), EngineError> {
     let (mut src, mut dst) = connect(cfg).await?;
-    let (source_listing, dest_listing) = tokio::join!(listing(&mut src), listing(&mut dst));
+    let (source_listing, dest_listing) = tokio::join!(src.listing(), dst.listing());
     let source_listing = source_listing.map_err(on(cfg, Side::Source))?;
     let dest_listing = dest_listing.map_err(on(cfg, Side::Destination))?;
     let p = plan(&source_listing, &dest_listing, &cfg.filters);
@@ -179,7 +171,10 @@ pub async fn sync_mailbox(
     // (one per folder with new mail, at most `parallel`) log in while it copies. A login costs a process fork on
     // many servers, so none is made that the work does not need: a run with nothing new logs in once per side.
     let (src, dst, p, unchanged, pending) = prepare_with_retries(cfg, checkpoints.as_ref()).await?;
-    tracing::info!(mailbox = %cfg.mailbox, folders = p.folders.len(), unchanged = unchanged.len(), to_copy = pending.len(), "mailbox surveyed");
+    tracing::info!(
+        mailbox = %cfg.mailbox, folders = p.folders.len(), unchanged = unchanged.len(), to_copy = pending.len(),
+        "mailbox surveyed"
+    );
     let workers_wanted = pending.len().clamp(1, cfg.parallel.max(1));
     let mut first_conns = Some((src, dst));
     let queue = Arc::new(Mutex::new(pending.into_iter().rev().collect::<Vec<_>>()));

@@ -20,7 +20,7 @@ mod flag_pass;
 mod folder;
 pub mod headers;
 pub mod ledger;
-pub(crate) mod mailbox;
+mod mailbox;
 mod placed;
 mod renames;
 mod report;

@@ -86,7 +86,9 @@ pub(super) async fn follow_renames(
             continue;
         }
         if follow(dst, (from, f), (source, dest), cfg, checkpoints, cp).await? {
-            tracing::info!(mailbox = %cfg.mailbox, from = %from, to = %f.path, "folder renamed on the source; followed");
+            tracing::info!(
+                mailbox = %cfg.mailbox, from = %from, to = %f.path, "folder renamed on the source; followed"
+            );
             renamed.push(Renamed { from: from.clone(), to: f.path.clone() });
         }
     }

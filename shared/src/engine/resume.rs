@@ -29,14 +29,19 @@ impl ResumeWindow {
     /// lost, a manual copy) compares everything, so what is there is not copied again.
     pub fn decide(cp: &mut Checkpoint, validity: Option<UidValidity>, dest_messages: u32, path: &str) -> Option<Self> {
         if cp.uid_validity.is_some() && cp.uid_validity != validity {
-            tracing::warn!(folder = %path, was = ?cp.uid_validity, now = ?validity, "uidvalidity changed: comparing the whole folder");
+            tracing::warn!(
+                folder = %path, was = ?cp.uid_validity, now = ?validity,
+                "uidvalidity changed: comparing the whole folder"
+            );
             *cp = Checkpoint { copied: cp.copied, skipped: cp.skipped, ..Default::default() };
             Some(Self::whole())
         } else if let Some(open) = &cp.open_batch {
             tracing::info!(folder = %path, dest_from = open.dest_uid_next, "resuming an interrupted batch");
             Some(ResumeWindow { dest_from: open.dest_uid_next, until: open.last })
         } else if cp.last_uid.is_none() && dest_messages > 0 {
-            tracing::info!(folder = %path, "destination folder is not empty: comparing by content before the first copy");
+            tracing::info!(
+                folder = %path, "destination folder is not empty: comparing by content before the first copy"
+            );
             Some(Self::whole())
         } else {
             None

@@ -84,7 +84,9 @@ pub(super) async fn copy_with_retries(
                 source.rejected(&token).await;
             }
             waits.expired += 1;
-            tracing::info!(folder = %folder.path, error = %e, "the session ended with its token; signing in again with a new one");
+            tracing::info!(
+                folder = %folder.path, error = %e, "the session ended with its token; signing in again with a new one"
+            );
             continue;
         }
         *conns = None;
@@ -97,7 +99,10 @@ pub(super) async fn copy_with_retries(
                     return Err(e);
                 }
                 let wait = Duration::from_millis(200 * 2u64.pow(attempt.min(6)));
-                tracing::warn!(folder = %folder.path, attempt, error = %e, wait_ms = wait.as_millis() as u64, "folder copy failed; retrying from the checkpoint");
+                tracing::warn!(
+                    folder = %folder.path, attempt, error = %e, wait_ms = wait.as_millis() as u64,
+                    "folder copy failed; retrying from the checkpoint"
+                );
                 tokio::time::sleep(wait).await;
             }
         }
@@ -128,6 +133,9 @@ fn wait_before_next(
         return None;
     }
     waits.throttled += 1;
-    tracing::info!(wait_ms = wait.as_millis() as u64, error = %e, "throttled by the server; waiting, then going on from the checkpoint");
+    tracing::info!(
+        wait_ms = wait.as_millis() as u64, error = %e,
+        "throttled by the server; waiting, then going on from the checkpoint"
+    );
     Some(wait)
 }

@@ -69,7 +69,9 @@ impl Session {
                             None => vec![Appended::Stored { uid: None }; messages.len()],
                         });
                     }
-                    tracing::debug!(reason = %text, messages = messages.len(), "multiappend refused; appending one by one");
+                    tracing::debug!(
+                        reason = %text, messages = messages.len(), "multiappend refused; appending one by one"
+                    );
                     return self.append_all(wire, messages).await;
                 }
                 Resp::Tagged { tag: t, .. } => {

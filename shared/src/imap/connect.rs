@@ -10,10 +10,9 @@ use crate::model::{Secret, Security};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio_rustls::rustls::{self, ClientConfig, RootCertStore, pki_types::ServerName};
+use tokio_rustls::rustls::pki_types::ServerName;
 
 /// Where a server is and how to reach it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,32 +62,9 @@ impl Login {
     }
 }
 
-/// A TLS client configuration that verifies certificates against the web PKI roots plus `ca_file` (ring provider).
-/// Also used for PostgreSQL connections.
-pub(crate) fn tls_config(ca_file: Option<&PathBuf>, host: &str) -> Result<Arc<ClientConfig>, ImapError> {
-    use rustls::pki_types::{CertificateDer, pem::PemObject};
-    let tls_err = |detail: String| ImapError::Tls { host: host.to_string(), detail };
-    let mut roots = RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = ca_file {
-        let certs = CertificateDer::pem_file_iter(path)
-            .map_err(|e| tls_err(format!("cannot read CA file {}: {e}", path.display())))?;
-        for cert in certs {
-            let cert = cert.map_err(|e| tls_err(format!("bad certificate in {}: {e}", path.display())))?;
-            roots.add(cert).map_err(|e| tls_err(format!("unusable CA certificate in {}: {e}", path.display())))?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| tls_err(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
-}
-
 async fn tls_wrap<S: Stream + 'static>(ep: &Endpoint, stream: S) -> Result<Box<dyn Stream>, ImapError> {
-    let config = tls_config(ep.ca_file.as_ref(), &ep.host)?;
+    let config = crate::tls::client_config(ep.ca_file.as_deref())
+        .map_err(|detail| ImapError::Tls { host: ep.host.clone(), detail })?;
     let name = ServerName::try_from(ep.host.clone())
         .map_err(|e| ImapError::Tls { host: ep.host.clone(), detail: e.to_string() })?;
     let connector = tokio_rustls::TlsConnector::from(config);

@@ -146,6 +146,15 @@ impl Session {
         Ok((String::new(), delim))
     }
 
+    /// What folder planning needs of one side (`plan::plan`): its personal namespace, every folder, the
+    /// subscribed ones, and whether it is Gmail, in one round trip (see [`Session::folders_at_once`]).
+    pub async fn listing(&mut self) -> Result<super::plan::Listing, ImapError> {
+        let found = self.folders_at_once().await?;
+        let subscribed = found.subscribed.into_iter().map(|e| e.name).collect();
+        let (prefix, delimiter, gmail) = (found.personal.0, found.personal.1, self.has("X-GM-EXT-1"));
+        Ok(super::plan::Listing { prefix, delimiter, entries: found.all, subscribed, gmail })
+    }
+
     /// The personal namespace, every folder and the subscribed ones in one round trip: NAMESPACE (or
     /// `LIST "" ""` without it), `LIST "" "*"` and `LSUB "" "*"` pipelined (RFC 3501 §5.5).
     pub async fn folders_at_once(&mut self) -> Result<FolderSurvey, ImapError> {

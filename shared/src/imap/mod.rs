@@ -1,5 +1,8 @@
-//! The IMAP side of mailferry: a small, explicit client (responses parsed in full, literals streamed, no answer
-//! trusted blindly), folder planning, and the copy engine. Depends on the checkpoint port, never on a store.
+//! The IMAP client of mailferry: a small, explicit client (responses parsed in full, literals streamed, no answer
+//! trusted blindly): connecting (TLS with certificate checks, STARTTLS, the networks a host may be on), signing
+//! in (passwords, master users, SASL XOAUTH2/OAUTHBEARER), folders (LIST, STATUS, QUOTA), FETCH and APPEND, and
+//! folder planning (`plan`: source folders to destination names, special-use folders, Gmail labels). No ports and
+//! no storage: the copy engine (`engine`) drives it, and the pre-flight reads folders through it.
 
 mod address;
 mod append;

@@ -1,6 +1,8 @@
-//! Parsing responses (RFC 3501 §7, formal syntax §9) into typed values: a small tokenizer for atoms, numbers,
-//! quoted strings, literals, NIL and parenthesised lists, and the handful of responses the engine uses. A
-//! response it does not model is returned as `Other`, never silently turned into "nothing".
+//! Parsing responses (RFC 3501 §7, formal syntax §9) into typed values: a small tokenizer ([`Tokens`]) for atoms,
+//! numbers, quoted strings, literals, NIL and parenthesised lists, with limits on nesting and sizes, and the FETCH
+//! response ([`fetch`]: UID, FLAGS, INTERNALDATE, RFC822.SIZE, the body, X-GM-LABELS). The other untagged
+//! responses (LIST, STATUS, QUOTA, SEARCH …) are read token by token where they are asked for; an untagged
+//! response of another kind is passed over there, never taken for the one expected.
 
 use super::ImapError;
 use super::date::InternalDate;
@@ -319,7 +321,8 @@ mod tests {
 
     #[test]
     fn tokens() {
-        let buf = b"* 3 FETCH (UID 7 FLAGS (\\Seen $Label1) INTERNALDATE \" 7-Jul-2024 02:44:25 +0200\" BODY[] {5}\r\nhello)\r\n";
+        let buf = b"* 3 FETCH (UID 7 FLAGS (\\Seen $Label1) INTERNALDATE \" 7-Jul-2024 02:44:25 +0200\" BODY[] \
+         {5}\r\nhello)\r\n";
         let v = values(buf);
         assert_eq!(v[0], Value::Atom("*".into()));
         assert_eq!(v[1], Value::Number(3));
@@ -336,7 +339,8 @@ mod tests {
     /// a control character, or one that does not decode, is left out rather than trusted.
     #[test]
     fn gmail_message_ids_and_labels() {
-        let buf = b"* 1 FETCH (UID 4 X-GM-MSGID 1278455344230334865 X-GM-LABELS (\\Inbox \"Caf&AOk-/2024\" Work \"bad\\\"\" {4}\r\nx\r\ny \"&Jjo\"))\r\n";
+        let buf = b"* 1 FETCH (UID 4 X-GM-MSGID 1278455344230334865 X-GM-LABELS (\\Inbox \"Caf&AOk-/2024\" Work \
+         \"bad\\\"\" {4}\r\nx\r\ny \"&Jjo\"))\r\n";
         let v = values(buf);
         let Value::List(items) = &v[3] else { panic!("{v:?}") };
         let f = fetch(1, items, buf).unwrap();

@@ -143,22 +143,90 @@ fn join(segs: &[String], listing: &Listing) -> String {
     format!("{}{}", listing.prefix, escaped.join(&d.to_string()))
 }
 
-/// Plan `source` onto `dest`.
-pub fn plan(source: &Listing, dest: &Listing, filters: &Filters) -> Plan {
-    let mut out = Plan::default();
-    let dest_names: BTreeSet<String> = dest.entries.iter().map(|e| norm_inbox(&e.name)).collect();
-    // The destination's own folder for each role: by attribute, else by name.
-    let mut dest_special: BTreeMap<SpecialUse, Vec<String>> = BTreeMap::new();
+/// The destination's own folder for each role: by attribute, else by name.
+fn dest_roles(dest: &Listing) -> BTreeMap<SpecialUse, Vec<String>> {
+    let mut roles: BTreeMap<SpecialUse, Vec<String>> = BTreeMap::new();
     for e in &dest.entries {
         if let Some(s) = SpecialUse::from_attributes(&e.attributes) {
-            dest_special.entry(s).or_insert_with(|| segments(&e.name, dest));
+            roles.entry(s).or_insert_with(|| segments(&e.name, dest));
         }
     }
     for e in &dest.entries {
         if let Some(s) = SpecialUse::from_name(&segments(&e.name, dest).join("/")) {
-            dest_special.entry(s).or_insert_with(|| segments(&e.name, dest));
+            roles.entry(s).or_insert_with(|| segments(&e.name, dest));
         }
     }
+    roles
+}
+
+/// Why a selectable source folder is not copied, if it is not: (the path as shown, the reason).
+fn excluded(e: &ListEntry, path: &str, gmail: bool, filters: &Filters) -> Option<(String, String)> {
+    if e.name.chars().any(char::is_control) {
+        // CR, LF, NUL and their kin have no place in a folder name: shown escaped, never sent anywhere.
+        return Some((path.escape_debug().to_string(), "the name holds a control character".into()));
+    }
+    if let Some(why) = left_out(e, path, gmail, filters) {
+        return Some((path.to_string(), why.into()));
+    }
+    if !filters.include.is_empty() && !filters.include.iter().any(|p| matches(p, path)) {
+        return Some((path.to_string(), "not matched by the include patterns".into()));
+    }
+    let p = filters.exclude.iter().find(|p| matches(p, path))?;
+    Some((path.to_string(), format!("matched by the exclude pattern {p:?}")))
+}
+
+/// Where a source folder (`segs`) goes: to the destination's folder of its own role (`role_here`: a top-level
+/// folder's, or the archive's), under the destination's folder of its top-level parent's role, or by its name.
+fn placed(
+    segs: &[String],
+    role_here: Option<SpecialUse>,
+    top_roles: &BTreeMap<String, SpecialUse>,
+    dest_special: &BTreeMap<SpecialUse, Vec<String>>,
+) -> (Option<SpecialUse>, Vec<String>) {
+    let folder_of =
+        |role: SpecialUse| dest_special.get(&role).cloned().unwrap_or_else(|| vec![role.default_name().to_string()]);
+    if let Some(role) = role_here {
+        return (Some(role), folder_of(role));
+    }
+    let parent_role = (1..segs.len()).rev().find_map(|n| top_roles.get(&segs[..n].join("/")).map(|r| (n, *r)));
+    match parent_role {
+        Some((n, role)) => {
+            let mut d = folder_of(role);
+            d.extend(segs[n..].iter().cloned());
+            (None, d)
+        }
+        None => (None, segs.to_vec()),
+    }
+}
+
+/// Parents the destination lacks and the plan does not create anyway, shallowest first: (name, wire name).
+fn missing_parents(folders: &[FolderPlan], dest: &Listing, dest_names: &BTreeSet<String>) -> Vec<(String, String)> {
+    let planned: BTreeSet<String> = folders.iter().map(|f| norm_inbox(&f.dest)).collect();
+    let mut parents = BTreeSet::new();
+    if let Some(d) = dest.delimiter {
+        for f in folders {
+            let mut cut = f.dest.len();
+            while let Some(i) = f.dest[..cut].rfind(d) {
+                let parent = &f.dest[..i];
+                cut = i;
+                if parent.is_empty() || format!("{parent}{d}") == dest.prefix {
+                    break;
+                }
+                let key = norm_inbox(parent);
+                if !dest_names.contains(&key) && !planned.contains(&key) {
+                    parents.insert((parent.matches(d).count(), parent.to_string()));
+                }
+            }
+        }
+    }
+    parents.into_iter().map(|(_, p)| (p.clone(), super::utf7::encode(&p))).collect()
+}
+
+/// Plan `source` onto `dest`.
+pub fn plan(source: &Listing, dest: &Listing, filters: &Filters) -> Plan {
+    let mut out = Plan::default();
+    let dest_names: BTreeSet<String> = dest.entries.iter().map(|e| norm_inbox(&e.name)).collect();
+    let dest_special = dest_roles(dest);
     let special_of = |e: &ListEntry| {
         SpecialUse::from_attributes(&e.attributes)
             .or_else(|| SpecialUse::from_name(&segments(&e.name, source).join("/")))
@@ -173,44 +241,15 @@ pub fn plan(source: &Listing, dest: &Listing, filters: &Filters) -> Plan {
         if e.has("\\NonExistent") || e.has("\\Noselect") {
             continue;
         }
-        if e.name.chars().any(char::is_control) {
-            // CR, LF, NUL and their kin have no place in a folder name: shown escaped, never sent anywhere.
-            out.excluded.push((path.escape_debug().to_string(), "the name holds a control character".into()));
-            continue;
-        }
-        if let Some(why) = left_out(e, &path, source.gmail, filters) {
-            out.excluded.push((path, why.into()));
-            continue;
-        }
-        if !filters.include.is_empty() && !filters.include.iter().any(|p| matches(p, &path)) {
-            out.excluded.push((path, "not matched by the include patterns".into()));
-            continue;
-        }
-        if let Some(p) = filters.exclude.iter().find(|p| matches(p, &path)) {
-            out.excluded.push((path, format!("matched by the exclude pattern {p:?}")));
+        if let Some((shown, why)) = excluded(e, &path, source.gmail, filters) {
+            out.excluded.push((shown, why));
             continue;
         }
         // Gmail's All Mail keeps the messages no folder holds: the archive.
         let archive = source.gmail && e.has("\\All");
         let own_role = if archive { Some(SpecialUse::Archive) } else { special_of(e) };
-        let (special, dest_segs) = match own_role {
-            Some(role) if segs.len() == 1 || top_roles.contains_key(&path) || archive => {
-                (Some(role), dest_special.get(&role).cloned().unwrap_or_else(|| vec![role.default_name().to_string()]))
-            }
-            _ => {
-                let parent_role =
-                    (1..segs.len()).rev().find_map(|n| top_roles.get(&segs[..n].join("/")).map(|r| (n, *r)));
-                match parent_role {
-                    Some((n, role)) => {
-                        let mut d =
-                            dest_special.get(&role).cloned().unwrap_or_else(|| vec![role.default_name().to_string()]);
-                        d.extend(segs[n..].iter().cloned());
-                        (None, d)
-                    }
-                    None => (None, segs.clone()),
-                }
-            }
-        };
+        let role_here = own_role.filter(|_| segs.len() == 1 || top_roles.contains_key(&path) || archive);
+        let (special, dest_segs) = placed(&segs, role_here, &top_roles, &dest_special);
         let dest_name = join(&dest_segs, dest);
         let d = dest.delimiter.unwrap_or('/');
         if segs.iter().any(|s| s.contains(d)) {
@@ -241,26 +280,7 @@ pub fn plan(source: &Listing, dest: &Listing, filters: &Filters) -> Plan {
             out.notes.push(format!("{} are merged into {dest_name}", sources.join(" and ")));
         }
     }
-    // Parents the destination lacks and the plan does not create anyway.
-    let planned: BTreeSet<String> = out.folders.iter().map(|f| norm_inbox(&f.dest)).collect();
-    let mut parents = BTreeSet::new();
-    if let Some(d) = dest.delimiter {
-        for f in &out.folders {
-            let mut cut = f.dest.len();
-            while let Some(i) = f.dest[..cut].rfind(d) {
-                let parent = &f.dest[..i];
-                cut = i;
-                if parent.is_empty() || format!("{parent}{d}") == dest.prefix {
-                    break;
-                }
-                let key = norm_inbox(parent);
-                if !dest_names.contains(&key) && !planned.contains(&key) {
-                    parents.insert((parent.matches(d).count(), parent.to_string()));
-                }
-            }
-        }
-    }
-    out.parents = parents.into_iter().map(|(_, p)| (p.clone(), super::utf7::encode(&p))).collect();
+    out.parents = missing_parents(&out.folders, dest, &dest_names);
     out.folders.sort_by(|a, b| (a.path != "INBOX", &a.path).cmp(&(b.path != "INBOX", &b.path)));
     out
 }

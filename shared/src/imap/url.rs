@@ -13,6 +13,21 @@ pub struct ServerUrl {
     pub port: u16,
 }
 
+impl ServerUrl {
+    /// Where to connect for this URL: a server the operator named (the destination, `mailferry sync`'s two), so
+    /// on any network; `ca_file`: an extra CA to trust; `timeout`: every network wait.
+    pub fn endpoint(&self, ca_file: Option<std::path::PathBuf>, timeout: std::time::Duration) -> super::Endpoint {
+        super::Endpoint {
+            host: self.host.clone(),
+            port: self.port,
+            security: self.security,
+            ca_file,
+            timeout,
+            networks: super::Networks::Any,
+        }
+    }
+}
+
 fn percent_decode(s: &str) -> Result<String, String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

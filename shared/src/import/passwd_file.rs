@@ -11,8 +11,8 @@
 //! `O_EXCL|O_NOFOLLOW` under an unpredictable name, with the mode and owner of the file they replace (0600 for a
 //! new one), so neither a planted symlink nor a umask can expose or redirect them.
 
-use super::reconcile::{Changes, Existing, ExistingDomain, ExistingMailbox};
 use crate::model::Secret;
+use crate::model::directory::{Changes, Existing, ExistingDomain, ExistingMailbox};
 use crate::ports::{Directory, PortError};
 use async_trait::async_trait;
 use std::collections::BTreeMap;

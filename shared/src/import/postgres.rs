@@ -4,8 +4,8 @@
 //! `mailbox.quota` is in bytes, `maildir` is `domain/local/`, and every mailbox has an alias row to itself (Postfix
 //! looks addresses up in `alias`), which is not an alias in the import's sense.
 
-use super::reconcile::{Changes, Existing, ExistingDomain, ExistingMailbox};
 use crate::model::Secret;
+use crate::model::directory::{Changes, Existing, ExistingDomain, ExistingMailbox};
 use crate::ports::{Directory, PortError};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -81,8 +81,7 @@ pub async fn connect(
         Some(Host::Tcp(h)) => h.clone(),
         _ => String::new(),
     };
-    let ca = ca_file.map(std::path::Path::to_path_buf);
-    let tls = crate::imap::connect::tls_config(ca.as_ref(), &host).map_err(|e| bad(e.to_string()))?;
+    let tls = crate::tls::client_config(ca_file).map_err(|e| bad(format!("TLS to {host}: {e}")))?;
     let connector = tokio_postgres_rustls::MakeRustlsConnect::new((*tls).clone());
     let (client, conn) = config.connect(connector).await.map_err(db("connect to PostgreSQL"))?;
     tokio::spawn(conn);

@@ -7,32 +7,9 @@
 //! differently every time); update mode changes quota, display name, domain limits and alias targets.
 
 use crate::csv::Problem;
-use crate::model::{AliasSpec, DomainSpec, MailboxSpec, ProvisionPlan};
+use crate::model::ProvisionPlan;
+pub use crate::model::directory::{Changes, Existing, ExistingDomain, ExistingMailbox};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// A domain as it exists on the destination.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ExistingDomain {
-    pub max_mailboxes: Option<u32>,
-    pub max_aliases: Option<u32>,
-    pub quota_mb: Option<u64>,
-}
-
-/// A mailbox as it exists on the destination.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ExistingMailbox {
-    pub quota_mb: u64,
-    pub display_name: String,
-}
-
-/// What the destination holds, keyed by ASCII domain and by [`crate::model::EmailAddress::key`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Existing {
-    pub domains: BTreeMap<String, ExistingDomain>,
-    pub mailboxes: BTreeMap<String, ExistingMailbox>,
-    /// Alias address → its targets (keys).
-    pub aliases: BTreeMap<String, Vec<String>>,
-}
 
 /// Whether rows that differ from what exists are applied.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -62,29 +39,6 @@ pub struct RowOutcome {
     pub action: Action,
 }
 
-/// What to write: the rows to create and to update.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Changes {
-    pub create_domains: Vec<DomainSpec>,
-    pub update_domains: Vec<DomainSpec>,
-    pub create_mailboxes: Vec<MailboxSpec>,
-    pub update_mailboxes: Vec<MailboxSpec>,
-    pub create_aliases: Vec<AliasSpec>,
-    pub update_aliases: Vec<AliasSpec>,
-}
-
-impl Changes {
-    /// Nothing to write.
-    pub fn is_empty(&self) -> bool {
-        self.create_domains.is_empty()
-            && self.update_domains.is_empty()
-            && self.create_mailboxes.is_empty()
-            && self.update_mailboxes.is_empty()
-            && self.create_aliases.is_empty()
-            && self.update_aliases.is_empty()
-    }
-}
-
 /// The outcome: per-row actions, the changes, and the problems (any problem: apply nothing).
 #[derive(Clone, Debug, Default)]
 pub struct Reconciled {
@@ -97,155 +51,187 @@ fn limit(n: Option<u32>) -> String {
     n.map_or("no limit".into(), |n| n.to_string())
 }
 
-/// Compare `plan` with `existing` under `mode`.
+/// Compare `plan` with `existing` under `mode`: domains first (the others need to know which exist), then
+/// mailboxes, aliases, alias loops and the domains' limits.
 pub fn reconcile(plan: &ProvisionPlan, existing: &Existing, mode: Mode) -> Reconciled {
-    let mut r = Reconciled::default();
-    // A row that differs from what exists: an update in update mode (true), else a conflict.
-    let differ = |r: &mut Reconciled, line: u64, kind: &'static str, key: String, what: String| {
-        if mode == Mode::Update {
-            r.rows.push(RowOutcome { line, kind, key, action: Action::Update { what } });
+    let mut w = Work {
+        r: Reconciled::default(),
+        mode,
+        domains: existing.domains.clone(),
+        mailbox_keys: existing.mailboxes.keys().cloned().collect(),
+        per_domain: BTreeMap::new(),
+    };
+    for key in existing.mailboxes.keys() {
+        w.per_domain.entry(key.rsplit('@').next().unwrap_or_default().to_string()).or_default().0 += 1;
+    }
+    for key in existing.aliases.keys() {
+        w.per_domain.entry(key.rsplit('@').next().unwrap_or_default().to_string()).or_default().1 += 1;
+    }
+    w.domains(plan, existing);
+    w.mailboxes(plan, existing);
+    w.aliases(plan, existing);
+    w.limits(plan);
+    w.r.problems.sort_by_key(|p| p.line);
+    w.r
+}
+
+/// A reconciliation under way: the outcome so far, and what the destination will hold once it is applied.
+struct Work {
+    r: Reconciled,
+    mode: Mode,
+    /// Existing domains, and the file's as they will be.
+    domains: BTreeMap<String, ExistingDomain>,
+    /// Every mailbox address (key) there will be.
+    mailbox_keys: BTreeSet<String>,
+    /// Mailboxes and aliases per domain there will be.
+    per_domain: BTreeMap<String, (u32, u32)>,
+}
+
+impl Work {
+    /// A row that differs from what exists: an update in update mode (true), else a conflict.
+    fn differ(&mut self, line: u64, kind: &'static str, key: String, what: String) -> bool {
+        if self.mode == Mode::Update {
+            self.r.rows.push(RowOutcome { line, kind, key, action: Action::Update { what } });
             true
         } else {
-            r.problems.push(Problem::row_error(
+            self.r.problems.push(Problem::row_error(
                 line,
                 format!("conflict: {kind} {key} already exists with {what}; import with update mode to change it"),
             ));
             false
         }
-    };
-    // Domains.
-    let mut domains: BTreeMap<String, ExistingDomain> = existing.domains.clone();
-    for d in &plan.domains {
-        let key = d.domain.ascii().to_string();
-        let wanted =
-            ExistingDomain { max_mailboxes: d.max_mailboxes, max_aliases: d.max_aliases, quota_mb: d.quota_mb };
-        match existing.domains.get(&key) {
-            None => {
-                r.rows.push(RowOutcome { line: d.line, kind: "domain", key: key.clone(), action: Action::Create });
-                r.changes.create_domains.push(d.clone());
-            }
-            Some(e) if *e == wanted => {
-                r.rows.push(RowOutcome { line: d.line, kind: "domain", key: key.clone(), action: Action::Unchanged })
-            }
-            Some(e) => {
-                let what = format!(
-                    "max_mailboxes {} (file: {}), max_aliases {} (file: {})",
-                    limit(e.max_mailboxes),
-                    limit(d.max_mailboxes),
-                    limit(e.max_aliases),
-                    limit(d.max_aliases)
-                );
-                if differ(&mut r, d.line, "domain", key.clone(), what) {
-                    r.changes.update_domains.push(d.clone());
-                }
-            }
-        }
-        domains.insert(key, wanted);
     }
-    let known = |r: &mut Reconciled, line: u64, kind: &str, domain: &str| {
-        let ok = domains.contains_key(domain);
+
+    fn row(&mut self, line: u64, kind: &'static str, key: String, action: Action) {
+        self.r.rows.push(RowOutcome { line, kind, key, action });
+    }
+
+    /// Whether a row's domain exists or is created by the file (a problem when not).
+    fn known(&mut self, line: u64, kind: &str, domain: &str) -> bool {
+        let ok = self.domains.contains_key(domain);
         if !ok {
-            r.problems.push(Problem::row_error(
+            self.r.problems.push(Problem::row_error(
                 line,
                 format!("the {kind}'s domain {domain} neither exists on the destination nor is created by this file"),
             ));
         }
         ok
-    };
-    // Mailboxes.
-    let mut mailbox_keys: BTreeSet<String> = existing.mailboxes.keys().cloned().collect();
-    let mut per_domain: BTreeMap<String, (u32, u32)> = BTreeMap::new();
-    for key in existing.mailboxes.keys() {
-        per_domain.entry(key.rsplit('@').next().unwrap_or_default().to_string()).or_default().0 += 1;
     }
-    for key in existing.aliases.keys() {
-        per_domain.entry(key.rsplit('@').next().unwrap_or_default().to_string()).or_default().1 += 1;
+
+    fn domains(&mut self, plan: &ProvisionPlan, existing: &Existing) {
+        for d in &plan.domains {
+            let key = d.domain.ascii().to_string();
+            let wanted =
+                ExistingDomain { max_mailboxes: d.max_mailboxes, max_aliases: d.max_aliases, quota_mb: d.quota_mb };
+            match existing.domains.get(&key) {
+                None => {
+                    self.row(d.line, "domain", key.clone(), Action::Create);
+                    self.r.changes.create_domains.push(d.clone());
+                }
+                Some(e) if *e == wanted => self.row(d.line, "domain", key.clone(), Action::Unchanged),
+                Some(e) => {
+                    let what = format!(
+                        "max_mailboxes {} (file: {}), max_aliases {} (file: {})",
+                        limit(e.max_mailboxes),
+                        limit(d.max_mailboxes),
+                        limit(e.max_aliases),
+                        limit(d.max_aliases)
+                    );
+                    if self.differ(d.line, "domain", key.clone(), what) {
+                        self.r.changes.update_domains.push(d.clone());
+                    }
+                }
+            }
+            self.domains.insert(key, wanted);
+        }
     }
-    for m in &plan.mailboxes {
-        let (key, domain) = (m.address.key(), m.address.domain().ascii().to_string());
-        if !known(&mut r, m.line, "mailbox", &domain) {
-            continue;
-        }
-        if existing.aliases.contains_key(&key) {
-            r.problems.push(Problem::row_error(m.line, format!("{key} already exists on the destination as an alias")));
-            continue;
-        }
-        match existing.mailboxes.get(&key) {
-            None => {
-                per_domain.entry(domain).or_default().0 += 1;
-                mailbox_keys.insert(key.clone());
-                r.rows.push(RowOutcome { line: m.line, kind: "mailbox", key, action: Action::Create });
-                r.changes.create_mailboxes.push(m.clone());
+
+    fn mailboxes(&mut self, plan: &ProvisionPlan, existing: &Existing) {
+        for m in &plan.mailboxes {
+            let (key, domain) = (m.address.key(), m.address.domain().ascii().to_string());
+            if !self.known(m.line, "mailbox", &domain) {
+                continue;
             }
-            Some(e) if e.quota_mb == m.quota_mb && e.display_name == m.display_name => {
-                r.rows.push(RowOutcome { line: m.line, kind: "mailbox", key, action: Action::Unchanged })
+            if existing.aliases.contains_key(&key) {
+                let text = format!("{key} already exists on the destination as an alias");
+                self.r.problems.push(Problem::row_error(m.line, text));
+                continue;
             }
-            Some(e) => {
-                let what = format!(
-                    "quota {} MB (file: {} MB), display name {:?} (file: {:?})",
-                    e.quota_mb, m.quota_mb, e.display_name, m.display_name
-                );
-                if differ(&mut r, m.line, "mailbox", key, what) {
-                    r.changes.update_mailboxes.push(m.clone());
+            match existing.mailboxes.get(&key) {
+                None => {
+                    self.per_domain.entry(domain).or_default().0 += 1;
+                    self.mailbox_keys.insert(key.clone());
+                    self.row(m.line, "mailbox", key, Action::Create);
+                    self.r.changes.create_mailboxes.push(m.clone());
+                }
+                Some(e) if e.quota_mb == m.quota_mb && e.display_name == m.display_name => {
+                    self.row(m.line, "mailbox", key, Action::Unchanged)
+                }
+                Some(e) => {
+                    let what = format!(
+                        "quota {} MB (file: {} MB), display name {:?} (file: {:?})",
+                        e.quota_mb, m.quota_mb, e.display_name, m.display_name
+                    );
+                    if self.differ(m.line, "mailbox", key, what) {
+                        self.r.changes.update_mailboxes.push(m.clone());
+                    }
                 }
             }
         }
     }
-    // Aliases.
-    let mut graph: BTreeMap<String, Vec<String>> = existing.aliases.clone();
-    for a in &plan.aliases {
-        let (key, domain) = (a.address.key(), a.address.domain().ascii().to_string());
-        if !known(&mut r, a.line, "alias", &domain) {
-            continue;
-        }
-        if mailbox_keys.contains(&key) {
-            r.problems
-                .push(Problem::row_error(a.line, format!("{key} is a mailbox; an alias cannot have its address")));
-            continue;
-        }
-        let targets: Vec<String> = a.targets.iter().map(|t| t.key()).collect();
-        match existing.aliases.get(&key) {
-            None => {
-                per_domain.entry(domain).or_default().1 += 1;
-                r.rows.push(RowOutcome { line: a.line, kind: "alias", key: key.clone(), action: Action::Create });
-                r.changes.create_aliases.push(a.clone());
+
+    /// The aliases, then any loop they would make with the ones that exist.
+    fn aliases(&mut self, plan: &ProvisionPlan, existing: &Existing) {
+        let mut graph: BTreeMap<String, Vec<String>> = existing.aliases.clone();
+        for a in &plan.aliases {
+            let (key, domain) = (a.address.key(), a.address.domain().ascii().to_string());
+            if !self.known(a.line, "alias", &domain) {
+                continue;
             }
-            Some(e) if sorted(e) == sorted(&targets) => {
-                r.rows.push(RowOutcome { line: a.line, kind: "alias", key: key.clone(), action: Action::Unchanged })
+            if self.mailbox_keys.contains(&key) {
+                let text = format!("{key} is a mailbox; an alias cannot have its address");
+                self.r.problems.push(Problem::row_error(a.line, text));
+                continue;
             }
-            Some(e) => {
-                let what = format!("targets {} (file: {})", e.join(", "), targets.join(", "));
-                if differ(&mut r, a.line, "alias", key.clone(), what) {
-                    r.changes.update_aliases.push(a.clone());
+            let targets: Vec<String> = a.targets.iter().map(|t| t.key()).collect();
+            match existing.aliases.get(&key) {
+                None => {
+                    self.per_domain.entry(domain).or_default().1 += 1;
+                    self.row(a.line, "alias", key.clone(), Action::Create);
+                    self.r.changes.create_aliases.push(a.clone());
+                }
+                Some(e) if sorted(e) == sorted(&targets) => self.row(a.line, "alias", key.clone(), Action::Unchanged),
+                Some(e) => {
+                    let what = format!("targets {} (file: {})", e.join(", "), targets.join(", "));
+                    if self.differ(a.line, "alias", key.clone(), what) {
+                        self.r.changes.update_aliases.push(a.clone());
+                    }
                 }
             }
+            graph.insert(key, targets);
         }
-        graph.insert(key, targets);
-    }
-    for a in &plan.aliases {
-        if let Some(cycle) = cycle_from(&graph, &a.address.key()) {
-            r.problems.push(Problem::row_error(a.line, format!("alias loop: {}", cycle.join(" → "))));
-        }
-    }
-    // Domain limits, counting what exists and what the file adds.
-    for (domain, (mailboxes, aliases)) in &per_domain {
-        let Some(d) = domains.get(domain) else { continue };
-        let line = plan.domains.iter().find(|s| s.domain.ascii() == domain).map_or(1, |s| s.line);
-        if let Some(max) = d.max_mailboxes.filter(|max| mailboxes > max) {
-            r.problems.push(Problem::row_error(
-                line,
-                format!("domain {domain} would hold {mailboxes} mailboxes; its limit is {max}"),
-            ));
-        }
-        if let Some(max) = d.max_aliases.filter(|max| aliases > max) {
-            r.problems.push(Problem::row_error(
-                line,
-                format!("domain {domain} would hold {aliases} aliases; its limit is {max}"),
-            ));
+        for a in &plan.aliases {
+            if let Some(cycle) = cycle_from(&graph, &a.address.key()) {
+                self.r.problems.push(Problem::row_error(a.line, format!("alias loop: {}", cycle.join(" → "))));
+            }
         }
     }
-    r.problems.sort_by_key(|p| p.line);
-    r
+
+    /// Domain limits, counting what exists and what the file adds.
+    fn limits(&mut self, plan: &ProvisionPlan) {
+        for (domain, (mailboxes, aliases)) in &self.per_domain {
+            let Some(d) = self.domains.get(domain) else { continue };
+            let line = plan.domains.iter().find(|s| s.domain.ascii() == domain).map_or(1, |s| s.line);
+            if let Some(max) = d.max_mailboxes.filter(|max| mailboxes > max) {
+                let text = format!("domain {domain} would hold {mailboxes} mailboxes; its limit is {max}");
+                self.r.problems.push(Problem::row_error(line, text));
+            }
+            if let Some(max) = d.max_aliases.filter(|max| aliases > max) {
+                let text = format!("domain {domain} would hold {aliases} aliases; its limit is {max}");
+                self.r.problems.push(Problem::row_error(line, text));
+            }
+        }
+    }
 }
 
 fn sorted(v: &[String]) -> Vec<String> {

@@ -123,14 +123,7 @@ impl Host {
             return Err("must not contain a port: put the port in its own column".into());
         }
         let ascii = idna::domain_to_ascii(s).map_err(|_| "is not a valid host name".to_string())?;
-        let ok = ascii.len() <= 253
-            && ascii.split('.').all(|l| {
-                !l.is_empty()
-                    && l.len() <= 63
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            });
+        let ok = ascii.len() <= 253 && ascii.split('.').all(|l| super::address::dns_label(l, false));
         if ok { Ok(Host(ascii)) } else { Err("is not a valid host name".into()) }
     }
 

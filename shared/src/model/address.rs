@@ -60,13 +60,7 @@ impl Domain {
         if !ascii.contains('.') {
             return Err(AddressError::DomainNoDot(input.to_string()));
         }
-        let labels_ok = ascii.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
+        let labels_ok = ascii.split('.').all(|l| dns_label(l, false));
         let tld_ok = ascii.rsplit('.').next().is_some_and(|t| !t.bytes().all(|b| b.is_ascii_digit()));
         if !labels_ok || !tld_ok {
             return Err(AddressError::DomainInvalid(input.to_string()));
@@ -180,6 +174,15 @@ impl fmt::Display for EmailAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}@{}", self.local, self.domain)
     }
+}
+
+/// Whether `label` is one DNS label of a host name in ASCII: 1 to 63 letters, digits and hyphens, not starting or
+/// ending with a hyphen (RFC 1123 §2.1); `underscore` also allows `_` (service names, some MX hosts).
+pub(crate) fn dns_label(label: &str, underscore: bool) -> bool {
+    (1..=63).contains(&label.len())
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+        && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || (underscore && b == b'_'))
 }
 
 #[cfg(test)]

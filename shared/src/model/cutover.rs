@@ -25,13 +25,7 @@ impl MxPattern {
     pub fn parse(text: &str) -> Result<MxPattern, String> {
         let t = text.trim().trim_end_matches('.').to_ascii_lowercase();
         let name = t.strip_prefix("*.").unwrap_or(&t);
-        let label_ok = |l: &str| {
-            (1..=63).contains(&l.len())
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        };
-        if name.is_empty() || name.len() > 253 || !name.split('.').all(label_ok) {
+        if name.is_empty() || name.len() > 253 || !name.split('.').all(|l| super::address::dns_label(l, true)) {
             return Err(format!("{text:?} is not an MX host name (like mx1.newhost.example or *.newhost.example)"));
         }
         Ok(MxPattern(t))

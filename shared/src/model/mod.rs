@@ -1,10 +1,11 @@
-//! The nouns of mailferry: jobs, mailboxes, accounts, checkpoints, the cutover's MX observations, typed ids and
-//! UIDs. No I/O here.
+//! The nouns of mailferry: jobs, mailboxes, accounts, checkpoints, the cutover's MX observations, what a
+//! destination's directory holds, typed ids and UIDs. No I/O here.
 
 mod account;
 mod address;
 mod checkpoint;
 pub mod cutover;
+pub mod directory;
 mod ids;
 mod job;
 mod provision;

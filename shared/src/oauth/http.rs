@@ -66,8 +66,8 @@ pub(crate) async fn post_form(
             .body(Full::new(Bytes::from(form)))
             .map_err(|e| OAuthError::Endpoint { url: url.to_string(), detail: e.to_string() })?;
         if t.tls {
-            let config = crate::imap::connect::tls_config(ca_file, &t.host)
-                .map_err(|e| OAuthError::Endpoint { url: url.to_string(), detail: e.to_string() })?;
+            let config = crate::tls::client_config(ca_file.map(|p| p.as_path()))
+                .map_err(|detail| OAuthError::Endpoint { url: url.to_string(), detail })?;
             let name = rustls_pki_types::ServerName::try_from(t.host.clone())
                 .map_err(|e| OAuthError::Endpoint { url: url.to_string(), detail: e.to_string() })?;
             let tls =

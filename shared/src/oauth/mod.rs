@@ -29,7 +29,10 @@ pub enum OAuthError {
     #[error("token endpoint {url} could not be reached: {detail}")]
     Network { url: String, detail: String },
     /// The endpoint answered with an OAuth error (RFC 6749 §5.2), e.g. `invalid_grant`, `unauthorized_client`.
-    #[error("token endpoint {url} refused: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    #[error(
+        "token endpoint {url} refused: {error}{}",
+        description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+    )]
     Refused { url: String, error: String, description: Option<String> },
 }
 

@@ -30,16 +30,9 @@ pub fn done_text(code: &str) -> Option<&'static str> {
     })
 }
 
-/// The form's time-zone offset (`tz`: minutes east of UTC, as the page script fills it; none: UTC), within the
-/// ±14 hours time zones span.
-pub fn tz_offset(tz: Option<&str>) -> chrono::Duration {
-    let minutes = tz.and_then(|t| t.trim().parse::<i64>().ok()).filter(|m| m.abs() <= 14 * 60).unwrap_or(0);
-    chrono::Duration::minutes(minutes)
-}
-
 /// `at` as the form sends it (`2026-12-01T22:00`, in the form's time zone, else UTC), or now.
 fn when(form: &HashMap<String, String>, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
-    let offset = tz_offset(form.get("tz").map(String::as_str));
+    let offset = super::tz_offset(form.get("tz").map(String::as_str));
     match form.get("at").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(now),
         Some(t) => NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")

@@ -42,12 +42,15 @@ fn job_actions(p: &JobProgress, csrf: &str) -> String {
     let csrf = format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(csrf));
     format!(
         "<h2>Actions</h2><form method=\"post\" action=\"/jobs/{id}/final\">{csrf}<p><label for=\"at\">Final pass \
-         at (<span class=\"tz-label\">UTC</span>; empty: now)</label><input id=\"at\" name=\"at\" type=\"datetime-local\" \
-         step=\"1\"><input type=\"hidden\" name=\"tz\" value=\"\"> <span class=\"utc-hint\"></span> <button>Schedule the \
+         at (<span class=\"tz-label\">UTC</span>; empty: now)</label><input id=\"at\" name=\"at\" \
+         type=\"datetime-local\" \
+         step=\"1\"><input type=\"hidden\" name=\"tz\" value=\"\"> <span class=\"utc-hint\"></span> <button>Schedule \
+         the \
          final pass</button></p></form><form method=\"post\" action=\"/jobs/{id}/retry\" \
          enctype=\"multipart/form-data\">{csrf}<p><label for=\"credentials\">Corrected credentials (optional: a CSV \
          of the rows to correct, with the upload's columns)</label><input id=\"credentials\" name=\"credentials\" \
-         type=\"file\" accept=\".csv,text/csv\"></p><p><button>Retry the mailboxes that need it</button></p></form><form method=\"post\" action=\"/jobs/{id}/cancel\">{csrf}<p>\
+         type=\"file\" accept=\".csv,text/csv\"></p><p><button>Retry the mailboxes that need \
+         it</button></p></form><form method=\"post\" action=\"/jobs/{id}/cancel\">{csrf}<p>\
          <input id=\"confirm\" name=\"confirm\" type=\"checkbox\" value=\"yes\"> <label for=\"confirm\" \
          class=\"inline\">I understand: passes stop and credentials are purged</label> <button>Cancel the \
          job</button></p></form><h2>Downloads</h2><ul><li><a href=\"/jobs/{id}/errors.csv\">Every message and mailbox \
@@ -117,7 +120,8 @@ pub fn job(
     });
     let body = format!(
         "{done}{rest}<p>{} · {} · <span id=\"status\" aria-live=\"polite\">{}</span></p>{}{}<h2>Throughput</h2>{}\
-         <h2>Passes</h2><ul>{passes}</ul><h2 id=\"mailboxes\">Mailboxes</h2>{}<table id=\"mailbox-table\"><caption>Mailboxes (select a \
+         <h2>Passes</h2><ul>{passes}</ul><h2 id=\"mailboxes\">Mailboxes</h2>{}<table \
+         id=\"mailbox-table\"><caption>Mailboxes (select a \
          column's name to sort by it)</caption><thead><tr>{}{}<th scope=\"col\">Messages</th><th \
          scope=\"col\">Folders</th>{}{}<th scope=\"col\">Pre-flight</th></tr></thead><tbody>{rows}</tbody></table>{}",
         esc(&p.job.source_file),

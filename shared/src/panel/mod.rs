@@ -97,6 +97,13 @@ fn form(body: &[u8]) -> HashMap<String, String> {
         .collect()
 }
 
+/// The form's time-zone offset (`tz`: minutes east of UTC, as the page script fills it; none: UTC), within the
+/// ±14 hours time zones span.
+pub fn tz_offset(tz: Option<&str>) -> chrono::Duration {
+    let minutes = tz.and_then(|t| t.trim().parse::<i64>().ok()).filter(|m| m.abs() <= 14 * 60).unwrap_or(0);
+    chrono::Duration::minutes(minutes)
+}
+
 fn cookie_of(req: &Request<Bytes>, name: &str) -> Option<String> {
     req.headers().get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
         v.split(';').map(str::trim).find_map(|c| c.strip_prefix(name)?.strip_prefix('=').map(str::to_string))

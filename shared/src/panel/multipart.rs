@@ -78,8 +78,10 @@ mod tests {
 
     #[test]
     fn parts_files_and_damage() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n--XyZ\r\nContent-Disposition: \
-            form-data; name=\"file\"; filename=\"batch one.csv\"\r\nContent-Type: text/csv\r\n\r\na,b\r\n1,2\r\n\r\n--XyZ--\r\n";
+        let body = b"--XyZ\r\nContent-Disposition: form-data; \
+         name=\"csrf\"\r\n\r\ntok\r\n--XyZ\r\nContent-Disposition: \
+            form-data; name=\"file\"; filename=\"batch one.csv\"\r\nContent-Type: \
+            text/csv\r\n\r\na,b\r\n1,2\r\n\r\n--XyZ--\r\n";
         let b = boundary("multipart/form-data; boundary=XyZ").unwrap();
         let parts = parse(body, &b).unwrap();
         assert_eq!(parts["csrf"].data, b"tok");

@@ -13,7 +13,8 @@ pub fn layout(title: &str, who: Option<(&Session, &str)>, body: &str) -> String 
         Some((s, csrf)) => format!(
             "<nav aria-label=\"account\"><a href=\"/\">Dashboard</a> <a href=\"/migrations/new\">New migration</a> <a \
              href=\"/imports/new\">New import</a> <a href=\"/usage\">Usage</a> <span>{}</span> <form method=\"post\" \
-             action=\"/sign-out\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Sign out</button></form></nav>",
+             action=\"/sign-out\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Sign \
+             out</button></form></nav>",
             esc(&s.email),
             esc(csrf)
         ),
@@ -22,7 +23,8 @@ pub fn layout(title: &str, who: Option<(&Session, &str)>, body: &str) -> String 
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width, initial-scale=1\"><title>{} · mailferry</title><link rel=\"stylesheet\" \
-         href=\"/static/panel.css\"><script src=\"/static/panel.js\" defer></script></head><body><header><p class=\"brand\">mailferry</p>{bar}</header><main \
+         href=\"/static/panel.css\"><script src=\"/static/panel.js\" defer></script></head><body><header><p \
+         class=\"brand\">mailferry</p>{bar}</header><main \
          id=\"main\"><h1>{}</h1>{body}</main></body></html>",
         esc(title),
         esc(title)
@@ -148,13 +150,16 @@ pub fn mailbox(
     } else {
         format!(
             "<table><caption>Messages that did not make it</caption><thead><tr><th scope=\"col\">Pass</th><th \
-             scope=\"col\">Folder</th><th scope=\"col\">UID</th><th scope=\"col\">Size</th><th scope=\"col\">Subject</th>\
+             scope=\"col\">Folder</th><th scope=\"col\">UID</th><th scope=\"col\">Size</th><th \
+             scope=\"col\">Subject</th>\
              <th scope=\"col\">The server said</th></tr></thead><tbody>{skipped}</tbody></table>"
         )
     };
     let body = format!(
-        "<p><a href=\"/jobs/{id}\">Back to job {id}</a></p>{problem}<p>Pre-flight: {} folder(s), {} message(s){}. On the \
-         new server: {} message(s).</p><table><caption>Folders (messages on each side when its copy last finished)</caption><thead><tr><th \
+        "<p><a href=\"/jobs/{id}\">Back to job {id}</a></p>{problem}<p>Pre-flight: {} folder(s), {} message(s){}. On \
+         the \
+         new server: {} message(s).</p><table><caption>Folders (messages on each side when its copy last \
+         finished)</caption><thead><tr><th \
          scope=\"col\">Folder</th><th scope=\"col\">Source</th><th scope=\"col\">Destination</th><th \
          scope=\"col\">Copied</th><th scope=\"col\">State</th></tr></thead><tbody>{rows}</tbody></table>{skipped}",
         m.source_folders,

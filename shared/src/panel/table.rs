@@ -132,7 +132,8 @@ pub fn filter_form(view: &View, total: usize, shown: usize) -> String {
         })
         .collect();
     format!(
-        "<form method=\"get\" class=\"filter\" role=\"search\" aria-label=\"Filter the mailboxes\"><input type=\"hidden\" \
+        "<form method=\"get\" class=\"filter\" role=\"search\" aria-label=\"Filter the mailboxes\"><input \
+         type=\"hidden\" \
          name=\"sort\" value=\"{}\"><input type=\"hidden\" name=\"dir\" value=\"{}\"><label for=\"state-filter\" \
          class=\"inline\">State</label> <select id=\"state-filter\" name=\"state\">{options}</select> <label \
          for=\"q\" class=\"inline\">Address contains</label> <input id=\"q\" name=\"q\" value=\"{}\"> <button>Show\

@@ -51,7 +51,8 @@ mod tests {
     #[test]
     fn first_rows_and_the_rest_each_keep_the_header() {
         let csv = "destination,source_host,source_port,security,source_user,auth,password\n\
-                   a@x.test,h,993,tls,a,password,p1\nb@x.test,h,993,tls,b,password,p2\nc@x.test,h,993,tls,c,password,p3\n";
+                   a@x.test,h,993,tls,a,password,p1\nb@x.test,h,993,tls,b,password,p2\n\
+                   c@x.test,h,993,tls,c,password,p3\n";
         let (trial, rest, rows) = split(csv.as_bytes(), 1, &Options::default()).unwrap();
         let (trial, rest) = (String::from_utf8(trial).unwrap(), String::from_utf8(rest).unwrap());
         assert!(trial.starts_with("destination,") && trial.contains("a@x.test") && !trial.contains("b@x.test"));

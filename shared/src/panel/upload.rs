@@ -27,8 +27,10 @@ pub fn form_page(s: &Session, csrf: &str, error: Option<&str>) -> String {
     });
     let body = format!(
         "{error}<form method=\"post\" action=\"/migrations\" enctype=\"multipart/form-data\"><input type=\"hidden\" \
-         name=\"csrf\" value=\"{}\"><p><label for=\"tenant\">Tenant</label><select id=\"tenant\" name=\"tenant\">{tenants}\
-         </select></p><p class=\"drop\"><label for=\"file\">Migration CSV (mailferry, Microsoft 365 or imapsync format; or drop it \
+         name=\"csrf\" value=\"{}\"><p><label for=\"tenant\">Tenant</label><select id=\"tenant\" \
+         name=\"tenant\">{tenants}\
+         </select></p><p class=\"drop\"><label for=\"file\">Migration CSV (mailferry, Microsoft 365 or imapsync \
+         format; or drop it \
          here)</label><input \
          id=\"file\" name=\"file\" type=\"file\" accept=\".csv,.txt,text/csv\" required></p><p><label \
          for=\"source_host\">Source server, for files that name none (optional)</label><input id=\"source_host\" \
@@ -38,7 +40,8 @@ pub fn form_page(s: &Session, csrf: &str, error: Option<&str>) -> String {
          Workspace)</option><option value=\"microsoft-app\">Microsoft app (Office 365, Exchange Online)</option>\
          <option value=\"oauth-client\">OAuth client of the rows' refresh tokens</option></select></p><p><label \
          for=\"credential\">Credential file (JSON)</label><input id=\"credential\" name=\"credential\" \
-         type=\"file\" accept=\".json,application/json\"></p></fieldset><p><label for=\"at\">Start the first pass at (<span class=\"tz-label\">UTC</span>; \
+         type=\"file\" accept=\".json,application/json\"></p></fieldset><p><label for=\"at\">Start the first pass at \
+         (<span class=\"tz-label\">UTC</span>; \
          empty: validate and check only)</label><input id=\"at\" name=\"at\" type=\"datetime-local\" step=\"1\"><input \
          type=\"hidden\" name=\"tz\" value=\"\"> <span class=\"utc-hint\"></span></p><p><label for=\"notify\">Notify \
          (email)</label><input id=\"notify\" name=\"notify\" type=\"email\" value=\"{}\"></p><p><label \
@@ -65,6 +68,34 @@ pub(super) fn file_name(raw: Option<&str>) -> String {
     if clean.trim_matches('.').is_empty() { "upload.csv".into() } else { clean }
 }
 
+/// A provider credential given with the upload: its metadata field (`google-service-account`, …) and text.
+type Credential = (&'static str, Secret<String>);
+
+/// The upload's settings from the form (start time in the operator's zone, new MX hosts, the source server for
+/// files that name none, who is notified) and the provider credential given with it; the error says which field.
+fn settings_of(parts: &HashMap<String, Part>) -> Result<(Upload, Option<Credential>), String> {
+    let parse = |t: &str| {
+        NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
+            .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M"))
+    };
+    let offset = super::tz_offset(text(parts, "tz").as_deref());
+    let start_at = match text(parts, "at").map(|t| parse(&t)) {
+        None => None,
+        Some(Ok(t)) => Some(t.and_utc() - offset),
+        Some(Err(_)) => return Err("The start time is not a date and time.".into()),
+    };
+    let new_mx = match text(parts, "new_mx").map(|t| MxPattern::parse_list(&t)) {
+        None => Vec::new(),
+        Some(Ok(list)) => list,
+        Some(Err(e)) => return Err(format!("New MX hosts: {e}")),
+    };
+    let source_defaults = SourceDefaults::from_text(text(parts, "source_host").as_deref(), None, None, None)
+        .map_err(|e| format!("Source server: {e}"))?;
+    let credential = credential_of(parts)?;
+    let operator_email = text(parts, "notify");
+    Ok((Upload { start_at, operator_email, source_defaults, new_mx, ..Default::default() }, credential))
+}
+
 /// Handle a submitted upload form (CSRF already checked).
 pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String, Part>) -> Reply {
     let again = |status: StatusCode, why: String| html(status, form_page(s, csrf, Some(&why)));
@@ -74,29 +105,8 @@ pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String
     let Some(file) = parts.get("file").filter(|f| !f.data.is_empty()) else {
         return again(StatusCode::UNPROCESSABLE_ENTITY, "Choose a CSV file to upload.".into());
     };
-    let parse = |t: &str| {
-        NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
-            .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M"))
-    };
-    let offset = super::actions::tz_offset(text(parts, "tz").as_deref());
-    let start_at = match text(parts, "at").map(|t| parse(&t)) {
-        None => None,
-        Some(Ok(t)) => Some(t.and_utc() - offset),
-        Some(Err(_)) => {
-            return again(StatusCode::UNPROCESSABLE_ENTITY, "The start time is not a date and time.".into());
-        }
-    };
-    let new_mx = match text(parts, "new_mx").map(|t| MxPattern::parse_list(&t)) {
-        None => Vec::new(),
-        Some(Ok(list)) => list,
-        Some(Err(e)) => return again(StatusCode::UNPROCESSABLE_ENTITY, format!("New MX hosts: {e}")),
-    };
-    let source_defaults = match SourceDefaults::from_text(text(parts, "source_host").as_deref(), None, None, None) {
-        Ok(d) => d,
-        Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, format!("Source server: {e}")),
-    };
-    let credential = match credential_of(parts) {
-        Ok(c) => c,
+    let (upload, credential) = match settings_of(parts) {
+        Ok(v) => v,
         Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, e),
     };
     let name = file_name(file.filename.as_deref());
@@ -105,7 +115,7 @@ pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String
     let (bytes, rest) = match trial {
         None => (file.data.clone(), None),
         Some(n) => {
-            let mut defaults = source_defaults.clone();
+            let mut defaults = upload.source_defaults.clone();
             if let Some((field, text)) = &credential
                 && let Err(e) = stages::apply_credential(field, text.clone(), &mut defaults)
             {
@@ -120,8 +130,7 @@ pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String
     };
     let stored =
         if rest.is_some() { format!("{} (trial)", name.trim_end_matches(".csv")) + ".csv" } else { name.clone() };
-    let mut upload =
-        Upload { start_at, operator_email: text(parts, "notify"), source_defaults, new_mx, ..Default::default() };
+    let mut upload = upload;
     if let Some((field, text)) = &credential {
         match put_credential(deps, &tenant, field, text, &bytes).await {
             Ok(objects) => upload.credential_objects = objects,
@@ -151,7 +160,7 @@ pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String
 
 /// The provider credential uploaded with the file: its upload metadata field and text (the upload stage checks
 /// what it is, and refuses the upload naming the field, never quoting the file).
-fn credential_of(parts: &HashMap<String, Part>) -> Result<Option<(&'static str, Secret<String>)>, String> {
+fn credential_of(parts: &HashMap<String, Part>) -> Result<Option<Credential>, String> {
     let Some(file) = parts.get("credential").filter(|f| !f.data.is_empty()) else { return Ok(None) };
     let field = match text(parts, "credential_kind").as_deref() {
         Some("google-service-account") => "google-service-account",

@@ -25,3 +25,13 @@ pub trait Checkpoints: Send + Sync {
     /// The checkpoint as last saved, without taking the folder.
     async fn load(&self, key: &FolderKey) -> Result<Option<Checkpoint>, PortError>;
 }
+
+/// A checkpoint from the JSON both homes store it as (`key`: which one, for the error).
+pub fn decode_checkpoint(data: &str, key: &FolderKey) -> Result<Checkpoint, PortError> {
+    serde_json::from_str(data).map_err(|e| PortError::corrupt(format!("checkpoint of {key}"), e))
+}
+
+/// A lease's end as both homes store it: milliseconds since the Unix epoch (out of range: the epoch).
+pub fn lease_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}

@@ -3,8 +3,8 @@
 //! write every change at once or nothing.
 
 use super::PortError;
-use crate::import::reconcile::{Changes, Existing};
 use crate::model::Secret;
+use crate::model::directory::{Changes, Existing};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 

@@ -21,7 +21,7 @@ mod store;
 mod usage;
 
 pub use blobs::Blobs;
-pub use checkpoints::Checkpoints;
+pub use checkpoints::{Checkpoints, decode_checkpoint, lease_time};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use counters::Counters;
 pub use directory::Directory;

@@ -7,6 +7,7 @@
 //! always ends.
 
 use super::budget::{self, Budget};
+use super::counter;
 use super::credentials::mailbox_sync;
 use super::error::no_panic;
 use super::finish::{self, FolderTotals};
@@ -130,7 +131,9 @@ async fn on_folder(
         Ok(report) => settle_run(deps, spec, report, budget::of(deps, &m)).await,
         Err(e) if let Some(why) = crowded(&e) => defer(deps, Task::Folder(spec.clone()), path, why).await,
         Err(e) if e.is_retryable() && !last => {
-            tracing::warn!(job = %job, mailbox = %address, folder = %path, error = %e, "folder copy failed; the queue will retry");
+            tracing::warn!(
+                job = %job, mailbox = %address, folder = %path, error = %e, "folder copy failed; the queue will retry"
+            );
             Err(e)
         }
         Err(e) => {
@@ -158,7 +161,7 @@ pub(super) async fn settle_run(
     }
     let scope = mailbox_scope(job, pass, address);
     if report.bytes > 0 || !report.skipped.is_empty() {
-        let run_deltas = [("bytes", report.bytes as i64), ("skipped", report.skipped.len() as i64)];
+        let run_deltas = [(counter::BYTES, report.bytes as i64), (counter::SKIPPED, report.skipped.len() as i64)];
         deps.counters.add(&scope, &run_deltas).await.map_err(StageError::port("count progress"))?;
     }
     if !report.skipped.is_empty() {
@@ -166,7 +169,10 @@ pub(super) async fn settle_run(
             .skipped
             .iter()
             .map(|s| {
-                serde_json::json!({"folder": s.folder, "uid": s.uid, "size": s.size, "date": s.date, "subject": s.subject, "reason": s.reason}).to_string()
+                let (folder, uid, size, date) = (&s.folder, s.uid, s.size, &s.date);
+                serde_json::json!({"folder": folder, "uid": uid, "size": size, "date": date, "subject": s.subject,
+                    "reason": s.reason})
+                .to_string()
             })
             .collect();
         let key = format!(

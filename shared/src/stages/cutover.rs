@@ -6,6 +6,7 @@
 //! schedule after it fired) and schedules the final pass itself once every domain is safe; the notifier then
 //! tells the operator. Its state is one small object per job, `cutover/<job>.json`, in the blob store.
 
+use super::counter;
 use super::{Deps, PassEvent, ScheduleAction, ScheduleInput, StageError, pass_scope, schedule};
 use crate::model::cutover::{CutoverState, MxAnswer, MxPattern, Pointing};
 use crate::model::{Job, JobId, JobKind, JobStatus, Pass};
@@ -168,7 +169,7 @@ async fn advance(
     let current = deps.store.job(&job.id).await.map_err(StageError::port("read job"))?.map(|j| j.status);
     let first_done = deps
         .counters
-        .seen(&pass_scope(&job.id, Pass::Initial), "complete")
+        .seen(&pass_scope(&job.id, Pass::Initial), counter::COMPLETE)
         .await
         .map_err(StageError::port("read counters"))?;
     let waiting_for = match current {

@@ -3,6 +3,7 @@
 //! that brings the pass's `done` to its `mailboxes` finishes the pass: the job moves on, credentials are purged
 //! after the final pass, and one "pass complete" event goes to the notifier.
 
+use super::counter;
 use super::{Deps, PassEvent, StageError, Task, mailbox_scope, pass_scope, schedule};
 use crate::model::{JobId, JobStatus, Pass};
 use std::collections::BTreeMap;
@@ -49,11 +50,11 @@ pub(crate) async fn folder_finished(
     }
     let scope = mailbox_scope(job, pass, address);
     let deltas = [
-        ("done", 1),
-        ("copied", t.copied as i64),
-        ("bytes", t.bytes as i64),
-        ("skipped", t.skipped as i64),
-        ("failed", i64::from(t.failed)),
+        (counter::DONE, 1),
+        (counter::COPIED, t.copied as i64),
+        (counter::BYTES, t.bytes as i64),
+        (counter::SKIPPED, t.skipped as i64),
+        (counter::FAILED, i64::from(t.failed)),
     ];
     let after = deps
         .counters
@@ -61,7 +62,7 @@ pub(crate) async fn folder_finished(
         .await
         .map_err(StageError::port("count folder"))?;
     match after {
-        Some(after) if get(&after, "done") == get(&after, "folders") => {
+        Some(after) if get(&after, counter::DONE) == get(&after, counter::FOLDERS) => {
             mailbox_finished(deps, job, pass, address, &after).await
         }
         _ => Ok(()),
@@ -78,16 +79,16 @@ pub(crate) async fn mailbox_finished(
 ) -> Result<(), StageError> {
     let now = deps.clock.now().timestamp_millis();
     deps.counters
-        .add_once(&mailbox_scope(job, pass, address), "finished", &[("finished_ms", now)])
+        .add_once(&mailbox_scope(job, pass, address), "finished", &[(counter::FINISHED_MS, now)])
         .await
         .map_err(StageError::port("count mailbox"))?;
     let scope = pass_scope(job, pass);
     let deltas = [
-        ("done", 1),
-        ("copied", get(totals, "copied")),
-        ("bytes", get(totals, "bytes")),
-        ("skipped", get(totals, "skipped")),
-        ("failed", i64::from(get(totals, "failed") > 0)),
+        (counter::DONE, 1),
+        (counter::COPIED, get(totals, counter::COPIED)),
+        (counter::BYTES, get(totals, counter::BYTES)),
+        (counter::SKIPPED, get(totals, counter::SKIPPED)),
+        (counter::FAILED, i64::from(get(totals, counter::FAILED) > 0)),
     ];
     let Some(after) = deps
         .counters
@@ -97,18 +98,20 @@ pub(crate) async fn mailbox_finished(
     else {
         return Ok(());
     };
-    tracing::info!(job = %job, pass = %pass, mailbox = %address, done = get(&after, "done"), of = get(&after, "mailboxes"), "mailbox finished");
+    let (done, of) = (get(&after, counter::DONE), get(&after, counter::MAILBOXES));
+    tracing::info!(job = %job, pass = %pass, mailbox = %address, done, of, "mailbox finished");
     // The next waiting mailbox, if any: `started` counts the mailboxes sent so far.
-    let started = deps.counters.add(&scope, &[("started", 1)]).await.map_err(StageError::port("count mailbox"))?;
-    let next = get(&started, "started") as usize;
-    if next <= get(&after, "mailboxes") as usize {
+    let started =
+        deps.counters.add(&scope, &[(counter::STARTED, 1)]).await.map_err(StageError::port("count mailbox"))?;
+    let next = get(&started, counter::STARTED) as usize;
+    if next <= get(&after, counter::MAILBOXES) as usize {
         let ready = super::ready_mailboxes(deps, job, pass).await?;
         if let Some(m) = ready.get(next - 1) {
             let body = Task::Mailbox { job: job.clone(), pass, mailbox: m.clone() }.to_body();
             deps.tasks.send(&[body], Duration::ZERO).await.map_err(StageError::port("send mailbox task"))?;
         }
     }
-    if get(&after, "done") == get(&after, "mailboxes") {
+    if get(&after, counter::DONE) == get(&after, counter::MAILBOXES) {
         pass_finished(deps, job, pass).await?;
     }
     Ok(())
@@ -119,7 +122,7 @@ pub(crate) async fn mailbox_finished(
 pub(crate) async fn pass_finished(deps: &Deps, job: &JobId, pass: Pass) -> Result<(), StageError> {
     let scope = pass_scope(job, pass);
     let now = deps.clock.now().timestamp_millis();
-    let claimed = deps.counters.add_once(&scope, "complete", &[("finished_ms", now)]).await;
+    let claimed = deps.counters.add_once(&scope, counter::COMPLETE, &[(counter::FINISHED_MS, now)]).await;
     if claimed.map_err(StageError::port("finish pass"))?.is_none() {
         return Ok(());
     }

@@ -1,9 +1,10 @@
 //! Job-level provider credentials uploaded beside a migration CSV (the AWS home, where files arrive in the
 //! bucket): the upload's metadata names an object under `credentials/<tenant>/` (`google-service-account`,
-//! `microsoft-app`, `oauth-client`); the upload stage reads it into the job's source defaults, where each mailbox seals it with its
-//! own credentials, and deletes it with the CSV, so no clear-text key rests in the bucket. A tenant names only
-//! its own credentials; a missing or unusable file refuses the upload, naming the metadata field, never quoting
-//! the file. (`mailferry migrate` reads the same files from disk instead.)
+//! `microsoft-app`, `oauth-client`); the upload stage reads it into the job's source defaults, where each mailbox
+//! seals it with its own credentials, and deletes it with the CSV, so no clear-text key rests in the bucket. A
+//! tenant names only its own credentials; a missing or unusable file refuses the upload, naming the metadata
+//! field, never quoting the file. (`mailferry migrate` reads the same files from disk instead; the panel puts
+//! the file it was given where this stage reads it.)
 
 use super::{Deps, StageError};
 use crate::csv::SourceDefaults;
@@ -15,7 +16,8 @@ use crate::oauth::{MicrosoftApp, RefreshGrant, ServiceAccount};
 pub struct CredentialObjects {
     /// Metadata `google-service-account`: a Google service-account key file (JSON).
     pub google_service_account: Option<String>,
-    /// Metadata `microsoft-app`: a Microsoft app file (JSON: tenant, client_id, client_secret or certificate + private_key).
+    /// Metadata `microsoft-app`: a Microsoft app file (JSON: tenant, client_id, client_secret or certificate +
+    /// private_key).
     pub microsoft_app: Option<String>,
     /// Metadata `oauth-client`: the OAuth client of the rows' refresh tokens (JSON: client_id, client_secret,
     /// token_uri).

@@ -11,6 +11,7 @@
 
 use super::budget::{self, Budget};
 use super::copy::{Crowded, TaskOutcome, crowded, defer, record, settle_run, write_failure};
+use super::counter;
 use super::credentials::mailbox_sync;
 use super::error::no_panic;
 use super::finish;
@@ -97,19 +98,18 @@ async fn plan_and_copy(
     }
     let scope = mailbox_scope(&job, pass, &address);
     let now = deps.clock.now().timestamp_millis();
-    let first = deps
-        .counters
-        .add_once(
-            &scope,
-            "planned",
-            &[("folders", plan.folders.len() as i64), ("started_ms", now), ("source_messages", source_messages as i64)],
-        )
-        .await
-        .map_err(StageError::port("count folders"))?;
+    let folders = plan.folders.len() as i64;
+    let planned =
+        [(counter::FOLDERS, folders), (counter::STARTED_MS, now), (counter::SOURCE_MESSAGES, source_messages as i64)];
+    let first = deps.counters.add_once(&scope, counter::PLANNED, &planned).await;
+    let first = first.map_err(StageError::port("count folders"))?;
     if let Some(totals) = first.filter(|_| plan.folders.is_empty()) {
         finish::mailbox_finished(deps, &job, pass, &address, &totals).await?;
     }
-    tracing::info!(job = %job, pass = %pass, mailbox = %address, folders = plan.folders.len(), unchanged = unchanged.len(), own_tasks = big.len(), here = small.len(), "mailbox planned");
+    tracing::info!(
+        job = %job, pass = %pass, mailbox = %address, folders = plan.folders.len(), unchanged = unchanged.len(),
+        own_tasks = big.len(), here = small.len(), "mailbox planned"
+    );
     deps.tasks.send(&big, Duration::ZERO).await.map_err(StageError::port("send folder tasks"))?;
     for report in unchanged {
         if let Some(folder) = plan.folders.iter().find(|f| f.path == report.path) {
@@ -119,7 +119,10 @@ async fn plan_and_copy(
     let later = copy_small(deps, &cfg, (src, dst), &mut small, budget).await?;
     let rest: Vec<String> = small.into_iter().map(|s| Task::Folder(s).to_body()).collect();
     if !later.is_zero() {
-        tracing::info!(mailbox = %address, folders = rest.len(), wait_ms = later.as_millis() as u64, "throttled; the folders left deferred as their own tasks");
+        tracing::info!(
+            mailbox = %address, folders = rest.len(), wait_ms = later.as_millis() as u64,
+            "throttled; the folders left deferred as their own tasks"
+        );
     }
     deps.tasks.send(&rest, later).await.map_err(StageError::port("send folder tasks"))?;
     Ok(TaskOutcome::Planned { folders: plan.folders.len() })
@@ -173,7 +176,10 @@ async fn copy_small(
                 settle_run(deps, &spec, report, budget).await?;
             }
             Err(e) => {
-                tracing::info!(mailbox = %cfg.mailbox, folder = %spec.folder.path, error = %e, "copy on the mailbox's connections failed; the folder goes on as its own task");
+                tracing::info!(
+                    mailbox = %cfg.mailbox, folder = %spec.folder.path, error = %e,
+                    "copy on the mailbox's connections failed; the folder goes on as its own task"
+                );
                 return Ok(match crowded(&e) {
                     Some(Crowded::Throttled(wait)) => wait,
                     _ => Duration::ZERO,
@@ -200,7 +206,11 @@ async fn planning_failed(
     let now = deps.clock.now().timestamp_millis();
     let totals = deps
         .counters
-        .add_once(&mailbox_scope(job, pass, address), "planned", &[("folders", 0), ("failed", 1), ("started_ms", now)])
+        .add_once(
+            &mailbox_scope(job, pass, address),
+            counter::PLANNED,
+            &[(counter::FOLDERS, 0), (counter::FAILED, 1), (counter::STARTED_MS, now)],
+        )
         .await
         .map_err(StageError::port("count folders"))?;
     if let Some(totals) = totals {

@@ -120,7 +120,8 @@ mod tests {
     #[test]
     fn s3_keys_from_moto_and_aws() {
         let moto = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventTime":"2026-11-24T10:00:00.000",
-            "eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"migrations%2Facme%2Fa+b%C3%A9.csv","size":10}}}]}"#;
+            "eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},
+            "object":{"key":"migrations%2Facme%2Fa+b%C3%A9.csv","size":10}}}]}"#;
         assert_eq!(parse_s3_event(moto).unwrap(), [("b".to_string(), "migrations/acme/a bé.csv".to_string())]);
         assert!(parse_s3_event(r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#).unwrap().is_empty());
         assert!(parse_s3_event("not json").is_err());

@@ -15,12 +15,14 @@
 pub mod budget;
 mod connections;
 mod copy;
+mod counter;
 mod credentials;
 pub mod cutover;
 pub mod delivery;
 mod end;
 mod error;
 mod errors;
+mod fan_out;
 mod finish;
 pub mod held;
 mod import;
@@ -46,6 +48,7 @@ pub use copy::{TaskOutcome, on_task};
 pub use end::cancel;
 pub use error::StageError;
 pub use errors::{ERRORS_HEADER, error_report};
+pub use fan_out::on_schedule;
 pub use import::Applied;
 pub use job_credentials::{CredentialObjects, apply_credential};
 pub(crate) use messages::form_decode as form_value;
@@ -53,7 +56,7 @@ pub use messages::{FolderTaskSpec, PassEvent, ScheduleAction, ScheduleInput, Tas
 pub use notify::on_pass_complete;
 pub use recheck::recheck;
 pub use retry::{Retried, Retry, retry};
-pub use schedule::{on_schedule, schedule_pass};
+pub use schedule::schedule_pass;
 pub use status::{Eta, JobProgress, MailboxProgress, PassProgress, folder_counts, job_progress};
 pub use upload::{Upload, UploadOutcome, on_upload};
 
@@ -167,7 +170,10 @@ pub(crate) async fn ready_mailboxes(deps: &Deps, job: &JobId, pass: Pass) -> Res
 
 /// Whether the job's final pass has finished.
 pub(crate) async fn final_done(deps: &Deps, job: &JobId) -> Result<bool, StageError> {
-    deps.counters.seen(&pass_scope(job, Pass::Final), "complete").await.map_err(StageError::port("read counters"))
+    deps.counters
+        .seen(&pass_scope(job, Pass::Final), counter::COMPLETE)
+        .await
+        .map_err(StageError::port("read counters"))
 }
 
 /// Every pass a job can have had so far: initial, its catch-ups, final, and its later passes, oldest first.
@@ -182,12 +188,12 @@ pub async fn passes_of(deps: &Deps, job: &JobId) -> Result<Vec<Pass>, StageError
 /// How many catch-up passes of the job were scheduled so far.
 pub(crate) async fn catch_up_rounds(deps: &Deps, job: &JobId) -> Result<u32, StageError> {
     let c = deps.counters.get(&format!("{job}/catch-up")).await.map_err(StageError::port("read counters"))?;
-    Ok(u32::try_from(c.get("rounds").copied().unwrap_or(0)).unwrap_or(0))
+    Ok(u32::try_from(c.get(counter::ROUNDS).copied().unwrap_or(0)).unwrap_or(0))
 }
 
 /// The later passes (`Pass::Extra`) a job has had so far, oldest first.
 pub(crate) async fn extra_passes(deps: &Deps, job: &JobId) -> Result<Vec<Pass>, StageError> {
     let c = deps.counters.get(&format!("{job}/extra")).await.map_err(StageError::port("read counters"))?;
-    let last = c.get("rounds").copied().unwrap_or(0);
+    let last = c.get(counter::ROUNDS).copied().unwrap_or(0);
     Ok((2..=u32::try_from(last).unwrap_or(0).saturating_add(1)).map(Pass::Extra).collect())
 }

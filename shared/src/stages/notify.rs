@@ -2,6 +2,7 @@
 //! bytes, skipped and failed, duration, the next step, and where the detailed report lies. Exactly once per pass:
 //! the send is claimed first (`notified`), and the claim is given back if sending fails so a retry can send.
 
+use super::counter;
 use super::status::{JobProgress, job_progress};
 use super::{Deps, PassEvent, StageError, pass_scope};
 use crate::model::Pass;
@@ -20,13 +21,18 @@ pub async fn on_pass_complete(deps: &Deps, event: &PassEvent) -> Result<bool, St
         tracing::warn!(job = %event.job, "no operator address for this job; no notification sent");
         return Ok(false);
     };
-    if deps.counters.add_once(&scope, "notified", &[]).await.map_err(StageError::port("claim notification"))?.is_none()
+    if deps
+        .counters
+        .add_once(&scope, counter::NOTIFIED, &[])
+        .await
+        .map_err(StageError::port("claim notification"))?
+        .is_none()
     {
         return Ok(false);
     }
     let email = compose(deps, &progress, event.pass, to);
     if let Err(e) = deps.mailer.send(&email).await {
-        deps.counters.forget(&scope, "notified").await.map_err(StageError::port("release notification"))?;
+        deps.counters.forget(&scope, counter::NOTIFIED).await.map_err(StageError::port("release notification"))?;
         return Err(StageError::Port { op: "send notification", source: e });
     }
     tracing::info!(job = %event.job, pass = %event.pass, "operator notified");
@@ -81,12 +87,9 @@ fn mb(bytes: i64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
-/// The email for a finished pass.
-pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> Email {
-    let job = &p.job;
-    let totals = p.passes.iter().find(|x| x.pass == pass.to_string()).cloned().unwrap_or_default();
-    let problems = totals.failed + p.mailboxes.iter().filter(|m| m.problem.is_some()).count() as i64;
-    let next = match pass {
+/// What the operator does next, after `pass` of `job` with `problems` mailboxes not migrated.
+fn next_step(deps: &Deps, job: &crate::model::Job, pass: Pass, problems: i64) -> String {
+    match pass {
         Pass::Initial => format!(
             "Next step: point the MX records to the new server, then schedule the final sync; it copies only what \
              arrived since:\n    mailferry schedule {id} --pass final --at 2026-12-01T22:00:00Z {scope}\nOr let the \
@@ -116,23 +119,11 @@ pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> E
             "{problems} mailbox(es) still need attention (see above). To try them again:\n    mailferry retry {} {}",
             job.id, deps.settings.command_scope
         ),
-    };
-    // Out of every row of the file: the refused ones count too.
-    let rows = p.mailboxes.len();
-    let subject = format!(
-        "mailferry: {} pass of {} {} ({} of {} mailboxes copied{})",
-        pass,
-        job.source_file,
-        if problems > 0 { "finished with problems" } else { "complete" },
-        totals.done - totals.failed,
-        rows,
-        if problems > 0 { format!(", {problems} need attention") } else { String::new() }
-    );
-    let report = format!("{}reports/{}/", deps.settings.reports_at, job.id);
-    let mut text = format!(
-        "The {pass} pass of job {} ({}) has finished.\n\n{:<40} {:>9} {:>10} {:>8} {:>7} {:>9}\n",
-        job.id, job.source_file, "mailbox", "messages", "size", "skipped", "failed", "seconds"
-    );
+    }
+}
+
+/// One line per mailbox in the text (with why it was refused and the folders renamed), one row in the HTML.
+fn mailbox_rows(p: &JobProgress, pass: Pass, text: &mut String) -> String {
     let mut rows = String::new();
     for m in &p.mailboxes {
         let (failed, seconds) = match &m.problem {
@@ -167,6 +158,32 @@ pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> E
             ));
         }
     }
+    rows
+}
+
+/// The email for a finished pass.
+pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> Email {
+    let job = &p.job;
+    let totals = p.passes.iter().find(|x| x.pass == pass.to_string()).cloned().unwrap_or_default();
+    let problems = totals.failed + p.mailboxes.iter().filter(|m| m.problem.is_some()).count() as i64;
+    let next = next_step(deps, job, pass, problems);
+    // Out of every row of the file: the refused ones count too.
+    let rows = p.mailboxes.len();
+    let subject = format!(
+        "mailferry: {} pass of {} {} ({} of {} mailboxes copied{})",
+        pass,
+        job.source_file,
+        if problems > 0 { "finished with problems" } else { "complete" },
+        totals.done - totals.failed,
+        rows,
+        if problems > 0 { format!(", {problems} need attention") } else { String::new() }
+    );
+    let report = format!("{}reports/{}/", deps.settings.reports_at, job.id);
+    let mut text = format!(
+        "The {pass} pass of job {} ({}) has finished.\n\n{:<40} {:>9} {:>10} {:>8} {:>7} {:>9}\n",
+        job.id, job.source_file, "mailbox", "messages", "size", "skipped", "failed", "seconds"
+    );
+    let rows = mailbox_rows(p, pass, &mut text);
     text.push_str(&format!(
         "\nTotal: {} messages, {}, {} skipped, {} failed mailbox(es).\n\n{next}\n\nDetailed report: {report}\n",
         totals.copied,

@@ -5,7 +5,6 @@
 
 use super::Deps;
 use super::credentials::{dest_login, endpoint, login_of};
-use crate::engine::mailbox::listing;
 use crate::engine::{EngineError, Side};
 use crate::imap::plan::{Filters, plan};
 use crate::imap::{self, ImapError};
@@ -105,8 +104,8 @@ async fn survey(deps: &Deps, account: &SourceAccount) -> Result<(u32, u64, Optio
         |e: ImapError| format!("destination mailbox {} on {}:{}: {e}", account.destination, dest.host, dest.port);
     let mut dst = imap::open(dest, &dest_login(deps, &account.destination.to_string())).await.map_err(dest_failed)?;
     let result = async {
-        let source_listing = listing(&mut src).await.map_err(source_failed)?;
-        let dest_listing = listing(&mut dst).await.map_err(dest_failed)?;
+        let source_listing = src.listing().await.map_err(source_failed)?;
+        let dest_listing = dst.listing().await.map_err(dest_failed)?;
         let filters = Filters {
             include: account.include.clone(),
             exclude: super::presets::exclude(

@@ -213,7 +213,9 @@ impl TokenSource for Minted {
         let mut cache = self.cache.lock().await;
         // Only if it is still the cached one: a sign-in that already got a new token keeps it.
         if cache.as_ref().is_some_and(|t| t.token.expose() == token.expose()) {
-            tracing::info!(user = %self.user, "the server refused the access token as expired; a new one will be asked for");
+            tracing::info!(
+                user = %self.user, "the server refused the access token as expired; a new one will be asked for"
+            );
             *cache = None;
         }
     }

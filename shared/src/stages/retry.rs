@@ -6,6 +6,7 @@
 //! live again, and those that pass get a later pass of their own (`extra-N`): the checkpoints carry on, so
 //! only what is missing is copied. The job returns to where it was (before or after its final pass).
 
+use super::counter;
 use super::{Deps, StageError, credentials, job_progress, preflight, schedule};
 use crate::csv::{self, Options, Plan, Purpose, SourceDefaults};
 use crate::model::{JobId, JobStatus, MailboxRecord, Pass, SourceAccount};
@@ -98,8 +99,8 @@ pub async fn retry(deps: &Deps, job: &JobId, r: &Retry) -> Result<Retried, Stage
     let checks = preflight::check_all(deps, &refs).await;
     // A round is taken only for a pass that will run: pass names have no gaps.
     let round = if checks.iter().any(|c| c.problem.is_none()) {
-        let rounds = deps.counters.add(&format!("{job}/extra"), &[("rounds", 1)]).await;
-        rounds.map_err(StageError::port("count passes"))?.get("rounds").copied().unwrap_or(1) as u32 + 1
+        let rounds = deps.counters.add(&format!("{job}/extra"), &[(counter::ROUNDS, 1)]).await;
+        rounds.map_err(StageError::port("count passes"))?.get(counter::ROUNDS).copied().unwrap_or(1) as u32 + 1
     } else {
         0
     };

@@ -1,6 +1,7 @@
 //! Progress of a job, per pass and per mailbox, read from the counters and checkpoints (what `mailferry status`
 //! shows and the notifier reports).
 
+use super::counter;
 use super::{Deps, StageError, mailbox_scope, pass_scope};
 use crate::model::{FolderKey, Job, JobId, Pass};
 use serde::Serialize;
@@ -107,7 +108,8 @@ fn get(m: &BTreeMap<String, i64>, name: &str) -> i64 {
 }
 
 /// Read a job's progress; `None` when there is no such job. `destination_totals` also reads every folder's
-/// checkpoint for [`MailboxProgress::copied_total`] (the progress bars); the notifier does without.
+/// checkpoint for [`MailboxProgress::copied_total`] (the progress bars) and the throughput; the notifier does
+/// without.
 pub async fn job_progress(
     deps: &Deps,
     id: &JobId,
@@ -115,74 +117,10 @@ pub async fn job_progress(
 ) -> Result<Option<JobProgress>, StageError> {
     let read = StageError::port("read progress");
     let Some(job) = deps.store.job(id).await.map_err(&read)? else { return Ok(None) };
-    let mut passes = Vec::new();
-    let mut latest = Pass::Initial;
-    for pass in super::passes_of(deps, id).await? {
-        let c = deps.counters.get(&pass_scope(id, pass)).await.map_err(&read)?;
-        let started = deps.counters.seen(&pass_scope(id, pass), "fanout").await.map_err(&read)?;
-        // A later pass covers chosen mailboxes only: the others are shown from the pass before.
-        if started && !matches!(pass, Pass::Extra(_)) {
-            latest = pass;
-        }
-        passes.push(PassProgress {
-            pass: pass.to_string(),
-            started,
-            complete: deps.counters.seen(&pass_scope(id, pass), "complete").await.map_err(&read)?,
-            mailboxes: get(&c, "mailboxes"),
-            done: get(&c, "done"),
-            copied: get(&c, "copied"),
-            bytes: get(&c, "bytes"),
-            skipped: get(&c, "skipped"),
-            failed: get(&c, "failed"),
-            finished_at: c.get("finished_ms").and_then(|ms| chrono::DateTime::from_timestamp_millis(*ms)),
-        });
-    }
+    let (passes, latest) = passes(deps, id).await?;
     let mut mailboxes = Vec::new();
     for m in deps.store.mailboxes(id).await.map_err(&read)? {
-        let extra = Pass::Extra(m.details.round);
-        let in_extra =
-            m.details.round >= 2 && deps.counters.seen(&pass_scope(id, extra), "fanout").await.map_err(&read)?;
-        let shown = if in_extra { extra } else { latest };
-        let c = deps.counters.get(&mailbox_scope(id, shown, &m.address)).await.map_err(&read)?;
-        let (mut copied_total, mut elsewhere, mut several_labels) = (0, 0, 0);
-        for folder in m.details.folders.iter().filter(|_| destination_totals) {
-            let key = FolderKey { job: id.clone(), mailbox: m.address.clone(), folder: folder.clone() };
-            let cp = deps.checkpoints.load(&key).await.map_err(&read)?.unwrap_or_default();
-            (copied_total, elsewhere, several_labels) =
-                (copied_total + cp.copied, elsewhere + cp.elsewhere, several_labels + cp.several_labels);
-        }
-        let pre = m.details.preflight.clone().unwrap_or_default();
-        let finished = get(&c, "finished_ms") > 0;
-        // A mailbox waiting for its download budget says until when.
-        let parked_until =
-            if finished || pre.problem.is_some() { None } else { super::budget::state(deps, &m).await?.err() };
-        mailboxes.push(MailboxProgress {
-            address: m.address.clone(),
-            line: m.line,
-            problem: pre.problem,
-            // What the source held when the pass shown planned the mailbox (the pre-flight's count before that); a
-            // Gmail source lists a message once per label and in All Mail: what went elsewhere is not expected.
-            expected: match get(&c, "source_messages") {
-                n if n > 0 => n as u64,
-                _ => pre.messages,
-            }
-            .saturating_sub(elsewhere),
-            source_folders: pre.folders,
-            source_bytes: pre.bytes,
-            copied_total,
-            several_labels,
-            single_copy: m.details.gmail_single_copy,
-            renamed: m.details.renamed.clone(),
-            parked_until,
-            copied: get(&c, "copied"),
-            bytes: get(&c, "bytes"),
-            skipped: get(&c, "skipped"),
-            failed: get(&c, "failed"),
-            folders: get(&c, "folders"),
-            folders_done: get(&c, "done"),
-            finished,
-            seconds: finished.then(|| (get(&c, "finished_ms") - get(&c, "started_ms")) as f64 / 1000.0),
-        });
+        mailboxes.push(mailbox(deps, &m, latest, destination_totals).await?);
     }
     let (throughput, remaining, eta) = if destination_totals {
         let series = super::rate::series(deps, id, latest).await?;
@@ -196,6 +134,89 @@ pub async fn job_progress(
         (Vec::new(), 0, None)
     };
     Ok(Some(JobProgress { job, passes, mailboxes, throughput, remaining, eta }))
+}
+
+/// Every pass of job `id`, and the latest that started (other than a later pass for chosen mailboxes).
+async fn passes(deps: &Deps, id: &JobId) -> Result<(Vec<PassProgress>, Pass), StageError> {
+    let read = StageError::port("read progress");
+    let mut passes = Vec::new();
+    let mut latest = Pass::Initial;
+    for pass in super::passes_of(deps, id).await? {
+        let c = deps.counters.get(&pass_scope(id, pass)).await.map_err(&read)?;
+        let started = deps.counters.seen(&pass_scope(id, pass), counter::FANOUT).await.map_err(&read)?;
+        // A later pass covers chosen mailboxes only: the others are shown from the pass before.
+        if started && !matches!(pass, Pass::Extra(_)) {
+            latest = pass;
+        }
+        passes.push(PassProgress {
+            pass: pass.to_string(),
+            started,
+            complete: deps.counters.seen(&pass_scope(id, pass), counter::COMPLETE).await.map_err(&read)?,
+            mailboxes: get(&c, counter::MAILBOXES),
+            done: get(&c, counter::DONE),
+            copied: get(&c, counter::COPIED),
+            bytes: get(&c, counter::BYTES),
+            skipped: get(&c, counter::SKIPPED),
+            failed: get(&c, counter::FAILED),
+            finished_at: c.get(counter::FINISHED_MS).and_then(|ms| chrono::DateTime::from_timestamp_millis(*ms)),
+        });
+    }
+    Ok((passes, latest))
+}
+
+/// One mailbox in the pass that shows it: its own later pass if it is in one, else `latest`.
+async fn mailbox(
+    deps: &Deps,
+    m: &crate::model::MailboxRecord,
+    latest: Pass,
+    destination_totals: bool,
+) -> Result<MailboxProgress, StageError> {
+    let read = StageError::port("read progress");
+    let id = &m.job;
+    let extra = Pass::Extra(m.details.round);
+    let in_extra =
+        m.details.round >= 2 && deps.counters.seen(&pass_scope(id, extra), counter::FANOUT).await.map_err(&read)?;
+    let shown = if in_extra { extra } else { latest };
+    let c = deps.counters.get(&mailbox_scope(id, shown, &m.address)).await.map_err(&read)?;
+    let (mut copied_total, mut elsewhere, mut several_labels) = (0, 0, 0);
+    for folder in m.details.folders.iter().filter(|_| destination_totals) {
+        let key = FolderKey { job: id.clone(), mailbox: m.address.clone(), folder: folder.clone() };
+        let cp = deps.checkpoints.load(&key).await.map_err(&read)?.unwrap_or_default();
+        (copied_total, elsewhere, several_labels) =
+            (copied_total + cp.copied, elsewhere + cp.elsewhere, several_labels + cp.several_labels);
+    }
+    let pre = m.details.preflight.clone().unwrap_or_default();
+    let finished = get(&c, counter::FINISHED_MS) > 0;
+    // A mailbox waiting for its download budget says until when.
+    let parked_until =
+        if finished || pre.problem.is_some() { None } else { super::budget::state(deps, m).await?.err() };
+    Ok(MailboxProgress {
+        address: m.address.clone(),
+        line: m.line,
+        problem: pre.problem,
+        // What the source held when the pass shown planned the mailbox (the pre-flight's count before that); a
+        // Gmail source lists a message once per label and in All Mail: what went elsewhere is not expected.
+        expected: match get(&c, counter::SOURCE_MESSAGES) {
+            n if n > 0 => n as u64,
+            _ => pre.messages,
+        }
+        .saturating_sub(elsewhere),
+        source_folders: pre.folders,
+        source_bytes: pre.bytes,
+        copied_total,
+        several_labels,
+        single_copy: m.details.gmail_single_copy,
+        renamed: m.details.renamed.clone(),
+        parked_until,
+        copied: get(&c, counter::COPIED),
+        bytes: get(&c, counter::BYTES),
+        skipped: get(&c, counter::SKIPPED),
+        failed: get(&c, counter::FAILED),
+        folders: get(&c, counter::FOLDERS),
+        folders_done: get(&c, counter::DONE),
+        finished,
+        seconds: finished.then(|| (get(&c, counter::FINISHED_MS) - get(&c, counter::STARTED_MS)) as f64 / 1000.0),
+    })
 }
 
 /// Each folder of mailbox `address` as the latest pass that finished it left it: (source, destination) message

@@ -136,17 +136,7 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
         job_credentials::delete(deps, &job.tenant, objects).await?;
         return reject(deps, &mut job, &upload.key, None, &[Problem::row_error(1, problem)]).await;
     }
-    // Import rows may use domains the destination already has: the import checks them against it.
-    let options = Options {
-        expect: Some(purpose),
-        domains_checked_later: deps.directory.is_some(),
-        source_defaults,
-        ..Default::default()
-    };
-    let (kind, problems, plan) = match csv::validate(&bytes, &options) {
-        Ok(v) => (v.kind.map(|k| k.to_string()), v.problems.clone(), v.plan.clone().map(|p| (p, v.summary()))),
-        Err(e) => (None, vec![Problem::row_error(1, e.to_string())], None),
-    };
+    let (kind, problems, plan) = validate(deps, &bytes, purpose, source_defaults);
     drop(bytes);
     let Some((plan, summary)) = plan else {
         job_credentials::delete(deps, &job.tenant, &upload.credential_objects).await?;
@@ -165,22 +155,76 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
             entries
         }
         Plan::Import(plan) => {
-            let by = format!("upload:{}", upload.key);
-            // Applied to the deployment's directory when there is one; else validated and recorded only.
-            let outcome = match super::import::apply(deps, &mut job, &plan, &upload.key, &by, kind.clone(), &problems)
-                .await?
-            {
-                Some((applied, report)) => UploadOutcome::Imported { job: id.clone(), report, applied },
-                None => {
-                    let report = report::write(deps, &id, &upload.key, kind, &summary, &problems, &[]).await?;
-                    UploadOutcome::Accepted { job: id.clone(), report, ready: 0, failed: Vec::new(), scheduled: None }
-                }
-            };
+            let outcome = import(deps, &mut job, &plan, upload, (kind, &problems, &summary)).await?;
             create(deps, &job).await?;
             delete_upload().await?;
             return Ok(outcome);
         }
     };
+    let (records, checked) = check_and_seal(deps, &id, &entries).await?;
+    let failed: Vec<(u64, String, String)> =
+        checked.iter().filter_map(|c| c.preflight.problem.clone().map(|p| (c.line, c.address.clone(), p))).collect();
+    let ready = records.len() - failed.len();
+    let summary = format!("{summary}; pre-flight: {ready} ready, {} failed", failed.len());
+    let report = report::write(deps, &id, &upload.key, kind, &summary, &problems, &checked).await?;
+    deps.store.put_mailboxes(&records).await.map_err(StageError::port("store mailboxes"))?;
+    create(deps, &job).await?;
+    expire_later(deps, &id).await?;
+    delete_upload().await?;
+    tracing::info!(job = %id, ready, failed = failed.len(), "upload accepted");
+    if let Some(at) = upload.start_at {
+        schedule::schedule_pass(deps, &id, Pass::Initial, at).await?;
+    }
+    Ok(UploadOutcome::Accepted { job: id, report, ready, failed, scheduled: upload.start_at })
+}
+
+/// The file validated for `purpose`: its kind, every problem, and (without errors) its plan and summary. Import
+/// rows may use domains the destination already has: with a directory, the import checks them against it.
+fn validate(
+    deps: &Deps,
+    bytes: &[u8],
+    purpose: Purpose,
+    source_defaults: csv::SourceDefaults,
+) -> (Option<String>, Vec<Problem>, Option<(Plan, String)>) {
+    let options = Options {
+        expect: Some(purpose),
+        domains_checked_later: deps.directory.is_some(),
+        source_defaults,
+        ..Default::default()
+    };
+    match csv::validate(bytes, &options) {
+        Ok(v) => (v.kind.map(|k| k.to_string()), v.problems.clone(), v.plan.clone().map(|p| (p, v.summary()))),
+        Err(e) => (None, vec![Problem::row_error(1, e.to_string())], None),
+    }
+}
+
+/// An import file: applied to the deployment's directory when there is one (`job`'s status set to the outcome);
+/// else validated and recorded only.
+async fn import(
+    deps: &Deps,
+    job: &mut Job,
+    plan: &crate::model::ProvisionPlan,
+    upload: &Upload,
+    (kind, problems, summary): (Option<String>, &[Problem], &str),
+) -> Result<UploadOutcome, StageError> {
+    let by = format!("upload:{}", upload.key);
+    let id = job.id.clone();
+    Ok(match super::import::apply(deps, job, plan, &upload.key, &by, kind.clone(), problems).await? {
+        Some((applied, report)) => UploadOutcome::Imported { job: id, report, applied },
+        None => {
+            let report = report::write(deps, &id, &upload.key, kind, summary, problems, &[]).await?;
+            UploadOutcome::Accepted { job: id, report, ready: 0, failed: Vec::new(), scheduled: None }
+        }
+    })
+}
+
+/// Check every account of a migration live (the destination first: one wrong setting fails the upload, not each
+/// row), and seal each one's credentials for job `id`: the mailbox records and what the report says of them.
+async fn check_and_seal(
+    deps: &Deps,
+    id: &JobId,
+    entries: &[crate::csv::MigrationEntry],
+) -> Result<(Vec<MailboxRecord>, Vec<CheckedMailbox>), StageError> {
     let accounts: Vec<_> = entries.iter().map(|e| &e.account).collect();
     let addresses: Vec<String> = accounts.iter().map(|a| a.destination.to_string()).collect();
     preflight::check_destination(deps, &addresses).await.map_err(|e| StageError::Destination(Box::new(e)))?;
@@ -202,28 +246,11 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
             source,
             source_user: a.user.clone(),
             line: entry.line,
-            sealed_credentials: Some(credentials::seal(deps, &id, a).await?),
+            sealed_credentials: Some(credentials::seal(deps, id, a).await?),
             details: credentials::details_of(a, check),
         });
     }
-    let failed: Vec<(u64, String, String)> =
-        checked.iter().filter_map(|c| c.preflight.problem.clone().map(|p| (c.line, c.address.clone(), p))).collect();
-    let ready = records.len() - failed.len();
-    let summary = format!("{summary}; pre-flight: {ready} ready, {} failed", failed.len());
-    let report = report::write(deps, &id, &upload.key, kind, &summary, &problems, &checked).await?;
-    deps.store.put_mailboxes(&records).await.map_err(StageError::port("store mailboxes"))?;
-    create(deps, &job).await?;
-    expire_later(deps, &id).await?;
-    delete_upload().await?;
-    tracing::info!(job = %id, ready, failed = failed.len(), "upload accepted");
-    let scheduled = match upload.start_at {
-        Some(at) => {
-            schedule::schedule_pass(deps, &id, Pass::Initial, at).await?;
-            Some(at)
-        }
-        None => None,
-    };
-    Ok(UploadOutcome::Accepted { job: id, report, ready, failed, scheduled })
+    Ok((records, checked))
 }
 
 /// Schedule the end of the credentials' retention period: unless the final pass purges them first, the job is
