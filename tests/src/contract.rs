@@ -299,7 +299,7 @@ pub async fn job_store(store: Arc<dyn JobStore>, concurrent: bool) {
             source: "mail.old.test:993".into(),
             source_user: format!("user{i:02}"),
             line: i + 2,
-            sealed_credentials: (i % 3 != 0).then(|| format!("mf1..sealed-{i}")),
+            sealed_credentials: (i % 3 != 0).then(|| mailferry::model::Sealed(format!("mf1..sealed-{i}"))),
             details: Default::default(),
         })
         .collect();
@@ -356,7 +356,7 @@ pub async fn usage_ledger(l: &dyn mailferry::ports::UsageLedger) {
     let rec = |t: &mailferry::model::TenantId, i: i64| UsageRecord {
         tenant: t.clone(),
         at: at0 + chrono::Duration::seconds(i),
-        kind: "mailbox".into(),
+        kind: mailferry::ports::UsageKind::Mailbox,
         address: format!("user{i}@x.test"),
         domain: "x.test".into(),
         quota_mb: i as u64,

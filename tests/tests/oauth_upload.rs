@@ -39,7 +39,7 @@ async fn a_key_beside_the_csv_signs_every_mailbox_in_and_is_deleted() {
     let UploadOutcome::Accepted { job, ready: 2, .. } = outcome else { panic!("not accepted: {outcome:?}") };
     assert_eq!(endpoint.requests().len(), 2, "one token per mailbox for the pre-flight");
     for m in deps.store.mailboxes(&job).await.unwrap() {
-        let sealed = m.sealed_credentials.expect("sealed");
+        let sealed = m.sealed_credentials.expect("sealed").0;
         assert!(!sealed.contains("PRIVATE") && !sealed.contains("migrator@"), "the key is sealed, not stored");
     }
     assert_eq!(deps.blobs.get(key_object).await.unwrap(), None, "the key file is deleted with the CSV");

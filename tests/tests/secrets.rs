@@ -69,7 +69,7 @@ async fn no_secret_in_logs_errors_or_debug() {
             source: format!("{}:{}", e.account.host, e.account.port),
             source_user: e.account.user.clone(),
             line: e.line,
-            sealed_credentials: Some(sealed.0.clone()),
+            sealed_credentials: Some(sealed.clone()),
             details: Default::default(),
         });
     }

@@ -32,10 +32,9 @@ impl Present {
 }
 
 /// Fingerprint every message of the destination folder `wire` with UID ≥ `from` (selects it read-only).
-pub async fn destination_from(dst: &mut Session, wire: &str, from: u32) -> Result<Present, ImapError> {
+pub async fn destination_from(dst: &mut Session, wire: &str, from: Uid) -> Result<Present, ImapError> {
     let mut present = Present::default();
     let sel = dst.open(wire, true).await?;
-    let Some(from) = Uid::new(from.max(1)) else { return Ok(present) };
     if sel.exists == 0 {
         return Ok(present);
     }

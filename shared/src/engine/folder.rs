@@ -13,7 +13,7 @@ use super::resume::ResumeWindow;
 use super::source::{Batch, plan_batches, produce};
 use crate::imap::plan::FolderPlan;
 use crate::imap::{Appended, ImapError, MessageMeta, OutMessage, Session};
-use crate::model::{Checkpoint, FolderKey, OpenBatch, Uid, UidValidity};
+use crate::model::{Checkpoint, FolderKey, OpenBatch, Uid};
 use crate::ports::{Checkpoints, PortError};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -124,7 +124,7 @@ struct Copying<'a> {
     count_present_from: u32,
     /// A lower bound of the destination's UIDNEXT for the next open batch: from the STATUS taken when the folder
     /// was opened, then from the last batch's APPENDUIDs (RFC 4315), so no STATUS round trip is needed per batch.
-    dest_next: Option<u32>,
+    dest_next: Option<Uid>,
     /// The destination's APPENDLIMIT (RFC 7889): larger messages are skipped, not sent.
     limit: Option<u64>,
     /// Gmail: listed messages this folder leaves to other folders, not yet passed by the checkpoint.
@@ -166,7 +166,7 @@ impl<'a> Copying<'a> {
         };
         let (opened, dest_status) = tokio::join!(opening, dst.status(&plan.dest_wire));
         let ((sel, mut metas), dest_status) = (opened.map_err(&imap)?, dest_status.map_err(&imap)?);
-        let validity = sel.uid_validity.and_then(UidValidity::new);
+        let validity = sel.uid_validity;
         let renumbered = cp.uid_validity.is_some() && cp.uid_validity != validity;
         let window = ResumeWindow::decide(&mut cp, validity, dest_status.messages.unwrap_or(0), &plan.path);
         let ledger = Ledgered::open(task.ledgers, key, &mut cp, (flag_pass, renumbered), sel.highest_modseq)
@@ -291,7 +291,7 @@ impl<'a> Copying<'a> {
             None => {
                 let dest_next = match self.dest_next.take() {
                     Some(n) => n,
-                    None => dst.status(&plan.dest_wire).await.map_err(&imap)?.uid_next.unwrap_or(1),
+                    None => dst.status(&plan.dest_wire).await.map_err(&imap)?.uid_next.unwrap_or(Uid::FIRST),
                 };
                 self.dest_next = Some(dest_next);
                 OpenBatch { dest_uid_next: dest_next, first, last }
@@ -345,7 +345,7 @@ impl<'a> Copying<'a> {
         // New UIDs only grow: one above the highest APPENDUID is a lower bound of the next UIDNEXT. Without
         // APPENDUID for every stored message, the next batch asks with STATUS.
         match highest {
-            Some(h) if h > 0 => self.dest_next = h.checked_add(1),
+            Some(h) if h > 0 => self.dest_next = h.checked_add(1).and_then(Uid::new),
             Some(_) => {}
             None => self.dest_next = None,
         }

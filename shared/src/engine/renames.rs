@@ -80,7 +80,7 @@ pub(super) async fn follow_renames(
     let mut renamed = Vec::new();
     for (f, st) in fresh.into_iter().zip(statuses) {
         let same: Vec<&(String, Checkpoint)> =
-            old.iter().filter(|(_, cp)| cp.uid_validity.map(|v| v.get()) == st.uid_validity).collect();
+            old.iter().filter(|(_, cp)| cp.uid_validity == st.uid_validity).collect();
         let [(from, cp)] = same.as_slice() else { continue };
         if renamed.iter().any(|r: &Renamed| &r.from == from) {
             continue;

@@ -8,7 +8,7 @@ use crate::imap::MessageMeta;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SkippedMessage {
     pub folder: String,
-    pub uid: u32,
+    pub uid: crate::model::Uid,
     pub size: u64,
     pub date: String,
     pub subject: String,
@@ -90,7 +90,7 @@ pub(crate) fn compare_counts(source: u32, dest: u32, absent: u64) -> FolderOutco
 pub(super) fn skip(folder: &str, meta: &MessageMeta, body: &[u8], reason: String) -> SkippedMessage {
     SkippedMessage {
         folder: folder.to_string(),
-        uid: meta.uid.get(),
+        uid: meta.uid,
         size: meta.size,
         date: meta.internal_date.map(|d| d.to_string()).unwrap_or_default(),
         subject: super::headers::subject(body),

@@ -13,14 +13,14 @@ use tokio::time::Instant;
 /// crash while resuming still compares against everything the first run may have stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ResumeWindow {
-    pub dest_from: u32,
+    pub dest_from: Uid,
     pub until: Uid,
 }
 
 impl ResumeWindow {
     /// The whole folder: every destination message may be a copy of any source message.
     fn whole() -> ResumeWindow {
-        ResumeWindow { dest_from: 1, until: Uid::new(u32::MAX).expect("non-zero") }
+        ResumeWindow { dest_from: Uid::FIRST, until: Uid::new(u32::MAX).expect("non-zero") }
     }
 
     /// Decide the window for a copy about to start. A UIDVALIDITY change voids every UID learnt before: `cp` is
@@ -36,7 +36,7 @@ impl ResumeWindow {
             *cp = Checkpoint { copied: cp.copied, skipped: cp.skipped, ..Default::default() };
             Some(Self::whole())
         } else if let Some(open) = &cp.open_batch {
-            tracing::info!(folder = %path, dest_from = open.dest_uid_next, "resuming an interrupted batch");
+            tracing::info!(folder = %path, dest_from = open.dest_uid_next.get(), "resuming an interrupted batch");
             Some(ResumeWindow { dest_from: open.dest_uid_next, until: open.last })
         } else if cp.last_uid.is_none() && dest_messages > 0 {
             tracing::info!(

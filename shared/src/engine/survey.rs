@@ -113,17 +113,17 @@ pub(super) async fn survey(
         match cp {
             Some(cp)
                 if cp.open_batch.is_none()
-                    && cp.uid_validity.is_some_and(|v| Some(v.get()) == st.uid_validity)
+                    && cp.uid_validity.is_some_and(|v| Some(v) == st.uid_validity)
                     && cp
                         .last_uid
-                        .is_some_and(|last| st.uid_next.is_some_and(|n| n <= last.get().saturating_add(1)))
+                        .is_some_and(|last| st.uid_next.is_some_and(|n| n.get() <= last.get().saturating_add(1)))
                     && flags_unchanged(&cp) =>
             {
                 caught_up.push((f, st, cp));
             }
-            Some(cp) if cp.uid_validity.is_some_and(|v| Some(v.get()) == st.uid_validity) => {
+            Some(cp) if cp.uid_validity.is_some_and(|v| Some(v) == st.uid_validity) => {
                 let done = cp.last_uid.map_or(0, |u| u.get());
-                let estimate = st.uid_next.map_or(st.messages.unwrap_or(0), |n| n.saturating_sub(done + 1));
+                let estimate = st.uid_next.map_or(st.messages.unwrap_or(0), |n| n.get().saturating_sub(done + 1));
                 let estimate = estimate.min(st.messages.unwrap_or(estimate));
                 changed.push(Pending { folder: f.clone(), estimate, copied_before: cp.copied });
             }

@@ -62,7 +62,7 @@ impl Session {
                     return Err(ImapError::protocol("an unexpected continuation request during MULTIAPPEND"));
                 }
                 Resp::Tagged { tag: t, status, text, code } if t == tag => {
-                    if status == "OK" {
+                    if status == super::response::Status::Ok {
                         let uids = code.as_deref().and_then(|c| appenduid_set(c, messages.len()));
                         return Ok(match uids {
                             Some(uids) => uids.into_iter().map(|uid| Appended::Stored { uid: Some(uid) }).collect(),
@@ -108,7 +108,7 @@ impl Session {
                     Resp::Untagged(_) => {}
                     Resp::Tagged { tag: t, status, code, text } => {
                         let done = t == tag;
-                        record(&tags, &mut outcomes, &t, &status, code, text)?;
+                        record(&tags, &mut outcomes, &t, status, code, text)?;
                         if done {
                             break; // refused before the literal was sent (e.g. too big)
                         }
@@ -121,7 +121,7 @@ impl Session {
             match self.next().await? {
                 Resp::Untagged(_) => {}
                 Resp::Continue => return Err(ImapError::protocol("an unexpected continuation request after APPEND")),
-                Resp::Tagged { tag, status, code, text } => record(&tags, &mut outcomes, &tag, &status, code, text)?,
+                Resp::Tagged { tag, status, code, text } => record(&tags, &mut outcomes, &tag, status, code, text)?,
             }
         }
         Ok(outcomes.into_iter().flatten().collect())
@@ -133,7 +133,7 @@ fn record(
     tags: &[String],
     outcomes: &mut [Option<Appended>],
     tag: &str,
-    status: &str,
+    status: super::response::Status,
     code: Option<String>,
     text: String,
 ) -> Result<(), ImapError> {
@@ -145,7 +145,7 @@ fn record(
         return Err(ImapError::protocol(format!("two completions for tag {tag}")));
     }
     outcomes[i] = Some(match status {
-        "OK" => Appended::Stored { uid: code.as_deref().and_then(appenduid) },
+        super::response::Status::Ok => Appended::Stored { uid: code.as_deref().and_then(appenduid) },
         _ => Appended::Refused { text: code.map_or(text.clone(), |c| format!("[{c}] {text}")) },
     });
     Ok(())

@@ -172,7 +172,7 @@ impl Session {
                     return Ok(Some(FetchedBody { uid, body: take_range(buf, range) }));
                 }
                 Resp::Tagged { tag: t, status, code, text } if t == tag => {
-                    return completion("UID FETCH", &status, code, text).map(|_| None);
+                    return completion("UID FETCH", status, code, text).map(|_| None);
                 }
                 Resp::Tagged { tag: t, .. } => {
                     return Err(ImapError::protocol(format!("completion for unknown tag {t} during UID FETCH")));

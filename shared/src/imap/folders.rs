@@ -28,8 +28,10 @@ impl ListEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Status {
     pub messages: Option<u32>,
-    pub uid_next: Option<u32>,
-    pub uid_validity: Option<u32>,
+    /// UIDNEXT; a value of 0 or beyond 32 bits is no UID and is left out.
+    pub uid_next: Option<crate::model::Uid>,
+    /// UIDVALIDITY; likewise.
+    pub uid_validity: Option<crate::model::UidValidity>,
     /// Total size in octets (RFC 8438 `STATUS=SIZE`), when asked for.
     pub size: Option<u64>,
     /// HIGHESTMODSEQ (RFC 7162 §3.1.2.3), when asked for.
@@ -68,11 +70,12 @@ pub(crate) fn parse_status(untagged: &[Vec<u8>]) -> Result<Status, ImapError> {
         let mut s = Status::default();
         for pair in items.chunks(2) {
             if let [Value::Atom(k), Value::Number(n)] = pair {
-                let (wide, n) = (*n, *n as u32);
+                // A number beyond 32 bits where one is expected is no value: never cut down to one.
+                let (wide, n) = (*n, u32::try_from(*n).ok());
                 match k.to_ascii_uppercase().as_str() {
-                    "MESSAGES" => s.messages = Some(n),
-                    "UIDNEXT" => s.uid_next = Some(n),
-                    "UIDVALIDITY" => s.uid_validity = Some(n),
+                    "MESSAGES" => s.messages = n,
+                    "UIDNEXT" => s.uid_next = n.and_then(crate::model::Uid::new),
+                    "UIDVALIDITY" => s.uid_validity = n.and_then(crate::model::UidValidity::new),
                     "SIZE" => s.size = Some(wide),
                     "HIGHESTMODSEQ" => s.highest_modseq = Some(wide),
                     _ => {}

@@ -5,11 +5,30 @@
 use super::parse::{Tokens, Value, code_number};
 use super::{ImapError, Session, signals};
 
+/// A tagged completion's status (RFC 3501 §7.1). A word other than OK or NO counts as BAD: the command did not
+/// succeed, and the server's answer is not trusted further.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    Ok,
+    No,
+    Bad,
+}
+
+impl Status {
+    fn of(word: &str) -> Status {
+        match word.to_ascii_uppercase().as_str() {
+            "OK" => Status::Ok,
+            "NO" => Status::No,
+            _ => Status::Bad,
+        }
+    }
+}
+
 /// One classified response.
 pub(crate) enum Resp {
     Tagged {
         tag: String,
-        status: String,
+        status: Status,
         code: Option<String>,
         text: String,
     },
@@ -50,7 +69,8 @@ pub(super) fn classify(s: &mut Session, buf: Vec<u8>) -> Result<Resp, ImapError>
                 let kind = t.next_value()?.and_then(|v| v.text(&buf)).unwrap_or_default().to_ascii_uppercase();
                 if let Some(sel) = s.selected.as_mut() {
                     match kind.as_str() {
-                        "EXISTS" => sel.exists = n as u32,
+                        // A count beyond 32 bits is no count: never cut down to one.
+                        "EXISTS" => sel.exists = u32::try_from(n).unwrap_or(sel.exists),
                         "EXPUNGE" => sel.exists = sel.exists.saturating_sub(1),
                         _ => {}
                     }
@@ -63,7 +83,7 @@ pub(super) fn classify(s: &mut Session, buf: Vec<u8>) -> Result<Resp, ImapError>
     let mut t = Tokens::new(&buf, 0);
     let tag =
         t.next_value()?.and_then(|v| v.text(&buf)).ok_or_else(|| ImapError::protocol("an empty response line"))?;
-    let status = t.next_value()?.and_then(|v| v.text(&buf)).unwrap_or_default().to_ascii_uppercase();
+    let status = Status::of(&t.next_value()?.and_then(|v| v.text(&buf)).unwrap_or_default());
     let (code, text) = t.resp_text();
     note_code(s, code.as_deref());
     signals::note_text(s, &text);
@@ -74,16 +94,16 @@ pub(super) fn classify(s: &mut Session, buf: Vec<u8>) -> Result<Resp, ImapError>
 /// command (a NO keeps the code's first word, e.g. `UNAVAILABLE`, which decides whether a retry can help).
 pub(crate) fn completion(
     command: &'static str,
-    status: &str,
+    status: Status,
     code: Option<String>,
     text: String,
 ) -> Result<Option<String>, ImapError> {
     match status {
-        "OK" => Ok(code),
-        "NO" => {
+        Status::Ok => Ok(code),
+        Status::No => {
             Err(signals::refusal(command, text, code.map(|c| c.split_whitespace().next().unwrap_or("").to_string())))
         }
-        _ => Err(ImapError::Bad { command, text }),
+        Status::Bad => Err(ImapError::Bad { command, text }),
     }
 }
 
@@ -97,11 +117,13 @@ pub(super) fn note_code(s: &mut Session, code: Option<&str>) {
         s.capabilities_seen = true;
     }
     if let Some(sel) = s.selected.as_mut() {
-        if let Some(n) = code_number(code, "UIDVALIDITY") {
-            sel.uid_validity = Some(n as u32);
+        // Beyond 32 bits or 0 is no UIDVALIDITY / UIDNEXT (never cut down to one).
+        let uid32 = |name| code_number(code, name).and_then(|n| u32::try_from(n).ok());
+        if let Some(v) = uid32("UIDVALIDITY") {
+            sel.uid_validity = crate::model::UidValidity::new(v);
         }
-        if let Some(n) = code_number(code, "UIDNEXT") {
-            sel.uid_next = Some(n as u32);
+        if let Some(n) = uid32("UIDNEXT") {
+            sel.uid_next = crate::model::Uid::new(n);
         }
         if let Some(n) = code_number(code, "HIGHESTMODSEQ") {
             sel.highest_modseq = Some(n);

@@ -150,7 +150,7 @@ async fn signed_in(
                 Resp::Continue => break,
                 Resp::Untagged(_) => continue,
                 Resp::Tagged { status, code, text, .. } => {
-                    return completion("AUTHENTICATE", &status, code, text).map(|_| ());
+                    return completion("AUTHENTICATE", status, code, text).map(|_| ());
                 }
             }
         }
@@ -167,7 +167,7 @@ async fn signed_in(
             }
             Resp::Continue => return Err(ImapError::protocol("a second challenge during a bearer-token sign-in")),
             Resp::Tagged { tag: t, status, code, text } if t == tag => {
-                return completion("AUTHENTICATE", &status, code, text).map(|_| ());
+                return completion("AUTHENTICATE", status, code, text).map(|_| ());
             }
             Resp::Tagged { tag: t, .. } => {
                 return Err(ImapError::protocol(format!("a completion for unknown tag {t} during AUTHENTICATE")));

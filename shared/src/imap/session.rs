@@ -19,8 +19,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Selected {
     pub exists: u32,
-    pub uid_validity: Option<u32>,
-    pub uid_next: Option<u32>,
+    pub uid_validity: Option<crate::model::UidValidity>,
+    pub uid_next: Option<crate::model::Uid>,
     pub highest_modseq: Option<u64>,
     pub read_only: bool,
 }
@@ -232,7 +232,7 @@ impl Session {
                     return Err(ImapError::protocol(format!("an unexpected continuation request during {command}")));
                 }
                 Resp::Tagged { tag: t, status, code, text } if t == tag => {
-                    return completion(command, &status, code, text).map(|code| (untagged, code));
+                    return completion(command, status, code, text).map(|code| (untagged, code));
                 }
                 Resp::Tagged { tag: t, .. } => {
                     return Err(ImapError::protocol(format!("a completion for unknown tag {t} during {command}")));

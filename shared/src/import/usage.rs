@@ -5,7 +5,7 @@
 use super::ImportReport;
 use super::reconcile::Action;
 use crate::model::{ProvisionPlan, TenantId};
-use crate::ports::UsageRecord;
+use crate::ports::{UsageKind, UsageRecord};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
 
@@ -34,10 +34,11 @@ pub fn records_of(report: &ImportReport, plan: &ProvisionPlan, ctx: &ImportConte
                 Action::Unchanged => return None,
             };
             let domain = r.key.rsplit('@').next().unwrap_or(&r.key).to_string();
+            let kind = UsageKind::of_row(r.kind)?;
             Some(UsageRecord {
                 tenant: ctx.tenant.clone(),
                 at: ctx.at,
-                kind: r.kind.to_string(),
+                kind,
                 address: r.key.clone(),
                 domain,
                 quota_mb: quota.get(&r.key).copied().unwrap_or(0),
@@ -55,7 +56,7 @@ pub fn billing_csv(records: &[UsageRecord], until: NaiveDate) -> String {
     let mut out = String::from("date,domain,mailboxes,reserved_quota_mb\n");
     let Some(first) = records.iter().map(|r| r.at.date_naive()).min() else { return out };
     let mut mailboxes: BTreeMap<String, (String, u64)> = BTreeMap::new();
-    let mut sorted: Vec<&UsageRecord> = records.iter().filter(|r| r.kind == "mailbox").collect();
+    let mut sorted: Vec<&UsageRecord> = records.iter().filter(|r| r.kind == UsageKind::Mailbox).collect();
     sorted.sort_by_key(|r| r.at);
     let mut next = 0;
     let mut day = first;
@@ -87,7 +88,7 @@ mod tests {
         UsageRecord {
             tenant: TenantId::new("acme").unwrap(),
             at: format!("2026-11-{day:02}T10:00:00Z").parse().unwrap(),
-            kind: "mailbox".into(),
+            kind: UsageKind::Mailbox,
             address: address.into(),
             domain: address.rsplit('@').next().unwrap().into(),
             quota_mb,

@@ -31,7 +31,7 @@ impl fmt::Display for FolderKey {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenBatch {
     /// The destination folder's UIDNEXT before the batch was sent.
-    pub dest_uid_next: u32,
+    pub dest_uid_next: Uid,
     /// First and last source UIDs of the batch.
     pub first: Uid,
     pub last: Uid,

@@ -199,7 +199,7 @@ pub struct MailboxRecord {
     /// The CSV line the mailbox came from, for reports.
     pub line: u64,
     /// Sealed credentials; `None` once purged.
-    pub sealed_credentials: Option<String>,
+    pub sealed_credentials: Option<super::Sealed>,
     /// How to reach and log in to the source, and what the pre-flight found (no secret in here).
     #[serde(default)]
     pub details: MailboxDetails,

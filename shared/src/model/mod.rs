@@ -20,5 +20,5 @@ pub use job::{
     CatchUp, FolderRename, Job, JobKind, JobStatus, MailboxDetails, MailboxRecord, Pass, Preflight, parse_period,
 };
 pub use provision::{AliasSpec, DomainSpec, MailboxSpec, PasswordSpec, ProvisionPlan};
-pub use secret::{REDACTED, Secret, SecretCell};
+pub use secret::{REDACTED, Sealed, Secret, SecretCell};
 pub use uid::{Uid, UidValidity};

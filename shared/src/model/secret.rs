@@ -94,6 +94,18 @@ impl fmt::Debug for SecretCell {
     }
 }
 
+/// A sealed secret as stored: opaque text, safe to keep in DynamoDB, SQLite or a report (it says nothing). Made
+/// and opened by a `ports::SecretBox`; bound to the context it was sealed for.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Sealed(pub String);
+
+impl fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sealed({} bytes)", self.0.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

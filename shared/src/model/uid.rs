@@ -11,6 +11,9 @@ use std::num::NonZeroU32;
 pub struct Uid(NonZeroU32);
 
 impl Uid {
+    /// The first UID a folder hands out (1).
+    pub const FIRST: Uid = Uid(NonZeroU32::MIN);
+
     /// `None` for 0, which is not a UID.
     pub fn new(value: u32) -> Option<Self> {
         NonZeroU32::new(value).map(Uid)

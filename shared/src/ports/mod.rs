@@ -36,4 +36,4 @@ pub use secret_box::{Sealed, SecretBox};
 pub use sign_in::{Identity, SignIn};
 pub use slots::Slots;
 pub use store::{JobStore, strip_credentials};
-pub use usage::{UsageLedger, UsageRecord};
+pub use usage::{UsageKind, UsageLedger, UsageRecord};

@@ -4,19 +4,8 @@
 use super::PortError;
 use crate::model::Secret;
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// A sealed secret as stored: opaque text, safe to keep in DynamoDB, SQLite or a report (it says nothing).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Sealed(pub String);
-
-impl fmt::Debug for Sealed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Sealed({} bytes)", self.0.len())
-    }
-}
+pub use crate::model::Sealed;
 
 /// Seals and opens secrets (KMS envelope encryption on AWS, a local key file embedded).
 #[async_trait]

@@ -19,7 +19,7 @@ pub(crate) async fn seal(
     deps: &Deps,
     job: &crate::model::JobId,
     account: &SourceAccount,
-) -> Result<String, StageError> {
+) -> Result<Sealed, StageError> {
     let current;
     let secret = match &account.credentials {
         Credentials::Password { password } => password,
@@ -42,10 +42,8 @@ pub(crate) async fn seal_secret(
     job: &crate::model::JobId,
     address: &str,
     secret: &Secret<String>,
-) -> Result<String, StageError> {
-    let sealed =
-        deps.secrets.seal(secret, &context(job, address)).await.map_err(StageError::port("seal credentials"))?;
-    Ok(sealed.0)
+) -> Result<Sealed, StageError> {
+    deps.secrets.seal(secret, &context(job, address)).await.map_err(StageError::port("seal credentials"))
 }
 
 /// Open a stored mailbox's sealed secret; `purged` says why there is none.
@@ -53,7 +51,7 @@ pub(crate) async fn open_secret(deps: &Deps, m: &MailboxRecord, purged: &str) ->
     let Some(sealed) = m.sealed_credentials.clone() else {
         return Err(StageError::Mailbox { mailbox: m.address.clone(), reason: purged.to_string() });
     };
-    deps.secrets.open(&Sealed(sealed), &context(&m.job, &m.address)).await.map_err(StageError::port("open credentials"))
+    deps.secrets.open(&sealed, &context(&m.job, &m.address)).await.map_err(StageError::port("open credentials"))
 }
 
 /// The non-secret half of an account as a mailbox record keeps it, with what the pre-flight found.
