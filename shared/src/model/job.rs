@@ -18,9 +18,10 @@ pub enum JobKind {
 /// Which copy pass: the first full copy, the final one after the MX change, or a later one over chosen
 /// mailboxes (`mailferry retry`: the failed or refused ones, perhaps with corrected credentials; or all of them
 /// again after the final pass). Stored and shown as `initial`, `final`, `extra-N` (N from 2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub enum Pass {
+    #[default]
     Initial,
     Final,
     /// Round N of the job's later passes; its mailboxes are those whose [`MailboxDetails::round`] is N.

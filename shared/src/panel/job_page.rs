@@ -71,7 +71,7 @@ pub fn job(
     for x in p.passes.iter().filter(|x| x.started) {
         passes.push_str(&format!(
             "<li>{} pass: {}/{} mailboxes, {} messages, {} skipped, {} failed{}</li>",
-            esc(&x.pass),
+            esc(&x.pass.to_string()),
             x.done,
             x.mailboxes,
             x.copied,

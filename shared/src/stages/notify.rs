@@ -164,7 +164,7 @@ fn mailbox_rows(p: &JobProgress, pass: Pass, text: &mut String) -> String {
 /// The email for a finished pass.
 pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> Email {
     let job = &p.job;
-    let totals = p.passes.iter().find(|x| x.pass == pass.to_string()).cloned().unwrap_or_default();
+    let totals = p.passes.iter().find(|x| x.pass == pass).cloned().unwrap_or_default();
     let problems = totals.failed + p.mailboxes.iter().filter(|m| m.problem.is_some()).count() as i64;
     let next = next_step(deps, job, pass, problems);
     // Out of every row of the file: the refused ones count too.

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 /// One pass of a job.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct PassProgress {
-    pub pass: String,
+    pub pass: Pass,
     pub started: bool,
     pub complete: bool,
     pub mailboxes: i64,
@@ -149,7 +149,7 @@ async fn passes(deps: &Deps, id: &JobId) -> Result<(Vec<PassProgress>, Pass), St
             latest = pass;
         }
         passes.push(PassProgress {
-            pass: pass.to_string(),
+            pass,
             started,
             complete: deps.counters.seen(&pass_scope(id, pass), counter::COMPLETE).await.map_err(&read)?,
             mailboxes: get(&c, counter::MAILBOXES),
