@@ -144,7 +144,7 @@ pub fn server_name(path: &str, prefix: &str, delimiter: char) -> String {
 /// A local plain-text test server's endpoint.
 pub fn plain_endpoint(port: u16) -> Endpoint {
     Endpoint {
-        host: "127.0.0.1".into(),
+        host: mailferry::model::Host::parse("127.0.0.1").expect("a host"),
         port,
         security: Security::Plain,
         ca_file: None,

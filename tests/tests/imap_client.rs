@@ -10,7 +10,8 @@ fn endpoint(d: &Dovecot, security: Security) -> Endpoint {
     let port = if security == Security::Tls { d.tls_port.unwrap() } else { d.port };
     let host = if security == Security::Plain { "127.0.0.1" } else { "localhost" };
     let (ca_file, timeout) = (Some(d.ca_pem()), Duration::from_secs(10));
-    Endpoint { host: host.into(), port, security, ca_file, timeout, networks: imap::Networks::Any }
+    let host = mailferry::model::Host::parse(host).unwrap();
+    Endpoint { host, port, security, ca_file, timeout, networks: imap::Networks::Any }
 }
 
 fn user(n: u32) -> Login {

@@ -17,7 +17,8 @@ use tokio_rustls::rustls::pki_types::ServerName;
 /// Where a server is and how to reach it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
-    pub host: String,
+    /// A host name or IP literal, checked when it was read (`model::Host`).
+    pub host: crate::model::Host,
     pub port: u16,
     pub security: Security,
     /// An extra CA certificate (PEM) to trust, for servers with a private CA.
@@ -64,15 +65,15 @@ impl Login {
 
 async fn tls_wrap<S: Stream + 'static>(ep: &Endpoint, stream: S) -> Result<Box<dyn Stream>, ImapError> {
     let config = crate::tls::client_config(ep.ca_file.as_deref())
-        .map_err(|detail| ImapError::Tls { host: ep.host.clone(), detail })?;
-    let name = ServerName::try_from(ep.host.clone())
-        .map_err(|e| ImapError::Tls { host: ep.host.clone(), detail: e.to_string() })?;
+        .map_err(|detail| ImapError::Tls { host: ep.host.to_string(), detail })?;
+    let name = ServerName::try_from(ep.host.to_string())
+        .map_err(|e| ImapError::Tls { host: ep.host.to_string(), detail: e.to_string() })?;
     let connector = tokio_rustls::TlsConnector::from(config);
     let secs = ep.timeout.as_secs();
     let tls = tokio::time::timeout(ep.timeout, connector.connect(name, stream))
         .await
         .map_err(|_| ImapError::Timeout { op: "TLS handshake", secs })?
-        .map_err(|e| ImapError::Tls { host: ep.host.clone(), detail: e.to_string() })?;
+        .map_err(|e| ImapError::Tls { host: ep.host.to_string(), detail: e.to_string() })?;
     Ok(Box::new(tls))
 }
 

@@ -9,7 +9,7 @@ use crate::model::Security;
 pub struct ServerUrl {
     pub security: Security,
     pub user: String,
-    pub host: String,
+    pub host: crate::model::Host,
     pub port: u16,
 }
 
@@ -76,7 +76,7 @@ pub fn parse(input: &str) -> Result<ServerUrl, String> {
         return Err(format!("{input:?} needs both a user and a host"));
     }
     let host = crate::model::Host::parse(host).map_err(|why| format!("{host:?} is not a server name: it {why}"))?;
-    Ok(ServerUrl { security, user: percent_decode(user)?, host: host.to_string(), port })
+    Ok(ServerUrl { security, user: percent_decode(user)?, host, port })
 }
 
 #[cfg(test)]

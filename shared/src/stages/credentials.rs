@@ -156,9 +156,9 @@ fn bearer(user: &str, token: Secret<String>) -> Login {
 }
 
 /// An endpoint with the deployment's CA file and timeout.
-pub(crate) fn endpoint(deps: &Deps, host: &str, port: u16, security: Security) -> Endpoint {
+pub(crate) fn endpoint(deps: &Deps, host: &crate::model::Host, port: u16, security: Security) -> Endpoint {
     Endpoint {
-        host: host.to_string(),
+        host: host.clone(),
         port,
         security,
         ca_file: deps.settings.source_ca_file.clone(),
@@ -200,8 +200,10 @@ pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<Mailb
             provider_tokens::login(deps, &m.address, &m.source_user, provider).await?
         }
     };
+    let host = crate::model::Host::parse(&d.host)
+        .map_err(|e| StageError::Mailbox { mailbox: m.address.clone(), reason: format!("its source host {e}") })?;
     Ok(MailboxSync {
-        source: endpoint(deps, &d.host, d.port, d.security.unwrap_or(Security::Tls)),
+        source: endpoint(deps, &host, d.port, d.security.unwrap_or(Security::Tls)),
         source_login,
         dest: deps.settings.destination.endpoint.clone(),
         dest_login: dest_login(deps, &m.address),

@@ -83,7 +83,7 @@ async fn check(deps: &Deps, account: &SourceAccount) -> Preflight {
 async fn survey(deps: &Deps, account: &SourceAccount) -> Result<(u32, u64, Option<u64>), String> {
     let login = login_of(deps, account).await?;
     let server = format!("{}:{}", account.host, account.port);
-    let src_ep = endpoint(deps, account.host.as_str(), account.port, account.security);
+    let src_ep = endpoint(deps, &account.host, account.port, account.security);
     let source_failed = |e: ImapError| {
         let hint = super::provider_tokens::server_hint(&e).map(|h| format!(" ({h})")).unwrap_or_default();
         format!("source server {server}, user {}: {e}{hint}", account.user)
