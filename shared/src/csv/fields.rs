@@ -49,3 +49,14 @@ pub(crate) fn count(value: &str, unit_hint: &str) -> Result<u64, String> {
 pub(crate) fn list(value: &str, separators: &[char]) -> Vec<String> {
     value.split(separators).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
+
+/// The `provider` / `oauth_provider` column's words (shared by the account and its credentials).
+pub(crate) const PROVIDER: &[(&str, crate::model::Provider)] = &[
+    ("imap", crate::model::Provider::Imap),
+    ("gmail", crate::model::Provider::Gmail),
+    ("google", crate::model::Provider::Gmail),
+    ("office365", crate::model::Provider::Office365),
+    ("microsoft365", crate::model::Provider::Office365),
+    ("m365", crate::model::Provider::Office365),
+    ("exchange", crate::model::Provider::Exchange),
+];

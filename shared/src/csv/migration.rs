@@ -94,16 +94,6 @@ const AUTH: &[(&str, AuthKind)] = &[
 /// How a Gmail source's messages with several labels are placed: in each label's folder, or once.
 const GMAIL_LABELS: &[(&str, bool)] =
     &[("folders", false), ("per-label", false), ("single", true), ("single-copy", true), ("once", true)];
-pub(crate) const PROVIDER: &[(&str, Provider)] = &[
-    ("imap", Provider::Imap),
-    ("gmail", Provider::Gmail),
-    ("google", Provider::Gmail),
-    ("office365", Provider::Office365),
-    ("microsoft365", Provider::Office365),
-    ("m365", Provider::Office365),
-    ("exchange", Provider::Exchange),
-];
-
 /// An imapsync line without the empty field a trailing `;` makes.
 fn without_trailing_empty(row: &Row) -> Row {
     let mut row = row.clone();
@@ -292,7 +282,9 @@ fn account(
     };
     let provider = match cols.get(row, "provider") {
         None => Some(d.provider.unwrap_or(Provider::Imap)),
-        Some(v) => fields::choice(v, PROVIDER, "imap, gmail, office365, exchange").map_err(|m| err("provider", m)).ok(),
+        Some(v) => {
+            fields::choice(v, fields::PROVIDER, "imap, gmail, office365, exchange").map_err(|m| err("provider", m)).ok()
+        }
     };
     let host = match cols.get(row, "source_host") {
         Some(v) => fields::host(v).map_err(|m| err("source_host", m)).ok(),

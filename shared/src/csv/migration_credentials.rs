@@ -5,7 +5,6 @@
 use super::SourceDefaults;
 use super::columns::Columns;
 use super::fields;
-use super::migration::PROVIDER;
 use super::reader::Row;
 use crate::model::{AuthKind, Credentials, Provider, Secret, SecretCell};
 
@@ -84,9 +83,9 @@ fn access_token(
 ) -> Option<Credentials> {
     let secret = |col: &str| cols.get(row, col).map(|v| Secret::new(v.to_string()));
     let oauth_provider = match cols.get(row, "oauth_provider") {
-        Some(v) => {
-            fields::choice(v, PROVIDER, "gmail, office365, exchange").map_err(|m| err("oauth_provider", m)).ok()?
-        }
+        Some(v) => fields::choice(v, fields::PROVIDER, "gmail, office365, exchange")
+            .map_err(|m| err("oauth_provider", m))
+            .ok()?,
         None => provider?,
     };
     let token = secret("oauth_token");

@@ -133,7 +133,7 @@ impl SourceDefaults {
                 .transpose()
                 .map_err(named("source-security"))?,
             provider: nonempty(provider)
-                .map(|v| fields::choice(v, migration::PROVIDER, "imap, gmail, office365, exchange"))
+                .map(|v| fields::choice(v, fields::PROVIDER, "imap, gmail, office365, exchange"))
                 .transpose()
                 .map_err(named("provider"))?,
             google_service_account: None,

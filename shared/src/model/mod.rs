@@ -3,6 +3,7 @@
 
 mod account;
 mod address;
+mod budget;
 mod checkpoint;
 pub mod cutover;
 pub mod directory;
@@ -14,6 +15,7 @@ mod uid;
 
 pub use account::{AuthKind, Credentials, Host, Provider, Security, SourceAccount};
 pub use address::{AddressError, Domain, EmailAddress};
+pub use budget::Budget;
 pub use checkpoint::{Checkpoint, Claim, FolderKey, Lease, OpenBatch};
 pub use ids::{InvalidId, JobId, TenantId};
 pub use job::{

@@ -3,7 +3,7 @@
 //! only ever tightens what the job set: fewer connections per mailbox, a message-size cap, folders that are not
 //! mail left out, a daily download budget (applied by `budget` unless the deployment sets one).
 
-use super::budget::Budget;
+use crate::model::Budget;
 use crate::model::{AuthKind, Provider};
 
 /// One provider's limits.
