@@ -2,17 +2,13 @@
 //! opened only by the task that logs in, and turned into the engine's connection settings.
 
 use super::provider_tokens::{self, Provider};
+use super::sealing::{open_secret, seal_secret};
 use super::{Deps, StageError};
 use crate::engine::{CopySettings, MailboxSync};
 use crate::imap::plan::Filters;
 use crate::imap::{Endpoint, Login, Networks};
 use crate::model::{AuthKind, Credentials, MailboxRecord, Secret, Security, SourceAccount};
 use crate::ports::Sealed;
-
-/// What a sealed secret is bound to: opening it for another job or mailbox fails.
-fn context(job: &crate::model::JobId, address: &str) -> String {
-    format!("{job}/{address}")
-}
 
 /// Seal the one secret of an account (password, master password or token).
 pub(crate) async fn seal(
@@ -34,24 +30,6 @@ pub(crate) async fn seal(
         }
     };
     seal_secret(deps, job, &account.destination.to_string(), secret).await
-}
-
-/// Seal one secret for mailbox `address` of `job`.
-pub(crate) async fn seal_secret(
-    deps: &Deps,
-    job: &crate::model::JobId,
-    address: &str,
-    secret: &Secret<String>,
-) -> Result<Sealed, StageError> {
-    deps.secrets.seal(secret, &context(job, address)).await.map_err(StageError::port("seal credentials"))
-}
-
-/// Open a stored mailbox's sealed secret; `purged` says why there is none.
-pub(crate) async fn open_secret(deps: &Deps, m: &MailboxRecord, purged: &str) -> Result<Secret<String>, StageError> {
-    let Some(sealed) = m.sealed_credentials.clone() else {
-        return Err(StageError::Mailbox { mailbox: m.address.clone(), reason: purged.to_string() });
-    };
-    deps.secrets.open(&sealed, &context(&m.job, &m.address)).await.map_err(StageError::port("open credentials"))
 }
 
 /// The non-secret half of an account as a mailbox record keeps it, with what the pre-flight found.

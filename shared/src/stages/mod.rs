@@ -39,6 +39,7 @@ mod recheck;
 mod report;
 mod retry;
 mod schedule;
+mod sealing;
 mod status;
 mod tenancy;
 mod upload;

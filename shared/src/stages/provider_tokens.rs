@@ -42,7 +42,7 @@ impl Keep {
     /// The grant as the mailbox's record has it now (another task of the mailbox may have rotated it).
     async fn load(&self) -> Option<Secret<String>> {
         let m = self.deps.store.mailbox(&self.job, &self.address).await.ok()??;
-        super::credentials::open_secret(&self.deps, &m, "purged").await.ok()
+        super::sealing::open_secret(&self.deps, &m, "purged").await.ok()
     }
 
     /// Seal `grant` into the mailbox's record, so the next sign-in and the next pass use it.
@@ -54,7 +54,7 @@ impl Keep {
         if m.sealed_credentials.is_none() {
             return Ok(()); // purged meanwhile: the job ended, nothing to keep
         }
-        m.sealed_credentials = Some(super::credentials::seal_secret(deps, job, address, grant).await?);
+        m.sealed_credentials = Some(super::sealing::seal_secret(deps, job, address, grant).await?);
         deps.store.put_mailboxes(std::slice::from_ref(&m)).await.map_err(StageError::port("keep the refresh token"))
     }
 }
