@@ -1,6 +1,6 @@
-//! The copy stage: mailbox tasks (see `mailbox_task`: plan, create, copy the small folders over the same
-//! connections, one folder task for each big one) and folder tasks (run the engine until done or the deadline;
-//! more to do goes back on the queue). Every task first takes its connection slots (`connections`); a full cap
+//! The copy stage's folder tasks (run the engine until done or the deadline; more to do goes back on the queue),
+//! and what the mailbox tasks (`mailbox_task`: plan, create, copy the small folders over the same connections, one
+//! folder task for each big one) share with them; `dispatch` hands each task to its handler. Every task first takes its connection slots (`connections`); a full cap
 //! or a server refusing a login for too many connections defers the task, never fails it. Retryable errors go
 //! back to the queue (the caller lets the message reappear with back-off); permanent ones, or retryable ones on
 //! the last delivery, are recorded under `reports/<job>/<pass>/failed/` and the folder ends failed, so a pass
@@ -11,7 +11,7 @@ use super::counter;
 use super::credentials::mailbox_sync;
 use super::error::no_panic;
 use super::finish::{self, FolderTotals};
-use super::{Deps, FolderTaskSpec, StageError, Task, connections, mailbox_scope, mailbox_task};
+use super::{Deps, FolderTaskSpec, StageError, Task, connections, mailbox_scope};
 use crate::engine::{self, FolderOutcome, FolderReport};
 use crate::model::{JobId, MailboxRecord, Pass};
 use sha2::{Digest, Sha256};
@@ -77,22 +77,6 @@ pub(super) async fn defer(deps: &Deps, task: Task, what: &str, why: Crowded) -> 
     Ok(TaskOutcome::Deferred)
 }
 
-/// Handle one task. `deadline`: when the worker must stop (Lambda's deadline minus a margin); `last_delivery`:
-/// the queue will not deliver this message again, so a retryable failure is recorded as final.
-pub async fn on_task(
-    deps: &Deps,
-    task: &Task,
-    deadline: Option<Instant>,
-    last_delivery: bool,
-) -> Result<TaskOutcome, StageError> {
-    match task {
-        Task::Mailbox { job, pass, mailbox } => {
-            mailbox_task::on_mailbox(deps, job, *pass, mailbox, deadline, last_delivery).await
-        }
-        Task::Folder(spec) => on_folder(deps, spec, deadline, last_delivery).await,
-    }
-}
-
 pub(super) async fn record(deps: &Deps, job: &JobId, address: &str) -> Result<MailboxRecord, StageError> {
     deps.store
         .mailbox(job, address)
@@ -101,7 +85,7 @@ pub(super) async fn record(deps: &Deps, job: &JobId, address: &str) -> Result<Ma
         .ok_or_else(|| StageError::BadMessage { what: "task", detail: format!("job {job} has no mailbox {address}") })
 }
 
-async fn on_folder(
+pub(super) async fn on_folder(
     deps: &Deps,
     spec: &FolderTaskSpec,
     deadline: Option<Instant>,

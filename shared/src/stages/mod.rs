@@ -19,6 +19,7 @@ mod counter;
 mod credentials;
 pub mod cutover;
 pub mod delivery;
+mod dispatch;
 mod end;
 mod error;
 mod errors;
@@ -45,7 +46,8 @@ mod tenancy;
 mod upload;
 
 pub use connections::{Connections, holder_prefix};
-pub use copy::{TaskOutcome, on_task};
+pub use copy::TaskOutcome;
+pub use dispatch::on_task;
 pub use end::cancel;
 pub use error::StageError;
 pub use errors::{ERRORS_HEADER, error_report};
