@@ -79,33 +79,19 @@ fn action_text(a: &Action) -> &'static str {
     }
 }
 
-/// A problem as shown: line, column, message.
-type Shown = (u64, String, String);
-
-fn shown(p: &Problem) -> Shown {
-    (p.line, p.column.clone().unwrap_or_default(), p.message.clone())
-}
-
-/// The problems: a summary that takes focus with a link to each line, and their table.
-fn conflicts(list: &[Shown]) -> String {
+/// The problems that keep a file from being created: the summary that takes focus, and their table.
+fn conflicts(list: &[pages::ShownProblem]) -> String {
     if list.is_empty() {
         return String::new();
     }
-    let (mut links, mut rows, mut seen) = (String::new(), String::new(), Vec::new());
-    for (line, column, message) in list {
-        let first = !seen.contains(line);
-        seen.push(*line);
-        let id = if first { format!(" id=\"line-{line}\"") } else { String::new() };
-        links.push_str(&format!("<li><a href=\"#line-{line}\">Line {line}: {}</a></li>", esc(message)));
-        rows.push_str(&format!("<tr{id}><td>{line}</td><td>{}</td><td>{}</td></tr>", esc(column), esc(message)));
-    }
-    format!(
-        "<div role=\"alert\" tabindex=\"-1\" autofocus id=\"errors\" class=\"error\"><p>{} problem(s): nothing \
-         can be created until the file is fixed and uploaded again.</p><ul>{links}</ul></div>\
-         <table><caption>Conflicts by line</caption><thead><tr><th scope=\"col\">Line</th><th \
-         scope=\"col\">Column</th><th scope=\"col\">Problem</th></tr></thead><tbody>{rows}</tbody></table>",
-        list.len()
-    )
+    let intro =
+        format!("{} problem(s): nothing can be created until the file is fixed and uploaded again.", list.len());
+    pages::problem_summary(&intro, "Problems by line", list)
+}
+
+fn shown(p: &Problem) -> pages::ShownProblem {
+    let severity = if p.is_error() { "error" } else { "warning" };
+    (p.line, p.column.clone().unwrap_or_default(), severity.to_string(), p.message.clone())
 }
 
 /// The preview of a held import, with "Create" when it can be created.
@@ -203,16 +189,7 @@ pub async fn job_page(deps: &Deps, job: &Job, who: (&Session, &str), done: Optio
             serde_json::from_slice(&read(format!("reports/{}/validation.json", job.id)).await).unwrap_or_default();
         let rows = read(format!("reports/{}/import.csv", job.id)).await;
         let mut text = report(job, validation["summary"].as_str().unwrap_or(""), &String::from_utf8_lossy(&rows));
-        let problems: Vec<Shown> = validation["problems"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|p| p["severity"] == "error")
-            .map(|p| {
-                let text = |k: &str| p[k].as_str().unwrap_or("").to_string();
-                (p["line"].as_u64().unwrap_or(0), text("column"), text("message"))
-            })
-            .collect();
+        let problems = pages::report_problems(&validation, true);
         text.insert_str(0, &conflicts(&problems));
         text
     };

@@ -151,7 +151,8 @@ impl Panel {
         let csrf = s.csrf(&self.key);
         // A multipart body (an upload, up to 16 MiB) is parsed once: for its token and for the route.
         let parts = (req.method() == Method::POST).then(|| multipart_of(req));
-        if req.method() == Method::POST && !csrf_of(req, parts.as_ref()).is_some_and(|t| s.csrf_ok(&self.key, &t)) {
+        let fields = fields_of(req, parts.as_ref());
+        if req.method() == Method::POST && !csrf_of(req, &fields).is_some_and(|t| s.csrf_ok(&self.key, &t)) {
             return html(
                 StatusCode::FORBIDDEN,
                 pages::layout(
@@ -186,13 +187,12 @@ impl Panel {
             },
             (method, p) if p.starts_with("/jobs/") => {
                 let rest = p["/jobs/".len()..].to_string();
-                let fields = fields_of(req, parts.as_ref());
                 self.job_route(s, &csrf, method, &rest, (done_of(req), req.uri().query()), fields).await
             }
             (Method::GET, "/api/v1/session") => Ok(self.api_session(s, &csrf)),
             (method, p) if p.starts_with("/api/v1/jobs/") => {
                 let rest = p["/api/v1/jobs/".len()..].to_string();
-                self.api_job(s, method, &rest, fields_of(req, parts.as_ref())).await
+                self.api_job(s, method, &rest, fields).await
             }
             _ => Ok(not_found(api)),
         };
@@ -279,15 +279,12 @@ fn fields_of(
     }
 }
 
-/// The CSRF token a POST carries: an `x-csrf-token` header (scripts), in its multipart `parts` (already
-/// parsed), else its URL-encoded form.
-fn csrf_of(req: &Request<Bytes>, parts: Option<&Result<HashMap<String, multipart::Part>, String>>) -> Option<String> {
-    if let Some(token) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
-        return Some(token.trim().to_string());
-    }
-    match parts {
-        Some(Ok(parts)) => parts.get("csrf").map(|p| String::from_utf8_lossy(&p.data).trim().to_string()),
-        _ => form(req.body()).remove("csrf"),
+/// The CSRF token a POST carries: an `x-csrf-token` header (scripts), else its form's `csrf` field (URL-encoded or
+/// multipart, read once into `fields`).
+fn csrf_of(req: &Request<Bytes>, fields: &actions::Fields) -> Option<String> {
+    match req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        Some(token) => Some(token.trim().to_string()),
+        None => fields.text.get("csrf").map(|t| t.trim().to_string()),
     }
 }
 

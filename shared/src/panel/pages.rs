@@ -97,6 +97,50 @@ pub fn dashboard(
     );
     layout("Dashboard", Some(who), &body)
 }
+/// One problem as a page shows it: line, column, severity, message.
+pub type ShownProblem = (u64, String, String, String);
+
+/// The problems a validation report (`reports/<job>/validation.json`) lists; `errors_only`: without warnings.
+pub fn report_problems(report: &serde_json::Value, errors_only: bool) -> Vec<ShownProblem> {
+    let all = report["problems"].as_array().into_iter().flatten();
+    all.filter(|p| !errors_only || p["severity"] == "error")
+        .map(|p| {
+            let text = |k: &str| p[k].as_str().unwrap_or("").to_string();
+            (p["line"].as_u64().unwrap_or(0), text("column"), text("severity"), text("message"))
+        })
+        .collect()
+}
+
+/// Problems by line: a summary that takes focus (`intro`, HTML already escaped, then one link per line naming all
+/// its problems) and the table of every problem (`caption`) with an anchor on each line's first row.
+pub fn problem_summary(intro: &str, caption: &str, problems: &[ShownProblem]) -> String {
+    let (mut links, mut rows) = (String::new(), String::new());
+    let mut lines: Vec<(u64, Vec<&str>)> = Vec::new();
+    for (line, column, severity, message) in problems {
+        let first = lines.last().is_none_or(|(l, _)| l != line);
+        match lines.last_mut() {
+            Some((l, messages)) if l == line => messages.push(message),
+            _ => lines.push((*line, vec![message])),
+        }
+        let id = if first { format!(" id=\"line-{line}\"") } else { String::new() };
+        rows.push_str(&format!(
+            "<tr{id}><td>{line}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(column),
+            esc(severity),
+            esc(message)
+        ));
+    }
+    for (line, messages) in &lines {
+        links.push_str(&format!("<li><a href=\"#line-{line}\">Line {line}: {}</a></li>", esc(&messages.join("; "))));
+    }
+    format!(
+        "<div role=\"alert\" tabindex=\"-1\" autofocus id=\"errors\" class=\"error\"><p>{intro}</p><ul>{links}</ul>\
+         </div><table><caption>{}</caption><thead><tr><th scope=\"col\">Line</th><th scope=\"col\">Column</th><th \
+         scope=\"col\">Severity</th><th scope=\"col\">Problem</th></tr></thead><tbody>{rows}</tbody></table>",
+        esc(caption)
+    )
+}
+
 /// One folder of a mailbox on its page.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct FolderRow {

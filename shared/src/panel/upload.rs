@@ -162,12 +162,15 @@ pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String
 /// what it is, and refuses the upload naming the field, never quoting the file).
 fn credential_of(parts: &HashMap<String, Part>) -> Result<Option<Credential>, String> {
     let Some(file) = parts.get("credential").filter(|f| !f.data.is_empty()) else { return Ok(None) };
-    let field = match text(parts, "credential_kind").as_deref() {
-        Some("google-service-account") => "google-service-account",
-        Some("microsoft-app") => "microsoft-app",
-        Some("oauth-client") => "oauth-client",
-        _ => return Err("Choose which kind of provider credential the file is.".into()),
+    let Some(field) = text(parts, "credential_kind").as_deref().and_then(stages::credential_field) else {
+        return Err("Choose which kind of provider credential the file is.".into());
     };
+    if file.data.len() > stages::MAX_CREDENTIAL_FILE {
+        return Err(format!(
+            "The provider credential is larger than one ({} bytes at most).",
+            stages::MAX_CREDENTIAL_FILE
+        ));
+    }
     let text =
         String::from_utf8(file.data.clone()).map_err(|_| "The provider credential is not a JSON (text) file.")?;
     Ok(Some((field, Secret::new(text))))
@@ -183,8 +186,14 @@ pub(super) async fn put_credential(
     salt: &[u8],
 ) -> Result<stages::CredentialObjects, String> {
     use sha2::{Digest, Sha256};
-    let hash: String =
-        Sha256::digest([salt, field.as_bytes()].concat()).iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let hash: String = Sha256::new()
+        .chain_update(salt)
+        .chain_update(field)
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let key = format!("credentials/{tenant}/panel-{hash}.json");
     let objects = stages::CredentialObjects::one(field, key.clone()).ok_or("an unknown kind of credential")?;
     if let Err(e) = deps.blobs.put(&key, text.expose().as_bytes().to_vec(), "application/json").await {
@@ -235,42 +244,13 @@ pub(super) async fn refused(
 ) -> Reply {
     let report = deps.blobs.get(&format!("reports/{job}/validation.json")).await.ok().flatten().unwrap_or_default();
     let report: serde_json::Value = serde_json::from_slice(&report).unwrap_or_default();
-    let problems = report["problems"].as_array().cloned().unwrap_or_default();
-    let (mut links, mut rows) = (String::new(), String::new());
-    let mut lines: Vec<(u64, Vec<&str>)> = Vec::new();
-    for p in &problems {
-        let line = p["line"].as_u64().unwrap_or(0);
-        let message = p["message"].as_str().unwrap_or("");
-        // One anchor per line (the first of its rows), one link per line naming all its problems.
-        let first = lines.last().is_none_or(|(l, _)| *l != line);
-        match lines.last_mut() {
-            Some((l, messages)) if *l == line => messages.push(message),
-            _ => lines.push((line, vec![message])),
-        }
-        let id = if first { format!(" id=\"line-{line}\"") } else { String::new() };
-        rows.push_str(&format!(
-            "<tr{id}><td>{line}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            pages::esc(p["column"].as_str().unwrap_or("")),
-            pages::esc(p["severity"].as_str().unwrap_or("")),
-            pages::esc(message)
-        ));
-    }
-    for (line, messages) in &lines {
-        links.push_str(&format!(
-            "<li><a href=\"#line-{line}\">Line {line}: {}</a></li>",
-            pages::esc(&messages.join("; "))
-        ));
-    }
     let file = report["file"].as_str().and_then(|f| f.rsplit('/').next()).unwrap_or("the file");
-    let body = format!(
-        "<div role=\"alert\" tabindex=\"-1\" autofocus id=\"errors\" class=\"error\"><p>{errors} error(s) in {}: \
-         nothing will be {}. Fix the rows and upload the file again.</p><ul>{links}</ul></div><table><caption>\
-         Problems by line</caption><thead><tr><th scope=\"col\">Line</th><th scope=\"col\">Column</th><th \
-         scope=\"col\">Severity</th><th scope=\"col\">Problem</th></tr></thead><tbody>{rows}</tbody></table><p><a \
-         href=\"{}\">Upload a corrected file</a></p>",
-        pages::esc(file),
-        if again.starts_with("/imports") { "created" } else { "migrated" },
-        pages::esc(again)
+    let what = if again.starts_with("/imports") { "created" } else { "migrated" };
+    let intro = format!(
+        "{errors} error(s) in {}: nothing will be {what}. Fix the rows and upload the file again.",
+        pages::esc(file)
     );
+    let summary = pages::problem_summary(&intro, "Problems by line", &pages::report_problems(&report, false));
+    let body = format!("{summary}<p><a href=\"{}\">Upload a corrected file</a></p>", pages::esc(again));
     html(StatusCode::UNPROCESSABLE_ENTITY, pages::layout("The file was refused", Some((s, csrf)), &body))
 }

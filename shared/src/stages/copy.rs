@@ -1,10 +1,10 @@
 //! The copy stage's folder tasks (run the engine until done or the deadline; more to do goes back on the queue),
 //! and what the mailbox tasks (`mailbox_task`: plan, create, copy the small folders over the same connections, one
-//! folder task for each big one) share with them; `dispatch` hands each task to its handler. Every task first takes its connection slots (`connections`); a full cap
-//! or a server refusing a login for too many connections defers the task, never fails it. Retryable errors go
-//! back to the queue (the caller lets the message reappear with back-off); permanent ones, or retryable ones on
-//! the last delivery, are recorded under `reports/<job>/<pass>/failed/` and the folder ends failed, so a pass
-//! always ends.
+//! folder task for each big one) share with them; `dispatch` hands each task to its handler. Every task first
+//! takes its connection slots (`connections`); a full cap or a server refusing a login for too many connections
+//! defers the task, never fails it. Retryable errors go back to the queue (the caller lets the message reappear
+//! with back-off); permanent ones, or retryable ones on the last delivery, are recorded under
+//! `reports/<job>/<pass>/failed/` and the folder ends failed, so a pass always ends.
 
 use super::budget::{self, Budget};
 use super::counter;

@@ -33,6 +33,13 @@ enum Kind {
 }
 
 impl Kind {
+    const ALL: [Kind; 3] = [Kind::Google, Kind::Microsoft, Kind::Client];
+
+    /// The kind metadata field `field` names.
+    fn of(field: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.field() == field)
+    }
+
     /// The metadata field that names it.
     fn field(self) -> &'static str {
         match self {
@@ -55,28 +62,28 @@ impl Kind {
 /// Put credential `text`, named by upload metadata `field`, where a file's rows find it, checked as the upload
 /// stage checks it (for reading a file before the stage does, such as splitting a trial off it).
 pub fn apply_credential(field: &str, text: Secret<String>, defaults: &mut SourceDefaults) -> Result<(), String> {
-    let kind = match field {
-        "google-service-account" => Kind::Google,
-        "microsoft-app" => Kind::Microsoft,
-        "oauth-client" => Kind::Client,
-        _ => return Err(format!("{field} is not a kind of provider credential")),
-    };
+    let kind = Kind::of(field).ok_or_else(|| format!("{field} is not a kind of provider credential"))?;
     kind.apply(text, defaults).map_err(|e| format!("{field}: {e}"))
 }
 
+/// The metadata field `name` if it names a kind of provider credential (`google-service-account`,
+/// `microsoft-app`, `oauth-client`), as a form or a request may give it.
+pub fn credential_field(name: &str) -> Option<&'static str> {
+    Kind::of(name).map(Kind::field)
+}
+
 /// The most a credential file may hold (a service-account key is about 2.4 KB).
-const MAX_FILE: usize = 64 << 10;
+pub const MAX_CREDENTIAL_FILE: usize = 64 << 10;
 
 impl CredentialObjects {
     /// The one object `key`, named by metadata `field` (`google-service-account`, `microsoft-app`,
     /// `oauth-client`); `None` for another field.
     pub fn one(field: &str, key: String) -> Option<Self> {
         let mut o = CredentialObjects::default();
-        match field {
-            "google-service-account" => o.google_service_account = Some(key),
-            "microsoft-app" => o.microsoft_app = Some(key),
-            "oauth-client" => o.oauth_client = Some(key),
-            _ => return None,
+        match Kind::of(field)? {
+            Kind::Google => o.google_service_account = Some(key),
+            Kind::Microsoft => o.microsoft_app = Some(key),
+            Kind::Client => o.oauth_client = Some(key),
         }
         Some(o)
     }
@@ -104,8 +111,10 @@ pub(crate) async fn resolve(
         let Some(bytes) = deps.blobs.get(key).await.map_err(StageError::port("read credential file"))? else {
             return Ok(Err(format!("metadata {field}: there is no file {key}")));
         };
-        if bytes.len() > MAX_FILE {
-            return Ok(Err(format!("metadata {field}: {key} is larger than a credential file ({MAX_FILE} bytes)")));
+        if bytes.len() > MAX_CREDENTIAL_FILE {
+            return Ok(Err(format!(
+                "metadata {field}: {key} is larger than a credential file ({MAX_CREDENTIAL_FILE} bytes)"
+            )));
         }
         let Ok(text) = String::from_utf8(bytes) else {
             return Ok(Err(format!("metadata {field}: {key} is not a text (JSON) file")));

@@ -53,7 +53,7 @@ pub use error::StageError;
 pub use errors::{ERRORS_HEADER, error_report};
 pub use fan_out::on_schedule;
 pub use import::Applied;
-pub use job_credentials::{CredentialObjects, apply_credential};
+pub use job_credentials::{CredentialObjects, MAX_CREDENTIAL_FILE, apply_credential, credential_field};
 pub(crate) use messages::form_decode as form_value;
 pub use messages::{FolderTaskSpec, PassEvent, ScheduleAction, ScheduleInput, Task, parse_s3_event};
 pub use notify::on_pass_complete;

@@ -10,7 +10,7 @@ use crate::engine::Progress;
 use crate::model::{JobId, Pass};
 use crate::ports::Clock;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 /// One minute of a pass.
@@ -26,34 +26,39 @@ fn scope(job: &JobId, pass: Pass) -> String {
     format!("{}/rate", pass_scope(job, pass))
 }
 
-/// Counts one folder run's progress per minute.
+/// Counts one folder run's progress per minute (one meter per run: the engine reports one folder to it).
 pub(crate) struct Meter {
     clock: Arc<dyn Clock>,
-    /// Per folder: messages done and bytes at the last callback.
-    last: Mutex<HashMap<String, (u64, u64)>>,
-    minutes: Mutex<BTreeMap<i64, (u64, u64)>>,
+    counted: Mutex<Counted>,
+}
+
+/// Messages done and bytes at the last callback, and what each minute added.
+#[derive(Default)]
+struct Counted {
+    last: (u64, u64),
+    minutes: BTreeMap<i64, (u64, u64)>,
 }
 
 impl Meter {
     pub(crate) fn new(clock: Arc<dyn Clock>) -> Meter {
-        Meter { clock, last: Mutex::new(HashMap::new()), minutes: Mutex::new(BTreeMap::new()) }
+        Meter { clock, counted: Mutex::new(Counted::default()) }
     }
 
-    /// The engine's progress callback: what was done since the last call counts in this minute.
+    /// The engine's progress callback (once per batch): what was done since the last call counts in this minute.
     pub(crate) fn observe(&self, p: &Progress<'_>) {
-        let (Ok(mut last), Ok(mut minutes)) = (self.last.lock(), self.minutes.lock()) else { return };
-        let before = last.insert(p.path.to_string(), (p.done, p.bytes)).unwrap_or((0, 0));
-        let (messages, bytes) = (p.done.saturating_sub(before.0), p.bytes.saturating_sub(before.1));
+        let Ok(mut c) = self.counted.lock() else { return };
+        let (messages, bytes) = (p.done.saturating_sub(c.last.0), p.bytes.saturating_sub(c.last.1));
+        c.last = (p.done, p.bytes);
         if messages > 0 || bytes > 0 {
-            let slot = minutes.entry(self.clock.now().timestamp().div_euclid(60)).or_default();
+            let slot = c.minutes.entry(self.clock.now().timestamp().div_euclid(60)).or_default();
             *slot = (slot.0.saturating_add(messages), slot.1.saturating_add(bytes));
         }
     }
 
     /// Add the minutes counted so far to the pass's counters (and forget them).
     pub(crate) async fn flush(&self, deps: &Deps, job: &JobId, pass: Pass) {
-        let minutes = match self.minutes.lock() {
-            Ok(mut m) => std::mem::take(&mut *m),
+        let minutes = match self.counted.lock() {
+            Ok(mut c) => std::mem::take(&mut c.minutes),
             Err(_) => return,
         };
         let mut names = Vec::with_capacity(minutes.len() * 2);
