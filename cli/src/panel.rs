@@ -22,6 +22,9 @@ use std::sync::Arc;
 /// The most a request body may hold: a form, or (on the routes that take files) a CSV of 50,000 rows.
 const MAX_BODY: usize = 64 * 1024;
 const MAX_UPLOAD: usize = 16 * 1024 * 1024;
+/// The longest a client may take to send a request's body (a 16 MiB upload over a slow line included): a client
+/// that trickles bytes holds a connection no longer than this.
+const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -233,13 +236,15 @@ async fn answer(
     let path = parts.uri.path();
     let upload = matches!(path, "/migrations" | "/imports") || path.starts_with("/jobs/") && path.ends_with("/retry");
     let limit = if upload { MAX_UPLOAD } else { MAX_BODY };
-    let bytes = match Limited::new(body, limit).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            let mut r = hyper::Response::new(Full::new(Bytes::from_static(b"request too large")).boxed_unsync());
-            *r.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
-            return r;
-        }
+    let refuse = |status, text: &'static [u8]| {
+        let mut r = hyper::Response::new(Full::new(Bytes::from_static(text)).boxed_unsync());
+        *r.status_mut() = status;
+        r
+    };
+    let bytes = match tokio::time::timeout(BODY_DEADLINE, Limited::new(body, limit).collect()).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => return refuse(http::StatusCode::PAYLOAD_TOO_LARGE, b"request too large"),
+        Err(_) => return refuse(http::StatusCode::REQUEST_TIMEOUT, b"the request took too long to arrive"),
     };
     let req = http::Request::from_parts(parts, bytes);
     if req.method() == http::Method::GET
