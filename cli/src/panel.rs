@@ -152,7 +152,7 @@ pub async fn serve(args: &ServeArgs) -> ExitCode {
         (Ok(k), Ok(o)) => (k, o),
         (Err(e), _) | (_, Err(e)) => return fail("serve", e),
     };
-    let mut deps = home.deps.clone();
+    let mut deps = mailferry::stages::PanelDeps::from_deps(&home.deps);
     if let Some(target) = &args.import_target {
         match crate::import::directory(target, args.import_ca_file.as_deref()).await {
             Ok(d) => deps.directory = Some(d),

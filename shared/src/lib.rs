@@ -18,8 +18,8 @@
 //!   lookup both homes use).
 //! - `engine`: the copy engine: one folder at a time between two IMAP sessions, checkpointed through the port.
 //! - `import`: the destination's directory (a Dovecot passwd-file, PostgreSQL) and reconciling an import with it.
-//! - `stages`: the pipeline (upload, schedule, copy, notify, cutover, retry, cancel, import review), against
-//!   `stages::Deps` (the ports) only.
+//! - `stages`: the pipeline (upload, schedule, copy, notify, cutover, retry, cancel, import review), against the
+//!   ports only; each stage names the ones it uses (`impl HasStore + …`), each function holds only its own.
 //! - `panel`: the control panel, one router from an HTTP request to a response over the stages.
 //! - `aws` and `embedded`: the two homes, every port on AWS services or on one machine (SQLite, directories).
 //! - `fuzz`: the fuzz targets' entry points (feature `fuzzing`).

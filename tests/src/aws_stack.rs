@@ -2,13 +2,17 @@
 //! queues, the bucket (its S3 notifications on the upload queue, as `template.yaml` configures them), a KMS key,
 //! a verified SES domain, a schedule group, the functions' environment — and a [`Bridge`] that plays the Lambda
 //! service: it delivers queue batches to the handlers with partial-failure semantics and fires due schedules.
+//! Each function is built from the variables `template.yaml` gives it and no others ([`for_function`]), holding
+//! only its own ports.
 
 use crate::moto;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use mailferry::aws::{KmsSecretBox, SqsQueue};
+use mailferry::aws::{
+    CopyFunction, Deployment, KmsSecretBox, NotifierFunction, SchedulerFunction, SqsQueue, UploadFunction,
+};
 use mailferry::model::{JobId, JobStatus, Pass, Secret};
 use mailferry::ports::{SecretBox, TaskQueue};
-use mailferry_lambda::{Lambda, handle_copy, handle_notifier, handle_scheduler, handle_upload};
+use mailferry_lambda::{handle_copy, handle_notifier, handle_scheduler, handle_upload};
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
@@ -42,9 +46,14 @@ where
     got.len()
 }
 
-/// The four functions wired to their queues, as the Lambda service would run them.
+/// The four functions wired to their queues, as the Lambda service would run them, and the whole deployment
+/// (what the operator's `--aws` commands see) for a test to look at the state with.
 pub struct Bridge {
-    pub lambda: Lambda,
+    pub deployment: Deployment,
+    pub upload: UploadFunction,
+    pub scheduler: SchedulerFunction,
+    pub copy: CopyFunction,
+    pub notifier: NotifierFunction,
     pub uploads: SqsQueue,
     pub tasks: SqsQueue,
     pub events: SqsQueue,
@@ -53,18 +62,18 @@ pub struct Bridge {
 impl Bridge {
     /// Play the Lambda service until a job (the first with a report) is at rest after `pass` and notified.
     pub async fn run_until_notified(&self, pass: Pass) -> JobId {
-        let l = &self.lambda;
+        let l = &self.deployment;
         for _ in 0..600 {
-            deliver(&self.uploads, |e| handle_upload(l, e)).await;
+            deliver(&self.uploads, |e| handle_upload(&self.upload, e)).await;
             for (name, at, input) in l.schedules.list().await.unwrap() {
                 if at <= chrono::Utc::now() {
-                    handle_scheduler(l, serde_json::from_str(&input).unwrap()).await.unwrap();
+                    handle_scheduler(&self.scheduler, serde_json::from_str(&input).unwrap()).await.unwrap();
                     mailferry::ports::Schedules::cancel(&l.schedules, &name).await.unwrap(); // ActionAfterCompletion
                 }
             }
             let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-            deliver(&self.tasks, |e| handle_copy(l, e, deadline)).await;
-            deliver(&self.events, |e| handle_notifier(l, e)).await;
+            deliver(&self.tasks, |e| handle_copy(&self.copy, e, deadline)).await;
+            deliver(&self.events, |e| handle_notifier(&self.notifier, e)).await;
             let reports = l.deps.blobs.list("reports/").await.unwrap();
             if let Some(job) = reports.first().and_then(|k| k.split('/').nth(1)).map(|j| JobId::new(j).unwrap()) {
                 let status = l.deps.store.job(&job).await.unwrap().map(|j| j.status);
@@ -128,9 +137,12 @@ impl Stack {
             ("ALLOW_PRIVATE_SOURCES", "true".into()),
             ("OPERATOR_EMAIL_ALLOW", "@example.test".into()),
         ]);
-        let lambda = Lambda::from_vars(&config, &|name| vars.get(name).cloned()).await.unwrap();
         let bridge = Bridge {
-            lambda,
+            deployment: Deployment::from_vars(&config, &|name| vars.get(name).cloned()).await.unwrap(),
+            upload: UploadFunction::from_vars(&config, &for_function(&vars, "UploadFunction")).await.unwrap(),
+            scheduler: SchedulerFunction::from_vars(&config, &for_function(&vars, "SchedulerFunction")).await.unwrap(),
+            copy: CopyFunction::from_vars(&config, &for_function(&vars, "CopyFunction")).await.unwrap(),
+            notifier: NotifierFunction::from_vars(&config, &for_function(&vars, "NotifierFunction")).await.unwrap(),
             uploads: SqsQueue::new(sqs.clone(), &uploads_url, &uploads_dlq),
             tasks: SqsQueue::new(sqs.clone(), &tasks_url, &tasks_dlq),
             events: SqsQueue::new(sqs.clone(), &events_url, &events_dlq),
@@ -142,12 +154,19 @@ impl Stack {
     pub async fn everything_stored(&self) -> Vec<String> {
         let items = self.dynamo.scan().table_name(&self.table).send().await.unwrap();
         let mut out: Vec<String> = items.items().iter().map(|i| format!("{i:?}")).collect();
-        for key in self.bridge.lambda.deps.blobs.list("").await.unwrap() {
-            let body = self.bridge.lambda.deps.blobs.get(&key).await.unwrap().unwrap_or_default();
+        for key in self.bridge.deployment.deps.blobs.list("").await.unwrap() {
+            let body = self.bridge.deployment.deps.blobs.get(&key).await.unwrap().unwrap_or_default();
             out.push(format!("{key}: {}", String::from_utf8_lossy(&body)));
         }
         out
     }
+}
+
+/// `vars` as the function `logical_id` sees them: only the names `template.yaml` sets for it (a function that
+/// reads a variable the template does not give it fails to build, here as in the cloud).
+pub fn for_function<'a>(vars: &'a HashMap<&str, String>, logical_id: &str) -> impl Fn(&str) -> Option<String> + 'a {
+    let given = crate::template::environment(logical_id);
+    move |name| if given.contains(name) { vars.get(name).cloned() } else { None }
 }
 
 async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> String {

@@ -23,6 +23,7 @@ pub mod postgres;
 pub mod process;
 pub mod reset_proxy;
 pub mod smtp_server;
+pub mod template;
 pub mod token_endpoint;
 pub mod verify;
 

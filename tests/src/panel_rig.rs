@@ -25,7 +25,7 @@ pub async fn embedded_panel(dir: &Path, deps: mailferry::stages::Deps, operators
         accounts.put_operator(&op).await.unwrap();
     }
     Panel {
-        deps,
+        deps: mailferry::stages::PanelDeps::from_deps(&deps),
         sign_in: Arc::new(accounts),
         key: SessionKey::new(&[7; 32]),
         limiter: Arc::new(LoginLimiter::default()),
@@ -108,7 +108,8 @@ pub async fn lambda_panel(stack: &crate::aws_stack::Stack, users: &[(&str, &str,
     let mut vars = stack.vars.clone();
     vars.insert("PANEL_USER_POOL_CLIENT_ID", client_id);
     vars.insert("PANEL_SESSION_KEY_SEALED", key.0);
-    mailferry_lambda::panel_from_vars(&stack.config, &|n| vars.get(n).cloned()).await.unwrap()
+    let vars = crate::aws_stack::for_function(&vars, "PanelFunction");
+    mailferry_lambda::panel_from_vars(&stack.config, &vars).await.unwrap()
 }
 
 /// Run the browser flow `script` (`infra/browser/…`) with `config` (written to a file in `dir`), and return

@@ -39,9 +39,9 @@ pub fn embedded_deps(dir: &Path, dst: &Dovecot) -> Deps {
 }
 
 /// Record that `tenant` owns `domain` (what an operator declares with `mailferry domains claim`).
-pub async fn own(deps: &Deps, tenant: &str, domain: &str) {
+pub async fn own(deps: &impl mailferry::stages::HasDomains, tenant: &str, domain: &str) {
     let tenant = mailferry::model::TenantId::new(tenant.to_string()).unwrap();
-    deps.domains.claim(&tenant, domain).await.unwrap();
+    deps.domains().claim(&tenant, domain).await.unwrap();
 }
 
 /// Settings whose destination is `dst` (master user `admin`), notifications from `mailferry@example.test`.

@@ -20,7 +20,7 @@ async fn the_scheduler_function_watches_the_mx_and_starts_the_final_pass() {
     let mut dns = DnsServer::start(old, 2);
     let stack = Stack::start(dst.port).await;
     let (bridge, vars) = (&stack.bridge, &stack.vars);
-    pipeline::own(&bridge.lambda.deps, "acme", "example.test").await;
+    pipeline::own(&bridge.deployment.deps, "acme", "example.test").await;
     let csv = format!(
         "destination,source_host,source_port,security,source_user,auth,password\n\
          {USER},127.0.0.1,{},plain,{USER},password,pass\n",
@@ -50,7 +50,7 @@ async fn the_scheduler_function_watches_the_mx_and_starts_the_final_pass() {
     dns.set(&[("example.test", &[("mx-a.new.test", 10)])]);
     bridge.run_until_notified(Pass::Final).await;
 
-    let status = bridge.lambda.deps.store.job(&job).await.unwrap().unwrap().status;
+    let status = bridge.deployment.deps.store.job(&job).await.unwrap().unwrap().status;
     assert_eq!(status, JobStatus::Complete);
     assert_eq!(verify::assert_same(src.port, dst.port, USER).await, 13, "the final pass copied the new mail");
     let sent = moto::sent_emails().await;
@@ -59,7 +59,7 @@ async fn the_scheduler_function_watches_the_mx_and_starts_the_final_pass() {
     let wanted = format!("mailferry: final pass of {job} scheduled: the MX records point to the new platform");
     assert!(subjects.contains(&wanted.as_str()), "{subjects:?}");
     let state =
-        bridge.lambda.deps.blobs.get(&format!("cutover/{job}.json")).await.unwrap().expect("cutover state in S3");
+        bridge.deployment.deps.blobs.get(&format!("cutover/{job}.json")).await.unwrap().expect("cutover state in S3");
     let state: serde_json::Value = serde_json::from_slice(&state).unwrap();
     assert_eq!(state["domains"]["example.test"]["old_ttl"], 2, "{state}");
     assert!(state["final_scheduled_at"].is_string(), "{state}");

@@ -27,7 +27,7 @@ async fn homes(dir: &Path, endpoint: &TokenEndpoint, domain_match: bool) -> (Dov
     let src = trusting_source(dir, endpoint, 2, domain_match);
     let dst = Dovecot::start_with(Options { users: 2, ..Default::default() });
     let stack = Stack::start(dst.port).await;
-    pipeline::own(&stack.bridge.lambda.deps, "acme", "example.test").await;
+    pipeline::own(&stack.bridge.deployment.deps, "acme", "example.test").await;
     (src, dst, stack)
 }
 
@@ -80,8 +80,8 @@ async fn a_google_job_uploaded_to_s3_migrates_with_a_folder_outliving_three_toke
     counts[0] += 2400;
     // Batches of 10 across 20 ms of round trip, the big INBOX as a folder task of its own: longer than 3 tokens.
     let far = DelayProxy::start(src.port, Duration::from_millis(10));
-    stack.bridge.lambda.deps.settings.copy.batch_max = 10;
-    stack.bridge.lambda.deps.settings.connections.small_folder = 100;
+    stack.bridge.copy.deps.settings.copy.batch_max = 10;
+    stack.bridge.copy.deps.settings.connections.small_folder = 100;
     let (key_file, pem) = service_account_file(dir.path(), &endpoint.url("/token"));
     upload(&stack, far.port, "google", "google-service-account", &std::fs::read(key_file).unwrap()).await;
     stack.bridge.run_until_notified(Pass::Initial).await;

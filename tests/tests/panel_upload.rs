@@ -136,7 +136,7 @@ async fn a_refused_mailbox_is_retried_with_corrected_credentials() {
         panel.handle(upload(&alice, multipart(&[("csrf", &csrf), ("tenant", "acme")], ("b.csv", &file))), PEER).await;
     let job = job_in(&r);
     let id = mailferry::model::JobId::new(job.clone()).unwrap();
-    let refused = |deps: mailferry::stages::Deps, id: mailferry::model::JobId| async move {
+    let refused = |deps: mailferry::stages::PanelDeps, id: mailferry::model::JobId| async move {
         let m = deps.store.mailbox(&id, "user2@example.test").await.unwrap().unwrap();
         m.details.preflight.and_then(|p| p.problem)
     };

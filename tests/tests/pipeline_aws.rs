@@ -30,7 +30,7 @@ async fn s3_upload_to_notified_migration_then_final_pass() {
     // A poison message on the task queue: reported failed on each delivery, then dead-lettered by SQS.
     bridge.tasks.send(&["not a task".to_string()], Duration::ZERO).await.unwrap();
 
-    pipeline::own(&bridge.lambda.deps, "acme", "example.test").await;
+    pipeline::own(&bridge.deployment.deps, "acme", "example.test").await;
     // A Microsoft 365 batch file names no server: the upload's metadata gives it for the whole job.
     let csv = "EmailAddress,UserName,Password\r\nuser1@example.test,user1@example.test,pass\r\n\
                user2@example.test,user2@example.test,pass\r\n";
@@ -61,7 +61,7 @@ async fn s3_upload_to_notified_migration_then_final_pass() {
     // Keep delivering until SQS gives up on the poison message (after maxReceiveCount = 2 failed deliveries).
     let mut dead_lettered = false;
     for _ in 0..40 {
-        let l = &bridge.lambda;
+        let l = &bridge.copy;
         deliver(&bridge.tasks, |e| handle_copy(l, e, tokio::time::Instant::now() + Duration::from_secs(60))).await;
         if bridge.tasks.dead_letters(10).await.unwrap().iter().any(|d| d.body == "not a task") {
             dead_lettered = true;
@@ -83,7 +83,7 @@ async fn s3_upload_to_notified_migration_then_final_pass() {
     let status: serde_json::Value =
         serde_json::from_str(&mailferry(vars, &["status", job.as_str(), "--aws", "--json"])).unwrap();
     assert_eq!((status["job"]["status"].as_str(), status["passes"][1]["copied"].as_i64()), (Some("complete"), Some(5)));
-    let totals = bridge.lambda.deps.counters.get(&format!("{job}/final")).await.unwrap();
+    let totals = bridge.deployment.deps.counters.get(&format!("{job}/final")).await.unwrap();
     assert_eq!(totals["copied"], 5);
     let sent = moto::sent_emails().await;
     let ours: Vec<&serde_json::Value> = sent["Message"]
@@ -94,6 +94,6 @@ async fn s3_upload_to_notified_migration_then_final_pass() {
         .collect();
     assert_eq!(ours.len(), 2, "one email per pass: {sent}");
     assert!(ours.iter().all(|m| m["destinations"]["ToAddresses"][0] == "ops@example.test"));
-    let mailboxes = bridge.lambda.deps.store.mailboxes(&job).await.unwrap();
+    let mailboxes = bridge.deployment.deps.store.mailboxes(&job).await.unwrap();
     assert!(mailboxes.iter().all(|m| m.sealed_credentials.is_none()), "credentials purged after the final pass");
 }

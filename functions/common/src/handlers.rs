@@ -2,8 +2,8 @@
 //! failed is listed (SQS delivers it again after the visibility timeout, and to the dead-letter queue after
 //! `maxReceiveCount`); the others are deleted.
 
-use super::Lambda;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use mailferry::aws::{CopyFunction, NotifierFunction, SchedulerFunction, UploadFunction};
 use mailferry::csv::SourceDefaults;
 use mailferry::model::CatchUp;
 use mailferry::model::cutover::MxPattern;
@@ -34,7 +34,7 @@ fn body(m: &SqsMessage) -> &str {
 }
 
 /// S3 notifications (through the upload queue): each object created under `migrations/` or `imports/`.
-pub async fn handle_upload(l: &Lambda, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle_upload(l: &UploadFunction, event: SqsEvent) -> SqsBatchResponse {
     each(event, |m| async move {
         for (_bucket, key) in stages::parse_s3_event(body(&m))? {
             let meta =
@@ -82,7 +82,10 @@ pub async fn handle_upload(l: &Lambda, event: SqsEvent) -> SqsBatchResponse {
 }
 
 /// A schedule fired (EventBridge Scheduler's input is the event itself).
-pub async fn handle_scheduler(l: &Lambda, input: serde_json::Value) -> Result<serde_json::Value, StageError> {
+pub async fn handle_scheduler(
+    l: &SchedulerFunction,
+    input: serde_json::Value,
+) -> Result<serde_json::Value, StageError> {
     let input: ScheduleInput = serde_json::from_value(input)
         .map_err(|e| StageError::BadMessage { what: "schedule input", detail: e.to_string() })?;
     let sent = stages::on_schedule(&l.deps, &input).await?;
@@ -92,7 +95,7 @@ pub async fn handle_scheduler(l: &Lambda, input: serde_json::Value) -> Result<se
 /// Mailbox and folder tasks; `deadline` is the invocation's deadline minus a margin for the checkpoint. A failed
 /// task comes back by the one delivery policy (`stages::delivery`: exponential back-off for a retryable error,
 /// at once for a permanent one, by changing its visibility) instead of after the queue's long visibility timeout.
-pub async fn handle_copy(l: &Lambda, event: SqsEvent, deadline: Instant) -> SqsBatchResponse {
+pub async fn handle_copy(l: &CopyFunction, event: SqsEvent, deadline: Instant) -> SqsBatchResponse {
     each(event, |m| async move {
         let task = Task::parse(body(&m))?;
         let receives: u32 = m.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
@@ -111,7 +114,7 @@ pub async fn handle_copy(l: &Lambda, event: SqsEvent, deadline: Instant) -> SqsB
 }
 
 /// "Pass complete" events.
-pub async fn handle_notifier(l: &Lambda, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle_notifier(l: &NotifierFunction, event: SqsEvent) -> SqsBatchResponse {
     each(event, |m| async move {
         let event: PassEvent = serde_json::from_str(body(&m))
             .map_err(|e| StageError::BadMessage { what: "pass event", detail: e.to_string() })?;

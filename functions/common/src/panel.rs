@@ -1,10 +1,10 @@
-//! The control panel as a Lambda function: the deployment's ports (as every function builds them), a Cognito
-//! user pool for sign-in (`PANEL_USER_POOL_CLIENT_ID`), and the key session cookies are signed with
-//! (`PANEL_SESSION_KEY_SEALED`, sealed with the stack's KMS key under the context `panel-session`; at least 32
-//! bytes). An API Gateway v2 request becomes the router's request (body decoded, the client's address from the
-//! request context) and its answer the function's response.
+//! The control panel as a Lambda function: the panel's ports (`PanelFunction`), a Cognito user pool for sign-in
+//! (`PANEL_USER_POOL_CLIENT_ID`), and the key session cookies are signed with (`PANEL_SESSION_KEY_SEALED`,
+//! sealed with the stack's KMS key under the context `panel-session`; at least 32 bytes). An API Gateway v2
+//! request becomes the router's request (body decoded, the client's address from the request context) and its
+//! answer the function's response.
 
-use super::Lambda;
+use super::PanelFunction;
 use lambda_http::{Body, Request, RequestExt, Response};
 use mailferry::aws::CognitoSignIn;
 use mailferry::panel::Panel;
@@ -22,11 +22,11 @@ pub async fn panel_from_env() -> Result<Panel, String> {
 
 /// The panel from `vars` with SDK clients from `config` (tests pass a map).
 pub async fn panel_from_vars(config: &aws_config::SdkConfig, vars: super::Vars<'_>) -> Result<Panel, String> {
-    let lambda = Lambda::from_vars(config, vars).await?;
+    let function = PanelFunction::from_vars(config, vars).await?;
     let var = |name: &str| {
         vars(name).filter(|v| !v.is_empty()).ok_or_else(|| format!("environment variable {name} is not set"))
     };
-    let key = lambda
+    let key = function
         .deps
         .secrets
         .open(&Sealed(var("PANEL_SESSION_KEY_SEALED")?), "panel-session")
@@ -37,7 +37,7 @@ pub async fn panel_from_vars(config: &aws_config::SdkConfig, vars: super::Vars<'
     }
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(config);
     Ok(Panel {
-        deps: lambda.deps,
+        deps: function.deps,
         sign_in: Arc::new(CognitoSignIn::new(cognito, var("PANEL_USER_POOL_CLIENT_ID")?)),
         key: SessionKey::new(key.expose().as_bytes()),
         limiter: Arc::new(LoginLimiter::default()),

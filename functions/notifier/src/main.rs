@@ -2,12 +2,12 @@
 //! Logic: `mailferry::stages::on_pass_complete`.
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use mailferry_lambda::{Lambda, handle_notifier, init_tracing};
+use mailferry_lambda::{NotifierFunction, handle_notifier, init_tracing};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_tracing();
-    let lambda = Lambda::from_env().await?;
-    run(service_fn(|event: LambdaEvent<_>| async { Ok::<_, Error>(handle_notifier(&lambda, event.payload).await) }))
+    let function = NotifierFunction::from_env().await?;
+    run(service_fn(|event: LambdaEvent<_>| async { Ok::<_, Error>(handle_notifier(&function, event.payload).await) }))
         .await
 }

@@ -2,11 +2,12 @@
 //! become validated, pre-flighted jobs. Logic: `mailferry_lambda::handle_upload` → `mailferry::stages::on_upload`.
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use mailferry_lambda::{Lambda, handle_upload, init_tracing};
+use mailferry_lambda::{UploadFunction, handle_upload, init_tracing};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_tracing();
-    let lambda = Lambda::from_env().await?;
-    run(service_fn(|event: LambdaEvent<_>| async { Ok::<_, Error>(handle_upload(&lambda, event.payload).await) })).await
+    let function = UploadFunction::from_env().await?;
+    run(service_fn(|event: LambdaEvent<_>| async { Ok::<_, Error>(handle_upload(&function, event.payload).await) }))
+        .await
 }

@@ -7,7 +7,7 @@
 
 use super::{Reply, html, pages, redirect, reply};
 use crate::model::{JobId, Pass};
-use crate::stages::{self, Deps, Retry};
+use crate::stages::{self, PanelDeps, Retry};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use http::{StatusCode, header};
 use std::collections::HashMap;
@@ -101,7 +101,7 @@ impl Outcome {
 }
 
 /// Run the action `name` on `job` with the submitted `fields`.
-pub async fn act(deps: &Deps, job: &JobId, name: &str, fields: Fields) -> Outcome {
+pub async fn act(deps: &PanelDeps, job: &JobId, name: &str, fields: Fields) -> Outcome {
     let form = &fields.text;
     let now = deps.clock.now();
     let at = match (name, when(form, now)) {
@@ -140,7 +140,7 @@ pub async fn act(deps: &Deps, job: &JobId, name: &str, fields: Fields) -> Outcom
 }
 
 /// Start the rest of a trial's file as a job of its own (at `at`), and go to it.
-async fn start_rest(deps: &Deps, job: &JobId, at: DateTime<Utc>) -> Outcome {
+async fn start_rest(deps: &PanelDeps, job: &JobId, at: DateTime<Utc>) -> Outcome {
     let refuse = |why: &str| Outcome::Refused(why.to_string());
     let tenant = match deps.store.job(job).await {
         Ok(Some(j)) => j.tenant,
@@ -189,7 +189,7 @@ pub(super) fn refused(job: &JobId, why: &str) -> Reply {
 
 /// A download of the job: `errors.csv` (every message and mailbox that did not make it), `validation.csv`, or
 /// an import's `import.csv`.
-pub async fn download(deps: &Deps, job: &JobId, name: &str) -> Reply {
+pub async fn download(deps: &PanelDeps, job: &JobId, name: &str) -> Reply {
     let body = match name {
         "errors.csv" => stages::error_report(deps, job).await.map_err(|e| e.to_string()),
         "validation.csv" | "import.csv" => match deps.blobs.get(&format!("reports/{job}/{name}")).await {

@@ -9,7 +9,7 @@ use super::{Reply, html, pages, redirect};
 use crate::csv::Problem;
 use crate::import::reconcile::Action;
 use crate::model::{Job, JobStatus, TenantId};
-use crate::stages::Deps;
+use crate::stages::PanelDeps;
 use crate::stages::import_review::{self, Preview, Reviewed};
 use http::StatusCode;
 use std::collections::HashMap;
@@ -37,7 +37,7 @@ pub fn form_page(s: &Session, csrf: &str, error: Option<&str>) -> String {
 }
 
 /// Handle a submitted import form (CSRF already checked): hold the file for review and show the preview.
-pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String, Part>) -> Reply {
+pub async fn submit(deps: &PanelDeps, s: &Session, csrf: &str, parts: &HashMap<String, Part>) -> Reply {
     let again = |why: &str| html(StatusCode::UNPROCESSABLE_ENTITY, form_page(s, csrf, Some(why)));
     let tenant = parts.get("tenant").map(|p| String::from_utf8_lossy(&p.data).trim().to_string());
     let Some(tenant) = tenant.and_then(|t| TenantId::new(t).ok()).filter(|t| s.may_see(t)) else {
@@ -62,7 +62,7 @@ pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String
 }
 
 /// `POST /jobs/{id}/create`: create the held import as the signed-in operator.
-pub async fn create(deps: &Deps, s: &Session, job: &crate::model::JobId) -> super::actions::Outcome {
+pub async fn create(deps: &PanelDeps, s: &Session, job: &crate::model::JobId) -> super::actions::Outcome {
     use super::actions::Outcome;
     match import_review::create(deps, job, &format!("panel:{}", s.email)).await {
         Ok(a) if a.problems == 0 => Outcome::Done(format!("/jobs/{job}?done=imported")),
@@ -170,7 +170,12 @@ fn report(job: &Job, summary: &str, rows_csv: &str) -> String {
 }
 
 /// An import job's page: the preview while it waits for "Create", else its report.
-pub async fn job_page(deps: &Deps, job: &Job, who: (&Session, &str), done: Option<&str>) -> Result<String, String> {
+pub async fn job_page(
+    deps: &PanelDeps,
+    job: &Job,
+    who: (&Session, &str),
+    done: Option<&str>,
+) -> Result<String, String> {
     let head = format!(
         "{}<p>{} · {} · <span id=\"status\">{}</span></p>",
         done.map_or(String::new(), |d| format!("<p role=\"status\" class=\"done\">{}</p>", esc(d))),

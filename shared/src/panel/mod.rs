@@ -27,7 +27,7 @@ pub mod upload;
 
 use crate::model::{JobId, Secret};
 use crate::ports::SignIn;
-use crate::stages::Deps;
+use crate::stages::PanelDeps;
 pub use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use limiter::LoginLimiter;
@@ -39,7 +39,7 @@ use std::sync::Arc;
 /// The panel's ports and settings.
 #[derive(Clone)]
 pub struct Panel {
-    pub deps: Deps,
+    pub deps: PanelDeps,
     /// Who may sign in (operator accounts here, a Cognito user pool on AWS).
     pub sign_in: Arc<dyn SignIn>,
     pub key: SessionKey,

@@ -10,7 +10,7 @@ use super::{Reply, html, pages, redirect};
 use crate::csv::SourceDefaults;
 use crate::model::cutover::MxPattern;
 use crate::model::{Secret, TenantId};
-use crate::stages::{self, Deps, Upload, UploadOutcome};
+use crate::stages::{self, PanelDeps, Upload, UploadOutcome};
 use chrono::NaiveDateTime;
 use http::StatusCode;
 use std::collections::HashMap;
@@ -97,7 +97,7 @@ fn settings_of(parts: &HashMap<String, Part>) -> Result<(Upload, Option<Credenti
 }
 
 /// Handle a submitted upload form (CSRF already checked).
-pub async fn submit(deps: &Deps, s: &Session, csrf: &str, parts: &HashMap<String, Part>) -> Reply {
+pub async fn submit(deps: &PanelDeps, s: &Session, csrf: &str, parts: &HashMap<String, Part>) -> Reply {
     let again = |status: StatusCode, why: String| html(status, form_page(s, csrf, Some(&why)));
     let Some(tenant) = text(parts, "tenant").and_then(|t| TenantId::new(t).ok()).filter(|t| s.may_see(t)) else {
         return again(StatusCode::UNPROCESSABLE_ENTITY, "Choose one of your tenants.".into());
@@ -179,7 +179,7 @@ fn credential_of(parts: &HashMap<String, Part>) -> Result<Option<Credential>, St
 /// Put a provider credential where the upload stage reads it, `credentials/<tenant>/panel-<hash>.json` (the
 /// stage deletes it with the CSV, whatever the outcome), and name it for the upload. `salt`: the CSV's bytes.
 pub(super) async fn put_credential(
-    deps: &Deps,
+    deps: &PanelDeps,
     tenant: &TenantId,
     field: &str,
     text: &Secret<String>,
@@ -207,7 +207,7 @@ pub(super) async fn put_credential(
 /// storing anything, the object is removed again, and so is any credential object the upload names (the stage
 /// deletes them itself once it runs to an outcome).
 pub async fn start(
-    deps: &Deps,
+    deps: &PanelDeps,
     tenant: &TenantId,
     name: &str,
     bytes: Vec<u8>,
@@ -235,7 +235,7 @@ pub async fn start(
 
 /// The refused file's problems: a summary that takes focus, a link per bad row, and the rows.
 pub(super) async fn refused(
-    deps: &Deps,
+    deps: &PanelDeps,
     s: &Session,
     csrf: &str,
     job: &crate::model::JobId,

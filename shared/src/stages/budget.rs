@@ -5,7 +5,8 @@
 //! mailbox moved in it is a counter (`<job>/budget/<mailbox>`, one name per window), added after each run of a
 //! folder copy. A copy stops at the batch boundary where its run has used what was left.
 
-use super::{Deps, StageError};
+use super::StageError;
+use super::holds::{HasClock, HasCounters, HasSettings};
 use crate::model::{JobId, MailboxRecord};
 use chrono::{DateTime, Utc};
 
@@ -35,8 +36,8 @@ impl Budgets {
 }
 
 /// The budget of mailbox `m`.
-pub(crate) fn of(deps: &Deps, m: &MailboxRecord) -> Option<Budget> {
-    match deps.settings.budget {
+pub(crate) fn of(deps: &impl HasSettings, m: &MailboxRecord) -> Option<Budget> {
+    match deps.settings().budget {
         Budgets::Off => None,
         Budgets::Every(b) => Some(b),
         Budgets::Preset => super::presets::of(&m.details.host, m.details.auth).and_then(|p| p.budget),
@@ -45,7 +46,10 @@ pub(crate) fn of(deps: &Deps, m: &MailboxRecord) -> Option<Budget> {
 
 /// What is left of mailbox `m`'s budget for a run: `Ok(limit)` (`None`: no budget), or `Err(when it renews)`
 /// when it is used up (the mailbox is parked).
-pub(crate) async fn state(deps: &Deps, m: &MailboxRecord) -> Result<Result<Option<u64>, DateTime<Utc>>, StageError> {
+pub(crate) async fn state(
+    deps: &(impl HasCounters + HasClock + HasSettings),
+    m: &MailboxRecord,
+) -> Result<Result<Option<u64>, DateTime<Utc>>, StageError> {
     let Some(b) = of(deps, m) else { return Ok(Ok(None)) };
     let (left, renews) = left(deps, &m.job, &m.address, b).await?;
     Ok(if left == 0 { Err(renews) } else { Ok(Some(left)) })
@@ -57,20 +61,20 @@ fn scope(job: &JobId, address: &str) -> String {
 
 /// What is left of the budget in the current window, and when the window ends.
 pub(crate) async fn left(
-    deps: &Deps,
+    deps: &(impl HasCounters + HasClock),
     job: &JobId,
     address: &str,
     budget: Budget,
 ) -> Result<(u64, DateTime<Utc>), StageError> {
-    let (n, ends) = budget.window_at(deps.clock.now());
-    let used = deps.counters.get(&scope(job, address)).await.map_err(StageError::port("read the budget"))?;
+    let (n, ends) = budget.window_at(deps.clock().now());
+    let used = deps.counters().get(&scope(job, address)).await.map_err(StageError::port("read the budget"))?;
     let used = used.get(&format!("w{n}")).copied().unwrap_or(0).max(0) as u64;
     Ok((budget.bytes.saturating_sub(used), ends))
 }
 
 /// Count `bytes` moved for the mailbox into the current window.
 pub(crate) async fn spend(
-    deps: &Deps,
+    deps: &(impl HasCounters + HasClock),
     job: &JobId,
     address: &str,
     budget: Budget,
@@ -79,10 +83,10 @@ pub(crate) async fn spend(
     if bytes == 0 {
         return Ok(());
     }
-    let (n, _) = budget.window_at(deps.clock.now());
+    let (n, _) = budget.window_at(deps.clock().now());
     let delta = [(format!("w{n}"), bytes as i64)];
     let deltas: Vec<(&str, i64)> = delta.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    deps.counters.add(&scope(job, address), &deltas).await.map(|_| ()).map_err(StageError::port("count the budget"))
+    deps.counters().add(&scope(job, address), &deltas).await.map(|_| ()).map_err(StageError::port("count the budget"))
 }
 
 #[cfg(test)]

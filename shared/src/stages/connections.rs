@@ -8,7 +8,8 @@
 //! user and IP, Gmail 15 per account including the user's own clients) and often per client address; on AWS
 //! many copy functions may pick folders of one mailbox or one server at once.
 
-use super::{Deps, StageError};
+use super::StageError;
+use super::holds::{HasSettings, HasSlots};
 use crate::model::MailboxRecord;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -49,26 +50,26 @@ pub(crate) struct Held {
 /// Take a slot of the mailbox and one of its source server for this task, until the task's deadline (plus a
 /// margin) or 15 minutes. `None`: one of them is full; defer the task.
 pub(crate) async fn take(
-    deps: &Deps,
+    deps: &(impl HasSlots + HasSettings),
     m: &MailboxRecord,
     deadline: Option<Instant>,
 ) -> Result<Option<Held>, StageError> {
     let (job, mailbox, source_host) = (&m.job, m.address.as_str(), m.details.host.as_str());
-    let mut caps = deps.settings.connections;
+    let mut caps = deps.settings().connections;
     // A provider's preset may allow fewer per mailbox (the user's own clients count against its limit).
     if let Some(p) = super::presets::of(source_host, m.details.auth) {
         caps.per_mailbox = caps.per_mailbox.min(p.per_mailbox);
     }
     let ttl = deadline.map_or(Duration::from_secs(900), |d| d.saturating_duration_since(Instant::now()))
         + Duration::from_secs(60);
-    let holder = format!("{}{}", holder_prefix(&deps.settings.copy.owner), uuid::Uuid::new_v4().simple());
+    let holder = format!("{}{}", holder_prefix(&deps.settings().copy.owner), uuid::Uuid::new_v4().simple());
     let wanted = [
         (format!("{job}/mailbox/{mailbox}"), caps.per_mailbox),
         (format!("{job}/host/{source_host}"), caps.per_source_host),
     ];
     let mut held = Held { holder, scopes: Vec::new() };
     for (scope, limit) in wanted {
-        let got = deps.slots.take(&scope, &held.holder, limit.max(1), ttl).await;
+        let got = deps.slots().take(&scope, &held.holder, limit.max(1), ttl).await;
         match got {
             Ok(true) => held.scopes.push(scope),
             Ok(false) => {
@@ -86,9 +87,9 @@ pub(crate) async fn take(
 }
 
 /// Give the slots back. A failure is only logged: the lease ends by itself.
-pub(crate) async fn release(deps: &Deps, held: Held) {
+pub(crate) async fn release(deps: &impl HasSlots, held: Held) {
     for scope in &held.scopes {
-        if let Err(e) = deps.slots.give_back(scope, &held.holder).await {
+        if let Err(e) = deps.slots().give_back(scope, &held.holder).await {
             tracing::warn!(scope = %scope, error = %e, "cannot give a connection slot back; its lease will end");
         }
     }

@@ -11,7 +11,11 @@ use super::counter;
 use super::credentials::mailbox_sync;
 use super::error::no_panic;
 use super::finish::{self, FolderTotals};
-use super::{Deps, FolderTaskSpec, StageError, Task, connections, mailbox_scope};
+use super::holds::{
+    HasBlobs, HasCheckpoints, HasClock, HasCounters, HasEvents, HasSchedules, HasSecrets, HasSettings, HasSlots,
+    HasStore, HasTasks,
+};
+use super::{FolderTaskSpec, StageError, Task, connections, mailbox_scope};
 use crate::engine::{self, FolderOutcome, FolderReport};
 use crate::model::{JobId, MailboxRecord, Pass};
 use sha2::{Digest, Sha256};
@@ -60,37 +64,55 @@ pub(super) enum Crowded {
 /// Send `task` again for later: 5 to 15 s when a server is crowded, 1 to 3 s when a cap is full, spread so that
 /// deferred tasks do not all come back at once; after the provider's wait (plus up to 1 s) when throttled. The
 /// task's place is its checkpoints: nothing is copied twice.
-pub(super) async fn defer(deps: &Deps, task: Task, what: &str, why: Crowded) -> Result<TaskOutcome, StageError> {
-    let spread = u64::from(deps.clock.now().timestamp_subsec_millis());
+pub(super) async fn defer(
+    deps: &(impl HasTasks + HasClock),
+    task: Task,
+    what: &str,
+    why: Crowded,
+) -> Result<TaskOutcome, StageError> {
+    let spread = u64::from(deps.clock().now().timestamp_subsec_millis());
     let wait = match why {
         Crowded::Server => Duration::from_millis(5_000 + spread * 10),
         Crowded::Cap => Duration::from_millis(1_000 + spread * 2),
         Crowded::Throttled(wait) => wait + Duration::from_millis(spread),
         Crowded::Parked(until) => {
-            let wait = (until - deps.clock.now()).to_std().unwrap_or_default();
+            let wait = (until - deps.clock().now()).to_std().unwrap_or_default();
             tracing::info!(task = %what, until = %until, "over its download budget; parked until the budget renews");
             wait + Duration::from_millis(spread)
         }
     };
-    deps.tasks.send(&[task.to_body()], wait).await.map_err(StageError::port("defer a task"))?;
+    deps.tasks().send(&[task.to_body()], wait).await.map_err(StageError::port("defer a task"))?;
     tracing::info!(task = %what, why = ?why, wait_ms = wait.as_millis() as u64, "task deferred");
     Ok(TaskOutcome::Deferred)
 }
 
-pub(super) async fn record(deps: &Deps, job: &JobId, address: &str) -> Result<MailboxRecord, StageError> {
-    deps.store
+pub(super) async fn record(deps: &impl HasStore, job: &JobId, address: &str) -> Result<MailboxRecord, StageError> {
+    deps.store()
         .mailbox(job, address)
         .await
         .map_err(StageError::port("read mailbox"))?
         .ok_or_else(|| StageError::BadMessage { what: "task", detail: format!("job {job} has no mailbox {address}") })
 }
 
-pub(super) async fn on_folder(
-    deps: &Deps,
+pub(super) async fn on_folder<D>(
+    deps: &D,
     spec: &FolderTaskSpec,
     deadline: Option<Instant>,
     last: bool,
-) -> Result<TaskOutcome, StageError> {
+) -> Result<TaskOutcome, StageError>
+where
+    D: HasStore
+        + HasCounters
+        + HasCheckpoints
+        + HasSlots
+        + HasTasks
+        + HasEvents
+        + HasBlobs
+        + HasSecrets
+        + HasSchedules
+        + HasClock
+        + HasSettings,
+{
     let (job, address, path) = (&spec.job, spec.mailbox.as_str(), spec.folder.path.as_str());
     let m = record(deps, job, address).await?;
     let limit = match budget::state(deps, &m).await? {
@@ -100,13 +122,13 @@ pub(super) async fn on_folder(
     let Some(held) = connections::take(deps, &m, deadline).await? else {
         return defer(deps, Task::Folder(spec.clone()), path, Crowded::Cap).await;
     };
-    let meter = super::rate::Meter::new(deps.clock.clone());
+    let meter = super::rate::Meter::new(deps.clock().clone());
     let run = async {
         let mut cfg = mailbox_sync(deps, &m).await?;
         cfg.settings.deadline = deadline;
         cfg.settings.byte_limit = limit;
         let progress = |p: engine::Progress<'_>| meter.observe(&p);
-        Ok::<_, StageError>(engine::copy_one_folder(&cfg, &spec.folder, deps.checkpoints.as_ref(), &progress).await?)
+        Ok::<_, StageError>(engine::copy_one_folder(&cfg, &spec.folder, deps.checkpoints().as_ref(), &progress).await?)
     };
     let run = no_panic("copying a folder", run).await;
     connections::release(deps, held).await;
@@ -134,7 +156,7 @@ pub(super) async fn on_folder(
 /// messages (counted per run: a folder may take several), the skipped messages' report, and then either the
 /// folder's task again (more to do) or the folder finished.
 pub(super) async fn settle_run(
-    deps: &Deps,
+    deps: &(impl HasStore + HasCounters + HasTasks + HasEvents + HasBlobs + HasSchedules + HasClock),
     spec: &FolderTaskSpec,
     report: FolderReport,
     budget: Option<Budget>,
@@ -146,7 +168,7 @@ pub(super) async fn settle_run(
     let scope = mailbox_scope(job, pass, address);
     if report.bytes > 0 || !report.skipped.is_empty() {
         let run_deltas = [(counter::BYTES, report.bytes as i64), (counter::SKIPPED, report.skipped.len() as i64)];
-        deps.counters.add(&scope, &run_deltas).await.map_err(StageError::port("count progress"))?;
+        deps.counters().add(&scope, &run_deltas).await.map_err(StageError::port("count progress"))?;
     }
     if !report.skipped.is_empty() {
         let lines: Vec<String> = report
@@ -162,16 +184,16 @@ pub(super) async fn settle_run(
         let key = format!(
             "reports/{job}/{pass}/skipped/{address}/{}-{}.jsonl",
             name_hash(path),
-            deps.clock.now().timestamp_millis()
+            deps.clock().now().timestamp_millis()
         );
-        deps.blobs
+        deps.blobs()
             .put(&key, lines.join("\n").into_bytes(), "application/x-ndjson")
             .await
             .map_err(StageError::port("write report"))?;
     }
     match report.outcome {
         FolderOutcome::MoreToDo => {
-            deps.tasks
+            deps.tasks()
                 .send(&[Task::Folder(spec.clone()).to_body()], Duration::ZERO)
                 .await
                 .map_err(StageError::port("send folder task"))?;
@@ -199,7 +221,7 @@ fn name_hash(path: &str) -> String {
 
 /// Record why a mailbox (empty `folder`) or folder failed, for the report and the notification.
 pub(super) async fn write_failure(
-    deps: &Deps,
+    deps: &impl HasBlobs,
     job: &JobId,
     pass: Pass,
     address: &str,
@@ -209,5 +231,5 @@ pub(super) async fn write_failure(
     tracing::warn!(job = %job, mailbox = %address, folder = %folder, reason = %reason, "recorded as failed");
     let key = format!("reports/{job}/{pass}/failed/{address}/{}.json", name_hash(folder));
     let body = serde_json::json!({"mailbox": address, "folder": folder, "reason": reason}).to_string();
-    deps.blobs.put(&key, body.into_bytes(), "application/json").await.map_err(StageError::port("write report"))
+    deps.blobs().put(&key, body.into_bytes(), "application/json").await.map_err(StageError::port("write report"))
 }

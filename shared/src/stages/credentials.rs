@@ -1,9 +1,10 @@
 //! Source credentials at rest and in use: sealed (bound to the job and mailbox) the moment the upload is read,
 //! opened only by the task that logs in, and turned into the engine's connection settings.
 
+use super::StageError;
+use super::holds::{HasBlobs, HasClock, HasSecrets, HasSettings, HasStore};
 use super::provider_tokens::{self, Provider};
 use super::sealing::{open_secret, seal_secret};
-use super::{Deps, StageError};
 use crate::engine::{CopySettings, MailboxSync};
 use crate::imap::plan::Filters;
 use crate::imap::{Endpoint, Login, Networks};
@@ -12,7 +13,7 @@ use crate::ports::Sealed;
 
 /// Seal the one secret of an account (password, master password or token).
 pub(crate) async fn seal(
-    deps: &Deps,
+    deps: &impl HasSecrets,
     job: &crate::model::JobId,
     account: &SourceAccount,
 ) -> Result<Sealed, StageError> {
@@ -54,7 +55,7 @@ pub(crate) fn details_of(a: &SourceAccount, preflight: crate::model::Preflight) 
 }
 
 /// A stored mailbox's account again, its secret opened (for a new pre-flight); an error when it was purged.
-pub(crate) async fn account_of(deps: &Deps, m: &MailboxRecord) -> Result<SourceAccount, StageError> {
+pub(crate) async fn account_of(deps: &impl HasSecrets, m: &MailboxRecord) -> Result<SourceAccount, StageError> {
     let unusable = |reason: String| StageError::Mailbox { mailbox: m.address.clone(), reason };
     let purged = "its credentials were purged: give them again with --credentials FILE";
     let secret = open_secret(deps, m, purged).await?;
@@ -85,7 +86,7 @@ pub(crate) async fn account_of(deps: &Deps, m: &MailboxRecord) -> Result<SourceA
 
 /// The source login of an account as read from the file (pre-flight, before anything is stored); a Google or
 /// Microsoft row gets its first token here.
-pub(crate) async fn login_of(deps: &Deps, account: &SourceAccount) -> Result<Login, String> {
+pub(crate) async fn login_of(deps: &(impl HasClock + HasSettings), account: &SourceAccount) -> Result<Login, String> {
     match &account.credentials {
         Credentials::Password { password } => {
             Ok(Login::Password { user: account.user.clone(), password: password.clone() })
@@ -112,7 +113,7 @@ pub(crate) async fn login_of(deps: &Deps, account: &SourceAccount) -> Result<Log
 /// A sign-in with a job-level provider credential (`kind` Google or Microsoft), whose tokens are asked for as
 /// they are needed (see `provider_tokens`).
 async fn provider_login(
-    deps: &Deps,
+    deps: &(impl HasClock + HasSettings),
     mailbox: &str,
     user: &str,
     kind: AuthKind,
@@ -134,20 +135,20 @@ fn bearer(user: &str, token: Secret<String>) -> Login {
 }
 
 /// An endpoint with the deployment's CA file and timeout.
-pub(crate) fn endpoint(deps: &Deps, host: &crate::model::Host, port: u16, security: Security) -> Endpoint {
+pub(crate) fn endpoint(deps: &impl HasSettings, host: &crate::model::Host, port: u16, security: Security) -> Endpoint {
     Endpoint {
         host: host.clone(),
         port,
         security,
-        ca_file: deps.settings.source_ca_file.clone(),
-        timeout: deps.settings.imap_timeout,
-        networks: if deps.settings.allow_private_sources { Networks::Any } else { Networks::PublicOnly },
+        ca_file: deps.settings().source_ca_file.clone(),
+        timeout: deps.settings().imap_timeout,
+        networks: if deps.settings().allow_private_sources { Networks::Any } else { Networks::PublicOnly },
     }
 }
 
 /// The destination login for a mailbox (the platform's master user acting for it).
-pub(crate) fn dest_login(deps: &Deps, address: &str) -> Login {
-    let d = &deps.settings.destination;
+pub(crate) fn dest_login(deps: &impl HasSettings, address: &str) -> Login {
+    let d = &deps.settings().destination;
     Login::Master {
         user: address.to_string(),
         master_user: d.master_user.clone(),
@@ -156,7 +157,10 @@ pub(crate) fn dest_login(deps: &Deps, address: &str) -> Login {
 }
 
 /// Open a stored mailbox's credentials and build the engine's settings for it.
-pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<MailboxSync, StageError> {
+pub(crate) async fn mailbox_sync(
+    deps: &(impl HasStore + HasBlobs + HasSecrets + HasClock + HasSettings),
+    m: &MailboxRecord,
+) -> Result<MailboxSync, StageError> {
     let secret = open_secret(deps, m, "its credentials were purged (the job ended)").await?;
     let d = &m.details;
     let preset = super::presets::of(&d.host, d.auth);
@@ -172,7 +176,12 @@ pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<Mailb
             provider_login(deps, &m.address, &m.source_user, kind, &secret).await?
         }
         Some(AuthKind::Refresh) => {
-            let keep = provider_tokens::Keep { deps: deps.clone(), job: m.job.clone(), address: m.address.clone() };
+            let keep = provider_tokens::Keep {
+                store: deps.store().clone(),
+                secrets: deps.secrets().clone(),
+                job: m.job.clone(),
+                address: m.address.clone(),
+            };
             let keep = Some(Box::new(keep));
             let provider = Provider::Refresh { grant: crate::model::SecretCell::new(secret), keep };
             provider_tokens::login(deps, &m.address, &m.source_user, provider).await?
@@ -183,7 +192,7 @@ pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<Mailb
     Ok(MailboxSync {
         source: endpoint(deps, &host, d.port, d.security.unwrap_or(Security::Tls)),
         source_login,
-        dest: deps.settings.destination.endpoint.clone(),
+        dest: deps.settings().destination.endpoint.clone(),
         dest_login: dest_login(deps, &m.address),
         job: m.job.clone(),
         mailbox: m.address.clone(),
@@ -196,8 +205,8 @@ pub(crate) async fn mailbox_sync(deps: &Deps, m: &MailboxRecord) -> Result<Mailb
         // A dropped connection is retried inside the task from the checkpoint (fresh logins), before the queue's
         // redelivery with its longer back-off.
         attempts: 4,
-        settings: CopySettings { max_message: preset.map(|p| (p.max_message, p.name)), ..deps.settings.copy.clone() },
-        ledgers: Some(crate::engine::ledger::LedgerStore(deps.blobs.clone())),
+        settings: CopySettings { max_message: preset.map(|p| (p.max_message, p.name)), ..deps.settings().copy.clone() },
+        ledgers: Some(crate::engine::ledger::LedgerStore(deps.blobs().clone())),
         known_folders: d.folders.clone(),
     })
 }

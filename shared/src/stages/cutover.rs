@@ -7,7 +7,8 @@
 //! tells the operator. Its state is one small object per job, `cutover/<job>.json`, in the blob store.
 
 use super::counter;
-use super::{Deps, PassEvent, ScheduleAction, ScheduleInput, StageError, pass_scope, schedule};
+use super::holds::{HasBlobs, HasClock, HasCounters, HasDns, HasEvents, HasSchedules, HasStore};
+use super::{PassEvent, ScheduleAction, ScheduleInput, StageError, pass_scope, schedule};
 use crate::model::cutover::{CutoverState, MxAnswer, MxPattern, Pointing};
 use crate::model::{Job, JobId, JobKind, JobStatus, Pass};
 use chrono::{DateTime, Duration, Utc};
@@ -55,28 +56,32 @@ fn refused(job: &JobId, reason: impl Into<String>) -> StageError {
 }
 
 /// The job's cutover state (empty before the first check).
-pub(crate) async fn load(deps: &Deps, job: &JobId) -> Result<CutoverState, StageError> {
-    match deps.blobs.get(&state_key(job)).await.map_err(StageError::port("read cutover state"))? {
+pub(crate) async fn load(deps: &impl HasBlobs, job: &JobId) -> Result<CutoverState, StageError> {
+    match deps.blobs().get(&state_key(job)).await.map_err(StageError::port("read cutover state"))? {
         None => Ok(CutoverState::default()),
         Some(bytes) => serde_json::from_slice(&bytes)
             .map_err(|e| StageError::BadMessage { what: "cutover state", detail: format!("{}: {e}", state_key(job)) }),
     }
 }
 
-async fn save(deps: &Deps, job: &JobId, state: &CutoverState) -> Result<(), StageError> {
+async fn save(deps: &impl HasBlobs, job: &JobId, state: &CutoverState) -> Result<(), StageError> {
     let bytes = serde_json::to_vec_pretty(state).unwrap_or_default();
-    deps.blobs.put(&state_key(job), bytes, "application/json").await.map_err(StageError::port("save cutover state"))
+    deps.blobs().put(&state_key(job), bytes, "application/json").await.map_err(StageError::port("save cutover state"))
 }
 
 /// Whether the assistant watches `job` (the embedded runner keeps running for it).
-pub async fn watching(deps: &Deps, job: &JobId) -> Result<bool, StageError> {
+pub async fn watching(deps: &impl HasBlobs, job: &JobId) -> Result<bool, StageError> {
     Ok(load(deps, job).await?.watching())
 }
 
 /// Check the job's domains now, as `request` says; with `final_when_ready`, schedule the final pass when it is
 /// safe, else the next check.
-pub async fn cutover(deps: &Deps, job: &JobId, request: &CutoverRequest) -> Result<CutoverReport, StageError> {
-    let found = deps.store.job(job).await.map_err(StageError::port("read job"))?;
+pub async fn cutover(
+    deps: &(impl HasStore + HasCounters + HasEvents + HasBlobs + HasSchedules + HasClock + HasDns),
+    job: &JobId,
+    request: &CutoverRequest,
+) -> Result<CutoverReport, StageError> {
+    let found = deps.store().job(job).await.map_err(StageError::port("read job"))?;
     let found = found.ok_or_else(|| refused(job, format!("there is no job {job}")))?;
     if found.kind != JobKind::Migration {
         return Err(refused(job, "an import job has no cutover"));
@@ -96,9 +101,12 @@ pub async fn cutover(deps: &Deps, job: &JobId, request: &CutoverRequest) -> Resu
 }
 
 /// A watch schedule fired: check again, unless the watch ended meanwhile.
-pub(crate) async fn on_watch(deps: &Deps, job: &JobId) -> Result<(), StageError> {
+pub(crate) async fn on_watch(
+    deps: &(impl HasStore + HasCounters + HasEvents + HasBlobs + HasSchedules + HasClock + HasDns),
+    job: &JobId,
+) -> Result<(), StageError> {
     let state = load(deps, job).await?;
-    let Some(found) = deps.store.job(job).await.map_err(StageError::port("read job"))? else { return Ok(()) };
+    let Some(found) = deps.store().job(job).await.map_err(StageError::port("read job"))? else { return Ok(()) };
     if !state.watching() {
         return Ok(());
     }
@@ -107,7 +115,11 @@ pub(crate) async fn on_watch(deps: &Deps, job: &JobId) -> Result<(), StageError>
     Ok(())
 }
 
-async fn run(deps: &Deps, job: Job, mut state: CutoverState) -> Result<CutoverReport, StageError> {
+async fn run(
+    deps: &(impl HasStore + HasCounters + HasEvents + HasBlobs + HasSchedules + HasClock + HasDns),
+    job: Job,
+    mut state: CutoverState,
+) -> Result<CutoverReport, StageError> {
     let expected = if state.new_mx.is_empty() { job.new_mx.clone() } else { state.new_mx.clone() };
     if expected.is_empty() {
         return Err(refused(
@@ -115,7 +127,7 @@ async fn run(deps: &Deps, job: Job, mut state: CutoverState) -> Result<CutoverRe
             "the new platform's MX hosts are not known: give them with --new-mx HOST[,HOST…] (metadata new-mx)",
         ));
     }
-    let checked_at = deps.clock.now();
+    let checked_at = deps.clock().now();
     check(deps, &job.id, &mut state, &expected, checked_at).await?;
     let (mut next_check, mut waiting_for) = (None, None);
     if state.watching() {
@@ -127,7 +139,7 @@ async fn run(deps: &Deps, job: Job, mut state: CutoverState) -> Result<CutoverRe
 
 /// Look up every domain of the job at once and record the answers.
 async fn check(
-    deps: &Deps,
+    deps: &(impl HasStore + HasDns),
     job: &JobId,
     state: &mut CutoverState,
     expected: &[MxPattern],
@@ -135,7 +147,7 @@ async fn check(
 ) -> Result<(), StageError> {
     let domains = job_domains(deps, job).await?;
     let server = state.name_server;
-    let answers = futures::future::join_all(domains.iter().map(|d| deps.dns.mx(d, server))).await;
+    let answers = futures::future::join_all(domains.iter().map(|d| deps.dns().mx(d, server))).await;
     state.domains.retain(|d, _| domains.contains(d));
     for (domain, answer) in domains.iter().zip(answers) {
         let answer: Option<MxAnswer> =
@@ -146,8 +158,8 @@ async fn check(
 }
 
 /// The destination domains of the job's mailboxes that take part in its passes, sorted, each once.
-async fn job_domains(deps: &Deps, job: &JobId) -> Result<Vec<String>, StageError> {
-    let mailboxes = deps.store.mailboxes(job).await.map_err(StageError::port("read mailboxes"))?;
+async fn job_domains(deps: &impl HasStore, job: &JobId) -> Result<Vec<String>, StageError> {
+    let mailboxes = deps.store().mailboxes(job).await.map_err(StageError::port("read mailboxes"))?;
     let mut domains: Vec<String> = mailboxes
         .iter()
         .filter(|m| m.ready())
@@ -161,14 +173,14 @@ async fn job_domains(deps: &Deps, job: &JobId) -> Result<Vec<String>, StageError
 /// Watching: schedule the final pass if it is safe and the job can take it; else the next check (at the safe
 /// time if that comes sooner). Returns the next check and what a ready job waits for.
 async fn advance(
-    deps: &Deps,
+    deps: &(impl HasStore + HasCounters + HasEvents + HasBlobs + HasSchedules),
     job: &Job,
     state: &mut CutoverState,
     now: DateTime<Utc>,
 ) -> Result<(Option<DateTime<Utc>>, Option<String>), StageError> {
-    let current = deps.store.job(&job.id).await.map_err(StageError::port("read job"))?.map(|j| j.status);
+    let current = deps.store().job(&job.id).await.map_err(StageError::port("read job"))?.map(|j| j.status);
     let first_done = deps
-        .counters
+        .counters()
         .seen(&pass_scope(&job.id, Pass::Initial), counter::COMPLETE)
         .await
         .map_err(StageError::port("read counters"))?;
@@ -187,7 +199,7 @@ async fn advance(
         state.final_scheduled_at = Some(now);
         let event = PassEvent { job: job.id.clone(), pass: Pass::Final, cutover: true };
         let body = serde_json::to_string(&event).unwrap_or_default();
-        deps.events.send(&[body], std::time::Duration::ZERO).await.map_err(StageError::port("send cutover event"))?;
+        deps.events().send(&[body], std::time::Duration::ZERO).await.map_err(StageError::port("send cutover event"))?;
         tracing::info!(job = %job.id, "every domain points to the new platform: final pass scheduled");
         return Ok((None, None));
     }
@@ -203,7 +215,7 @@ async fn advance(
         DateTime::from_timestamp(next.timestamp() + i64::from(next.timestamp_subsec_nanos() > 0), 0).unwrap_or(next);
     let input = ScheduleInput { job: job.id.clone(), pass: Pass::Final, action: ScheduleAction::Cutover };
     let input = serde_json::to_string(&input).unwrap_or_default();
-    deps.schedules
+    deps.schedules()
         .schedule_at(&watch_name(&job.id, next), next, &input)
         .await
         .map_err(StageError::port("create schedule"))?;
@@ -217,7 +229,7 @@ fn watch_name(job: &JobId, at: DateTime<Utc>) -> String {
 
 /// The final pass was scheduled (by the operator or the assistant): the watch ends; a pending check finds
 /// nothing to do.
-pub(crate) async fn stop_watching(deps: &Deps, job: &JobId, at: DateTime<Utc>) -> Result<(), StageError> {
+pub(crate) async fn stop_watching(deps: &impl HasBlobs, job: &JobId, at: DateTime<Utc>) -> Result<(), StageError> {
     let mut state = load(deps, job).await?;
     if state.watching() {
         state.final_scheduled_at = Some(at);

@@ -2,17 +2,34 @@
 //! folder task (`copy`: one folder until done or the deadline). Both homes' workers call [`on_task`].
 
 use super::copy::{self, TaskOutcome};
-use super::{Deps, StageError, Task, mailbox_task};
+use super::holds::{
+    HasBlobs, HasCheckpoints, HasClock, HasCounters, HasEvents, HasSchedules, HasSecrets, HasSettings, HasSlots,
+    HasStore, HasTasks,
+};
+use super::{StageError, Task, mailbox_task};
 use tokio::time::Instant;
 
 /// Handle one task. `deadline`: when the worker must stop (Lambda's deadline minus a margin); `last_delivery`:
 /// the queue will not deliver this message again, so a retryable failure is recorded as final.
-pub async fn on_task(
-    deps: &Deps,
+pub async fn on_task<D>(
+    deps: &D,
     task: &Task,
     deadline: Option<Instant>,
     last_delivery: bool,
-) -> Result<TaskOutcome, StageError> {
+) -> Result<TaskOutcome, StageError>
+where
+    D: HasStore
+        + HasCounters
+        + HasCheckpoints
+        + HasSlots
+        + HasTasks
+        + HasEvents
+        + HasBlobs
+        + HasSecrets
+        + HasSchedules
+        + HasClock
+        + HasSettings,
+{
     match task {
         Task::Mailbox { job, pass, mailbox } => {
             mailbox_task::on_mailbox(deps, job, *pass, mailbox, deadline, last_delivery).await

@@ -3,8 +3,9 @@
 //! mailbox that failed, and per mailbox the pre-flight refused — what the operator hands to the customer or works
 //! through. Built from what the copy stage recorded under `reports/<job>/`, on either home.
 
+use super::StageError;
+use super::holds::{HasBlobs, HasStore};
 use super::report::cell;
-use super::{Deps, StageError};
 use crate::model::JobId;
 use crate::text::printable;
 use serde::Deserialize;
@@ -44,17 +45,17 @@ fn row(fields: &[&str]) -> String {
 }
 
 /// The error CSV of `job` (only the header when nothing went wrong).
-pub async fn error_report(deps: &Deps, job: &JobId) -> Result<String, StageError> {
+pub async fn error_report(deps: &(impl HasStore + HasBlobs), job: &JobId) -> Result<String, StageError> {
     let mut out = format!("{ERRORS_HEADER}\n");
-    for m in deps.store.mailboxes(job).await.map_err(StageError::port("read mailboxes"))? {
+    for m in deps.store().mailboxes(job).await.map_err(StageError::port("read mailboxes"))? {
         if let Some(problem) = m.details.preflight.as_ref().and_then(|p| p.problem.as_deref()) {
             out += &row(&["pre-flight", &m.address, "", "", "", "", "", &format!("line {}: {problem}", m.line)]);
         }
     }
-    let keys = deps.blobs.list(&format!("reports/{job}/")).await.map_err(StageError::port("list reports"))?;
+    let keys = deps.blobs().list(&format!("reports/{job}/")).await.map_err(StageError::port("list reports"))?;
     for key in keys {
         let Some((pass, mailbox)) = pass_and_mailbox(&key, job) else { continue };
-        let Some(bytes) = deps.blobs.get(&key).await.map_err(StageError::port("read report"))? else { continue };
+        let Some(bytes) = deps.blobs().get(&key).await.map_err(StageError::port("read report"))? else { continue };
         let text = String::from_utf8_lossy(&bytes);
         if key.contains("/skipped/") {
             for s in text.lines().filter_map(|l| serde_json::from_str::<Skipped>(l).ok()) {

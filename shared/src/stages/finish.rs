@@ -4,7 +4,8 @@
 //! after the final pass, and one "pass complete" event goes to the notifier.
 
 use super::counter;
-use super::{Deps, PassEvent, StageError, Task, mailbox_scope, pass_scope, schedule};
+use super::holds::{HasBlobs, HasClock, HasCounters, HasEvents, HasSchedules, HasStore, HasTasks};
+use super::{PassEvent, StageError, Task, mailbox_scope, pass_scope, schedule};
 use crate::model::{JobId, JobStatus, Pass};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -32,7 +33,7 @@ fn get(m: &BTreeMap<String, i64>, name: &str) -> i64 {
 
 /// A folder of `address` is finished for this pass (copied, or failed for good).
 pub(crate) async fn folder_finished(
-    deps: &Deps,
+    deps: &(impl HasStore + HasCounters + HasTasks + HasEvents + HasBlobs + HasSchedules + HasClock),
     job: &JobId,
     pass: Pass,
     address: &str,
@@ -43,7 +44,7 @@ pub(crate) async fn folder_finished(
         let names = [format!("source:{folder}"), format!("destination:{folder}")];
         let deltas = [(names[0].as_str(), i64::from(source)), (names[1].as_str(), i64::from(destination))];
         let scope = folder_counts_scope(job, pass, address);
-        deps.counters
+        deps.counters()
             .add_once(&scope, &format!("folder:{folder}"), &deltas)
             .await
             .map_err(StageError::port("count folder"))?;
@@ -57,7 +58,7 @@ pub(crate) async fn folder_finished(
         (counter::FAILED, i64::from(t.failed)),
     ];
     let after = deps
-        .counters
+        .counters()
         .add_once(&scope, &format!("folder:{folder}"), &deltas)
         .await
         .map_err(StageError::port("count folder"))?;
@@ -71,14 +72,14 @@ pub(crate) async fn folder_finished(
 
 /// Every folder of `address` is finished: count the mailbox once into the pass and start the next one.
 pub(crate) async fn mailbox_finished(
-    deps: &Deps,
+    deps: &(impl HasStore + HasCounters + HasTasks + HasEvents + HasBlobs + HasSchedules + HasClock),
     job: &JobId,
     pass: Pass,
     address: &str,
     totals: &BTreeMap<String, i64>,
 ) -> Result<(), StageError> {
-    let now = deps.clock.now().timestamp_millis();
-    deps.counters
+    let now = deps.clock().now().timestamp_millis();
+    deps.counters()
         .add_once(&mailbox_scope(job, pass, address), "finished", &[(counter::FINISHED_MS, now)])
         .await
         .map_err(StageError::port("count mailbox"))?;
@@ -91,7 +92,7 @@ pub(crate) async fn mailbox_finished(
         (counter::FAILED, i64::from(get(totals, counter::FAILED) > 0)),
     ];
     let Some(after) = deps
-        .counters
+        .counters()
         .add_once(&scope, &format!("mailbox:{address}"), &deltas)
         .await
         .map_err(StageError::port("count mailbox"))?
@@ -102,13 +103,13 @@ pub(crate) async fn mailbox_finished(
     tracing::info!(job = %job, pass = %pass, mailbox = %address, done, of, "mailbox finished");
     // The next waiting mailbox, if any: `started` counts the mailboxes sent so far.
     let started =
-        deps.counters.add(&scope, &[(counter::STARTED, 1)]).await.map_err(StageError::port("count mailbox"))?;
+        deps.counters().add(&scope, &[(counter::STARTED, 1)]).await.map_err(StageError::port("count mailbox"))?;
     let next = get(&started, counter::STARTED) as usize;
     if next <= get(&after, counter::MAILBOXES) as usize {
         let ready = super::ready_mailboxes(deps, job, pass).await?;
         if let Some(m) = ready.get(next - 1) {
             let body = Task::Mailbox { job: job.clone(), pass, mailbox: m.clone() }.to_body();
-            deps.tasks.send(&[body], Duration::ZERO).await.map_err(StageError::port("send mailbox task"))?;
+            deps.tasks().send(&[body], Duration::ZERO).await.map_err(StageError::port("send mailbox task"))?;
         }
     }
     if get(&after, counter::DONE) == get(&after, counter::MAILBOXES) {
@@ -119,34 +120,38 @@ pub(crate) async fn mailbox_finished(
 
 /// Every mailbox of the pass is finished (claimed once): move the job on, purge credentials after the final
 /// pass, and tell the notifier.
-pub(crate) async fn pass_finished(deps: &Deps, job: &JobId, pass: Pass) -> Result<(), StageError> {
+pub(crate) async fn pass_finished(
+    deps: &(impl HasStore + HasCounters + HasEvents + HasBlobs + HasSchedules + HasClock),
+    job: &JobId,
+    pass: Pass,
+) -> Result<(), StageError> {
     let scope = pass_scope(job, pass);
-    let now = deps.clock.now().timestamp_millis();
-    let claimed = deps.counters.add_once(&scope, counter::COMPLETE, &[(counter::FINISHED_MS, now)]).await;
+    let now = deps.clock().now().timestamp_millis();
+    let claimed = deps.counters().add_once(&scope, counter::COMPLETE, &[(counter::FINISHED_MS, now)]).await;
     if claimed.map_err(StageError::port("finish pass"))?.is_none() {
         return Ok(());
     }
     // A later pass leaves the job where it was: before or after its final pass.
     let after_final = pass == Pass::Final || super::final_done(deps, job).await?;
     let to = if after_final { JobStatus::Complete } else { JobStatus::InitialDone };
-    deps.store.transition_job(job, JobStatus::Running, to).await.map_err(StageError::port("finish pass"))?;
+    deps.store().transition_job(job, JobStatus::Running, to).await.map_err(StageError::port("finish pass"))?;
     if after_final {
-        let purged = deps.store.purge_credentials(job).await.map_err(StageError::port("purge credentials"))?;
+        let purged = deps.store().purge_credentials(job).await.map_err(StageError::port("purge credentials"))?;
         super::held::purge(deps, job).await?;
         let expiry = super::end::expiry_name(job);
-        deps.schedules.cancel(&expiry).await.map_err(StageError::port("remove schedule"))?;
+        deps.schedules().cancel(&expiry).await.map_err(StageError::port("remove schedule"))?;
         tracing::info!(job = %job, mailboxes = purged, "credentials purged");
     }
-    deps.schedules.cancel(&schedule::schedule_name(job, pass)).await.map_err(StageError::port("remove schedule"))?;
+    deps.schedules().cancel(&schedule::schedule_name(job, pass)).await.map_err(StageError::port("remove schedule"))?;
     if !after_final
         && matches!(pass, Pass::Initial | Pass::CatchUp(_))
-        && let Some(j) = deps.store.job(job).await.map_err(StageError::port("read job"))?
+        && let Some(j) = deps.store().job(job).await.map_err(StageError::port("read job"))?
         && let Some(at) = schedule::next_catch_up(deps, &j).await?
     {
         tracing::info!(job = %job, at = %at, "next catch-up pass scheduled");
     }
     let event = serde_json::to_string(&PassEvent { job: job.clone(), pass, cutover: false }).unwrap_or_default();
-    deps.events.send(&[event], Duration::ZERO).await.map_err(StageError::port("send pass event"))?;
+    deps.events().send(&[event], Duration::ZERO).await.map_err(StageError::port("send pass event"))?;
     tracing::info!(job = %job, pass = %pass, "pass complete");
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! credential uploaded beside it, until the operator starts it as a job of its own; or an import file waiting
 //! for "Create" (`import_review`). Purged with the job's credentials (cancelled, expired, or its final pass over).
 
-use super::{Deps, StageError};
+use super::StageError;
+use super::holds::{HasBlobs, HasSecrets, HasStore};
 use crate::model::{JobId, Secret, TenantId};
 use crate::ports::Sealed;
 use serde::{Deserialize, Serialize};
@@ -40,7 +41,7 @@ fn context(job: &JobId) -> String {
 /// Hold `text` (a file's header and rows) for `job`, sealed, with the provider `credential` uploaded beside it
 /// (its metadata field and text).
 pub async fn hold(
-    deps: &Deps,
+    deps: &(impl HasBlobs + HasSecrets),
     tenant: &TenantId,
     job: &JobId,
     (file, rows): (&str, usize),
@@ -48,7 +49,7 @@ pub async fn hold(
     credential: Option<(&str, &Secret<String>)>,
 ) -> Result<(), StageError> {
     let seal = |text| async move {
-        deps.secrets.seal(text, &context(job)).await.map_err(StageError::port("seal the held file"))
+        deps.secrets().seal(text, &context(job)).await.map_err(StageError::port("seal the held file"))
     };
     let sealed = seal(&text).await?;
     let credential = match credential {
@@ -57,23 +58,27 @@ pub async fn hold(
     };
     let held = Held { file: file.to_string(), rows, sealed: sealed.0, credential };
     let body = serde_json::to_vec(&held).unwrap_or_default();
-    deps.blobs
+    deps.blobs()
         .put(&key(tenant, job), body, "application/json")
         .await
         .map_err(StageError::port("hold the rest of the file"))
 }
 
 /// What is held for `job`, if anything (without opening it).
-pub async fn held(deps: &Deps, tenant: &TenantId, job: &JobId) -> Result<Option<Held>, StageError> {
-    let bytes = deps.blobs.get(&key(tenant, job)).await.map_err(StageError::port("read the held rows"))?;
+pub async fn held(deps: &impl HasBlobs, tenant: &TenantId, job: &JobId) -> Result<Option<Held>, StageError> {
+    let bytes = deps.blobs().get(&key(tenant, job)).await.map_err(StageError::port("read the held rows"))?;
     Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
 }
 
 /// Open what is held for `job` (it stays held until [`remove`]).
-pub async fn open(deps: &Deps, tenant: &TenantId, job: &JobId) -> Result<Option<Opened>, StageError> {
+pub async fn open(
+    deps: &(impl HasBlobs + HasSecrets),
+    tenant: &TenantId,
+    job: &JobId,
+) -> Result<Option<Opened>, StageError> {
     let Some(h) = held(deps, tenant, job).await? else { return Ok(None) };
     let open = |sealed| async move {
-        deps.secrets.open(&Sealed(sealed), &context(job)).await.map_err(StageError::port("open the held file"))
+        deps.secrets().open(&Sealed(sealed), &context(job)).await.map_err(StageError::port("open the held file"))
     };
     let text = open(h.sealed).await?;
     let credential = match h.credential {
@@ -84,13 +89,13 @@ pub async fn open(deps: &Deps, tenant: &TenantId, job: &JobId) -> Result<Option<
 }
 
 /// Remove what is held for `job` (once it was started as a job of its own).
-pub async fn remove(deps: &Deps, tenant: &TenantId, job: &JobId) -> Result<(), StageError> {
-    deps.blobs.delete(&key(tenant, job)).await.map_err(StageError::port("remove the held rows"))
+pub async fn remove(deps: &impl HasBlobs, tenant: &TenantId, job: &JobId) -> Result<(), StageError> {
+    deps.blobs().delete(&key(tenant, job)).await.map_err(StageError::port("remove the held rows"))
 }
 
 /// Remove whatever is held for `job` (its credentials are being purged).
-pub(crate) async fn purge(deps: &Deps, job: &JobId) -> Result<(), StageError> {
-    if let Some(j) = deps.store.job(job).await.map_err(StageError::port("read job"))? {
+pub(crate) async fn purge(deps: &(impl HasStore + HasBlobs), job: &JobId) -> Result<(), StageError> {
+    if let Some(j) = deps.store().job(job).await.map_err(StageError::port("read job"))? {
         remove(deps, &j.tenant, job).await?;
     }
     Ok(())

@@ -2,8 +2,9 @@
 //! directory (all or nothing), its rows listed in `reports/<job>/import.csv`, and what it created recorded in
 //! the usage ledger. The job ends `complete`, or `failed` with every problem in the validation report.
 
+use super::holds::{HasBlobs, HasClock, HasDirectory, HasDomains, HasUsage};
 use super::report;
-use super::{Deps, StageError, tenancy};
+use super::{StageError, tenancy};
 use crate::csv::Problem;
 use crate::import::reconcile::{Action, Mode};
 use crate::import::usage::{ImportContext, records_of};
@@ -36,7 +37,7 @@ pub(crate) fn rows_csv(r: &ImportReport) -> String {
 /// Apply `plan` for `job` (whose status is set to the outcome), recording usage as done `by` (`upload:KEY`,
 /// `panel:OPERATOR`). `None` when no directory is configured.
 pub(crate) async fn apply(
-    deps: &Deps,
+    deps: &(impl HasBlobs + HasClock + HasDirectory + HasUsage + HasDomains),
     job: &mut Job,
     plan: &ProvisionPlan,
     file_key: &str,
@@ -44,7 +45,7 @@ pub(crate) async fn apply(
     kind: Option<String>,
     warnings: &[Problem],
 ) -> Result<Option<(Applied, String)>, StageError> {
-    let Some(directory) = deps.directory.as_ref() else { return Ok(None) };
+    let Some(directory) = deps.directory().as_ref() else { return Ok(None) };
     let refused = tenancy::check_and_claim_import(deps, &job.tenant, plan, directory.as_ref()).await?;
     let outcome = if refused.is_empty() {
         import(plan, directory.as_ref(), Mode::CreateOnly, false).await.map_err(StageError::port("import accounts"))?
@@ -66,17 +67,17 @@ pub(crate) async fn apply(
         format!("{} problem(s) against the destination: nothing was created", outcome.problems.len())
     };
     let report = report::write(deps, &job.id, file_key, kind, &summary, &all, &[]).await?;
-    deps.blobs
+    deps.blobs()
         .put(&format!("reports/{}/import.csv", job.id), rows_csv(&outcome).into_bytes(), "text/csv")
         .await
         .map_err(StageError::port("write report"))?;
     let ctx = ImportContext {
         tenant: job.tenant.clone(),
-        at: deps.clock.now(),
+        at: deps.clock().now(),
         by: by.to_string(),
         source_file: job.source_file.clone(),
     };
-    deps.usage.record(&records_of(&outcome, plan, &ctx)).await.map_err(StageError::port("record usage"))?;
+    deps.usage().record(&records_of(&outcome, plan, &ctx)).await.map_err(StageError::port("record usage"))?;
     job.status = if outcome.problems.is_empty() { JobStatus::Complete } else { JobStatus::Failed };
     Ok(Some((applied, report)))
 }

@@ -5,8 +5,11 @@
 //! dropped under `imports/`. Until then its job waits as `validated`; a cancel, or the end of the credentials'
 //! retention period (scheduled at upload, as for a migration), purges the held file.
 
+use super::holds::{
+    HasBlobs, HasClock, HasDirectory, HasDomains, HasSchedules, HasSecrets, HasSettings, HasStore, HasUsage,
+};
 use super::import::Applied;
-use super::{Deps, StageError, held, report, tenancy, upload};
+use super::{StageError, held, report, tenancy, upload};
 use crate::csv::{self, Options, Plan, Problem, Purpose};
 use crate::import::reconcile::{Mode, RowOutcome};
 use crate::model::{Job, JobId, JobKind, JobStatus, ProvisionPlan, Secret, TenantId};
@@ -58,15 +61,20 @@ impl Preview {
     }
 }
 
-fn options(deps: &Deps) -> Options {
-    Options { expect: Some(Purpose::Import), domains_checked_later: deps.directory.is_some(), ..Default::default() }
+fn options(deps: &impl HasDirectory) -> Options {
+    Options { expect: Some(Purpose::Import), domains_checked_later: deps.directory().is_some(), ..Default::default() }
 }
 
 /// Validate import file `name` of `tenant` and hold it for review (see the module).
-pub async fn hold_import(deps: &Deps, tenant: &TenantId, name: &str, bytes: Vec<u8>) -> Result<Reviewed, StageError> {
+pub async fn hold_import(
+    deps: &(impl HasStore + HasBlobs + HasSecrets + HasSchedules + HasClock + HasDirectory + HasSettings),
+    tenant: &TenantId,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<Reviewed, StageError> {
     let key = format!("imports/{tenant}/{name}");
     let id = upload::job_id(&key, &bytes);
-    if deps.store.job(&id).await.map_err(StageError::port("read job"))?.is_some() {
+    if deps.store().job(&id).await.map_err(StageError::port("read job"))?.is_some() {
         return Ok(Reviewed::Exists { job: id });
     }
     let mut job = Job {
@@ -76,7 +84,7 @@ pub async fn hold_import(deps: &Deps, tenant: &TenantId, name: &str, bytes: Vec<
         status: JobStatus::Validated,
         operator_email: None,
         source_file: name.to_string(),
-        created_at: deps.clock.now(),
+        created_at: deps.clock().now(),
         catch_up: None,
         new_mx: Vec::new(),
     };
@@ -107,7 +115,10 @@ pub async fn hold_import(deps: &Deps, tenant: &TenantId, name: &str, bytes: Vec<
 }
 
 /// The held file of `job`, validated again: its plan, kind and warnings (`None`: nothing held, or not valid).
-async fn plan_of(deps: &Deps, job: &Job) -> Result<Option<(ProvisionPlan, Option<String>, Vec<Problem>)>, StageError> {
+async fn plan_of(
+    deps: &(impl HasBlobs + HasSecrets + HasDirectory),
+    job: &Job,
+) -> Result<Option<(ProvisionPlan, Option<String>, Vec<Problem>)>, StageError> {
     let Some(opened) = held::open(deps, &job.tenant, &job.id).await? else { return Ok(None) };
     let Ok(v) = csv::validate(opened.text.expose().as_bytes(), &options(deps)) else { return Ok(None) };
     let kind = v.kind.map(|k| k.to_string());
@@ -118,9 +129,12 @@ async fn plan_of(deps: &Deps, job: &Job) -> Result<Option<(ProvisionPlan, Option
 }
 
 /// What creating `job`'s held import would do now (`None`: nothing is held for it).
-pub async fn preview(deps: &Deps, job: &Job) -> Result<Option<Preview>, StageError> {
+pub async fn preview(
+    deps: &(impl HasBlobs + HasSecrets + HasDirectory + HasDomains),
+    job: &Job,
+) -> Result<Option<Preview>, StageError> {
     let Some((plan, _, _)) = plan_of(deps, job).await? else { return Ok(None) };
-    let Some(directory) = deps.directory.as_ref() else {
+    let Some(directory) = deps.directory().as_ref() else {
         return Ok(Some(Preview { rows: Vec::new(), conflicts: Vec::new(), claims: Vec::new(), target: false }));
     };
     let (mut conflicts, claims) = tenancy::check_import(deps, &job.tenant, &plan, directory.as_ref()).await?;
@@ -135,21 +149,25 @@ pub async fn preview(deps: &Deps, job: &Job) -> Result<Option<Preview>, StageErr
 /// Create `job`'s held import, all or nothing, as done `by` (`panel:OPERATOR`): the job ends `complete`, or
 /// `failed` with the conflicts in its report. Refused (`Err`) when nothing is held, the job is not waiting, or
 /// the deployment has no directory; a second "Create" while one runs is refused, not applied twice.
-pub async fn create(deps: &Deps, job: &JobId, by: &str) -> Result<Applied, StageError> {
+pub async fn create(
+    deps: &(impl HasStore + HasBlobs + HasSecrets + HasSchedules + HasClock + HasDirectory + HasUsage + HasDomains),
+    job: &JobId,
+    by: &str,
+) -> Result<Applied, StageError> {
     let refuse = |detail: &str| StageError::BadMessage { what: "import", detail: detail.to_string() };
     let mut job =
-        deps.store.job(job).await.map_err(StageError::port("read job"))?.ok_or_else(|| refuse("no such job"))?;
+        deps.store().job(job).await.map_err(StageError::port("read job"))?.ok_or_else(|| refuse("no such job"))?;
     if job.kind != JobKind::Import || job.status != JobStatus::Validated {
         return Err(refuse("this import is not waiting to be created (created or cancelled already)"));
     }
-    if deps.directory.is_none() {
+    if deps.directory().is_none() {
         return Err(refuse("this deployment has no directory to create accounts in (see README: import target)"));
     }
     let Some((plan, kind, warnings)) = plan_of(deps, &job).await? else {
         return Err(refuse("nothing of this file is held any more (purged, or its retention period ended)"));
     };
     // Claimed first, so a second click (or another operator) finds it running and changes nothing.
-    let claimed = deps.store.transition_job(&job.id, JobStatus::Validated, JobStatus::Running).await;
+    let claimed = deps.store().transition_job(&job.id, JobStatus::Validated, JobStatus::Running).await;
     if !claimed.map_err(StageError::port("claim import"))? {
         return Err(refuse("this import is being created already"));
     }
@@ -158,13 +176,16 @@ pub async fn create(deps: &Deps, job: &JobId, by: &str) -> Result<Applied, Stage
         Ok(Some((applied, _))) => applied,
         other => {
             // Nothing was written (the import is all or nothing): the operator may try again.
-            let _ = deps.store.transition_job(&job.id, JobStatus::Running, JobStatus::Validated).await;
+            let _ = deps.store().transition_job(&job.id, JobStatus::Running, JobStatus::Validated).await;
             return Err(other.err().unwrap_or_else(|| refuse("this deployment has no directory")));
         }
     };
-    deps.store.transition_job(&job.id, JobStatus::Running, job.status).await.map_err(StageError::port("end import"))?;
+    deps.store()
+        .transition_job(&job.id, JobStatus::Running, job.status)
+        .await
+        .map_err(StageError::port("end import"))?;
     held::remove(deps, &job.tenant, &job.id).await?;
-    deps.schedules.cancel(&super::end::expiry_name(&job.id)).await.map_err(StageError::port("remove schedule"))?;
+    deps.schedules().cancel(&super::end::expiry_name(&job.id)).await.map_err(StageError::port("remove schedule"))?;
     tracing::info!(job = %job.id, created = applied.created, problems = applied.problems, "held import applied");
     Ok(applied)
 }

@@ -6,7 +6,8 @@
 //! field, never quoting the file. (`mailferry migrate` reads the same files from disk instead; the panel puts
 //! the file it was given where this stage reads it.)
 
-use super::{Deps, StageError};
+use super::StageError;
+use super::holds::HasBlobs;
 use crate::csv::SourceDefaults;
 use crate::model::{Secret, TenantId};
 use crate::oauth::{MicrosoftApp, RefreshGrant, ServiceAccount};
@@ -97,7 +98,7 @@ impl CredentialObjects {
 
 /// Read the named objects into `defaults`. `Ok(Err(problem))`: the upload must be refused for this reason.
 pub(crate) async fn resolve(
-    deps: &Deps,
+    deps: &impl HasBlobs,
     tenant: &TenantId,
     objects: &CredentialObjects,
     defaults: &mut SourceDefaults,
@@ -108,7 +109,7 @@ pub(crate) async fn resolve(
         if !is_own(tenant, key) {
             return Ok(Err(format!("metadata {field}: the file must be under {own} (this tenant's credentials)")));
         }
-        let Some(bytes) = deps.blobs.get(key).await.map_err(StageError::port("read credential file"))? else {
+        let Some(bytes) = deps.blobs().get(key).await.map_err(StageError::port("read credential file"))? else {
             return Ok(Err(format!("metadata {field}: there is no file {key}")));
         };
         if bytes.len() > MAX_CREDENTIAL_FILE {
@@ -142,9 +143,13 @@ fn is_own(tenant: &TenantId, key: &str) -> bool {
 
 /// Delete the named objects of `tenant` (with the CSV: whatever the upload's outcome, no clear-text key stays
 /// behind); another tenant's object an upload names is never touched.
-pub(crate) async fn delete(deps: &Deps, tenant: &TenantId, objects: &CredentialObjects) -> Result<(), StageError> {
+pub(crate) async fn delete(
+    deps: &impl HasBlobs,
+    tenant: &TenantId,
+    objects: &CredentialObjects,
+) -> Result<(), StageError> {
     for (_, key) in objects.named().filter(|(_, key)| is_own(tenant, key)) {
-        deps.blobs.delete(key).await.map_err(StageError::port("delete credential file"))?;
+        deps.blobs().delete(key).await.map_err(StageError::port("delete credential file"))?;
     }
     Ok(())
 }

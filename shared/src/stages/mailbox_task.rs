@@ -15,7 +15,11 @@ use super::counter;
 use super::credentials::mailbox_sync;
 use super::error::no_panic;
 use super::finish;
-use super::{Deps, FolderTaskSpec, StageError, Task, connections, mailbox_scope};
+use super::holds::{
+    HasBlobs, HasCheckpoints, HasClock, HasCounters, HasEvents, HasSchedules, HasSecrets, HasSettings, HasSlots,
+    HasStore, HasTasks,
+};
+use super::{FolderTaskSpec, StageError, Task, connections, mailbox_scope};
 use crate::engine::{self, OpenedMailbox, Renamed};
 use crate::imap::plan::{FolderPlan, Plan};
 use crate::model::{FolderRename, JobId, MailboxDetails, MailboxRecord, Pass};
@@ -25,14 +29,27 @@ use tokio::time::Instant;
 
 /// Handle a mailbox task (see the module docs). `deadline`: when the worker must stop; `last`: this delivery is
 /// the last one, so a retryable failure is recorded as final.
-pub(super) async fn on_mailbox(
-    deps: &Deps,
+pub(super) async fn on_mailbox<D>(
+    deps: &D,
     job: &JobId,
     pass: Pass,
     address: &str,
     deadline: Option<Instant>,
     last: bool,
-) -> Result<TaskOutcome, StageError> {
+) -> Result<TaskOutcome, StageError>
+where
+    D: HasStore
+        + HasCounters
+        + HasCheckpoints
+        + HasSlots
+        + HasTasks
+        + HasEvents
+        + HasBlobs
+        + HasSecrets
+        + HasSchedules
+        + HasClock
+        + HasSettings,
+{
     let m = record(deps, job, address).await?;
     if !m.ready() {
         return Ok(TaskOutcome::Skipped);
@@ -54,20 +71,32 @@ pub(super) async fn on_mailbox(
 }
 
 /// Plan the mailbox and copy its small folders; `stop`: the worker's deadline and the byte limit of the run.
-async fn plan_and_copy(
-    deps: &Deps,
+async fn plan_and_copy<D>(
+    deps: &D,
     mut m: MailboxRecord,
     pass: Pass,
     (deadline, limit): (Option<Instant>, Option<u64>),
     last: bool,
-) -> Result<TaskOutcome, StageError> {
+) -> Result<TaskOutcome, StageError>
+where
+    D: HasStore
+        + HasCounters
+        + HasCheckpoints
+        + HasTasks
+        + HasEvents
+        + HasBlobs
+        + HasSecrets
+        + HasSchedules
+        + HasClock
+        + HasSettings,
+{
     let (job, address) = (m.job.clone(), m.address.clone());
     let budget = budget::of(deps, &m);
     let opening = async {
         let mut cfg = mailbox_sync(deps, &m).await?;
         cfg.settings.deadline = deadline;
         cfg.settings.byte_limit = limit;
-        let opened = engine::open_mailbox(&cfg, deps.checkpoints.as_ref()).await?;
+        let opened = engine::open_mailbox(&cfg, deps.checkpoints().as_ref()).await?;
         Ok::<_, StageError>((cfg, opened))
     };
     let (cfg, opened) = match no_panic("planning a mailbox", opening).await {
@@ -79,7 +108,7 @@ async fn plan_and_copy(
     // Read again: the sign-in may have kept a rotated refresh token in the record since it was read.
     m = record(deps, &job, &address).await?;
     if remember_folders(&mut m.details, &plan, &renamed, pass) {
-        deps.store.put_mailboxes(std::slice::from_ref(&m)).await.map_err(StageError::port("store folders"))?;
+        deps.store().put_mailboxes(std::slice::from_ref(&m)).await.map_err(StageError::port("store folders"))?;
     }
     let spec = |folder: &FolderPlan, copied_before| FolderTaskSpec {
         job: job.clone(),
@@ -90,18 +119,18 @@ async fn plan_and_copy(
     };
     let (mut small, mut big) = (VecDeque::new(), Vec::new());
     for p in &pending {
-        if p.estimate <= deps.settings.connections.small_folder {
+        if p.estimate <= deps.settings().connections.small_folder {
             small.push_back(spec(&p.folder, p.copied_before));
         } else {
             big.push(Task::Folder(spec(&p.folder, p.copied_before)).to_body());
         }
     }
     let scope = mailbox_scope(&job, pass, &address);
-    let now = deps.clock.now().timestamp_millis();
+    let now = deps.clock().now().timestamp_millis();
     let folders = plan.folders.len() as i64;
     let planned =
         [(counter::FOLDERS, folders), (counter::STARTED_MS, now), (counter::SOURCE_MESSAGES, source_messages as i64)];
-    let first = deps.counters.add_once(&scope, counter::PLANNED, &planned).await;
+    let first = deps.counters().add_once(&scope, counter::PLANNED, &planned).await;
     let first = first.map_err(StageError::port("count folders"))?;
     if let Some(totals) = first.filter(|_| plan.folders.is_empty()) {
         finish::mailbox_finished(deps, &job, pass, &address, &totals).await?;
@@ -110,7 +139,7 @@ async fn plan_and_copy(
         job = %job, pass = %pass, mailbox = %address, folders = plan.folders.len(), unchanged = unchanged.len(),
         own_tasks = big.len(), here = small.len(), "mailbox planned"
     );
-    deps.tasks.send(&big, Duration::ZERO).await.map_err(StageError::port("send folder tasks"))?;
+    deps.tasks().send(&big, Duration::ZERO).await.map_err(StageError::port("send folder tasks"))?;
     for report in unchanged {
         if let Some(folder) = plan.folders.iter().find(|f| f.path == report.path) {
             settle_run(deps, &spec(folder, report.total_copied), report, budget).await?;
@@ -124,7 +153,7 @@ async fn plan_and_copy(
             "throttled; the folders left deferred as their own tasks"
         );
     }
-    deps.tasks.send(&rest, later).await.map_err(StageError::port("send folder tasks"))?;
+    deps.tasks().send(&rest, later).await.map_err(StageError::port("send folder tasks"))?;
     Ok(TaskOutcome::Planned { folders: plan.folders.len() })
 }
 
@@ -147,13 +176,13 @@ fn remember_folders(d: &mut MailboxDetails, plan: &Plan, renamed: &[Renamed], pa
 /// are then in an unknown state); what is left in `small` is the caller's to send as folder tasks, after the
 /// returned wait (a provider's, when it throttled).
 async fn copy_small(
-    deps: &Deps,
+    deps: &(impl HasStore + HasCounters + HasCheckpoints + HasTasks + HasEvents + HasBlobs + HasSchedules + HasClock),
     cfg: &engine::MailboxSync,
     (mut src, mut dst): (crate::imap::Session, crate::imap::Session),
     small: &mut VecDeque<FolderTaskSpec>,
     budget: Option<Budget>,
 ) -> Result<Duration, StageError> {
-    let checkpoints = deps.checkpoints.as_ref();
+    let checkpoints = deps.checkpoints().as_ref();
     // The byte limit holds for all the folders copied here together.
     let mut settings = cfg.settings.clone();
     while let Some(spec) = small.front() {
@@ -162,7 +191,7 @@ async fn copy_small(
         if settings.must_stop() || settings.spent(0) || src.sign_in_ends_soon() || dst.sign_in_ends_soon() {
             break;
         }
-        let meter = super::rate::Meter::new(deps.clock.clone());
+        let meter = super::rate::Meter::new(deps.clock().clone());
         let progress = |p: engine::Progress<'_>| meter.observe(&p);
         let copy = async {
             Ok(engine::copy_over(&mut src, &mut dst, cfg, &spec.folder, checkpoints, &settings, &progress).await?)
@@ -195,7 +224,7 @@ async fn copy_small(
 /// The mailbox cannot be planned (for good, or on its last delivery): record why, and count it as a mailbox
 /// with no folders and one failure so the pass still ends.
 async fn planning_failed(
-    deps: &Deps,
+    deps: &(impl HasStore + HasCounters + HasTasks + HasEvents + HasBlobs + HasSchedules + HasClock),
     job: &JobId,
     pass: Pass,
     address: &str,
@@ -203,9 +232,9 @@ async fn planning_failed(
 ) -> Result<TaskOutcome, StageError> {
     let reason = e.to_string();
     write_failure(deps, job, pass, address, "", &reason).await?;
-    let now = deps.clock.now().timestamp_millis();
+    let now = deps.clock().now().timestamp_millis();
     let totals = deps
-        .counters
+        .counters()
         .add_once(
             &mailbox_scope(job, pass, address),
             counter::PLANNED,

@@ -3,6 +3,11 @@
 //! and folder tasks), `notify` (the operator's email), `status` (progress per mailbox) and `cutover` (is it time
 //! for the final pass?).
 //!
+//! ## Each function holds only its ports
+//! A stage takes `deps: &impl HasStore + HasCounters + …`, naming the ports it uses (`holds`); a Lambda function
+//! builds one of `UploadDeps`, `SchedulerDeps`, `CopyDeps`, `NotifierDeps`, `PanelDeps`, so a stage reaching for
+//! a port its function does not hold does not compile. [`Deps`] holds every port (the embedded home, the CLI).
+//!
 //! ## Exactly once on an at-least-once queue
 //! Every message may arrive twice. Totals are fixed once (`Counters::add_once` with events such as `fanout` or
 //! `planned`); a folder or mailbox is counted done once (`folder:<path>`, `mailbox:<address>`); the caller whose
@@ -26,6 +31,7 @@ mod errors;
 mod fan_out;
 mod finish;
 pub mod held;
+mod holds;
 mod import;
 pub mod import_review;
 mod job_credentials;
@@ -52,6 +58,11 @@ pub use end::cancel;
 pub use error::StageError;
 pub use errors::{ERRORS_HEADER, error_report};
 pub use fan_out::on_schedule;
+pub use holds::{
+    CopyDeps, HasBlobs, HasCheckpoints, HasClock, HasCounters, HasDirectory, HasDns, HasDomains, HasEvents, HasMailer,
+    HasSchedules, HasSecrets, HasSettings, HasSlots, HasStore, HasTasks, HasUsage, NotifierDeps, PanelDeps,
+    SchedulerDeps, UploadDeps,
+};
 pub use import::Applied;
 pub use job_credentials::{CredentialObjects, MAX_CREDENTIAL_FILE, apply_credential, credential_field};
 pub(crate) use messages::form_decode as form_value;
@@ -162,8 +173,8 @@ pub(crate) fn mailbox_scope(job: &JobId, pass: Pass, address: &str) -> String {
 
 /// The addresses of a job's mailboxes that passed the pre-flight, in address order: the order the scheduler and
 /// the completions start them in.
-pub(crate) async fn ready_mailboxes(deps: &Deps, job: &JobId, pass: Pass) -> Result<Vec<String>, StageError> {
-    let all = deps.store.mailboxes(job).await.map_err(StageError::port("read mailboxes"))?;
+pub(crate) async fn ready_mailboxes(deps: &impl HasStore, job: &JobId, pass: Pass) -> Result<Vec<String>, StageError> {
+    let all = deps.store().mailboxes(job).await.map_err(StageError::port("read mailboxes"))?;
     let in_pass = |m: &crate::model::MailboxRecord| match pass {
         Pass::Extra(n) => m.details.round == n,
         Pass::Initial | Pass::Final | Pass::CatchUp(_) => true,
@@ -172,15 +183,15 @@ pub(crate) async fn ready_mailboxes(deps: &Deps, job: &JobId, pass: Pass) -> Res
 }
 
 /// Whether the job's final pass has finished.
-pub(crate) async fn final_done(deps: &Deps, job: &JobId) -> Result<bool, StageError> {
-    deps.counters
+pub(crate) async fn final_done(deps: &impl HasCounters, job: &JobId) -> Result<bool, StageError> {
+    deps.counters()
         .seen(&pass_scope(job, Pass::Final), counter::COMPLETE)
         .await
         .map_err(StageError::port("read counters"))
 }
 
 /// Every pass a job can have had so far: initial, its catch-ups, final, and its later passes, oldest first.
-pub async fn passes_of(deps: &Deps, job: &JobId) -> Result<Vec<Pass>, StageError> {
+pub async fn passes_of(deps: &impl HasCounters, job: &JobId) -> Result<Vec<Pass>, StageError> {
     let mut all = vec![Pass::Initial];
     all.extend((1..=catch_up_rounds(deps, job).await?).map(Pass::CatchUp));
     all.push(Pass::Final);
@@ -189,14 +200,14 @@ pub async fn passes_of(deps: &Deps, job: &JobId) -> Result<Vec<Pass>, StageError
 }
 
 /// How many catch-up passes of the job were scheduled so far.
-pub(crate) async fn catch_up_rounds(deps: &Deps, job: &JobId) -> Result<u32, StageError> {
-    let c = deps.counters.get(&format!("{job}/catch-up")).await.map_err(StageError::port("read counters"))?;
+pub(crate) async fn catch_up_rounds(deps: &impl HasCounters, job: &JobId) -> Result<u32, StageError> {
+    let c = deps.counters().get(&format!("{job}/catch-up")).await.map_err(StageError::port("read counters"))?;
     Ok(u32::try_from(c.get(counter::ROUNDS).copied().unwrap_or(0)).unwrap_or(0))
 }
 
 /// The later passes (`Pass::Extra`) a job has had so far, oldest first.
-pub(crate) async fn extra_passes(deps: &Deps, job: &JobId) -> Result<Vec<Pass>, StageError> {
-    let c = deps.counters.get(&format!("{job}/extra")).await.map_err(StageError::port("read counters"))?;
+pub(crate) async fn extra_passes(deps: &impl HasCounters, job: &JobId) -> Result<Vec<Pass>, StageError> {
+    let c = deps.counters().get(&format!("{job}/extra")).await.map_err(StageError::port("read counters"))?;
     let last = c.get(counter::ROUNDS).copied().unwrap_or(0);
     Ok((2..=u32::try_from(last).unwrap_or(0).saturating_add(1)).map(Pass::Extra).collect())
 }

@@ -3,13 +3,17 @@
 //! the send is claimed first (`notified`), and the claim is given back if sending fails so a retry can send.
 
 use super::counter;
+use super::holds::{HasBlobs, HasCheckpoints, HasClock, HasCounters, HasMailer, HasSettings, HasStore};
 use super::status::{JobProgress, job_progress};
-use super::{Deps, PassEvent, StageError, pass_scope};
+use super::{PassEvent, StageError, pass_scope};
 use crate::model::Pass;
 use crate::ports::Email;
 
 /// Whether an email went out for this event (`false`: already sent, or nobody to send to).
-pub async fn on_pass_complete(deps: &Deps, event: &PassEvent) -> Result<bool, StageError> {
+pub async fn on_pass_complete(
+    deps: &(impl HasStore + HasCounters + HasCheckpoints + HasBlobs + HasMailer + HasClock + HasSettings),
+    event: &PassEvent,
+) -> Result<bool, StageError> {
     if event.cutover {
         return on_final_scheduled(deps, event).await;
     }
@@ -22,7 +26,7 @@ pub async fn on_pass_complete(deps: &Deps, event: &PassEvent) -> Result<bool, St
         return Ok(false);
     };
     if deps
-        .counters
+        .counters()
         .add_once(&scope, counter::NOTIFIED, &[])
         .await
         .map_err(StageError::port("claim notification"))?
@@ -31,8 +35,8 @@ pub async fn on_pass_complete(deps: &Deps, event: &PassEvent) -> Result<bool, St
         return Ok(false);
     }
     let email = compose(deps, &progress, event.pass, to);
-    if let Err(e) = deps.mailer.send(&email).await {
-        deps.counters.forget(&scope, counter::NOTIFIED).await.map_err(StageError::port("release notification"))?;
+    if let Err(e) = deps.mailer().send(&email).await {
+        deps.counters().forget(&scope, counter::NOTIFIED).await.map_err(StageError::port("release notification"))?;
         return Err(StageError::Port { op: "send notification", source: e });
     }
     tracing::info!(job = %event.job, pass = %event.pass, "operator notified");
@@ -41,16 +45,19 @@ pub async fn on_pass_complete(deps: &Deps, event: &PassEvent) -> Result<bool, St
 
 /// The cutover assistant scheduled the final pass: tell the operator why (every domain's MX and its safe time).
 /// Claimed once, like a pass's email (`cutover-notified`).
-async fn on_final_scheduled(deps: &Deps, event: &PassEvent) -> Result<bool, StageError> {
+async fn on_final_scheduled(
+    deps: &(impl HasStore + HasCounters + HasBlobs + HasMailer + HasSettings),
+    event: &PassEvent,
+) -> Result<bool, StageError> {
     let state = super::cutover::load(deps, &event.job).await?;
-    let job = deps.store.job(&event.job).await.map_err(StageError::port("read job"))?;
+    let job = deps.store().job(&event.job).await.map_err(StageError::port("read job"))?;
     let Some(to) = job.as_ref().and_then(|j| j.operator_email.clone()) else {
         tracing::warn!(job = %event.job, "no operator address for this job; no notification sent");
         return Ok(false);
     };
     let scope = pass_scope(&event.job, Pass::Final);
     if deps
-        .counters
+        .counters()
         .add_once(&scope, "cutover-notified", &[])
         .await
         .map_err(StageError::port("claim notification"))?
@@ -74,9 +81,9 @@ async fn on_final_scheduled(deps: &Deps, event: &PassEvent) -> Result<bool, Stag
     }
     let html = format!("<pre>{}</pre>", crate::text::html(&text));
     let subject = format!("mailferry: final pass of {} scheduled: the MX records point to the new platform", event.job);
-    let email = Email { from: deps.settings.sender.clone(), to: vec![to], subject, text, html: Some(html) };
-    if let Err(e) = deps.mailer.send(&email).await {
-        deps.counters.forget(&scope, "cutover-notified").await.map_err(StageError::port("release notification"))?;
+    let email = Email { from: deps.settings().sender.clone(), to: vec![to], subject, text, html: Some(html) };
+    if let Err(e) = deps.mailer().send(&email).await {
+        deps.counters().forget(&scope, "cutover-notified").await.map_err(StageError::port("release notification"))?;
         return Err(StageError::Port { op: "send notification", source: e });
     }
     tracing::info!(job = %event.job, "operator told the final pass was scheduled");
@@ -88,7 +95,7 @@ fn mb(bytes: i64) -> String {
 }
 
 /// What the operator does next, after `pass` of `job` with `problems` mailboxes not migrated.
-fn next_step(deps: &Deps, job: &crate::model::Job, pass: Pass, problems: i64) -> String {
+fn next_step(deps: &impl HasSettings, job: &crate::model::Job, pass: Pass, problems: i64) -> String {
     match pass {
         Pass::Initial => format!(
             "Next step: point the MX records to the new server, then schedule the final sync; it copies only what \
@@ -97,7 +104,7 @@ fn next_step(deps: &Deps, job: &crate::model::Job, pass: Pass, problems: i64) ->
              expired from caches (run it once before the change, so it sees the old records' TTL):\n    mailferry \
              cutover {id} --new-mx MX-HOST --final-when-ready {scope}",
             id = job.id,
-            scope = deps.settings.command_scope
+            scope = deps.settings().command_scope
         ),
         Pass::Final if problems == 0 => {
             "Migration complete: every mailbox is on the new server and the source credentials have been purged.".into()
@@ -106,18 +113,21 @@ fn next_step(deps: &Deps, job: &crate::model::Job, pass: Pass, problems: i64) ->
             "Final pass finished, but {problems} mailbox(es) were not migrated (see above); the source credentials \
              have been purged. To try them again (with corrected credentials where needed):\n    mailferry retry {} \
              --credentials FILE {}",
-            job.id, deps.settings.command_scope
+            job.id,
+            deps.settings().command_scope
         ),
         Pass::CatchUp(_) => format!(
             "This catch-up copied what arrived and what changed since the pass before; catch-ups go on until the \
              final sync is scheduled. When the MX records point to the new server, schedule it:\n    mailferry \
              schedule {} --pass final --at 2026-12-01T22:00:00Z {}",
-            job.id, deps.settings.command_scope
+            job.id,
+            deps.settings().command_scope
         ),
         Pass::Extra(_) if problems == 0 => "Every mailbox of this pass is on the new server.".into(),
         Pass::Extra(_) => format!(
             "{problems} mailbox(es) still need attention (see above). To try them again:\n    mailferry retry {} {}",
-            job.id, deps.settings.command_scope
+            job.id,
+            deps.settings().command_scope
         ),
     }
 }
@@ -162,7 +172,7 @@ fn mailbox_rows(p: &JobProgress, pass: Pass, text: &mut String) -> String {
 }
 
 /// The email for a finished pass.
-pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> Email {
+pub(crate) fn compose(deps: &impl HasSettings, p: &JobProgress, pass: Pass, to: String) -> Email {
     let job = &p.job;
     let totals = p.passes.iter().find(|x| x.pass == pass).cloned().unwrap_or_default();
     let problems = totals.failed + p.mailboxes.iter().filter(|m| m.problem.is_some()).count() as i64;
@@ -178,7 +188,7 @@ pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> E
         rows,
         if problems > 0 { format!(", {problems} need attention") } else { String::new() }
     );
-    let report = format!("{}reports/{}/", deps.settings.reports_at, job.id);
+    let report = format!("{}reports/{}/", deps.settings().reports_at, job.id);
     let mut text = format!(
         "The {pass} pass of job {} ({}) has finished.\n\n{:<40} {:>9} {:>10} {:>8} {:>7} {:>9}\n",
         job.id, job.source_file, "mailbox", "messages", "size", "skipped", "failed", "seconds"
@@ -202,5 +212,5 @@ pub(crate) fn compose(deps: &Deps, p: &JobProgress, pass: Pass, to: String) -> E
         crate::text::html(&next),
         crate::text::html(&report)
     );
-    Email { from: deps.settings.sender.clone(), to: vec![to], subject, text, html: Some(html) }
+    Email { from: deps.settings().sender.clone(), to: vec![to], subject, text, html: Some(html) }
 }

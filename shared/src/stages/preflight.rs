@@ -3,8 +3,8 @@
 //! exist: import first) and check that its quota, where reported, holds the source's mail. Runs
 //! for many accounts at once, bounded; a failing account is reported by its line and left out of the job.
 
-use super::Deps;
 use super::credentials::{dest_login, endpoint, login_of};
+use super::holds::{HasClock, HasSettings};
 use crate::engine::{EngineError, Side};
 use crate::imap::plan::{Filters, plan};
 use crate::imap::{self, ImapError};
@@ -18,8 +18,8 @@ const ACCOUNT_BUDGET_TIMEOUTS: u32 = 5;
 /// file's mailboxes. When none succeeds, every row would fail for the same reason (a wrong host, port, TLS
 /// setting, master user or password, or mailboxes not created yet), so the upload stops with that reason instead
 /// of refusing every row and scheduling nothing useful.
-pub(crate) async fn check_destination(deps: &Deps, addresses: &[String]) -> Result<(), EngineError> {
-    let dest = &deps.settings.destination;
+pub(crate) async fn check_destination(deps: &impl HasSettings, addresses: &[String]) -> Result<(), EngineError> {
+    let dest = &deps.settings().destination;
     let (mut last, mut tried) = (None, Vec::new());
     for address in addresses.iter().take(3) {
         tried.push(address.as_str());
@@ -49,18 +49,18 @@ pub(crate) async fn check_destination(deps: &Deps, addresses: &[String]) -> Resu
 /// Check every account, at most `preflight_concurrency` at once and never more than the per-source-server
 /// connection cap (the pre-flight's logins count against the same server limits as the copy's); results in the
 /// accounts' order.
-pub(crate) async fn check_all(deps: &Deps, accounts: &[&SourceAccount]) -> Vec<Preflight> {
-    let per_host = deps.settings.connections.per_source_host as usize;
-    let limit = deps.settings.preflight_concurrency.min(per_host).max(1);
+pub(crate) async fn check_all(deps: &(impl HasClock + HasSettings), accounts: &[&SourceAccount]) -> Vec<Preflight> {
+    let per_host = deps.settings().connections.per_source_host as usize;
+    let limit = deps.settings().preflight_concurrency.min(per_host).max(1);
     // The futures are made first: a closure inside the stream's type would make the whole future `Send` only for
     // one lifetime, and a server that spawns the panel's requests needs it for any.
     let checks: Vec<_> = accounts.iter().map(|a| check(deps, a)).collect();
     futures::stream::iter(checks).buffered(limit).collect().await
 }
 
-async fn check(deps: &Deps, account: &SourceAccount) -> Preflight {
+async fn check(deps: &(impl HasClock + HasSettings), account: &SourceAccount) -> Preflight {
     // One account may not hold the whole upload: however its server behaves, its check ends by this deadline.
-    let limit = deps.settings.imap_timeout * ACCOUNT_BUDGET_TIMEOUTS;
+    let limit = deps.settings().imap_timeout * ACCOUNT_BUDGET_TIMEOUTS;
     let surveyed = tokio::time::timeout(limit, survey(deps, account)).await.unwrap_or_else(|_| {
         Err(format!(
             "source server {}:{}, user {}: the check did not finish within {} s",
@@ -80,7 +80,10 @@ async fn check(deps: &Deps, account: &SourceAccount) -> Preflight {
 }
 
 /// Folders, messages and (where reported) bytes of an account; an error when it cannot be migrated.
-async fn survey(deps: &Deps, account: &SourceAccount) -> Result<(u32, u64, Option<u64>), String> {
+async fn survey(
+    deps: &(impl HasClock + HasSettings),
+    account: &SourceAccount,
+) -> Result<(u32, u64, Option<u64>), String> {
     let login = login_of(deps, account).await?;
     let server = format!("{}:{}", account.host, account.port);
     let src_ep = endpoint(deps, &account.host, account.port, account.security);
@@ -99,7 +102,7 @@ async fn survey(deps: &Deps, account: &SourceAccount) -> Result<(u32, u64, Optio
         )
     })?;
     imap::login(&mut src, &login).await.map_err(source_failed)?;
-    let dest = &deps.settings.destination.endpoint;
+    let dest = &deps.settings().destination.endpoint;
     let dest_failed =
         |e: ImapError| format!("destination mailbox {} on {}:{}: {e}", account.destination, dest.host, dest.port);
     let mut dst = imap::open(dest, &dest_login(deps, &account.destination.to_string())).await.map_err(dest_failed)?;

@@ -4,11 +4,12 @@
 //! after a token ran out in the middle of a folder, gets a current token. The first token is asked for at once,
 //! so a refusal reaches the pre-flight or the task with the provider's words and what to do.
 
-use super::{Deps, StageError};
+use super::StageError;
+use super::holds::{HasClock, HasSettings, holds};
 use crate::imap::{BearerMechanism, BearerToken, ImapError, Login, TokenSource};
 use crate::model::{JobId, Secret, SecretCell};
 use crate::oauth::{AccessToken, GOOGLE_MAIL_SCOPE, MicrosoftApp, OAuthError, RefreshGrant, ServiceAccount};
-use crate::ports::Clock;
+use crate::ports::{Clock, JobStore, SecretBox};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,9 +26,10 @@ pub(crate) enum Provider {
     Refresh { grant: SecretCell, keep: Option<Box<Keep>> },
 }
 
-/// Where a rotated refresh token is kept: the stored mailbox's sealed credentials.
+/// Where a rotated refresh token is kept: the stored mailbox's sealed credentials (the two ports that takes).
 pub(crate) struct Keep {
-    pub deps: Deps,
+    pub store: Arc<dyn JobStore>,
+    pub secrets: Arc<dyn SecretBox>,
     pub job: JobId,
     pub address: String,
 }
@@ -38,24 +40,26 @@ impl std::fmt::Debug for Keep {
     }
 }
 
+holds!(Keep: store, secrets);
+
 impl Keep {
     /// The grant as the mailbox's record has it now (another task of the mailbox may have rotated it).
     async fn load(&self) -> Option<Secret<String>> {
-        let m = self.deps.store.mailbox(&self.job, &self.address).await.ok()??;
-        super::sealing::open_secret(&self.deps, &m, "purged").await.ok()
+        let m = self.store.mailbox(&self.job, &self.address).await.ok()??;
+        super::sealing::open_secret(self, &m, "purged").await.ok()
     }
 
     /// Seal `grant` into the mailbox's record, so the next sign-in and the next pass use it.
-    async fn store(&self, grant: &Secret<String>) -> Result<(), StageError> {
-        let (deps, job, address) = (&self.deps, &self.job, self.address.as_str());
-        let Some(mut m) = deps.store.mailbox(job, address).await.map_err(StageError::port("read mailbox"))? else {
+    async fn keep(&self, grant: &Secret<String>) -> Result<(), StageError> {
+        let (deps, job, address) = (self, &self.job, self.address.as_str());
+        let Some(mut m) = self.store.mailbox(job, address).await.map_err(StageError::port("read mailbox"))? else {
             return Ok(());
         };
         if m.sealed_credentials.is_none() {
             return Ok(()); // purged meanwhile: the job ended, nothing to keep
         }
         m.sealed_credentials = Some(super::sealing::seal_secret(deps, job, address, grant).await?);
-        deps.store.put_mailboxes(std::slice::from_ref(&m)).await.map_err(StageError::port("keep the refresh token"))
+        self.store.put_mailboxes(std::slice::from_ref(&m)).await.map_err(StageError::port("keep the refresh token"))
     }
 }
 
@@ -188,7 +192,7 @@ async fn refreshed(
         let next = RefreshGrant { refresh_token: rotated.clone(), ..current }.to_json();
         grant.set(next.clone());
         if let Some(keep) = keep
-            && let Err(e) = keep.store(&next).await
+            && let Err(e) = keep.keep(&next).await
         {
             tracing::warn!(user = %user, error = %e, "the rotated refresh token could not be kept");
         }
@@ -222,12 +226,17 @@ impl TokenSource for Minted {
 }
 
 /// The sign-in of `user` (the mailbox `mailbox`) with `provider`'s tokens; the first token is asked for now.
-pub(crate) async fn login(deps: &Deps, mailbox: &str, user: &str, provider: Provider) -> Result<Login, StageError> {
+pub(crate) async fn login(
+    deps: &(impl HasClock + HasSettings),
+    mailbox: &str,
+    user: &str,
+    provider: Provider,
+) -> Result<Login, StageError> {
     let minted = Minted {
         provider,
         user: user.to_string(),
-        ca_file: deps.settings.source_ca_file.clone(),
-        clock: deps.clock.clone(),
+        ca_file: deps.settings().source_ca_file.clone(),
+        clock: deps.clock().clone(),
         cache: tokio::sync::Mutex::new(None),
     };
     if let Err(source) = minted.fetch().await {

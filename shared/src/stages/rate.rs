@@ -5,7 +5,8 @@
 //! `m<minute>` and `b<minute>` (minutes since the Unix epoch) in scope `{job}/{pass}/rate`. A chart that misses
 //! a run (its write failed) is logged, never a failed copy.
 
-use super::{Deps, StageError, pass_scope};
+use super::holds::HasCounters;
+use super::{StageError, pass_scope};
 use crate::engine::Progress;
 use crate::model::{JobId, Pass};
 use crate::ports::Clock;
@@ -56,7 +57,7 @@ impl Meter {
     }
 
     /// Add the minutes counted so far to the pass's counters (and forget them).
-    pub(crate) async fn flush(&self, deps: &Deps, job: &JobId, pass: Pass) {
+    pub(crate) async fn flush(&self, deps: &impl HasCounters, job: &JobId, pass: Pass) {
         let minutes = match self.counted.lock() {
             Ok(mut c) => std::mem::take(&mut c.minutes),
             Err(_) => return,
@@ -70,15 +71,15 @@ impl Meter {
             return;
         }
         let deltas: Vec<(&str, i64)> = names.iter().map(|(n, v)| (n.as_str(), *v)).collect();
-        if let Err(e) = deps.counters.add(&scope(job, pass), &deltas).await {
+        if let Err(e) = deps.counters().add(&scope(job, pass), &deltas).await {
             tracing::warn!(job = %job, pass = %pass, error = %e, "throughput not recorded for this run");
         }
     }
 }
 
 /// A pass's minutes, oldest first.
-pub async fn series(deps: &Deps, job: &JobId, pass: Pass) -> Result<Vec<Minute>, StageError> {
-    let counters = deps.counters.get(&scope(job, pass)).await.map_err(StageError::port("read throughput"))?;
+pub async fn series(deps: &impl HasCounters, job: &JobId, pass: Pass) -> Result<Vec<Minute>, StageError> {
+    let counters = deps.counters().get(&scope(job, pass)).await.map_err(StageError::port("read throughput"))?;
     let mut minutes: BTreeMap<i64, Minute> = BTreeMap::new();
     for (name, value) in &counters {
         let (kind, number) = name.split_at(1.min(name.len()));

@@ -2,7 +2,8 @@
 //! `reports/<job>/validation.csv` (one problem a line, by line number, for a spreadsheet). Never a secret: CSV
 //! problems never quote secret columns, and pre-flight messages carry server words, not credentials.
 
-use super::{Deps, StageError};
+use super::StageError;
+use super::holds::HasBlobs;
 use crate::csv::{Problem, Severity};
 use crate::model::{JobId, Preflight};
 use serde::Serialize;
@@ -30,7 +31,7 @@ struct Report<'a> {
 
 /// Write both report files; returns the JSON's key.
 pub(crate) async fn write(
-    deps: &Deps,
+    deps: &impl HasBlobs,
     job: &JobId,
     file: &str,
     kind: Option<String>,
@@ -58,8 +59,8 @@ pub(crate) async fn write(
         ));
     }
     let key = format!("reports/{job}/validation.json");
-    deps.blobs.put(&key, json, "application/json").await.map_err(StageError::port("write report"))?;
-    deps.blobs
+    deps.blobs().put(&key, json, "application/json").await.map_err(StageError::port("write report"))?;
+    deps.blobs()
         .put(&format!("reports/{job}/validation.csv"), csv.into_bytes(), "text/csv")
         .await
         .map_err(StageError::port("write report"))?;

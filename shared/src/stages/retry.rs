@@ -7,7 +7,8 @@
 //! only what is missing is copied. The job returns to where it was (before or after its final pass).
 
 use super::counter;
-use super::{Deps, StageError, credentials, job_progress, preflight, schedule};
+use super::holds::{HasBlobs, HasCheckpoints, HasClock, HasCounters, HasSchedules, HasSecrets, HasSettings, HasStore};
+use super::{StageError, credentials, job_progress, preflight, schedule};
 use crate::csv::{self, Options, Plan, Purpose, SourceDefaults};
 use crate::model::{JobId, JobStatus, MailboxRecord, Pass, SourceAccount};
 use chrono::{DateTime, Utc};
@@ -43,8 +44,12 @@ fn refuse(job: &JobId, reason: String) -> StageError {
 }
 
 /// The mailboxes to take: named, all, or those that need attention.
-async fn choose(deps: &Deps, job: &JobId, r: &Retry) -> Result<Vec<MailboxRecord>, StageError> {
-    let records = deps.store.mailboxes(job).await.map_err(StageError::port("read mailboxes"))?;
+async fn choose(
+    deps: &(impl HasStore + HasCounters + HasCheckpoints + HasClock + HasSettings),
+    job: &JobId,
+    r: &Retry,
+) -> Result<Vec<MailboxRecord>, StageError> {
+    let records = deps.store().mailboxes(job).await.map_err(StageError::port("read mailboxes"))?;
     if r.all {
         return Ok(records);
     }
@@ -76,8 +81,11 @@ fn new_accounts(r: &Retry) -> Result<HashMap<String, SourceAccount>, String> {
 }
 
 /// Check the chosen mailboxes again and schedule a later pass for those that pass.
-pub async fn retry(deps: &Deps, job: &JobId, r: &Retry) -> Result<Retried, StageError> {
-    let current = deps.store.job(job).await.map_err(StageError::port("read job"))?;
+pub async fn retry<D>(deps: &D, job: &JobId, r: &Retry) -> Result<Retried, StageError>
+where
+    D: HasStore + HasCounters + HasCheckpoints + HasBlobs + HasSecrets + HasSchedules + HasClock + HasSettings,
+{
+    let current = deps.store().job(job).await.map_err(StageError::port("read job"))?;
     let status = current.ok_or_else(|| refuse(job, "there is no such job".into()))?.status;
     if !matches!(status, JobStatus::InitialDone | JobStatus::Complete) {
         return Err(refuse(job, format!("the job is {status}: retry once its pass has finished")));
@@ -99,7 +107,7 @@ pub async fn retry(deps: &Deps, job: &JobId, r: &Retry) -> Result<Retried, Stage
     let checks = preflight::check_all(deps, &refs).await;
     // A round is taken only for a pass that will run: pass names have no gaps.
     let round = if checks.iter().any(|c| c.problem.is_none()) {
-        let rounds = deps.counters.add(&format!("{job}/extra"), &[(counter::ROUNDS, 1)]).await;
+        let rounds = deps.counters().add(&format!("{job}/extra"), &[(counter::ROUNDS, 1)]).await;
         rounds.map_err(StageError::port("count passes"))?.get(counter::ROUNDS).copied().unwrap_or(1) as u32 + 1
     } else {
         0
@@ -125,7 +133,7 @@ pub async fn retry(deps: &Deps, job: &JobId, r: &Retry) -> Result<Retried, Stage
         }
         updated.push(m);
     }
-    deps.store.put_mailboxes(&updated).await.map_err(StageError::port("store mailboxes"))?;
+    deps.store().put_mailboxes(&updated).await.map_err(StageError::port("store mailboxes"))?;
     let pass = Pass::Extra(round);
     if !ready.is_empty() {
         schedule::schedule_pass(deps, job, pass, r.at).await?;

@@ -3,7 +3,8 @@
 //! a schedule fires, `fan_out` starts the pass.
 
 use super::counter;
-use super::{Deps, ScheduleAction, ScheduleInput, StageError};
+use super::holds::{HasBlobs, HasClock, HasCounters, HasSchedules, HasStore};
+use super::{ScheduleAction, ScheduleInput, StageError};
 use crate::model::{JobId, JobStatus, Pass};
 use chrono::{DateTime, Utc};
 
@@ -27,8 +28,13 @@ pub(crate) fn schedule_name(job: &JobId, pass: Pass) -> String {
 }
 
 /// Start `pass` of `job` at `at`: the job becomes `scheduled` and a one-time schedule is created.
-pub async fn schedule_pass(deps: &Deps, job: &JobId, pass: Pass, at: DateTime<Utc>) -> Result<(), StageError> {
-    let current = deps.store.job(job).await.map_err(StageError::port("read job"))?.ok_or_else(|| no_job(job))?;
+pub async fn schedule_pass(
+    deps: &(impl HasStore + HasCounters + HasBlobs + HasSchedules),
+    job: &JobId,
+    pass: Pass,
+    at: DateTime<Utc>,
+) -> Result<(), StageError> {
+    let current = deps.store().job(job).await.map_err(StageError::port("read job"))?.ok_or_else(|| no_job(job))?;
     if pass == Pass::Final && current.status == JobStatus::Complete {
         return Err(StageError::Mailbox {
             mailbox: job.to_string(),
@@ -53,14 +59,14 @@ pub async fn schedule_pass(deps: &Deps, job: &JobId, pass: Pass, at: DateTime<Ut
         super::cutover::stop_watching(deps, job, at).await?;
     }
     if current.status != JobStatus::Scheduled {
-        deps.store
+        deps.store()
             .transition_job(job, current.status, JobStatus::Scheduled)
             .await
             .map_err(StageError::port("schedule job"))?;
     }
     let input = ScheduleInput { job: job.clone(), pass, action: ScheduleAction::Start };
     let input = serde_json::to_string(&input).unwrap_or_default();
-    deps.schedules
+    deps.schedules()
         .schedule_at(&schedule_name(job, pass), at, &input)
         .await
         .map_err(StageError::port("create schedule"))?;
@@ -69,25 +75,28 @@ pub async fn schedule_pass(deps: &Deps, job: &JobId, pass: Pass, at: DateTime<Ut
 }
 
 /// The final pass ends the catch-ups: the next one, if scheduled, is removed, and none follows.
-async fn cancel_catch_up(deps: &Deps, job: &JobId) -> Result<(), StageError> {
+async fn cancel_catch_up(deps: &(impl HasCounters + HasSchedules), job: &JobId) -> Result<(), StageError> {
     let rounds = super::catch_up_rounds(deps, job).await?;
-    deps.counters
+    deps.counters()
         .add_once(&format!("{job}/catch-up"), counter::ENDED, &[])
         .await
         .map_err(StageError::port("end catch-ups"))?;
     if rounds > 0 {
         let name = schedule_name(job, Pass::CatchUp(rounds));
-        deps.schedules.cancel(&name).await.map_err(StageError::port("remove schedule"))?;
+        deps.schedules().cancel(&name).await.map_err(StageError::port("remove schedule"))?;
     }
     Ok(())
 }
 
 /// After the first pass or a catch-up: schedule the next catch-up, if the job has a catch-up schedule, the final
 /// pass was not asked for, and the most it asked for did not run yet. Returns when.
-pub(crate) async fn next_catch_up(deps: &Deps, job: &crate::model::Job) -> Result<Option<DateTime<Utc>>, StageError> {
+pub(crate) async fn next_catch_up(
+    deps: &(impl HasStore + HasCounters + HasBlobs + HasSchedules + HasClock),
+    job: &crate::model::Job,
+) -> Result<Option<DateTime<Utc>>, StageError> {
     let Some(plan) = job.catch_up else { return Ok(None) };
     let scope = format!("{}/catch-up", job.id);
-    if deps.counters.seen(&scope, counter::ENDED).await.map_err(StageError::port("read counters"))? {
+    if deps.counters().seen(&scope, counter::ENDED).await.map_err(StageError::port("read counters"))? {
         return Ok(None);
     }
     let done = super::catch_up_rounds(deps, &job.id).await?;
@@ -95,11 +104,11 @@ pub(crate) async fn next_catch_up(deps: &Deps, job: &crate::model::Job) -> Resul
         return Ok(None);
     }
     let next = done + 1;
-    let claimed = deps.counters.add_once(&scope, &format!("round:{next}"), &[(counter::ROUNDS, 1)]).await;
+    let claimed = deps.counters().add_once(&scope, &format!("round:{next}"), &[(counter::ROUNDS, 1)]).await;
     if claimed.map_err(StageError::port("count catch-ups"))?.is_none() {
         return Ok(None); // another worker scheduled it
     }
-    let at = deps.clock.now() + chrono::Duration::seconds(plan.every_secs.min(86_400 * 30) as i64);
+    let at = deps.clock().now() + chrono::Duration::seconds(plan.every_secs.min(86_400 * 30) as i64);
     schedule_pass(deps, &job.id, Pass::CatchUp(next), at).await?;
     Ok(Some(at))
 }

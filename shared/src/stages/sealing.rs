@@ -2,7 +2,8 @@
 //! and opened only where it is used. Both the credentials given at upload (`credentials`) and the refresh tokens
 //! a provider rotates (`provider_tokens`) are kept this way.
 
-use super::{Deps, StageError};
+use super::StageError;
+use super::holds::HasSecrets;
 use crate::model::{MailboxRecord, Secret};
 use crate::ports::Sealed;
 
@@ -13,18 +14,22 @@ fn context(job: &crate::model::JobId, address: &str) -> String {
 
 /// Seal one secret for mailbox `address` of `job`.
 pub(crate) async fn seal_secret(
-    deps: &Deps,
+    deps: &impl HasSecrets,
     job: &crate::model::JobId,
     address: &str,
     secret: &Secret<String>,
 ) -> Result<Sealed, StageError> {
-    deps.secrets.seal(secret, &context(job, address)).await.map_err(StageError::port("seal credentials"))
+    deps.secrets().seal(secret, &context(job, address)).await.map_err(StageError::port("seal credentials"))
 }
 
 /// Open a stored mailbox's sealed secret; `purged` says why there is none.
-pub(crate) async fn open_secret(deps: &Deps, m: &MailboxRecord, purged: &str) -> Result<Secret<String>, StageError> {
+pub(crate) async fn open_secret(
+    deps: &impl HasSecrets,
+    m: &MailboxRecord,
+    purged: &str,
+) -> Result<Secret<String>, StageError> {
     let Some(sealed) = m.sealed_credentials.clone() else {
         return Err(StageError::Mailbox { mailbox: m.address.clone(), reason: purged.to_string() });
     };
-    deps.secrets.open(&sealed, &context(&m.job, &m.address)).await.map_err(StageError::port("open credentials"))
+    deps.secrets().open(&sealed, &context(&m.job, &m.address)).await.map_err(StageError::port("open credentials"))
 }

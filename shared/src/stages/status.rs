@@ -2,7 +2,8 @@
 //! shows and the notifier reports).
 
 use super::counter;
-use super::{Deps, StageError, mailbox_scope, pass_scope};
+use super::holds::{HasCheckpoints, HasClock, HasCounters, HasSettings, HasStore};
+use super::{StageError, mailbox_scope, pass_scope};
 use crate::model::{FolderKey, Job, JobId, Pass};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -111,22 +112,22 @@ fn get(m: &BTreeMap<String, i64>, name: &str) -> i64 {
 /// checkpoint for [`MailboxProgress::copied_total`] (the progress bars) and the throughput; the notifier does
 /// without.
 pub async fn job_progress(
-    deps: &Deps,
+    deps: &(impl HasStore + HasCounters + HasCheckpoints + HasClock + HasSettings),
     id: &JobId,
     destination_totals: bool,
 ) -> Result<Option<JobProgress>, StageError> {
     let read = StageError::port("read progress");
-    let Some(job) = deps.store.job(id).await.map_err(&read)? else { return Ok(None) };
+    let Some(job) = deps.store().job(id).await.map_err(&read)? else { return Ok(None) };
     let (passes, latest) = passes(deps, id).await?;
     let mut mailboxes = Vec::new();
-    for m in deps.store.mailboxes(id).await.map_err(&read)? {
+    for m in deps.store().mailboxes(id).await.map_err(&read)? {
         mailboxes.push(mailbox(deps, &m, latest, destination_totals).await?);
     }
     let (throughput, remaining, eta) = if destination_totals {
         let series = super::rate::series(deps, id, latest).await?;
         let open = mailboxes.iter().filter(|m| !m.finished && m.problem.is_none());
         let remaining: u64 = open.map(|m| m.expected.saturating_sub(m.copied_total)).sum();
-        let now = deps.clock.now().timestamp().div_euclid(60);
+        let now = deps.clock().now().timestamp().div_euclid(60);
         let eta = super::rate::eta(&series, remaining, now, ETA_WINDOW)
             .map(|(minutes, per_minute)| Eta { minutes, per_minute });
         (series, remaining, eta.filter(|_| remaining > 0))
@@ -137,13 +138,13 @@ pub async fn job_progress(
 }
 
 /// Every pass of job `id`, and the latest that started (other than a later pass for chosen mailboxes).
-async fn passes(deps: &Deps, id: &JobId) -> Result<(Vec<PassProgress>, Pass), StageError> {
+async fn passes(deps: &impl HasCounters, id: &JobId) -> Result<(Vec<PassProgress>, Pass), StageError> {
     let read = StageError::port("read progress");
     let mut passes = Vec::new();
     let mut latest = Pass::Initial;
     for pass in super::passes_of(deps, id).await? {
-        let c = deps.counters.get(&pass_scope(id, pass)).await.map_err(&read)?;
-        let started = deps.counters.seen(&pass_scope(id, pass), counter::FANOUT).await.map_err(&read)?;
+        let c = deps.counters().get(&pass_scope(id, pass)).await.map_err(&read)?;
+        let started = deps.counters().seen(&pass_scope(id, pass), counter::FANOUT).await.map_err(&read)?;
         // A later pass covers chosen mailboxes only: the others are shown from the pass before.
         if started && !matches!(pass, Pass::Extra(_)) {
             latest = pass;
@@ -151,7 +152,7 @@ async fn passes(deps: &Deps, id: &JobId) -> Result<(Vec<PassProgress>, Pass), St
         passes.push(PassProgress {
             pass,
             started,
-            complete: deps.counters.seen(&pass_scope(id, pass), counter::COMPLETE).await.map_err(&read)?,
+            complete: deps.counters().seen(&pass_scope(id, pass), counter::COMPLETE).await.map_err(&read)?,
             mailboxes: get(&c, counter::MAILBOXES),
             done: get(&c, counter::DONE),
             copied: get(&c, counter::COPIED),
@@ -166,7 +167,7 @@ async fn passes(deps: &Deps, id: &JobId) -> Result<(Vec<PassProgress>, Pass), St
 
 /// One mailbox in the pass that shows it: its own later pass if it is in one, else `latest`.
 async fn mailbox(
-    deps: &Deps,
+    deps: &(impl HasCounters + HasCheckpoints + HasClock + HasSettings),
     m: &crate::model::MailboxRecord,
     latest: Pass,
     destination_totals: bool,
@@ -175,13 +176,13 @@ async fn mailbox(
     let id = &m.job;
     let extra = Pass::Extra(m.details.round);
     let in_extra =
-        m.details.round >= 2 && deps.counters.seen(&pass_scope(id, extra), counter::FANOUT).await.map_err(&read)?;
+        m.details.round >= 2 && deps.counters().seen(&pass_scope(id, extra), counter::FANOUT).await.map_err(&read)?;
     let shown = if in_extra { extra } else { latest };
-    let c = deps.counters.get(&mailbox_scope(id, shown, &m.address)).await.map_err(&read)?;
+    let c = deps.counters().get(&mailbox_scope(id, shown, &m.address)).await.map_err(&read)?;
     let (mut copied_total, mut elsewhere, mut several_labels) = (0, 0, 0);
     for folder in m.details.folders.iter().filter(|_| destination_totals) {
         let key = FolderKey { job: id.clone(), mailbox: m.address.clone(), folder: folder.clone() };
-        let cp = deps.checkpoints.load(&key).await.map_err(&read)?.unwrap_or_default();
+        let cp = deps.checkpoints().load(&key).await.map_err(&read)?.unwrap_or_default();
         (copied_total, elsewhere, several_labels) =
             (copied_total + cp.copied, elsewhere + cp.elsewhere, several_labels + cp.several_labels);
     }
@@ -222,14 +223,14 @@ async fn mailbox(
 /// Each folder of mailbox `address` as the latest pass that finished it left it: (source, destination) message
 /// counts at the end of its copy.
 pub async fn folder_counts(
-    deps: &Deps,
+    deps: &impl HasCounters,
     job: &JobId,
     address: &str,
 ) -> Result<BTreeMap<String, (u64, u64)>, StageError> {
     let mut counts = BTreeMap::new();
     for pass in super::passes_of(deps, job).await? {
         let scope = super::finish::folder_counts_scope(job, pass, address);
-        let c = deps.counters.get(&scope).await.map_err(StageError::port("read folder counts"))?;
+        let c = deps.counters().get(&scope).await.map_err(StageError::port("read folder counts"))?;
         for (name, source) in &c {
             let Some(folder) = name.strip_prefix("source:") else { continue };
             let destination = get(&c, &format!("destination:{folder}"));

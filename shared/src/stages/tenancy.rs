@@ -3,7 +3,8 @@
 //! new to the platform (then the tenant claims it, atomically, before anything is created), and every mailbox
 //! and alias must be in one of those. Everything else is refused by line, and nothing of the file is used.
 
-use super::{Deps, StageError};
+use super::StageError;
+use super::holds::HasDomains;
 use crate::csv::{MigrationEntry, Problem};
 use crate::model::{ProvisionPlan, TenantId};
 use crate::ports::Directory;
@@ -18,7 +19,7 @@ enum Standing {
 }
 
 async fn standing(
-    deps: &Deps,
+    deps: &impl HasDomains,
     tenant: &TenantId,
     domain: &str,
     seen: &mut BTreeMap<String, Standing>,
@@ -26,7 +27,7 @@ async fn standing(
     if let Some(s) = seen.get(domain) {
         return Ok(*s);
     }
-    let owner = deps.domains.owner(domain).await.map_err(StageError::port("read domain owner"))?;
+    let owner = deps.domains().owner(domain).await.map_err(StageError::port("read domain owner"))?;
     let s = match owner {
         Some(t) if &t == tenant => Standing::Own,
         Some(_) => Standing::Other,
@@ -48,7 +49,7 @@ fn refusal(domain: &str, tenant: &TenantId, s: Standing) -> String {
 
 /// Problems (by line, column `destination`) for rows migrating into a domain that is not `tenant`'s.
 pub(crate) async fn check_migration(
-    deps: &Deps,
+    deps: &impl HasDomains,
     tenant: &TenantId,
     entries: &[MigrationEntry],
 ) -> Result<Vec<Problem>, StageError> {
@@ -67,7 +68,7 @@ pub(crate) async fn check_migration(
 /// Check an import plan without claiming anything: the problems (by line), and the domains `tenant` would
 /// claim (new to the platform). For a preview; [`check_and_claim_import`] before anything is created.
 pub(crate) async fn check_import(
-    deps: &Deps,
+    deps: &impl HasDomains,
     tenant: &TenantId,
     plan: &ProvisionPlan,
     directory: &dyn Directory,
@@ -104,7 +105,7 @@ pub(crate) async fn check_import(
 
 /// Check an import plan; when nothing is wrong, claim its new domains for `tenant` and return no problem.
 pub(crate) async fn check_and_claim_import(
-    deps: &Deps,
+    deps: &impl HasDomains,
     tenant: &TenantId,
     plan: &ProvisionPlan,
     directory: &dyn Directory,
@@ -112,7 +113,7 @@ pub(crate) async fn check_and_claim_import(
     let (mut problems, to_claim) = check_import(deps, tenant, plan, directory).await?;
     if problems.is_empty() {
         for domain in &to_claim {
-            if let Err(e) = deps.domains.claim(tenant, domain).await {
+            if let Err(e) = deps.domains().claim(tenant, domain).await {
                 // Another tenant claimed it since it was read: refuse its rows as if it had been theirs.
                 tracing::warn!(domain = %domain, error = %e, "domain claimed by another tenant meanwhile");
                 let line = plan.domains.iter().find(|d| d.domain.ascii() == domain).map_or(1, |d| d.line);

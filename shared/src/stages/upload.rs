@@ -6,9 +6,13 @@
 //! Idempotent: the job id is derived from the key and the content, the job row is written last (after the
 //! mailboxes), and a second delivery of the same event finds the job, or the CSV already gone.
 
+use super::holds::{
+    HasBlobs, HasClock, HasCounters, HasDirectory, HasDomains, HasSchedules, HasSecrets, HasSettings, HasStore,
+    HasUsage,
+};
 use super::job_credentials::{self, CredentialObjects};
 use super::report::{self, CheckedMailbox};
-use super::{Deps, ScheduleAction, ScheduleInput, StageError, credentials, preflight, schedule, tenancy};
+use super::{ScheduleAction, ScheduleInput, StageError, credentials, preflight, schedule, tenancy};
 use crate::csv::{self, Options, Plan, Problem, Purpose};
 use crate::model::{Job, JobId, JobKind, JobStatus, MailboxRecord, Pass, TenantId};
 use chrono::{DateTime, Utc};
@@ -71,10 +75,10 @@ fn place(key: &str) -> Result<(Purpose, TenantId, String), String> {
 }
 
 /// Whom to notify: the upload's `operator-email` when the deployment allows that address, else its default.
-fn operator(deps: &Deps, asked: Option<&str>) -> Option<String> {
-    let default = || deps.settings.default_operator.clone();
+fn operator(deps: &impl HasSettings, asked: Option<&str>) -> Option<String> {
+    let default = || deps.settings().default_operator.clone();
     let Some(asked) = asked.map(str::trim).filter(|a| !a.is_empty()) else { return default() };
-    let allowed = match &deps.settings.operator_allow {
+    let allowed = match &deps.settings().operator_allow {
         None => true,
         Some(list) => {
             let lower = asked.to_ascii_lowercase();
@@ -102,20 +106,32 @@ pub(super) fn job_id(key: &str, bytes: &[u8]) -> JobId {
 }
 
 /// Process one uploaded object.
-pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, StageError> {
+pub async fn on_upload<D>(deps: &D, upload: &Upload) -> Result<UploadOutcome, StageError>
+where
+    D: HasStore
+        + HasCounters
+        + HasBlobs
+        + HasSecrets
+        + HasSchedules
+        + HasClock
+        + HasDirectory
+        + HasUsage
+        + HasDomains
+        + HasSettings,
+{
     let (purpose, tenant, file) = match place(&upload.key) {
         Ok(p) => p,
         Err(reason) => return Ok(UploadOutcome::Ignored { reason }),
     };
-    let Some(bytes) = deps.blobs.get(&upload.key).await.map_err(StageError::port("read upload"))? else {
+    let Some(bytes) = deps.blobs().get(&upload.key).await.map_err(StageError::port("read upload"))? else {
         return Ok(UploadOutcome::Ignored { reason: format!("{} is gone (processed before)", upload.key) });
     };
     let id = job_id(&upload.key, &bytes);
     let delete_upload = || async {
         job_credentials::delete(deps, &tenant, &upload.credential_objects).await?;
-        deps.blobs.delete(&upload.key).await.map_err(StageError::port("delete upload"))
+        deps.blobs().delete(&upload.key).await.map_err(StageError::port("delete upload"))
     };
-    if deps.store.job(&id).await.map_err(StageError::port("read job"))?.is_some() {
+    if deps.store().job(&id).await.map_err(StageError::port("read job"))?.is_some() {
         delete_upload().await?;
         return Ok(UploadOutcome::AlreadyHandled { job: id });
     }
@@ -126,7 +142,7 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
         status: JobStatus::Validated,
         operator_email: operator(deps, upload.operator_email.as_deref()),
         source_file: file,
-        created_at: deps.clock.now(),
+        created_at: deps.clock().now(),
         catch_up: upload.catch_up,
         new_mx: upload.new_mx.clone(),
     };
@@ -167,7 +183,7 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
     let ready = records.len() - failed.len();
     let summary = format!("{summary}; pre-flight: {ready} ready, {} failed", failed.len());
     let report = report::write(deps, &id, &upload.key, kind, &summary, &problems, &checked).await?;
-    deps.store.put_mailboxes(&records).await.map_err(StageError::port("store mailboxes"))?;
+    deps.store().put_mailboxes(&records).await.map_err(StageError::port("store mailboxes"))?;
     create(deps, &job).await?;
     expire_later(deps, &id).await?;
     delete_upload().await?;
@@ -181,14 +197,14 @@ pub async fn on_upload(deps: &Deps, upload: &Upload) -> Result<UploadOutcome, St
 /// The file validated for `purpose`: its kind, every problem, and (without errors) its plan and summary. Import
 /// rows may use domains the destination already has: with a directory, the import checks them against it.
 fn validate(
-    deps: &Deps,
+    deps: &impl HasDirectory,
     bytes: &[u8],
     purpose: Purpose,
     source_defaults: csv::SourceDefaults,
 ) -> (Option<String>, Vec<Problem>, Option<(Plan, String)>) {
     let options = Options {
         expect: Some(purpose),
-        domains_checked_later: deps.directory.is_some(),
+        domains_checked_later: deps.directory().is_some(),
         source_defaults,
         ..Default::default()
     };
@@ -201,7 +217,7 @@ fn validate(
 /// An import file: applied to the deployment's directory when there is one (`job`'s status set to the outcome);
 /// else validated and recorded only.
 async fn import(
-    deps: &Deps,
+    deps: &(impl HasBlobs + HasClock + HasDirectory + HasUsage + HasDomains),
     job: &mut Job,
     plan: &crate::model::ProvisionPlan,
     upload: &Upload,
@@ -221,7 +237,7 @@ async fn import(
 /// Check every account of a migration live (the destination first: one wrong setting fails the upload, not each
 /// row), and seal each one's credentials for job `id`: the mailbox records and what the report says of them.
 async fn check_and_seal(
-    deps: &Deps,
+    deps: &(impl HasSecrets + HasClock + HasSettings),
     id: &JobId,
     entries: &[crate::csv::MigrationEntry],
 ) -> Result<(Vec<MailboxRecord>, Vec<CheckedMailbox>), StageError> {
@@ -255,12 +271,15 @@ async fn check_and_seal(
 
 /// Schedule the end of the credentials' retention period: unless the final pass purges them first, the job is
 /// then cancelled and they are purged.
-pub(super) async fn expire_later(deps: &Deps, job: &JobId) -> Result<(), StageError> {
-    let retention = chrono::Duration::from_std(deps.settings.credential_retention).unwrap_or(chrono::Duration::MAX);
-    let at = deps.clock.now().checked_add_signed(retention).unwrap_or(DateTime::<Utc>::MAX_UTC);
+pub(super) async fn expire_later(
+    deps: &(impl HasSchedules + HasClock + HasSettings),
+    job: &JobId,
+) -> Result<(), StageError> {
+    let retention = chrono::Duration::from_std(deps.settings().credential_retention).unwrap_or(chrono::Duration::MAX);
+    let at = deps.clock().now().checked_add_signed(retention).unwrap_or(DateTime::<Utc>::MAX_UTC);
     let input = ScheduleInput { job: job.clone(), pass: Pass::Initial, action: ScheduleAction::Expire };
     let input = serde_json::to_string(&input).unwrap_or_default();
-    deps.schedules
+    deps.schedules()
         .schedule_at(&super::end::expiry_name(job), at, &input)
         .await
         .map_err(StageError::port("schedule credential expiry"))
@@ -268,7 +287,7 @@ pub(super) async fn expire_later(deps: &Deps, job: &JobId) -> Result<(), StageEr
 
 /// A file with errors: the report, a failed job, the CSV deleted; nothing else is stored.
 pub(super) async fn reject(
-    deps: &Deps,
+    deps: &(impl HasStore + HasBlobs),
     job: &mut Job,
     key: &str,
     kind: Option<String>,
@@ -279,13 +298,13 @@ pub(super) async fn reject(
     let report = report::write(deps, &job.id, key, kind, &summary, problems, &[]).await?;
     job.status = JobStatus::Failed;
     create(deps, job).await?;
-    deps.blobs.delete(key).await.map_err(StageError::port("delete upload"))?;
+    deps.blobs().delete(key).await.map_err(StageError::port("delete upload"))?;
     tracing::info!(job = %job.id, errors, "upload rejected");
     Ok(UploadOutcome::Rejected { job: job.id.clone(), report, errors })
 }
 
-pub(super) async fn create(deps: &Deps, job: &Job) -> Result<(), StageError> {
-    match deps.store.create_job(job).await {
+pub(super) async fn create(deps: &impl HasStore, job: &Job) -> Result<(), StageError> {
+    match deps.store().create_job(job).await {
         Ok(()) | Err(crate::ports::PortError::AlreadyExists { .. }) => Ok(()),
         Err(e) => Err(StageError::Port { op: "store job", source: e }),
     }
