@@ -14,6 +14,7 @@
 //! after `last_uid` advanced leaves nothing to redo. When UIDVALIDITY changed, every UID learnt before is void, so
 //! the whole folder is compared the same way. Either way nothing is skipped and nothing is stored twice.
 
+mod copy_settings;
 mod dedupe;
 mod error;
 mod flag_pass;
@@ -26,6 +27,7 @@ mod renames;
 mod report;
 mod resume;
 mod retries;
+mod sessions;
 mod source;
 mod stop;
 mod survey;

@@ -10,7 +10,7 @@
 //! checkpoint (nothing to do). A folder whose destination copy is missing is not followed: it is copied anew.
 
 use super::EngineError;
-use super::mailbox::{MailboxSync, mailbox_error};
+use super::sessions::{MailboxSync, mailbox_error};
 use crate::imap::Session;
 use crate::imap::plan::{FolderPlan, Listing, Plan, dest_of_path};
 use crate::model::{Checkpoint, FolderKey};

@@ -6,7 +6,7 @@
 
 use super::EngineError;
 use super::folder::{FolderOutcome, FolderReport, FolderTask, Progress, copy_folder};
-use super::mailbox::{MailboxSync, connect};
+use super::sessions::{MailboxSync, connect};
 use crate::imap::Session;
 use crate::imap::plan::FolderPlan;
 use crate::model::FolderKey;

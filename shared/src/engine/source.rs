@@ -1,7 +1,7 @@
 //! The source side of a folder copy: message bodies fetched batch by batch and handed over a bounded channel,
 //! so fetching the next batch overlaps appending the previous one while memory stays bounded.
 
-use super::folder::CopySettings;
+use super::copy_settings::CopySettings;
 use crate::imap::{ImapError, MessageMeta, Session};
 use crate::model::Uid;
 use std::collections::HashMap;

@@ -4,10 +4,11 @@
 //! then copies the small ones over this same pair of connections (see `stages::copy`).
 
 use super::EngineError;
-use super::folder::{CopySettings, FolderReport, FolderTask, Progress, copy_folder};
-use super::mailbox::{MailboxSync, apply, mailbox_error, open_and_plan};
+use super::copy_settings::CopySettings;
+use super::folder::{FolderReport, FolderTask, Progress, copy_folder};
 use super::renames::{Renamed, follow_renames};
 use super::report::compare_counts;
+use super::sessions::{MailboxSync, apply, mailbox_error, open_and_plan};
 use crate::imap::Session;
 use crate::imap::plan::{FolderPlan, Plan};
 use crate::model::{Checkpoint, FolderKey};

@@ -4,6 +4,20 @@
 use super::parse::{Tokens, Value};
 use super::session::{Session, quote};
 use super::{ImapError, utf7};
+use std::collections::BTreeSet;
+
+/// One server's folders as listed.
+#[derive(Clone, Debug, Default)]
+pub struct Listing {
+    /// Personal namespace prefix (e.g. `INBOX.`), decoded.
+    pub prefix: String,
+    pub delimiter: Option<char>,
+    pub entries: Vec<ListEntry>,
+    /// Decoded names of subscribed folders.
+    pub subscribed: BTreeSet<String>,
+    /// The server is Gmail (`X-GM-EXT-1`): folders are labels (see [`super::gmail`]).
+    pub gmail: bool,
+}
 
 /// One LIST/LSUB entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,11 +165,11 @@ impl Session {
 
     /// What folder planning needs of one side (`plan::plan`): its personal namespace, every folder, the
     /// subscribed ones, and whether it is Gmail, in one round trip (see [`Session::folders_at_once`]).
-    pub async fn listing(&mut self) -> Result<super::plan::Listing, ImapError> {
+    pub async fn listing(&mut self) -> Result<Listing, ImapError> {
         let found = self.folders_at_once().await?;
         let subscribed = found.subscribed.into_iter().map(|e| e.name).collect();
         let (prefix, delimiter, gmail) = (found.personal.0, found.personal.1, self.has("X-GM-EXT-1"));
-        Ok(super::plan::Listing { prefix, delimiter, entries: found.all, subscribed, gmail })
+        Ok(Listing { prefix, delimiter, entries: found.all, subscribed, gmail })
     }
 
     /// The personal namespace, every folder and the subscribed ones in one round trip: NAMESPACE (or

@@ -10,18 +10,7 @@ use super::special::SpecialUse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-/// One server's folders as listed.
-#[derive(Clone, Debug, Default)]
-pub struct Listing {
-    /// Personal namespace prefix (e.g. `INBOX.`), decoded.
-    pub prefix: String,
-    pub delimiter: Option<char>,
-    pub entries: Vec<ListEntry>,
-    /// Decoded names of subscribed folders.
-    pub subscribed: BTreeSet<String>,
-    /// The server is Gmail (`X-GM-EXT-1`): folders are labels (see [`super::gmail`]).
-    pub gmail: bool,
-}
+pub use super::folders::Listing;
 
 /// Folder patterns from the migration row: `*` matches anything, `%` anything but `/`. Paths are written with
 /// `/` whatever the server's separator, relative to its namespace prefix (`INBOX`, `Projects/2024`).

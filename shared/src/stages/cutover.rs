@@ -7,6 +7,8 @@
 //! tells the operator. Its state is one small object per job, `cutover/<job>.json`, in the blob store.
 
 use super::counter;
+pub use super::cutover_state::watching;
+use super::cutover_state::{load, save};
 use super::holds::{HasBlobs, HasClock, HasCounters, HasDns, HasEvents, HasSchedules, HasStore};
 use super::{PassEvent, ScheduleAction, ScheduleInput, StageError, pass_scope, schedule};
 use crate::model::cutover::{CutoverState, MxAnswer, MxPattern, Pointing};
@@ -47,31 +49,8 @@ impl CutoverReport {
     }
 }
 
-fn state_key(job: &JobId) -> String {
-    format!("cutover/{job}.json")
-}
-
 fn refused(job: &JobId, reason: impl Into<String>) -> StageError {
     StageError::Mailbox { mailbox: job.to_string(), reason: reason.into() }
-}
-
-/// The job's cutover state (empty before the first check).
-pub(crate) async fn load(deps: &impl HasBlobs, job: &JobId) -> Result<CutoverState, StageError> {
-    match deps.blobs().get(&state_key(job)).await.map_err(StageError::port("read cutover state"))? {
-        None => Ok(CutoverState::default()),
-        Some(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| StageError::BadMessage { what: "cutover state", detail: format!("{}: {e}", state_key(job)) }),
-    }
-}
-
-async fn save(deps: &impl HasBlobs, job: &JobId, state: &CutoverState) -> Result<(), StageError> {
-    let bytes = serde_json::to_vec_pretty(state).unwrap_or_default();
-    deps.blobs().put(&state_key(job), bytes, "application/json").await.map_err(StageError::port("save cutover state"))
-}
-
-/// Whether the assistant watches `job` (the embedded runner keeps running for it).
-pub async fn watching(deps: &impl HasBlobs, job: &JobId) -> Result<bool, StageError> {
-    Ok(load(deps, job).await?.watching())
 }
 
 /// Check the job's domains now, as `request` says; with `final_when_ready`, schedule the final pass when it is
@@ -225,17 +204,6 @@ async fn advance(
 /// The schedule of the check at `at`.
 fn watch_name(job: &JobId, at: DateTime<Utc>) -> String {
     format!("{job}-cutover-{}", at.timestamp())
-}
-
-/// The final pass was scheduled (by the operator or the assistant): the watch ends; a pending check finds
-/// nothing to do.
-pub(crate) async fn stop_watching(deps: &impl HasBlobs, job: &JobId, at: DateTime<Utc>) -> Result<(), StageError> {
-    let mut state = load(deps, job).await?;
-    if state.watching() {
-        state.final_scheduled_at = Some(at);
-        save(deps, job, &state).await?;
-    }
-    Ok(())
 }
 
 fn secs(s: u32) -> String {

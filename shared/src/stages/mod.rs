@@ -23,6 +23,7 @@ mod copy;
 mod counter;
 mod credentials;
 pub mod cutover;
+mod cutover_state;
 pub mod delivery;
 mod dispatch;
 mod end;

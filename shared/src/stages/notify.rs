@@ -49,7 +49,7 @@ async fn on_final_scheduled(
     deps: &(impl HasStore + HasCounters + HasBlobs + HasMailer + HasSettings),
     event: &PassEvent,
 ) -> Result<bool, StageError> {
-    let state = super::cutover::load(deps, &event.job).await?;
+    let state = super::cutover_state::load(deps, &event.job).await?;
     let job = deps.store().job(&event.job).await.map_err(StageError::port("read job"))?;
     let Some(to) = job.as_ref().and_then(|j| j.operator_email.clone()) else {
         tracing::warn!(job = %event.job, "no operator address for this job; no notification sent");

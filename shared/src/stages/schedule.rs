@@ -56,7 +56,7 @@ pub async fn schedule_pass(
     }
     if pass == Pass::Final {
         cancel_catch_up(deps, job).await?;
-        super::cutover::stop_watching(deps, job, at).await?;
+        super::cutover_state::stop_watching(deps, job, at).await?;
     }
     if current.status != JobStatus::Scheduled {
         deps.store()
