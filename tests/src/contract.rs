@@ -3,7 +3,8 @@
 
 use chrono::Utc;
 use mailferry::model::{
-    Checkpoint, FolderKey, Job, JobId, JobKind, JobStatus, MailboxRecord, Secret, TenantId, Uid, UidValidity,
+    Checkpoint, EmailAddress, FolderKey, Job, JobId, JobKind, JobStatus, MailboxRecord, Secret, TenantId, Uid,
+    UidValidity,
 };
 use mailferry::ports::{
     Blobs, Checkpoints, Counters, JobStore, ManualClock, PortError, Sealed, SecretBox, Slots, TaskQueue,
@@ -295,7 +296,7 @@ pub async fn job_store(store: Arc<dyn JobStore>, concurrent: bool) {
         .rev()
         .map(|i| MailboxRecord {
             job: id.clone(),
-            address: format!("user{i:02}@example.com"),
+            address: EmailAddress::parse(&format!("user{i:02}@example.com")).unwrap(),
             source: "mail.old.test:993".into(),
             source_user: format!("user{i:02}"),
             line: i + 2,
@@ -306,10 +307,17 @@ pub async fn job_store(store: Arc<dyn JobStore>, concurrent: bool) {
     store.put_mailboxes(&boxes).await.unwrap();
     let listed = store.mailboxes(&id).await.unwrap();
     assert_eq!(listed.len(), 30);
-    assert_eq!(listed[0].address, "user00@example.com");
-    assert_eq!(listed[29].address, "user29@example.com");
-    assert_eq!(store.mailbox(&id, "user07@example.com").await.unwrap().as_ref(), Some(&listed[7]));
-    assert_eq!(store.mailbox(&id, "nobody@example.com").await.unwrap(), None);
+    assert_eq!(listed[0].address.to_string(), "user00@example.com");
+    assert_eq!(listed[29].address.to_string(), "user29@example.com");
+    let address = |text: &str| EmailAddress::parse(text).unwrap();
+    assert_eq!(store.mailbox(&id, &address("user07@example.com")).await.unwrap().as_ref(), Some(&listed[7]));
+    assert_eq!(store.mailbox(&id, &address("nobody@example.com")).await.unwrap(), None);
+    // The key is the address as text, an international domain in its ASCII form, read back checked.
+    let other = JobId::generate();
+    let intl = MailboxRecord { job: other.clone(), address: address("Ann.Lee@Bücher.Example"), ..boxes[0].clone() };
+    store.put_mailboxes(std::slice::from_ref(&intl)).await.unwrap();
+    let back = store.mailbox(&other, &address("Ann.Lee@xn--bcher-kva.example")).await.unwrap().expect("found by key");
+    assert_eq!((back.address.to_string(), back), ("Ann.Lee@xn--bcher-kva.example".to_string(), intl));
     assert_eq!(store.purge_credentials(&id).await.unwrap(), 20);
     assert!(store.mailboxes(&id).await.unwrap().iter().all(|m| m.sealed_credentials.is_none()));
     assert!(store.mailboxes(&JobId::generate()).await.unwrap().is_empty());

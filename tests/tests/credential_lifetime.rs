@@ -42,8 +42,11 @@ async fn cancelling_purges_credentials_and_unschedules() {
     assert!(schedules.due(far).await.unwrap().is_empty(), "no pass and no expiry left scheduled");
     assert_eq!(stages::cancel(&deps, &job).await.unwrap(), 0, "cancelling again changes nothing");
     // A task still in a queue finds nothing to log in with: the folder fails, nothing is copied.
-    let task =
-        Task::Mailbox { job: job.clone(), pass: mailferry::model::Pass::Initial, mailbox: "user1@example.test".into() };
+    let task = Task::Mailbox {
+        job: job.clone(),
+        pass: mailferry::model::Pass::Initial,
+        mailbox: "user1@example.test".parse().unwrap(),
+    };
     match stages::on_task(&deps, &task, None, false).await.unwrap() {
         TaskOutcome::Failed { reason } => assert!(reason.contains("credentials were purged"), "{reason}"),
         other => panic!("{other:?}"),

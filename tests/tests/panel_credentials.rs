@@ -58,7 +58,7 @@ async fn the_provider_credential_comes_with_the_file() {
                     let sealed = m.sealed_credentials.clone().map(|s| s.0).unwrap_or_default();
                     assert!(!sealed.contains("PRIVATE") && !sealed.contains("migrator@"), "sealed, not stored");
                     let problem = m.details.preflight.and_then(|p| p.problem);
-                    (m.address, problem)
+                    (m.address.to_string(), problem)
                 })
                 .collect::<Vec<_>>()
         }

@@ -50,7 +50,7 @@ async fn job_of(deps: &mailferry::stages::Deps, tenant: &str, file: &str, addres
     let details = MailboxDetails { preflight: Some(preflight), ..Default::default() };
     let m = MailboxRecord {
         job: id.clone(),
-        address: address.into(),
+        address: mailferry::model::EmailAddress::parse(address).unwrap(),
         source: "old.test:993".into(),
         source_user: address.into(),
         line: 2,

@@ -85,7 +85,7 @@ async fn a_trial_runs_the_first_rows_and_the_rest_waits_sealed() {
     let trial = job_in(&r);
     let trial_id = mailferry::model::JobId::new(trial.clone()).unwrap();
     let boxes: Vec<String> =
-        panel.deps.store.mailboxes(&trial_id).await.unwrap().into_iter().map(|m| m.address).collect();
+        panel.deps.store.mailboxes(&trial_id).await.unwrap().into_iter().map(|m| m.address.to_string()).collect();
     assert_eq!(boxes, ["user1@example.test"]);
     assert_eq!(panel.deps.store.job(&trial_id).await.unwrap().unwrap().source_file, "batch (trial).csv");
     let held = panel.deps.blobs.get(&format!("held/acme/{trial}.json")).await.unwrap().expect("the rest is held");
@@ -102,7 +102,7 @@ async fn a_trial_runs_the_first_rows_and_the_rest_waits_sealed() {
     let rest = job_in(&r);
     let rest_id = mailferry::model::JobId::new(rest).unwrap();
     let boxes: Vec<String> =
-        panel.deps.store.mailboxes(&rest_id).await.unwrap().into_iter().map(|m| m.address).collect();
+        panel.deps.store.mailboxes(&rest_id).await.unwrap().into_iter().map(|m| m.address.to_string()).collect();
     assert_eq!(boxes, ["user2@example.test"]);
     assert_eq!(panel.deps.store.job(&rest_id).await.unwrap().unwrap().source_file, "batch.csv");
     assert!(
@@ -137,7 +137,7 @@ async fn a_refused_mailbox_is_retried_with_corrected_credentials() {
     let job = job_in(&r);
     let id = mailferry::model::JobId::new(job.clone()).unwrap();
     let refused = |deps: mailferry::stages::PanelDeps, id: mailferry::model::JobId| async move {
-        let m = deps.store.mailbox(&id, "user2@example.test").await.unwrap().unwrap();
+        let m = deps.store.mailbox(&id, &"user2@example.test".parse().unwrap()).await.unwrap().unwrap();
         m.details.preflight.and_then(|p| p.problem)
     };
     assert!(refused(panel.deps.clone(), id.clone()).await.is_some(), "the wrong password is refused");

@@ -34,7 +34,7 @@ async fn sizes_counted_and_an_over_quota_destination_refused() {
     assert_eq!((*line, address.as_str()), (2, "user1@example.test"));
     assert!(problem.contains("MB of quota free") && problem.contains("user1@example.test"), "{problem}");
     let mailboxes = deps.store.mailboxes(&job).await.unwrap();
-    let user2 = mailboxes.iter().find(|m| m.address == "user2@example.test").unwrap();
+    let user2 = mailboxes.iter().find(|m| m.address.to_string() == "user2@example.test").unwrap();
     let pre = user2.details.preflight.clone().unwrap();
     assert_eq!((pre.messages, pre.bytes), (1, Some(small_len)));
     assert!(n >= 200);

@@ -65,7 +65,7 @@ async fn no_secret_in_logs_errors_or_debug() {
         assert_eq!(sb.open(&sealed, job.as_str()).await.unwrap(), secret);
         records.push(MailboxRecord {
             job: job.clone(),
-            address: e.account.destination.to_string(),
+            address: e.account.destination.clone(),
             source: format!("{}:{}", e.account.host, e.account.port),
             source_user: e.account.user.clone(),
             line: e.line,

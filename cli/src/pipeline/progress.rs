@@ -5,7 +5,7 @@
 
 use super::Home;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mailferry::model::JobId;
+use mailferry::model::{EmailAddress, JobId};
 use mailferry::stages::{MailboxProgress, job_progress};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -39,10 +39,10 @@ impl Rate {
 
 /// The progress display of one run.
 pub struct Live {
-    bars: Option<(MultiProgress, ProgressBar, HashMap<String, ProgressBar>)>,
+    bars: Option<(MultiProgress, ProgressBar, HashMap<EmailAddress, ProgressBar>)>,
     every: Duration,
     last: Option<(Instant, u64)>,
-    rates: HashMap<String, Rate>,
+    rates: HashMap<EmailAddress, Rate>,
     job_rate: Option<Rate>,
 }
 
@@ -93,7 +93,7 @@ impl Live {
             });
             for m in &copying {
                 let b = bars.entry(m.address.clone()).or_insert_with(|| {
-                    let prefix: String = m.address.chars().take(32).collect();
+                    let prefix: String = m.address.to_string().chars().take(32).collect();
                     multi.add(ProgressBar::new(m.expected).with_style(style()).with_prefix(prefix))
                 });
                 b.set_length(m.expected.max(m.copied_total));

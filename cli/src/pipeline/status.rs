@@ -92,7 +92,7 @@ pub async fn print_progress(deps: &Deps, id: &JobId, json: bool) -> Result<bool,
     if let Some(eta) = p.eta_text() {
         println!("  {eta}");
     }
-    let width = p.mailboxes.iter().map(|m| m.address.len()).max().unwrap_or(7).max(7);
+    let width = p.mailboxes.iter().map(|m| m.address.to_string().len()).max().unwrap_or(7).max(7);
     println!("{:<width$}  {:<22} {:>13} {:>9} {:>8}  state", "mailbox", "progress", "messages", "pass", "skipped");
     for m in &p.mailboxes {
         println!(

@@ -2,7 +2,7 @@
 //! its own attribute (so transitions are one conditional update), a mailbox is `JOB#<id>`/`MBX#<address>`.
 
 use super::error::sdk_error;
-use crate::model::{Job, JobId, JobStatus, MailboxRecord, TenantId};
+use crate::model::{EmailAddress, Job, JobId, JobStatus, MailboxRecord, TenantId};
 use crate::ports::{JobStore, PortError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -169,7 +169,7 @@ impl JobStore for DynamoStore {
         Ok(())
     }
 
-    async fn mailbox(&self, job: &JobId, address: &str) -> Result<Option<MailboxRecord>, PortError> {
+    async fn mailbox(&self, job: &JobId, address: &EmailAddress) -> Result<Option<MailboxRecord>, PortError> {
         let out = self
             .client
             .get_item()

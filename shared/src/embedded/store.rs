@@ -2,7 +2,7 @@
 //! of each record is JSON.
 
 use super::db::{Database, sql_error};
-use crate::model::{Job, JobId, JobStatus, MailboxRecord, TenantId};
+use crate::model::{EmailAddress, Job, JobId, JobStatus, MailboxRecord, TenantId};
 use crate::ports::{JobStore, PortError};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
@@ -102,7 +102,7 @@ impl JobStore for SqliteStore {
             .map(|m| {
                 Ok((
                     m.job.to_string(),
-                    m.address.clone(),
+                    m.address.to_string(),
                     serde_json::to_string(m).map_err(|e| PortError::corrupt("mailbox", e))?,
                 ))
             })
@@ -130,7 +130,7 @@ impl JobStore for SqliteStore {
         Ok(purged)
     }
 
-    async fn mailbox(&self, job: &JobId, address: &str) -> Result<Option<MailboxRecord>, PortError> {
+    async fn mailbox(&self, job: &JobId, address: &EmailAddress) -> Result<Option<MailboxRecord>, PortError> {
         let (job, address) = (job.to_string(), address.to_string());
         let row: Option<String> = self
             .db

@@ -157,6 +157,13 @@ impl EmailAddress {
     }
 }
 
+impl std::str::FromStr for EmailAddress {
+    type Err = AddressError;
+    fn from_str(s: &str) -> Result<Self, AddressError> {
+        EmailAddress::parse(s)
+    }
+}
+
 impl TryFrom<String> for EmailAddress {
     type Error = AddressError;
     fn try_from(value: String) -> Result<Self, AddressError> {

@@ -191,8 +191,8 @@ impl CatchUp {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailboxRecord {
     pub job: JobId,
-    /// The destination address: the mailbox's key within the job.
-    pub address: String,
+    /// The destination address: the mailbox's key within the job (stored as text, read back checked).
+    pub address: super::EmailAddress,
     /// `host:port` of the source, for reports.
     pub source: String,
     /// The source login name.

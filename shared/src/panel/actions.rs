@@ -127,7 +127,10 @@ pub async fn act(deps: &PanelDeps, job: &JobId, name: &str, fields: Fields) -> O
                 .await
                 .map(|r| if r.refused.is_empty() { "retry-scheduled" } else { "retry-some-refused" })
         }
-        "recheck" => stages::recheck(deps, job, &mailbox).await.map(|_| "rechecked"),
+        "recheck" => match crate::model::EmailAddress::parse(&mailbox) {
+            Ok(address) => stages::recheck(deps, job, &address).await.map(|_| "rechecked"),
+            Err(_) => Err(stages::StageError::Mailbox { mailbox, reason: format!("job {job} has no such mailbox") }),
+        },
         _ => stages::cancel(deps, job).await.map(|_| "cancelled"),
     };
     match done {

@@ -32,7 +32,7 @@ fn progress_bar(m: &MailboxProgress) -> String {
         "<progress role=\"progressbar\" data-mailbox=\"{0}\" aria-label=\"{0}\" aria-valuemin=\"0\" \
          aria-valuemax=\"100\" aria-valuenow=\"{pct}\" aria-valuetext=\"{done} of {of} messages\" max=\"100\" \
          value=\"{pct}\">{pct}%</progress>",
-        esc(&m.address)
+        esc(&m.address.to_string())
     )
 }
 
@@ -91,14 +91,14 @@ pub fn job(
              <input type=\"hidden\" name=\"mailbox\" value=\"{}\"><button aria-label=\"Check again: {}\">Check \
              again</button></form>",
             esc(who.1),
-            esc(&m.address),
-            esc(&m.address)
+            esc(&m.address.to_string()),
+            esc(&m.address.to_string())
         );
         rows.push_str(&format!(
             "<tr><td><a href=\"/jobs/{id}/mailbox/{}\">{}</a></td><td>{}</td><td>{} / {}</td><td>{}</td><td>{size}</td>\
              <td>{}</td><td>{recheck}</td></tr>",
-            esc(&m.address),
-            esc(&m.address),
+            esc(&m.address.to_string()),
+            esc(&m.address.to_string()),
             progress_bar(m),
             m.copied_total,
             m.expected,

@@ -211,7 +211,7 @@ pub fn mailbox(
         m.source_bytes.map_or(String::new(), |b| format!(", {:.1} MB", b as f64 / 1e6)),
         m.copied_total
     );
-    layout(&m.address, Some(who), &body)
+    layout(&m.address.to_string(), Some(who), &body)
 }
 
 /// The billing export per tenant (what `mailferry usage` prints), as tables with a CSV download each.

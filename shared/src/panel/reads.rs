@@ -158,7 +158,8 @@ impl Panel {
             source: None,
         };
         let Some(progress) = job_progress(&self.deps, job, true).await.map_err(failed)? else { return Ok(None) };
-        let Some(index) = progress.mailboxes.iter().position(|m| m.address.eq_ignore_ascii_case(address)) else {
+        let Some(index) = progress.mailboxes.iter().position(|m| m.address.to_string().eq_ignore_ascii_case(address))
+        else {
             return Ok(None);
         };
         let address = progress.mailboxes[index].address.clone();
@@ -166,7 +167,8 @@ impl Panel {
         let counts = crate::stages::folder_counts(&self.deps, job, &address).await.map_err(failed)?;
         let mut folders = Vec::new();
         for folder in record.map(|r| r.details.folders).unwrap_or_default() {
-            let key = crate::model::FolderKey { job: job.clone(), mailbox: address.clone(), folder: folder.clone() };
+            let key =
+                crate::model::FolderKey { job: job.clone(), mailbox: address.to_string(), folder: folder.clone() };
             let cp = self.deps.checkpoints.load(&key).await?.unwrap_or_default();
             let ends = counts.get(&folder).copied();
             folders.push(pages::FolderRow { copied: cp.copied, done: cp.done, ends, name: folder });
@@ -174,7 +176,7 @@ impl Panel {
         let report = crate::stages::error_report(&self.deps, job).await.map_err(failed)?;
         let mut errors = Vec::new();
         for row in ::csv::Reader::from_reader(report.as_bytes()).records().flatten() {
-            if row.get(1).is_some_and(|a| a.eq_ignore_ascii_case(&address)) {
+            if row.get(1).is_some_and(|a| a.eq_ignore_ascii_case(&address.to_string())) {
                 errors.push(row.iter().map(str::to_string).collect::<Vec<_>>());
             }
         }

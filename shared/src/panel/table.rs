@@ -96,10 +96,11 @@ pub fn shown<'a>(p: &'a JobProgress, view: &View) -> Vec<&'a MailboxProgress> {
         .mailboxes
         .iter()
         .filter(|m| view.state.is_none_or(|s| State::of(m) == s))
-        .filter(|m| needle.is_empty() || m.address.to_lowercase().contains(&needle))
+        .filter(|m| needle.is_empty() || m.address.to_string().to_lowercase().contains(&needle))
         .collect();
     match view.sort.as_str() {
-        "address" => rows.sort_by(|a, b| a.address.cmp(&b.address)),
+        // As text, the order the stores list mailboxes in.
+        "address" => rows.sort_by_cached_key(|m| m.address.to_string()),
         "progress" => rows.sort_by_key(|m| percent(m)),
         "size" => rows.sort_by_key(|m| m.source_bytes.unwrap_or(0)),
         "state" => rows.sort_by_key(|m| State::of(m)),

@@ -1,7 +1,7 @@
 //! The job/mailbox store port: jobs with a compare-and-set status, and their mailboxes.
 
 use super::PortError;
-use crate::model::{Job, JobId, JobStatus, MailboxRecord, TenantId};
+use crate::model::{EmailAddress, Job, JobId, JobStatus, MailboxRecord, TenantId};
 use async_trait::async_trait;
 
 /// Holds jobs and their mailboxes (DynamoDB items on AWS, SQLite rows embedded).
@@ -28,7 +28,7 @@ pub trait JobStore: Send + Sync {
     async fn mailboxes(&self, job: &JobId) -> Result<Vec<MailboxRecord>, PortError>;
 
     /// One mailbox of a job, read by its key (every copy task needs its own, not the whole job's list).
-    async fn mailbox(&self, job: &JobId, address: &str) -> Result<Option<MailboxRecord>, PortError>;
+    async fn mailbox(&self, job: &JobId, address: &EmailAddress) -> Result<Option<MailboxRecord>, PortError>;
 
     /// Remove the sealed credentials of every mailbox of a job; returns how many held some. Written once here
     /// on top of the two methods above, so every home purges the same way.

@@ -7,7 +7,7 @@
 
 use super::StageError;
 use super::holds::{HasClock, HasCounters, HasSettings};
-use crate::model::{JobId, MailboxRecord};
+use crate::model::{EmailAddress, JobId, MailboxRecord};
 use chrono::{DateTime, Utc};
 
 pub use crate::model::Budget;
@@ -55,7 +55,7 @@ pub(crate) async fn state(
     Ok(if left == 0 { Err(renews) } else { Ok(Some(left)) })
 }
 
-fn scope(job: &JobId, address: &str) -> String {
+fn scope(job: &JobId, address: &EmailAddress) -> String {
     format!("{job}/budget/{address}")
 }
 
@@ -63,7 +63,7 @@ fn scope(job: &JobId, address: &str) -> String {
 pub(crate) async fn left(
     deps: &(impl HasCounters + HasClock),
     job: &JobId,
-    address: &str,
+    address: &EmailAddress,
     budget: Budget,
 ) -> Result<(u64, DateTime<Utc>), StageError> {
     let (n, ends) = budget.window_at(deps.clock().now());
@@ -76,7 +76,7 @@ pub(crate) async fn left(
 pub(crate) async fn spend(
     deps: &(impl HasCounters + HasClock),
     job: &JobId,
-    address: &str,
+    address: &EmailAddress,
     budget: Budget,
     bytes: u64,
 ) -> Result<(), StageError> {

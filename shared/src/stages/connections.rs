@@ -54,7 +54,7 @@ pub(crate) async fn take(
     m: &MailboxRecord,
     deadline: Option<Instant>,
 ) -> Result<Option<Held>, StageError> {
-    let (job, mailbox, source_host) = (&m.job, m.address.as_str(), m.details.host.as_str());
+    let (job, mailbox, source_host) = (&m.job, &m.address, m.details.host.as_str());
     let mut caps = deps.settings().connections;
     // A provider's preset may allow fewer per mailbox (the user's own clients count against its limit).
     if let Some(p) = super::presets::of(source_host, m.details.auth) {

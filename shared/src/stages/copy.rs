@@ -17,7 +17,7 @@ use super::holds::{
 };
 use super::{FolderTaskSpec, StageError, Task, connections, mailbox_scope};
 use crate::engine::{self, FolderOutcome, FolderReport};
-use crate::model::{JobId, MailboxRecord, Pass};
+use crate::model::{EmailAddress, JobId, MailboxRecord, Pass};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -86,7 +86,11 @@ pub(super) async fn defer(
     Ok(TaskOutcome::Deferred)
 }
 
-pub(super) async fn record(deps: &impl HasStore, job: &JobId, address: &str) -> Result<MailboxRecord, StageError> {
+pub(super) async fn record(
+    deps: &impl HasStore,
+    job: &JobId,
+    address: &EmailAddress,
+) -> Result<MailboxRecord, StageError> {
     deps.store()
         .mailbox(job, address)
         .await
@@ -113,7 +117,7 @@ where
         + HasClock
         + HasSettings,
 {
-    let (job, address, path) = (&spec.job, spec.mailbox.as_str(), spec.folder.path.as_str());
+    let (job, address, path) = (&spec.job, &spec.mailbox, spec.folder.path.as_str());
     let m = record(deps, job, address).await?;
     let limit = match budget::state(deps, &m).await? {
         Ok(limit) => limit,
@@ -161,7 +165,7 @@ pub(super) async fn settle_run(
     report: FolderReport,
     budget: Option<Budget>,
 ) -> Result<TaskOutcome, StageError> {
-    let (job, pass, address, path) = (&spec.job, spec.pass, spec.mailbox.as_str(), spec.folder.path.as_str());
+    let (job, pass, address, path) = (&spec.job, spec.pass, &spec.mailbox, spec.folder.path.as_str());
     if let Some(b) = budget {
         budget::spend(deps, job, address, b, report.bytes).await?;
     }
@@ -224,7 +228,7 @@ pub(super) async fn write_failure(
     deps: &impl HasBlobs,
     job: &JobId,
     pass: Pass,
-    address: &str,
+    address: &EmailAddress,
     folder: &str,
     reason: &str,
 ) -> Result<(), StageError> {

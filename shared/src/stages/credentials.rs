@@ -8,7 +8,7 @@ use super::sealing::{open_secret, seal_secret};
 use crate::engine::{CopySettings, MailboxSync};
 use crate::imap::plan::Filters;
 use crate::imap::{Endpoint, Login, Networks};
-use crate::model::{AuthKind, Credentials, MailboxRecord, Secret, Security, SourceAccount};
+use crate::model::{AuthKind, Credentials, EmailAddress, MailboxRecord, Secret, Security, SourceAccount};
 use crate::ports::Sealed;
 
 /// Seal the one secret of an account (password, master password or token).
@@ -30,7 +30,7 @@ pub(crate) async fn seal(
             &current
         }
     };
-    seal_secret(deps, job, &account.destination.to_string(), secret).await
+    seal_secret(deps, job, &account.destination, secret).await
 }
 
 /// The non-secret half of an account as a mailbox record keeps it, with what the pre-flight found.
@@ -56,7 +56,7 @@ pub(crate) fn details_of(a: &SourceAccount, preflight: crate::model::Preflight) 
 
 /// A stored mailbox's account again, its secret opened (for a new pre-flight); an error when it was purged.
 pub(crate) async fn account_of(deps: &impl HasSecrets, m: &MailboxRecord) -> Result<SourceAccount, StageError> {
-    let unusable = |reason: String| StageError::Mailbox { mailbox: m.address.clone(), reason };
+    let unusable = |reason: String| StageError::Mailbox { mailbox: m.address.to_string(), reason };
     let purged = "its credentials were purged: give them again with --credentials FILE";
     let secret = open_secret(deps, m, purged).await?;
     let d = &m.details;
@@ -71,7 +71,7 @@ pub(crate) async fn account_of(deps: &impl HasSecrets, m: &MailboxRecord) -> Res
         Some(AuthKind::Refresh) => Credentials::Refresh { grant: crate::model::SecretCell::new(secret) },
     };
     Ok(SourceAccount {
-        destination: crate::model::EmailAddress::parse(&m.address).map_err(|e| unusable(e.to_string()))?,
+        destination: m.address.clone(),
         host: crate::model::Host::parse(&d.host).map_err(|e| unusable(format!("its host {e}")))?,
         port: d.port,
         security: d.security.unwrap_or(Security::Tls),
@@ -98,14 +98,13 @@ pub(crate) async fn login_of(deps: &(impl HasClock + HasSettings), account: &Sou
         }),
         Credentials::Oauth2 { token, .. } => Ok(bearer(&account.user, token.clone())),
         Credentials::Google { service_account: file } | Credentials::Microsoft { app: file } => {
-            let (mailbox, kind) = (account.destination.to_string(), account.credentials.kind());
-            provider_login(deps, &mailbox, &account.user, kind, file).await.map_err(|e| e.to_string())
+            let kind = account.credentials.kind();
+            provider_login(deps, &account.destination, &account.user, kind, file).await.map_err(|e| e.to_string())
         }
         // The pre-flight's sign-in: a rotated token goes into the cell, which is sealed afterwards.
         Credentials::Refresh { grant } => {
             let provider = Provider::Refresh { grant: grant.clone(), keep: None };
-            let mailbox = account.destination.to_string();
-            provider_tokens::login(deps, &mailbox, &account.user, provider).await.map_err(|e| e.to_string())
+            provider_tokens::login(deps, &account.destination, &account.user, provider).await.map_err(|e| e.to_string())
         }
     }
 }
@@ -114,7 +113,7 @@ pub(crate) async fn login_of(deps: &(impl HasClock + HasSettings), account: &Sou
 /// they are needed (see `provider_tokens`).
 async fn provider_login(
     deps: &(impl HasClock + HasSettings),
-    mailbox: &str,
+    mailbox: &EmailAddress,
     user: &str,
     kind: AuthKind,
     credential: &Secret<String>,
@@ -147,7 +146,7 @@ pub(crate) fn endpoint(deps: &impl HasSettings, host: &crate::model::Host, port:
 }
 
 /// The destination login for a mailbox (the platform's master user acting for it).
-pub(crate) fn dest_login(deps: &impl HasSettings, address: &str) -> Login {
+pub(crate) fn dest_login(deps: &impl HasSettings, address: &EmailAddress) -> Login {
     let d = &deps.settings().destination;
     Login::Master {
         user: address.to_string(),
@@ -188,14 +187,14 @@ pub(crate) async fn mailbox_sync(
         }
     };
     let host = crate::model::Host::parse(&d.host)
-        .map_err(|e| StageError::Mailbox { mailbox: m.address.clone(), reason: format!("its source host {e}") })?;
+        .map_err(|e| StageError::Mailbox { mailbox: m.address.to_string(), reason: format!("its source host {e}") })?;
     Ok(MailboxSync {
         source: endpoint(deps, &host, d.port, d.security.unwrap_or(Security::Tls)),
         source_login,
         dest: deps.settings().destination.endpoint.clone(),
         dest_login: dest_login(deps, &m.address),
         job: m.job.clone(),
-        mailbox: m.address.clone(),
+        mailbox: m.address.to_string(),
         filters: Filters {
             include: d.include.clone(),
             exclude: super::presets::exclude(preset, &d.include, &d.exclude),

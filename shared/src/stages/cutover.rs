@@ -139,11 +139,8 @@ async fn check(
 /// The destination domains of the job's mailboxes that take part in its passes, sorted, each once.
 async fn job_domains(deps: &impl HasStore, job: &JobId) -> Result<Vec<String>, StageError> {
     let mailboxes = deps.store().mailboxes(job).await.map_err(StageError::port("read mailboxes"))?;
-    let mut domains: Vec<String> = mailboxes
-        .iter()
-        .filter(|m| m.ready())
-        .filter_map(|m| m.address.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()))
-        .collect();
+    let mut domains: Vec<String> =
+        mailboxes.iter().filter(|m| m.ready()).map(|m| m.address.domain().ascii().to_string()).collect();
     domains.sort();
     domains.dedup();
     Ok(domains)

@@ -49,7 +49,16 @@ pub async fn error_report(deps: &(impl HasStore + HasBlobs), job: &JobId) -> Res
     let mut out = format!("{ERRORS_HEADER}\n");
     for m in deps.store().mailboxes(job).await.map_err(StageError::port("read mailboxes"))? {
         if let Some(problem) = m.details.preflight.as_ref().and_then(|p| p.problem.as_deref()) {
-            out += &row(&["pre-flight", &m.address, "", "", "", "", "", &format!("line {}: {problem}", m.line)]);
+            out += &row(&[
+                "pre-flight",
+                &m.address.to_string(),
+                "",
+                "",
+                "",
+                "",
+                "",
+                &format!("line {}: {problem}", m.line),
+            ]);
         }
     }
     let keys = deps.blobs().list(&format!("reports/{job}/")).await.map_err(StageError::port("list reports"))?;

@@ -6,7 +6,7 @@
 use super::counter;
 use super::holds::{HasBlobs, HasClock, HasCounters, HasEvents, HasSchedules, HasStore, HasTasks};
 use super::{PassEvent, StageError, Task, mailbox_scope, pass_scope, schedule};
-use crate::model::{JobId, JobStatus, Pass};
+use crate::model::{EmailAddress, JobId, JobStatus, Pass};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -23,7 +23,7 @@ pub(crate) struct FolderTotals {
 
 /// Where a mailbox's folders' end counts are kept for a pass: counters `source:<path>` and `destination:<path>`,
 /// added once per folder (the mailbox page shows them).
-pub(crate) fn folder_counts_scope(job: &JobId, pass: Pass, address: &str) -> String {
+pub(crate) fn folder_counts_scope(job: &JobId, pass: Pass, address: &EmailAddress) -> String {
     format!("{}/folders", mailbox_scope(job, pass, address))
 }
 
@@ -36,7 +36,7 @@ pub(crate) async fn folder_finished(
     deps: &(impl HasStore + HasCounters + HasTasks + HasEvents + HasBlobs + HasSchedules + HasClock),
     job: &JobId,
     pass: Pass,
-    address: &str,
+    address: &EmailAddress,
     folder: &str,
     t: FolderTotals,
 ) -> Result<(), StageError> {
@@ -75,7 +75,7 @@ pub(crate) async fn mailbox_finished(
     deps: &(impl HasStore + HasCounters + HasTasks + HasEvents + HasBlobs + HasSchedules + HasClock),
     job: &JobId,
     pass: Pass,
-    address: &str,
+    address: &EmailAddress,
     totals: &BTreeMap<String, i64>,
 ) -> Result<(), StageError> {
     let now = deps.clock().now().timestamp_millis();

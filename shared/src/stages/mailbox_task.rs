@@ -22,7 +22,7 @@ use super::holds::{
 use super::{FolderTaskSpec, StageError, Task, connections, mailbox_scope};
 use crate::engine::{self, OpenedMailbox, Renamed};
 use crate::imap::plan::{FolderPlan, Plan};
-use crate::model::{FolderRename, JobId, MailboxDetails, MailboxRecord, Pass};
+use crate::model::{EmailAddress, FolderRename, JobId, MailboxDetails, MailboxRecord, Pass};
 use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -33,7 +33,7 @@ pub(super) async fn on_mailbox<D>(
     deps: &D,
     job: &JobId,
     pass: Pass,
-    address: &str,
+    address: &EmailAddress,
     deadline: Option<Instant>,
     last: bool,
 ) -> Result<TaskOutcome, StageError>
@@ -54,18 +54,18 @@ where
     if !m.ready() {
         return Ok(TaskOutcome::Skipped);
     }
-    let task = || Task::Mailbox { job: job.clone(), pass, mailbox: address.to_string() };
+    let task = || Task::Mailbox { job: job.clone(), pass, mailbox: address.clone() };
     let limit = match budget::state(deps, &m).await? {
         Ok(limit) => limit,
-        Err(until) => return defer(deps, task(), address, Crowded::Parked(until)).await,
+        Err(until) => return defer(deps, task(), &address.to_string(), Crowded::Parked(until)).await,
     };
     let Some(held) = connections::take(deps, &m, deadline).await? else {
-        return defer(deps, task(), address, Crowded::Cap).await;
+        return defer(deps, task(), &address.to_string(), Crowded::Cap).await;
     };
     let result = plan_and_copy(deps, m, pass, (deadline, limit), last).await;
     connections::release(deps, held).await;
     match result {
-        Err(e) if let Some(why) = crowded(&e) => defer(deps, task(), address, why).await,
+        Err(e) if let Some(why) = crowded(&e) => defer(deps, task(), &address.to_string(), why).await,
         other => other,
     }
 }
@@ -227,7 +227,7 @@ async fn planning_failed(
     deps: &(impl HasStore + HasCounters + HasTasks + HasEvents + HasBlobs + HasSchedules + HasClock),
     job: &JobId,
     pass: Pass,
-    address: &str,
+    address: &EmailAddress,
     e: StageError,
 ) -> Result<TaskOutcome, StageError> {
     let reason = e.to_string();

@@ -3,7 +3,7 @@
 
 use super::StageError;
 use crate::imap::plan::FolderPlan;
-use crate::model::{JobId, Pass};
+use crate::model::{EmailAddress, JobId, Pass};
 use serde::{Deserialize, Serialize};
 
 /// A copy task on the task queue.
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Task {
     /// Plan one mailbox's folders, create them, and enqueue one folder task each.
-    Mailbox { job: JobId, pass: Pass, mailbox: String },
+    Mailbox { job: JobId, pass: Pass, mailbox: EmailAddress },
     /// Copy one folder until done or the deadline (then it is enqueued again).
     Folder(FolderTaskSpec),
 }
@@ -21,7 +21,7 @@ pub enum Task {
 pub struct FolderTaskSpec {
     pub job: JobId,
     pub pass: Pass,
-    pub mailbox: String,
+    pub mailbox: EmailAddress,
     pub folder: FolderPlan,
     /// Messages the folder's checkpoint counted before this pass, so the pass reports only its own.
     pub copied_before: u64,
@@ -129,7 +129,11 @@ mod tests {
 
     #[test]
     fn tasks_round_trip() {
-        let t = Task::Mailbox { job: JobId::new("job-1").unwrap(), pass: Pass::Final, mailbox: "a@b.test".into() };
+        let t = Task::Mailbox {
+            job: JobId::new("job-1").unwrap(),
+            pass: Pass::Final,
+            mailbox: EmailAddress::parse("a@b.test").unwrap(),
+        };
         assert_eq!(t.to_body(), r#"{"type":"mailbox","job":"job-1","pass":"final","mailbox":"a@b.test"}"#);
         assert_eq!(Task::parse(&t.to_body()).unwrap(), t);
         assert!(!Task::parse(r#"{"type":"nope"}"#).unwrap_err().is_retryable());

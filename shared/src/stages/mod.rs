@@ -77,7 +77,7 @@ pub use upload::{Upload, UploadOutcome, on_upload};
 
 use crate::engine::CopySettings;
 use crate::imap::Endpoint;
-use crate::model::{JobId, Pass, Secret};
+use crate::model::{EmailAddress, JobId, Pass, Secret};
 use crate::ports::{
     Blobs, Checkpoints, Clock, Counters, Directory, DomainOwners, JobStore, Mailer, MxLookup, Schedules, SecretBox,
     Slots, TaskQueue, UsageLedger,
@@ -168,13 +168,17 @@ pub(crate) fn pass_scope(job: &JobId, pass: Pass) -> String {
 }
 
 /// Counter scope of one mailbox in a pass.
-pub(crate) fn mailbox_scope(job: &JobId, pass: Pass, address: &str) -> String {
+pub(crate) fn mailbox_scope(job: &JobId, pass: Pass, address: &EmailAddress) -> String {
     format!("{job}/{pass}/{address}")
 }
 
 /// The addresses of a job's mailboxes that passed the pre-flight, in address order: the order the scheduler and
 /// the completions start them in.
-pub(crate) async fn ready_mailboxes(deps: &impl HasStore, job: &JobId, pass: Pass) -> Result<Vec<String>, StageError> {
+pub(crate) async fn ready_mailboxes(
+    deps: &impl HasStore,
+    job: &JobId,
+    pass: Pass,
+) -> Result<Vec<EmailAddress>, StageError> {
     let all = deps.store().mailboxes(job).await.map_err(StageError::port("read mailboxes"))?;
     let in_pass = |m: &crate::model::MailboxRecord| match pass {
         Pass::Extra(n) => m.details.round == n,

@@ -151,7 +151,7 @@ fn mailbox_rows(p: &JobProgress, pass: Pass, text: &mut String) -> String {
         ));
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            crate::text::html(&m.address),
+            crate::text::html(&m.address.to_string()),
             m.copied,
             mb(m.bytes),
             m.skipped,

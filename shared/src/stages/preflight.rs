@@ -8,7 +8,7 @@ use super::holds::{HasClock, HasSettings};
 use crate::engine::{EngineError, Side};
 use crate::imap::plan::{Filters, plan};
 use crate::imap::{self, ImapError};
-use crate::model::{Preflight, SourceAccount};
+use crate::model::{EmailAddress, Preflight, SourceAccount};
 use futures::StreamExt;
 
 /// How many network timeouts one account's whole check may take.
@@ -18,11 +18,11 @@ const ACCOUNT_BUDGET_TIMEOUTS: u32 = 5;
 /// file's mailboxes. When none succeeds, every row would fail for the same reason (a wrong host, port, TLS
 /// setting, master user or password, or mailboxes not created yet), so the upload stops with that reason instead
 /// of refusing every row and scheduling nothing useful.
-pub(crate) async fn check_destination(deps: &impl HasSettings, addresses: &[String]) -> Result<(), EngineError> {
+pub(crate) async fn check_destination(deps: &impl HasSettings, addresses: &[EmailAddress]) -> Result<(), EngineError> {
     let dest = &deps.settings().destination;
     let (mut last, mut tried) = (None, Vec::new());
     for address in addresses.iter().take(3) {
-        tried.push(address.as_str());
+        tried.push(address.to_string());
         match imap::open(&dest.endpoint, &dest_login(deps, address)).await {
             Ok(s) => {
                 s.logout().await;
@@ -105,7 +105,7 @@ async fn survey(
     let dest = &deps.settings().destination.endpoint;
     let dest_failed =
         |e: ImapError| format!("destination mailbox {} on {}:{}: {e}", account.destination, dest.host, dest.port);
-    let mut dst = imap::open(dest, &dest_login(deps, &account.destination.to_string())).await.map_err(dest_failed)?;
+    let mut dst = imap::open(dest, &dest_login(deps, &account.destination)).await.map_err(dest_failed)?;
     let result = async {
         let source_listing = src.listing().await.map_err(source_failed)?;
         let dest_listing = dst.listing().await.map_err(dest_failed)?;

@@ -7,7 +7,7 @@
 use super::StageError;
 use super::holds::{HasClock, HasSettings, holds};
 use crate::imap::{BearerMechanism, BearerToken, ImapError, Login, TokenSource};
-use crate::model::{JobId, Secret, SecretCell};
+use crate::model::{EmailAddress, JobId, Secret, SecretCell};
 use crate::oauth::{AccessToken, GOOGLE_MAIL_SCOPE, MicrosoftApp, OAuthError, RefreshGrant, ServiceAccount};
 use crate::ports::{Clock, JobStore, SecretBox};
 use std::path::PathBuf;
@@ -31,7 +31,7 @@ pub(crate) struct Keep {
     pub store: Arc<dyn JobStore>,
     pub secrets: Arc<dyn SecretBox>,
     pub job: JobId,
-    pub address: String,
+    pub address: EmailAddress,
 }
 
 impl std::fmt::Debug for Keep {
@@ -51,7 +51,7 @@ impl Keep {
 
     /// Seal `grant` into the mailbox's record, so the next sign-in and the next pass use it.
     async fn keep(&self, grant: &Secret<String>) -> Result<(), StageError> {
-        let (deps, job, address) = (self, &self.job, self.address.as_str());
+        let (deps, job, address) = (self, &self.job, &self.address);
         let Some(mut m) = self.store.mailbox(job, address).await.map_err(StageError::port("read mailbox"))? else {
             return Ok(());
         };
@@ -228,7 +228,7 @@ impl TokenSource for Minted {
 /// The sign-in of `user` (the mailbox `mailbox`) with `provider`'s tokens; the first token is asked for now.
 pub(crate) async fn login(
     deps: &(impl HasClock + HasSettings),
-    mailbox: &str,
+    mailbox: &EmailAddress,
     user: &str,
     provider: Provider,
 ) -> Result<Login, StageError> {

@@ -4,13 +4,13 @@
 
 use super::holds::{HasClock, HasSecrets, HasSettings, HasStore};
 use super::{StageError, credentials, preflight};
-use crate::model::{JobId, Preflight};
+use crate::model::{EmailAddress, JobId, Preflight};
 
 /// Check `address` of `job` again; what the check found.
 pub async fn recheck(
     deps: &(impl HasStore + HasSecrets + HasClock + HasSettings),
     job: &JobId,
-    address: &str,
+    address: &EmailAddress,
 ) -> Result<Preflight, StageError> {
     let missing =
         || StageError::Mailbox { mailbox: address.to_string(), reason: format!("job {job} has no such mailbox") };

@@ -10,7 +10,7 @@ use super::counter;
 use super::holds::{HasBlobs, HasCheckpoints, HasClock, HasCounters, HasSchedules, HasSecrets, HasSettings, HasStore};
 use super::{StageError, credentials, job_progress, preflight, schedule};
 use crate::csv::{self, Options, Plan, Purpose, SourceDefaults};
-use crate::model::{JobId, JobStatus, MailboxRecord, Pass, SourceAccount};
+use crate::model::{EmailAddress, JobId, JobStatus, MailboxRecord, Pass, SourceAccount};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -34,9 +34,9 @@ pub struct Retry {
 pub struct Retried {
     pub pass: Pass,
     /// Mailboxes in the pass.
-    pub ready: Vec<String>,
+    pub ready: Vec<EmailAddress>,
     /// Mailboxes the new check refused: line, address, why.
-    pub refused: Vec<(u64, String, String)>,
+    pub refused: Vec<(u64, EmailAddress, String)>,
 }
 
 fn refuse(job: &JobId, reason: String) -> StageError {
@@ -56,15 +56,15 @@ async fn choose(
     if !r.mailboxes.is_empty() {
         let mut chosen = Vec::new();
         for a in &r.mailboxes {
-            let found = records.iter().find(|m| m.address.eq_ignore_ascii_case(a));
+            let found = records.iter().find(|m| m.address.to_string().eq_ignore_ascii_case(a));
             chosen.push(found.cloned().ok_or_else(|| refuse(job, format!("the job has no mailbox {a}")))?);
         }
         return Ok(chosen);
     }
     let progress = job_progress(deps, job, false).await?.ok_or_else(|| refuse(job, "there is no such job".into()))?;
-    let attention: Vec<&str> =
-        progress.mailboxes.iter().filter(|m| m.problem.is_some() || m.failed > 0).map(|m| m.address.as_str()).collect();
-    Ok(records.into_iter().filter(|m| attention.contains(&m.address.as_str())).collect())
+    let attention: Vec<&EmailAddress> =
+        progress.mailboxes.iter().filter(|m| m.problem.is_some() || m.failed > 0).map(|m| &m.address).collect();
+    Ok(records.into_iter().filter(|m| attention.contains(&&m.address)).collect())
 }
 
 /// The accounts of a corrected-credentials CSV, by destination key; every problem of the file is an error.
@@ -97,7 +97,7 @@ where
     let fresh = new_accounts(r).map_err(|e| refuse(job, e))?;
     let mut accounts = Vec::with_capacity(chosen.len());
     for m in &chosen {
-        let key = crate::model::EmailAddress::parse(&m.address).map(|a| a.key()).unwrap_or_default();
+        let key = m.address.key();
         accounts.push(match fresh.get(&key) {
             Some(a) => (a.clone(), true),
             None => (credentials::account_of(deps, m).await?, false),

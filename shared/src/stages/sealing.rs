@@ -4,11 +4,11 @@
 
 use super::StageError;
 use super::holds::HasSecrets;
-use crate::model::{MailboxRecord, Secret};
+use crate::model::{EmailAddress, MailboxRecord, Secret};
 use crate::ports::Sealed;
 
 /// What a sealed secret is bound to: opening it for another job or mailbox fails.
-fn context(job: &crate::model::JobId, address: &str) -> String {
+fn context(job: &crate::model::JobId, address: &EmailAddress) -> String {
     format!("{job}/{address}")
 }
 
@@ -16,7 +16,7 @@ fn context(job: &crate::model::JobId, address: &str) -> String {
 pub(crate) async fn seal_secret(
     deps: &impl HasSecrets,
     job: &crate::model::JobId,
-    address: &str,
+    address: &EmailAddress,
     secret: &Secret<String>,
 ) -> Result<Sealed, StageError> {
     deps.secrets().seal(secret, &context(job, address)).await.map_err(StageError::port("seal credentials"))
@@ -29,7 +29,7 @@ pub(crate) async fn open_secret(
     purged: &str,
 ) -> Result<Secret<String>, StageError> {
     let Some(sealed) = m.sealed_credentials.clone() else {
-        return Err(StageError::Mailbox { mailbox: m.address.clone(), reason: purged.to_string() });
+        return Err(StageError::Mailbox { mailbox: m.address.to_string(), reason: purged.to_string() });
     };
     deps.secrets().open(&sealed, &context(&m.job, &m.address)).await.map_err(StageError::port("open credentials"))
 }

@@ -4,7 +4,7 @@
 use super::counter;
 use super::holds::{HasCheckpoints, HasClock, HasCounters, HasSettings, HasStore};
 use super::{StageError, mailbox_scope, pass_scope};
-use crate::model::{FolderKey, Job, JobId, Pass};
+use crate::model::{EmailAddress, FolderKey, Job, JobId, Pass};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -25,9 +25,9 @@ pub struct PassProgress {
 }
 
 /// One mailbox, in the latest pass that started.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct MailboxProgress {
-    pub address: String,
+    pub address: EmailAddress,
     pub line: u64,
     /// Why the pre-flight refused it (then it is never copied).
     pub problem: Option<String>,
@@ -181,7 +181,7 @@ async fn mailbox(
     let c = deps.counters().get(&mailbox_scope(id, shown, &m.address)).await.map_err(&read)?;
     let (mut copied_total, mut elsewhere, mut several_labels) = (0, 0, 0);
     for folder in m.details.folders.iter().filter(|_| destination_totals) {
-        let key = FolderKey { job: id.clone(), mailbox: m.address.clone(), folder: folder.clone() };
+        let key = FolderKey { job: id.clone(), mailbox: m.address.to_string(), folder: folder.clone() };
         let cp = deps.checkpoints().load(&key).await.map_err(&read)?.unwrap_or_default();
         (copied_total, elsewhere, several_labels) =
             (copied_total + cp.copied, elsewhere + cp.elsewhere, several_labels + cp.several_labels);
@@ -225,7 +225,7 @@ async fn mailbox(
 pub async fn folder_counts(
     deps: &impl HasCounters,
     job: &JobId,
-    address: &str,
+    address: &EmailAddress,
 ) -> Result<BTreeMap<String, (u64, u64)>, StageError> {
     let mut counts = BTreeMap::new();
     for pass in super::passes_of(deps, job).await? {

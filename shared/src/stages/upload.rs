@@ -14,7 +14,7 @@ use super::job_credentials::{self, CredentialObjects};
 use super::report::{self, CheckedMailbox};
 use super::{ScheduleAction, ScheduleInput, StageError, credentials, preflight, schedule, tenancy};
 use crate::csv::{self, Options, Plan, Problem, Purpose};
-use crate::model::{Job, JobId, JobKind, JobStatus, MailboxRecord, Pass, TenantId};
+use crate::model::{EmailAddress, Job, JobId, JobKind, JobStatus, MailboxRecord, Pass, TenantId};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -242,7 +242,7 @@ async fn check_and_seal(
     entries: &[crate::csv::MigrationEntry],
 ) -> Result<(Vec<MailboxRecord>, Vec<CheckedMailbox>), StageError> {
     let accounts: Vec<_> = entries.iter().map(|e| &e.account).collect();
-    let addresses: Vec<String> = accounts.iter().map(|a| a.destination.to_string()).collect();
+    let addresses: Vec<EmailAddress> = accounts.iter().map(|a| a.destination.clone()).collect();
     preflight::check_destination(deps, &addresses).await.map_err(|e| StageError::Destination(Box::new(e)))?;
     let checks = preflight::check_all(deps, &accounts).await;
     let mut records = Vec::with_capacity(entries.len());
@@ -258,7 +258,7 @@ async fn check_and_seal(
         });
         records.push(MailboxRecord {
             job: id.clone(),
-            address: a.destination.to_string(),
+            address: a.destination.clone(),
             source,
             source_user: a.user.clone(),
             line: entry.line,
