@@ -7,7 +7,7 @@ use crate::pipeline::commands::{RunArgs, StateArgs, fail};
 use crate::pipeline::runner::run_until_stopped;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use mailferry::crypto::hash_password;
 use mailferry::embedded::{Database, SqliteOperators};
 use mailferry::model::{Secret, TenantId};
@@ -51,6 +51,10 @@ pub struct ServeArgs {
     /// A CA certificate (PEM) to trust for the import target's PostgreSQL TLS.
     #[arg(long, value_name = "FILE")]
     import_ca_file: Option<std::path::PathBuf>,
+    /// Seconds a client may take to send a request's header before its connection is closed (a client that
+    /// opens connections and sends nothing, or trickles, holds none for longer; the body has 300 s).
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout: u64,
     #[command(flatten)]
     smtp: crate::pipeline::smtp::SmtpOptions,
     #[command(flatten)]
@@ -176,6 +180,7 @@ pub async fn serve(args: &ServeArgs) -> ExitCode {
     crate::interrupt::watch(stop.clone());
     let workers = args.run.workers.unwrap_or(home.config.workers);
     let runner = tokio::spawn(run_until_stopped(home.clone(), workers));
+    let header_deadline = std::time::Duration::from_secs(args.header_timeout);
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
@@ -188,7 +193,11 @@ pub async fn serve(args: &ServeArgs) -> ExitCode {
                 let panel = panel.clone();
                 async move { Ok::<_, std::convert::Infallible>(answer(panel, req, peer).await) }
             });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service).await;
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_deadline)
+                .serve_connection(TokioIo::new(tcp), service)
+                .await;
         });
     }
     let _ = runner.await;

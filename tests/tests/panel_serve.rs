@@ -41,7 +41,7 @@ async fn an_operator_signs_in_and_sees_the_jobs_progress() {
         String::from_utf8_lossy(&add.stdout).contains("operator ops@example.test may sign in to the panel for local")
     );
 
-    let (mut serve, url) = spawn_serve(&state, &[]);
+    let (mut serve, url) = spawn_serve(&state, &["--header-timeout", "2"]);
     let port: u16 = url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port");
 
     assert!(http(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").contains("location: /sign-in"));
@@ -78,6 +78,15 @@ async fn an_operator_signs_in_and_sees_the_jobs_progress() {
     assert!(got.contains("\"address\":\"user1@example.test\""), "{got}");
     let anonymous = http(port, &format!("GET /jobs/{job}/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
     assert!(anonymous.starts_with("HTTP/1.1 303"), "no session, no stream: {anonymous}");
+    // A client that never finishes its header loses the connection (the guard: a minute without an answer).
+    let mut idle = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    idle.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let mut answer = Vec::new();
+    let read = idle.read_to_end(&mut answer);
+    assert!(read.is_ok(), "the connection stayed open: {read:?}");
+    assert!(!String::from_utf8_lossy(&answer).contains("200 OK"), "{}", String::from_utf8_lossy(&answer));
+    assert!(http(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").contains("location: /sign-in"));
     let _ = serve.kill();
     let _ = serve.wait();
 }
