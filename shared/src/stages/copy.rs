@@ -11,10 +11,7 @@ use super::counter;
 use super::credentials::mailbox_sync;
 use super::error::no_panic;
 use super::finish::{self, FolderTotals};
-use super::holds::{
-    HasBlobs, HasCheckpoints, HasClock, HasCounters, HasEvents, HasSchedules, HasSecrets, HasSettings, HasSlots,
-    HasStore, HasTasks,
-};
+use super::holds::{CopyPorts, HasBlobs, HasClock, HasCounters, HasEvents, HasSchedules, HasStore, HasTasks};
 use super::{FolderTaskSpec, StageError, Task, connections, mailbox_scope};
 use crate::engine::{self, FolderOutcome, FolderReport};
 use crate::model::{EmailAddress, JobId, MailboxRecord, Pass};
@@ -105,17 +102,7 @@ pub(super) async fn on_folder<D>(
     last: bool,
 ) -> Result<TaskOutcome, StageError>
 where
-    D: HasStore
-        + HasCounters
-        + HasCheckpoints
-        + HasSlots
-        + HasTasks
-        + HasEvents
-        + HasBlobs
-        + HasSecrets
-        + HasSchedules
-        + HasClock
-        + HasSettings,
+    D: CopyPorts,
 {
     let (job, address, path) = (&spec.job, &spec.mailbox, spec.folder.path.as_str());
     let m = record(deps, job, address).await?;

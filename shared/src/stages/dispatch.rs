@@ -2,10 +2,7 @@
 //! folder task (`copy`: one folder until done or the deadline). Both homes' workers call [`on_task`].
 
 use super::copy::{self, TaskOutcome};
-use super::holds::{
-    HasBlobs, HasCheckpoints, HasClock, HasCounters, HasEvents, HasSchedules, HasSecrets, HasSettings, HasSlots,
-    HasStore, HasTasks,
-};
+use super::holds::CopyPorts;
 use super::{StageError, Task, mailbox_task};
 use tokio::time::Instant;
 
@@ -18,17 +15,7 @@ pub async fn on_task<D>(
     last_delivery: bool,
 ) -> Result<TaskOutcome, StageError>
 where
-    D: HasStore
-        + HasCounters
-        + HasCheckpoints
-        + HasSlots
-        + HasTasks
-        + HasEvents
-        + HasBlobs
-        + HasSecrets
-        + HasSchedules
-        + HasClock
-        + HasSettings,
+    D: CopyPorts,
 {
     match task {
         Task::Mailbox { job, pass, mailbox } => {

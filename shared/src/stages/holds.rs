@@ -180,6 +180,38 @@ function_deps! {
     }
 }
 
+/// The ports a copy task may use, whole: a mailbox or folder task, the slots it takes, and what finishing the
+/// pass starts (the notifier's event, the next pass's schedule). [`CopyDeps`] holds exactly these.
+pub trait CopyPorts:
+    HasStore
+    + HasCounters
+    + HasCheckpoints
+    + HasSlots
+    + HasTasks
+    + HasEvents
+    + HasBlobs
+    + HasSecrets
+    + HasSchedules
+    + HasClock
+    + HasSettings
+{
+}
+
+impl<T> CopyPorts for T where
+    T: HasStore
+        + HasCounters
+        + HasCheckpoints
+        + HasSlots
+        + HasTasks
+        + HasEvents
+        + HasBlobs
+        + HasSecrets
+        + HasSchedules
+        + HasClock
+        + HasSettings
+{
+}
+
 function_deps! {
     /// The notifier function: the operator's email when a pass completes.
     NotifierDeps {

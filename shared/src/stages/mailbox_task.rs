@@ -16,7 +16,7 @@ use super::credentials::mailbox_sync;
 use super::error::no_panic;
 use super::finish;
 use super::holds::{
-    HasBlobs, HasCheckpoints, HasClock, HasCounters, HasEvents, HasSchedules, HasSecrets, HasSettings, HasSlots,
+    CopyPorts, HasBlobs, HasCheckpoints, HasClock, HasCounters, HasEvents, HasSchedules, HasSecrets, HasSettings,
     HasStore, HasTasks,
 };
 use super::{FolderTaskSpec, StageError, Task, connections, mailbox_scope};
@@ -38,17 +38,7 @@ pub(super) async fn on_mailbox<D>(
     last: bool,
 ) -> Result<TaskOutcome, StageError>
 where
-    D: HasStore
-        + HasCounters
-        + HasCheckpoints
-        + HasSlots
-        + HasTasks
-        + HasEvents
-        + HasBlobs
-        + HasSecrets
-        + HasSchedules
-        + HasClock
-        + HasSettings,
+    D: CopyPorts,
 {
     let m = record(deps, job, address).await?;
     if !m.ready() {
@@ -125,16 +115,7 @@ where
             big.push(Task::Folder(spec(&p.folder, p.copied_before)).to_body());
         }
     }
-    let scope = mailbox_scope(&job, pass, &address);
-    let now = deps.clock().now().timestamp_millis();
-    let folders = plan.folders.len() as i64;
-    let planned =
-        [(counter::FOLDERS, folders), (counter::STARTED_MS, now), (counter::SOURCE_MESSAGES, source_messages as i64)];
-    let first = deps.counters().add_once(&scope, counter::PLANNED, &planned).await;
-    let first = first.map_err(StageError::port("count folders"))?;
-    if let Some(totals) = first.filter(|_| plan.folders.is_empty()) {
-        finish::mailbox_finished(deps, &job, pass, &address, &totals).await?;
-    }
+    count_planned(deps, (&job, pass, &address), plan.folders.len(), source_messages).await?;
     tracing::info!(
         job = %job, pass = %pass, mailbox = %address, folders = plan.folders.len(), unchanged = unchanged.len(),
         own_tasks = big.len(), here = small.len(), "mailbox planned"
@@ -155,6 +136,29 @@ where
     }
     deps.tasks().send(&rest, later).await.map_err(StageError::port("send folder tasks"))?;
     Ok(TaskOutcome::Planned { folders: plan.folders.len() })
+}
+
+/// Fix the mailbox's totals for the pass once (its folders, when it started, the source's messages); a mailbox
+/// with no folder to copy is finished here, since no folder will finish it.
+async fn count_planned(
+    deps: &(impl HasStore + HasCounters + HasTasks + HasEvents + HasBlobs + HasSchedules + HasClock),
+    (job, pass, address): (&JobId, Pass, &EmailAddress),
+    folders: usize,
+    source_messages: u64,
+) -> Result<(), StageError> {
+    let now = deps.clock().now().timestamp_millis();
+    let planned = [
+        (counter::FOLDERS, folders as i64),
+        (counter::STARTED_MS, now),
+        (counter::SOURCE_MESSAGES, source_messages as i64),
+    ];
+    let scope = mailbox_scope(job, pass, address);
+    let first = deps.counters().add_once(&scope, counter::PLANNED, &planned).await;
+    let first = first.map_err(StageError::port("count folders"))?;
+    if let Some(totals) = first.filter(|_| folders == 0) {
+        finish::mailbox_finished(deps, job, pass, address, &totals).await?;
+    }
+    Ok(())
 }
 
 /// Add the planned folders the mailbox's record does not know yet, and the renames found (the old names leave

@@ -60,8 +60,8 @@ pub use error::StageError;
 pub use errors::{ERRORS_HEADER, error_report};
 pub use fan_out::on_schedule;
 pub use holds::{
-    CopyDeps, HasBlobs, HasCheckpoints, HasClock, HasCounters, HasDirectory, HasDns, HasDomains, HasEvents, HasMailer,
-    HasSchedules, HasSecrets, HasSettings, HasSlots, HasStore, HasTasks, HasUsage, NotifierDeps, PanelDeps,
+    CopyDeps, CopyPorts, HasBlobs, HasCheckpoints, HasClock, HasCounters, HasDirectory, HasDns, HasDomains, HasEvents,
+    HasMailer, HasSchedules, HasSecrets, HasSettings, HasSlots, HasStore, HasTasks, HasUsage, NotifierDeps, PanelDeps,
     SchedulerDeps, UploadDeps,
 };
 pub use import::Applied;

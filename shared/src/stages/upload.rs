@@ -135,17 +135,7 @@ where
         delete_upload().await?;
         return Ok(UploadOutcome::AlreadyHandled { job: id });
     }
-    let mut job = Job {
-        id: id.clone(),
-        tenant: tenant.clone(),
-        kind: if purpose == Purpose::Import { JobKind::Import } else { JobKind::Migration },
-        status: JobStatus::Validated,
-        operator_email: operator(deps, upload.operator_email.as_deref()),
-        source_file: file,
-        created_at: deps.clock().now(),
-        catch_up: upload.catch_up,
-        new_mx: upload.new_mx.clone(),
-    };
+    let mut job = new_job(deps, upload, (&id, &tenant), purpose, file);
     let mut source_defaults = upload.source_defaults.clone();
     let objects = &upload.credential_objects;
     if let Err(problem) = job_credentials::resolve(deps, &job.tenant, objects, &mut source_defaults).await? {
@@ -162,11 +152,8 @@ where
         Plan::Migration(entries) => {
             let refused = tenancy::check_migration(deps, &job.tenant, &entries).await?;
             if !refused.is_empty() {
-                let mut all = problems.clone();
-                all.extend(refused);
-                all.sort_by_key(|p| p.line);
-                job_credentials::delete(deps, &job.tenant, &upload.credential_objects).await?;
-                return reject(deps, &mut job, &upload.key, kind, &all).await;
+                let all = [problems.as_slice(), &refused].concat();
+                return reject_all(deps, &mut job, upload, kind, all).await;
             }
             entries
         }
@@ -192,6 +179,40 @@ where
         schedule::schedule_pass(deps, &id, Pass::Initial, at).await?;
     }
     Ok(UploadOutcome::Accepted { job: id, report, ready, failed, scheduled: upload.start_at })
+}
+
+/// The job an upload becomes, `Validated` until its checks are done.
+fn new_job(
+    deps: &(impl HasClock + HasSettings),
+    upload: &Upload,
+    (id, tenant): (&JobId, &TenantId),
+    purpose: Purpose,
+    source_file: String,
+) -> Job {
+    Job {
+        id: id.clone(),
+        tenant: tenant.clone(),
+        kind: if purpose == Purpose::Import { JobKind::Import } else { JobKind::Migration },
+        status: JobStatus::Validated,
+        operator_email: operator(deps, upload.operator_email.as_deref()),
+        source_file,
+        created_at: deps.clock().now(),
+        catch_up: upload.catch_up,
+        new_mx: upload.new_mx.clone(),
+    }
+}
+
+/// Refuse the whole file for `problems` (in line order), deleting the credential objects uploaded with it.
+async fn reject_all(
+    deps: &(impl HasStore + HasBlobs),
+    job: &mut Job,
+    upload: &Upload,
+    kind: Option<String>,
+    mut problems: Vec<Problem>,
+) -> Result<UploadOutcome, StageError> {
+    problems.sort_by_key(|p| p.line);
+    job_credentials::delete(deps, &job.tenant, &upload.credential_objects).await?;
+    reject(deps, job, &upload.key, kind, &problems).await
 }
 
 /// The file validated for `purpose`: its kind, every problem, and (without errors) its plan and summary. Import
