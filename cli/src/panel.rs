@@ -19,9 +19,6 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// The most a request body may hold: a form, or (on the routes that take files) a CSV of 50,000 rows.
-const MAX_BODY: usize = 64 * 1024;
-const MAX_UPLOAD: usize = 16 * 1024 * 1024;
 /// The longest a client may take to send a request's body (a 16 MiB upload over a slow line included): a client
 /// that trickles bytes holds a connection no longer than this.
 const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
@@ -241,10 +238,7 @@ async fn answer(
     peer: SocketAddr,
 ) -> hyper::Response<Body> {
     let (parts, body) = req.into_parts();
-    // Files come to the upload forms and to a retry (corrected credentials); every other form is small.
-    let path = parts.uri.path();
-    let upload = matches!(path, "/migrations" | "/imports") || path.starts_with("/jobs/") && path.ends_with("/retry");
-    let limit = if upload { MAX_UPLOAD } else { MAX_BODY };
+    let limit = mailferry::panel::body_limit(parts.uri.path());
     let refuse = |status, text: &'static [u8]| {
         let mut r = hyper::Response::new(Full::new(Bytes::from_static(text)).boxed_unsync());
         *r.status_mut() = status;

@@ -8,7 +8,7 @@
 use super::{Reply, html, pages, redirect, reply};
 use crate::model::{JobId, Pass};
 use crate::stages::{self, PanelDeps, Retry};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use http::{StatusCode, header};
 use std::collections::HashMap;
 
@@ -32,13 +32,10 @@ pub fn done_text(code: &str) -> Option<&'static str> {
 
 /// `at` as the form sends it (`2026-12-01T22:00`, in the form's time zone, else UTC), or now.
 fn when(form: &HashMap<String, String>, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
-    let offset = super::tz_offset(form.get("tz").map(String::as_str));
     match form.get("at").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(now),
-        Some(t) => NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
-            .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
-            .map(|n| n.and_utc() - offset)
-            .map_err(|_| format!("{t:?} is not a date and time like 2026-12-01T22:00 (UTC)")),
+        Some(t) => super::local_time(t, form.get("tz").map(String::as_str))
+            .ok_or_else(|| format!("{t:?} is not a date and time like 2026-12-01T22:00 (UTC)")),
     }
 }
 

@@ -34,8 +34,8 @@ impl Panel {
         Ok(match (method, sub) {
             (Method::GET, "") => return self.api_job_progress(&job).await,
             (Method::GET, sub) if sub.starts_with("mailboxes/") => {
-                let address = crate::stages::form_value(&sub["mailboxes/".len()..].replace('+', "%2B"));
-                let Some(v) = self.mailbox_view(&job, &address.unwrap_or_default()).await? else {
+                let address = super::path_address(&sub["mailboxes/".len()..]);
+                let Some(v) = self.mailbox_view(&job, &address).await? else {
                     return Ok(not_found(true));
                 };
                 let header: Vec<&str> = crate::stages::ERRORS_HEADER.trim().split(',').collect();
@@ -45,7 +45,7 @@ impl Panel {
                     .map(|row| header.iter().zip(row).map(|(k, v)| (k.to_string(), v.clone().into())).collect())
                     .collect();
                 let body = serde_json::json!({
-                    "mailbox": v.progress.mailboxes[v.index], "folders": v.folders, "skipped": skipped
+                    "mailbox": v.mailbox, "folders": v.folders, "skipped": skipped
                 });
                 json(StatusCode::OK, body)
             }
@@ -58,18 +58,13 @@ impl Panel {
 
     /// A job's progress; for an import waiting for "Create", what creating it would do now.
     async fn api_job_progress(&self, id: &crate::model::JobId) -> Result<Reply, PortError> {
-        let failed = |e: crate::stages::StageError| PortError::Backend {
-            op: "read progress",
-            retryable: true,
-            detail: e.to_string(),
-            source: None,
-        };
-        let Some(progress) = crate::stages::job_progress(&self.deps, id, true).await.map_err(failed)? else {
+        let failed = super::read_failed("read progress");
+        let Some(progress) = crate::stages::job_progress(&self.deps, id, true).await.map_err(&failed)? else {
             return Ok(not_found(true));
         };
         let mut body = serde_json::to_value(&progress).unwrap_or_default();
         if progress.job.kind == JobKind::Import && progress.job.status == JobStatus::Validated {
-            let preview = crate::stages::import_review::preview(&self.deps, &progress.job).await.map_err(failed)?;
+            let preview = crate::stages::import_review::preview(&self.deps, &progress.job).await.map_err(&failed)?;
             body["preview"] = preview.map_or(serde_json::Value::Null, |p| p.to_json());
         }
         Ok(json(StatusCode::OK, body))

@@ -39,7 +39,7 @@ pub fn form_page(s: &Session, csrf: &str, error: Option<&str>) -> String {
 /// Handle a submitted import form (CSRF already checked): hold the file for review and show the preview.
 pub async fn submit(deps: &PanelDeps, s: &Session, csrf: &str, parts: &HashMap<String, Part>) -> Reply {
     let again = |why: &str| html(StatusCode::UNPROCESSABLE_ENTITY, form_page(s, csrf, Some(why)));
-    let tenant = parts.get("tenant").map(|p| String::from_utf8_lossy(&p.data).trim().to_string());
+    let tenant = super::upload::text(parts, "tenant");
     let Some(tenant) = tenant.and_then(|t| TenantId::new(t).ok()).filter(|t| s.may_see(t)) else {
         return again("Choose one of your tenants.");
     };

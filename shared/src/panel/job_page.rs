@@ -24,8 +24,7 @@ fn summary(p: &JobProgress) -> String {
 }
 
 fn progress_bar(m: &MailboxProgress) -> String {
-    let (done, of) = (m.copied_total, m.expected.max(m.copied_total));
-    let pct = (done * 100).checked_div(of).map_or(100, |p| p.min(100));
+    let (done, of, pct) = (m.copied_total, m.expected.max(m.copied_total), table::percent(m));
     // A native <progress> (no inline style: the CSP allows none), with the ARIA values spelled out for every
     // assistive technology; `data-mailbox` lets the page script update it.
     format!(
@@ -84,21 +83,21 @@ pub fn job(
     let id = esc(p.job.id.as_str());
     let shown = table::shown(p, view);
     for m in &shown {
-        let state = table::state_text(m);
+        let (state, address) = (table::state_text(m), m.address.to_string());
         let size = m.source_bytes.map_or("-".into(), |b| format!("{:.1} MB", b as f64 / 1e6));
         let recheck = format!(
             "<form method=\"post\" action=\"/jobs/{id}/recheck\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
              <input type=\"hidden\" name=\"mailbox\" value=\"{}\"><button aria-label=\"Check again: {}\">Check \
              again</button></form>",
             esc(who.1),
-            esc(&m.address.to_string()),
-            esc(&m.address.to_string())
+            esc(&address),
+            esc(&address)
         );
         rows.push_str(&format!(
             "<tr><td><a href=\"/jobs/{id}/mailbox/{}\">{}</a></td><td>{}</td><td>{} / {}</td><td>{}</td><td>{size}</td>\
              <td>{}</td><td>{recheck}</td></tr>",
-            esc(&m.address.to_string()),
-            esc(&m.address.to_string()),
+            crate::text::url_component(&address),
+            esc(&address),
             progress_bar(m),
             m.copied_total,
             m.expected,

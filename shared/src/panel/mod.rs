@@ -86,6 +86,29 @@ fn not_found(api: bool) -> Reply {
     html(StatusCode::NOT_FOUND, pages::layout("Not found", None, "<p>There is nothing here.</p>"))
 }
 
+/// The most a request body may hold: a form, or (on the routes that take files) a CSV of 50,000 rows.
+pub const MAX_BODY: usize = 64 * 1024;
+pub const MAX_UPLOAD: usize = 16 * 1024 * 1024;
+
+/// The most the body of a request to `path` may hold, as the router reads it: the upload forms and a retry
+/// (its corrected credentials, from the page or the API) take files; every other form is small.
+pub fn body_limit(path: &str) -> usize {
+    let job_action = path.strip_prefix("/api/v1/jobs/").or_else(|| path.strip_prefix("/jobs/"));
+    let takes_files = matches!(path, "/migrations" | "/imports") || job_action.is_some_and(|a| a.ends_with("/retry"));
+    if takes_files { MAX_UPLOAD } else { MAX_BODY }
+}
+
+/// A stage that failed while a page or the API read through it, as the port error the handlers answer with (a
+/// 503 that may be tried again).
+fn read_failed(op: &'static str) -> impl Fn(crate::stages::StageError) -> crate::ports::PortError {
+    move |e| crate::ports::PortError::Backend { op, retryable: true, detail: e.to_string(), source: None }
+}
+
+/// The mailbox address a path segment names (percent-encoded; a `+` is itself, not a space).
+fn path_address(segment: &str) -> String {
+    crate::stages::form_value(&segment.replace('+', "%2B")).unwrap_or_default()
+}
+
 /// The pairs of an `application/x-www-form-urlencoded` body (at most 64 KiB is read by the servers).
 fn form(body: &[u8]) -> HashMap<String, String> {
     let text = String::from_utf8_lossy(body);
@@ -102,6 +125,13 @@ fn form(body: &[u8]) -> HashMap<String, String> {
 pub fn tz_offset(tz: Option<&str>) -> chrono::Duration {
     let minutes = tz.and_then(|t| t.trim().parse::<i64>().ok()).filter(|m| m.abs() <= 14 * 60).unwrap_or(0);
     chrono::Duration::minutes(minutes)
+}
+
+/// A `datetime-local` value (`2026-12-01T22:00`, seconds optional) in the form's time zone (`tz`, see
+/// [`tz_offset`]), as UTC; `None` when it is not one.
+fn local_time(text: &str, tz: Option<&str>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let parse = |format| chrono::NaiveDateTime::parse_from_str(text, format).ok();
+    parse("%Y-%m-%dT%H:%M:%S").or_else(|| parse("%Y-%m-%dT%H:%M")).map(|t| t.and_utc() - tz_offset(tz))
 }
 
 fn cookie_of(req: &Request<Bytes>, name: &str) -> Option<String> {

@@ -3,7 +3,7 @@
 
 use super::session::Session;
 use crate::model::Job;
-use crate::stages::{JobProgress, MailboxProgress};
+use crate::stages::MailboxProgress;
 
 pub use crate::text::html as esc;
 
@@ -155,13 +155,13 @@ pub struct FolderRow {
 /// One mailbox: what the pre-flight found, each folder's copy, and the messages that did not make it with the
 /// server's words (`errors`: the job's error CSV rows of this mailbox, parsed).
 pub fn mailbox(
-    p: &JobProgress,
+    job: &crate::model::JobId,
     m: &MailboxProgress,
     folders: &[FolderRow],
     errors: &[Vec<String>],
     who: (&Session, &str),
 ) -> String {
-    let id = esc(p.job.id.as_str());
+    let id = esc(job.as_str());
     let problem = m
         .problem
         .as_ref()

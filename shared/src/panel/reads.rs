@@ -11,9 +11,7 @@ use http::{Method, StatusCode, header};
 
 /// One mailbox of a job as its page and the API show it.
 pub(super) struct MailboxView {
-    pub progress: crate::stages::JobProgress,
-    /// The mailbox's place in `progress.mailboxes`.
-    pub index: usize,
+    pub mailbox: crate::stages::MailboxProgress,
     pub folders: Vec<pages::FolderRow>,
     /// Its rows of the job's error CSV (`stages::ERRORS_HEADER`'s columns).
     pub errors: Vec<Vec<String>>,
@@ -95,8 +93,7 @@ impl Panel {
                 return self.job_page(s, csrf, &job, &view, done).await;
             }
             (Method::GET, sub) if sub.starts_with("mailbox/") => {
-                let address =
-                    crate::stages::form_value(&sub["mailbox/".len()..].replace('+', "%2B")).unwrap_or_default();
+                let address = super::path_address(&sub["mailbox/".len()..]);
                 return self.mailbox_page(s, csrf, &job, &address).await;
             }
             (Method::GET, name) => actions::download(&self.deps, &job, name).await,
@@ -140,47 +137,31 @@ impl Panel {
         address: &str,
     ) -> Result<Reply, PortError> {
         Ok(match self.mailbox_view(job, address).await? {
-            Some(v) => {
-                let page =
-                    pages::mailbox(&v.progress, &v.progress.mailboxes[v.index], &v.folders, &v.errors, (s, csrf));
-                html(StatusCode::OK, page)
-            }
+            Some(v) => html(StatusCode::OK, pages::mailbox(job, &v.mailbox, &v.folders, &v.errors, (s, csrf))),
             None => not_found(false),
         })
     }
 
-    /// What the page and the API show of one mailbox of `job` (`None`: the job has no such mailbox).
+    /// What the page and the API show of one mailbox of `job` (`None`: the job has no such mailbox): read for
+    /// that mailbox only (its record, counters, checkpoints and recorded outcomes), however large the job.
     pub(super) async fn mailbox_view(&self, job: &JobId, address: &str) -> Result<Option<MailboxView>, PortError> {
-        let failed = |e: crate::stages::StageError| PortError::Backend {
-            op: "read progress",
-            retryable: true,
-            detail: e.to_string(),
-            source: None,
-        };
-        let Some(progress) = job_progress(&self.deps, job, true).await.map_err(failed)? else { return Ok(None) };
-        let Some(index) = progress.mailboxes.iter().position(|m| m.address.to_string().eq_ignore_ascii_case(address))
-        else {
+        let failed = super::read_failed("read progress");
+        let records = self.deps.store.mailboxes(job).await?;
+        let Some(m) = records.into_iter().find(|m| m.address.to_string().eq_ignore_ascii_case(address)) else {
             return Ok(None);
         };
-        let address = progress.mailboxes[index].address.clone();
-        let record = self.deps.store.mailbox(job, &address).await?;
-        let counts = crate::stages::folder_counts(&self.deps, job, &address).await.map_err(failed)?;
+        let mailbox = crate::stages::mailbox_progress(&self.deps, &m).await.map_err(&failed)?;
+        let counts = crate::stages::folder_counts(&self.deps, job, &m.address).await.map_err(&failed)?;
         let mut folders = Vec::new();
-        for folder in record.map(|r| r.details.folders).unwrap_or_default() {
+        for folder in &m.details.folders {
             let key =
-                crate::model::FolderKey { job: job.clone(), mailbox: address.to_string(), folder: folder.clone() };
+                crate::model::FolderKey { job: job.clone(), mailbox: m.address.to_string(), folder: folder.clone() };
             let cp = self.deps.checkpoints.load(&key).await?.unwrap_or_default();
-            let ends = counts.get(&folder).copied();
-            folders.push(pages::FolderRow { copied: cp.copied, done: cp.done, ends, name: folder });
+            let ends = counts.get(folder).copied();
+            folders.push(pages::FolderRow { copied: cp.copied, done: cp.done, ends, name: folder.clone() });
         }
-        let report = crate::stages::error_report(&self.deps, job).await.map_err(failed)?;
-        let mut errors = Vec::new();
-        for row in ::csv::Reader::from_reader(report.as_bytes()).records().flatten() {
-            if row.get(1).is_some_and(|a| a.eq_ignore_ascii_case(&address.to_string())) {
-                errors.push(row.iter().map(str::to_string).collect::<Vec<_>>());
-            }
-        }
-        Ok(Some(MailboxView { progress, index, folders, errors }))
+        let errors = crate::stages::error_rows(&self.deps, job, Some(&m.address)).await.map_err(&failed)?;
+        Ok(Some(MailboxView { mailbox, folders, errors }))
     }
 
     /// The job `id` if it belongs to one of the operator's tenants (else `None`: not found, whoever owns it).
@@ -204,13 +185,9 @@ impl Panel {
             let detail = |e| PortError::Backend { op: "read import", retryable: true, detail: e, source: None };
             return Ok(html(StatusCode::OK, page.map_err(detail)?));
         }
-        let progress = match job_progress(&self.deps, id, true).await {
-            Ok(Some(p)) => p,
-            Ok(None) => return Ok(not_found(false)),
-            Err(e) => {
-                let detail = e.to_string();
-                return Err(PortError::Backend { op: "read progress", retryable: true, detail, source: None });
-            }
+        let Some(progress) = job_progress(&self.deps, id, true).await.map_err(super::read_failed("read progress"))?
+        else {
+            return Ok(not_found(false));
         };
         let held = crate::stages::held::held(&self.deps, &progress.job.tenant, id).await.ok().flatten();
         Ok(html(StatusCode::OK, super::job_page::job(&progress, held.map(|h| (h.file, h.rows)), (s, csrf), done, view)))

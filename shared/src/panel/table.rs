@@ -69,22 +69,13 @@ impl View {
 
     fn query(&self, sort: &str, desc: bool) -> String {
         let state = self.state.map_or("", State::name);
-        let q: String = self
-            .q
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"@.-_".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
+        let q = crate::text::url_component(&self.q);
         format!("?sort={sort}&amp;dir={}&amp;state={state}&amp;q={q}", if desc { "desc" } else { "asc" })
     }
 }
 
-fn percent(m: &MailboxProgress) -> u64 {
+/// How much of the mailbox reached the destination, 0 to 100 (100 when there is nothing to copy).
+pub(super) fn percent(m: &MailboxProgress) -> u64 {
     let of = m.expected.max(m.copied_total);
     (m.copied_total * 100).checked_div(of).map_or(100, |p| p.min(100))
 }

@@ -11,7 +11,6 @@ use crate::csv::SourceDefaults;
 use crate::model::cutover::MxPattern;
 use crate::model::{Secret, TenantId};
 use crate::stages::{self, PanelDeps, Upload, UploadOutcome};
-use chrono::NaiveDateTime;
 use http::StatusCode;
 use std::collections::HashMap;
 
@@ -55,7 +54,8 @@ pub fn form_page(s: &Session, csrf: &str, error: Option<&str>) -> String {
     pages::layout("New migration", Some((s, csrf)), &body)
 }
 
-fn text(parts: &HashMap<String, Part>, name: &str) -> Option<String> {
+/// A text field of a multipart form, trimmed (`None`: absent or empty).
+pub(super) fn text(parts: &HashMap<String, Part>, name: &str) -> Option<String> {
     let p = parts.get(name)?;
     let t = String::from_utf8_lossy(&p.data).trim().to_string();
     (!t.is_empty()).then_some(t)
@@ -74,15 +74,11 @@ type Credential = (&'static str, Secret<String>);
 /// The upload's settings from the form (start time in the operator's zone, new MX hosts, the source server for
 /// files that name none, who is notified) and the provider credential given with it; the error says which field.
 fn settings_of(parts: &HashMap<String, Part>) -> Result<(Upload, Option<Credential>), String> {
-    let parse = |t: &str| {
-        NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
-            .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M"))
-    };
-    let offset = super::tz_offset(text(parts, "tz").as_deref());
-    let start_at = match text(parts, "at").map(|t| parse(&t)) {
+    let tz = text(parts, "tz");
+    let start_at = match text(parts, "at").map(|t| super::local_time(&t, tz.as_deref())) {
         None => None,
-        Some(Ok(t)) => Some(t.and_utc() - offset),
-        Some(Err(_)) => return Err("The start time is not a date and time.".into()),
+        Some(Some(t)) => Some(t),
+        Some(None) => return Err("The start time is not a date and time.".into()),
     };
     let new_mx = match text(parts, "new_mx").map(|t| MxPattern::parse_list(&t)) {
         None => Vec::new(),
@@ -224,11 +220,8 @@ pub async fn start(
         Err(e) => Err(e),
     };
     if outcome.is_err() {
-        let o = &upload.credential_objects;
-        let credentials = [&o.google_service_account, &o.microsoft_app, &o.oauth_client].into_iter().flatten();
-        for k in credentials.chain(std::iter::once(&key)) {
-            let _ = deps.blobs.delete(k).await;
-        }
+        let _ = stages::delete_credentials(deps, tenant, &upload.credential_objects).await;
+        let _ = deps.blobs.delete(&key).await;
     }
     outcome
 }

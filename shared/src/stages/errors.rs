@@ -5,8 +5,8 @@
 
 use super::StageError;
 use super::holds::{HasBlobs, HasStore};
-use super::report::cell;
-use crate::model::JobId;
+use super::report::{defused, quoted};
+use crate::model::{EmailAddress, JobId};
 use crate::text::printable;
 use serde::Deserialize;
 
@@ -39,42 +39,54 @@ fn pass_and_mailbox<'k>(key: &'k str, job: &JobId) -> Option<(&'k str, &'k str)>
     Some((pass, mailbox))
 }
 
-/// One CSV line; every field is cleaned first (server words and recorded errors may carry control characters).
-fn row(fields: &[&str]) -> String {
-    fields.iter().map(|f| cell(&printable(f, 1000))).collect::<Vec<_>>().join(",") + "\n"
+/// One row's fields, cleaned (server words and recorded errors may carry control characters; at most 1000
+/// characters; never a spreadsheet formula): the values the CSV holds.
+fn row(fields: [&str; 8]) -> Vec<String> {
+    fields.iter().map(|f| defused(&printable(f, 1000))).collect()
 }
 
 /// The error CSV of `job` (only the header when nothing went wrong).
 pub async fn error_report(deps: &(impl HasStore + HasBlobs), job: &JobId) -> Result<String, StageError> {
     let mut out = format!("{ERRORS_HEADER}\n");
+    for r in error_rows(deps, job, None).await? {
+        out += &r.into_iter().map(quoted).collect::<Vec<_>>().join(",");
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The error CSV's rows of `job` (fields in [`ERRORS_HEADER`]'s order), or only mailbox `only`'s (whose recorded
+/// outcomes are then the only ones read).
+pub async fn error_rows(
+    deps: &(impl HasStore + HasBlobs),
+    job: &JobId,
+    only: Option<&EmailAddress>,
+) -> Result<Vec<Vec<String>>, StageError> {
+    let only = only.map(ToString::to_string);
+    let wanted = |mailbox: &str| only.as_deref().is_none_or(|o| o.eq_ignore_ascii_case(mailbox));
+    let mut out = Vec::new();
     for m in deps.store().mailboxes(job).await.map_err(StageError::port("read mailboxes"))? {
-        if let Some(problem) = m.details.preflight.as_ref().and_then(|p| p.problem.as_deref()) {
-            out += &row(&[
-                "pre-flight",
-                &m.address.to_string(),
-                "",
-                "",
-                "",
-                "",
-                "",
-                &format!("line {}: {problem}", m.line),
-            ]);
+        let address = m.address.to_string();
+        if let Some(problem) = m.details.preflight.as_ref().and_then(|p| p.problem.as_deref())
+            && wanted(&address)
+        {
+            out.push(row(["pre-flight", &address, "", "", "", "", "", &format!("line {}: {problem}", m.line)]));
         }
     }
     let keys = deps.blobs().list(&format!("reports/{job}/")).await.map_err(StageError::port("list reports"))?;
     for key in keys {
-        let Some((pass, mailbox)) = pass_and_mailbox(&key, job) else { continue };
+        let Some((pass, mailbox)) = pass_and_mailbox(&key, job).filter(|(_, m)| wanted(m)) else { continue };
         let Some(bytes) = deps.blobs().get(&key).await.map_err(StageError::port("read report"))? else { continue };
         let text = String::from_utf8_lossy(&bytes);
         if key.contains("/skipped/") {
             for s in text.lines().filter_map(|l| serde_json::from_str::<Skipped>(l).ok()) {
                 let (uid, size) = (s.uid.to_string(), s.size.to_string());
-                out += &row(&[pass, mailbox, &s.folder, &uid, &size, &s.date, &s.subject, &s.reason]);
+                out.push(row([pass, mailbox, &s.folder, &uid, &size, &s.date, &s.subject, &s.reason]));
             }
         } else if key.contains("/failed/")
             && let Ok(f) = serde_json::from_str::<Failed>(&text)
         {
-            out += &row(&[pass, mailbox, &f.folder, "", "", "", "", &f.reason]);
+            out.push(row([pass, mailbox, &f.folder, "", "", "", "", &f.reason]));
         }
     }
     Ok(out)

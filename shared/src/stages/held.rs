@@ -16,10 +16,10 @@ pub struct Held {
     pub file: String,
     /// Rows in it.
     pub rows: usize,
-    sealed: String,
+    sealed: Sealed,
     /// The provider credential uploaded with the file: its upload metadata field and the sealed file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    credential: Option<(String, String)>,
+    credential: Option<(String, Sealed)>,
 }
 
 /// What is held for a job, opened.
@@ -53,10 +53,10 @@ pub async fn hold(
     };
     let sealed = seal(&text).await?;
     let credential = match credential {
-        Some((field, c)) => Some((field.to_string(), seal(c).await?.0)),
+        Some((field, c)) => Some((field.to_string(), seal(c).await?)),
         None => None,
     };
-    let held = Held { file: file.to_string(), rows, sealed: sealed.0, credential };
+    let held = Held { file: file.to_string(), rows, sealed, credential };
     let body = serde_json::to_vec(&held).unwrap_or_default();
     deps.blobs()
         .put(&key(tenant, job), body, "application/json")
@@ -77,8 +77,8 @@ pub async fn open(
     job: &JobId,
 ) -> Result<Option<Opened>, StageError> {
     let Some(h) = held(deps, tenant, job).await? else { return Ok(None) };
-    let open = |sealed| async move {
-        deps.secrets().open(&Sealed(sealed), &context(job)).await.map_err(StageError::port("open the held file"))
+    let open = |sealed: Sealed| async move {
+        deps.secrets().open(&sealed, &context(job)).await.map_err(StageError::port("open the held file"))
     };
     let text = open(h.sealed).await?;
     let credential = match h.credential {

@@ -57,7 +57,7 @@ pub use copy::TaskOutcome;
 pub use dispatch::on_task;
 pub use end::cancel;
 pub use error::StageError;
-pub use errors::{ERRORS_HEADER, error_report};
+pub use errors::{ERRORS_HEADER, error_report, error_rows};
 pub use fan_out::on_schedule;
 pub use holds::{
     CopyDeps, CopyPorts, HasBlobs, HasCheckpoints, HasClock, HasCounters, HasDirectory, HasDns, HasDomains, HasEvents,
@@ -65,6 +65,7 @@ pub use holds::{
     SchedulerDeps, UploadDeps,
 };
 pub use import::Applied;
+pub(crate) use job_credentials::delete as delete_credentials;
 pub use job_credentials::{CredentialObjects, MAX_CREDENTIAL_FILE, apply_credential, credential_field};
 pub(crate) use messages::form_decode as form_value;
 pub use messages::{FolderTaskSpec, PassEvent, ScheduleAction, ScheduleInput, Task, parse_s3_event};
@@ -72,7 +73,7 @@ pub use notify::on_pass_complete;
 pub use recheck::recheck;
 pub use retry::{Retried, Retry, retry};
 pub use schedule::schedule_pass;
-pub use status::{Eta, JobProgress, MailboxProgress, PassProgress, folder_counts, job_progress};
+pub use status::{Eta, JobProgress, MailboxProgress, PassProgress, folder_counts, job_progress, mailbox_progress};
 pub use upload::{Upload, UploadOutcome, on_upload};
 
 use crate::engine::CopySettings;

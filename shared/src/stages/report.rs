@@ -71,7 +71,16 @@ pub(crate) async fn write(
 /// or CR would be run as a formula (OWASP "CSV injection"), so it gets a leading `'`; then it is quoted (RFC 4180)
 /// when it holds a comma, quote or line break.
 pub(crate) fn cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    quoted(defused(s))
+}
+
+/// The value with a leading `'` when a spreadsheet would run it as a formula (see [`cell`]).
+pub(crate) fn defused(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() }
+}
+
+/// The value as one CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
+pub(crate) fn quoted(s: String) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 

@@ -137,6 +137,16 @@ pub async fn job_progress(
     Ok(Some(JobProgress { job, passes, mailboxes, throughput, remaining, eta }))
 }
 
+/// One mailbox as [`job_progress`] shows it with `destination_totals` (the mailbox page and its API), read
+/// without the job's other mailboxes.
+pub async fn mailbox_progress(
+    deps: &(impl HasCounters + HasCheckpoints + HasClock + HasSettings),
+    m: &crate::model::MailboxRecord,
+) -> Result<MailboxProgress, StageError> {
+    let (_, latest) = passes(deps, &m.job).await?;
+    mailbox(deps, m, latest, true).await
+}
+
 /// Every pass of job `id`, and the latest that started (other than a later pass for chosen mailboxes).
 async fn passes(deps: &impl HasCounters, id: &JobId) -> Result<(Vec<PassProgress>, Pass), StageError> {
     let read = StageError::port("read progress");
